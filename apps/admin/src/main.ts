@@ -1,0 +1,16 @@
+import 'reflect-metadata';
+import { Queues, connectAmqpConsumer } from '#messaging';
+import { runMain, startHttpApp } from '#observability';
+import { loadAdminConfig } from './config.js';
+import { AdminModule } from './admin.module.js';
+
+runMain(async () => {
+  const config = loadAdminConfig();
+  await startHttpApp({
+    module: AdminModule.register(config),
+    port: config.ADMIN_PORT,
+    host: config.HTTP_HOST,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    configure: (app) => connectAmqpConsumer(app, [Queues.admin], config.AMQP_PREFETCH),
+  });
+});

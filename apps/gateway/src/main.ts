@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { runMain, startHttpApp } from '#observability';
+import { loadGatewayConfig } from './config.js';
+import { GatewayModule } from './gateway.module.js';
+
+runMain(async () => {
+  const config = loadGatewayConfig();
+  await startHttpApp({
+    module: GatewayModule.register(config),
+    port: config.GATEWAY_PORT,
+    host: config.HTTP_HOST,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    bodyLimit: 64 * 1024,
+  });
+});

@@ -1,0 +1,24 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BrokerReadiness, MessagingModule } from '#messaging';
+import { ObservabilityModule } from '#observability';
+import { DatabaseReadiness, PersistenceModule } from '#persistence';
+import type { WorkerConfig } from './config.js';
+
+/** Applies commands from `transaction-worker.commands` to the ledger; hosts an outbox relay. */
+@Module({})
+export class WorkerModule {
+  static register(config: WorkerConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [
+        ObservabilityModule.forRoot({
+          app: 'transaction-worker',
+          logLevel: config.LOG_LEVEL,
+          readiness: [DatabaseReadiness, BrokerReadiness],
+        }),
+        PersistenceModule.forRoot(config, 'tally-transaction-worker'),
+        MessagingModule.forRoot({ app: 'transaction-worker', amqp: config, outbox: config }),
+      ],
+    };
+  }
+}

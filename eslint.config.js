@@ -1,0 +1,84 @@
+// Lint: TypeScript rules plus Tally's layer rules, which fail the lint step when broken:
+//   - libs/domain imports nothing of ours and no framework or I/O library;
+//   - a lib never imports an app;
+//   - an app never imports another app (apps talk through RabbitMQ or the database).
+// Libraries are imported through their package aliases (#domain, #persistence, …), never by a
+// relative path into another folder, so the rules below see every cross-folder import.
+import path from 'node:path';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const root = path.dirname(new URL(import.meta.url).pathname);
+const LIB_ALIASES = ['#domain', '#persistence', '#messaging', '#observability', '#config'];
+const FRAMEWORKS =
+  /^(@nestjs\/|typeorm$|pg$|amqplib$|amqp-connection-manager$|nestjs-pino$|pino|fastify|prom-client$|node:(fs|net|http|https|child_process|dgram|dns|tls))/;
+
+/** "apps/gateway" or "libs/domain" for a file or resolved import path, else null. */
+function unitOf(absolute) {
+  const rel = path.relative(root, absolute).split(path.sep);
+  return (rel[0] === 'apps' || rel[0] === 'libs') && rel[1] ? `${rel[0]}/${rel[1]}` : null;
+}
+
+const layers = {
+  meta: { type: 'problem', schema: [], messages: { broken: '{{why}}' } },
+  create(context) {
+    const unit = unitOf(context.filename);
+    if (!unit) return {};
+    const check = (node, source) => {
+      if (typeof source !== 'string') return;
+      const report = (why) => context.report({ node, messageId: 'broken', data: { why } });
+      let target = null;
+      if (source.startsWith('.')) target = unitOf(path.resolve(path.dirname(context.filename), source));
+      else if (LIB_ALIASES.includes(source)) target = `libs/${source.slice(1)}`;
+      else if (source.startsWith('#')) target = 'other';
+      if (target && target !== unit && source.startsWith('.')) {
+        return report(
+          `${unit} reaches into ${target} by a relative path; import through its #alias (or not at all)`,
+        );
+      }
+      if (unit === 'libs/domain') {
+        if (target && target !== unit) return report('libs/domain imports nothing of ours');
+        if (FRAMEWORKS.test(source)) return report(`libs/domain is pure: no framework or I/O (${source})`);
+      }
+      if (unit.startsWith('libs/') && target?.startsWith('apps/'))
+        return report('a lib never imports an app');
+      if (unit.startsWith('apps/') && target?.startsWith('apps/') && target !== unit) {
+        return report('apps never import each other; they talk through RabbitMQ or the database');
+      }
+      if (target === 'other' && !source.startsWith('#test-support')) return report(`unknown alias ${source}`);
+      if (source === '#test-support') return report('production code never imports test support');
+    };
+    return {
+      ImportDeclaration: (node) => check(node, node.source.value),
+      ExportAllDeclaration: (node) => check(node, node.source.value),
+      ExportNamedDeclaration: (node) => node.source && check(node, node.source.value),
+      ImportExpression: (node) => node.source.type === 'Literal' && check(node, node.source.value),
+    };
+  },
+};
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'apps/admin/web/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { tally: { rules: { layers } } },
+    rules: {
+      'tally/layers': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Off on purpose: with emitDecoratorMetadata, Nest's constructor injection needs value imports.
+      '@typescript-eslint/consistent-type-imports': 'off',
+      'no-console': ['error', { allow: ['error'] }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'scripts/**/*.ts', '**/cli/**/*.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', URL: 'readonly' } },
+  },
+);

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/** Thrown at start-up when an environment variable is missing a valid value. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super('Invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const int = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .default(String(fallback))
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const url = (schemes: string[], fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine(
+      (v) => {
+        try {
+          return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL with scheme ${schemes.join(' or ')}`,
+    );
+
+const intList = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .default(fallback)
+    .refine(
+      (v) => /^\d+(,\d+)*$/.test(v.replace(/\s/g, '')),
+      'must be a comma-separated list of whole numbers',
+    )
+    .transform((v) => v.replace(/\s/g, '').split(',').map(Number))
+    .refine((xs) => xs.every((x) => x > 0 && x <= 86_400_000), 'each value must be between 1 and 86400000')
+    .refine((xs) => xs.every((x, i) => i === 0 || x >= xs[i - 1]), 'must not decrease');
+
+export const runtimeEnv = {
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HTTP_HOST: z.string().trim().min(1).default('0.0.0.0'),
+  SHUTDOWN_GRACE_MS: int(0, 120_000, 10_000),
+};
+
+export const databaseEnv = {
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/tally'),
+  DATABASE_POOL_MAX: int(1, 200, 10),
+  DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000, 15_000),
+  /** Development convenience: create the database if missing and run migrations at start-up. */
+  DATABASE_MIGRATE_ON_START: bool(true),
+};
+
+export const amqpEnv = {
+  AMQP_URL: url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672'),
+  /** Prepended to every exchange and queue name, so test runs never see each other. */
+  AMQP_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9_.-]*$/, 'may only contain a-z, 0-9, ".", "_" and "-"')
+    .max(64)
+    .default(''),
+  AMQP_PREFETCH: int(1, 5000, 100),
+  /** Quorum queue x-delivery-limit: deliveries of one message before the broker dead-letters it. */
+  AMQP_DELIVERY_LIMIT: int(1, 1000, 5),
+  /** Delay tiers for transient failures, in milliseconds, one per retry. */
+  RETRY_DELAYS_MS: intList('1000,10000,60000,300000'),
+  /** Total attempts (first delivery included) before a transiently failing message is dead-lettered. */
+  RETRY_MAX_ATTEMPTS: int(1, 100, 5),
+};
+
+export const outboxEnv = {
+  OUTBOX_RELAY_ENABLED: bool(true),
+  OUTBOX_BATCH_SIZE: int(1, 10_000, 500),
+  OUTBOX_POLL_INTERVAL_MS: int(10, 60_000, 1000),
+  OUTBOX_PUBLISH_TIMEOUT_MS: int(100, 120_000, 10_000),
+};
+
+export const port = <K extends string>(variable: K, fallback: number) =>
+  ({ [variable]: int(1, 65535, fallback) }) as Record<K, ReturnType<typeof int>>;
+
+/**
+ * Validates `env` against `shape` and returns the typed values.
+ * Throws a ConfigError naming every bad variable; nothing else is read from process.env later.
+ */
+export function loadEnv<S extends z.ZodRawShape>(
+  shape: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<z.ZodObject<S>> {
+  // Empty strings mean "unset", as in most process managers.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = z.object(shape).safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(environment)'),
+        message: issue.message,
+      })),
+    );
+  }
+  return result.data;
+}
+
+export type RuntimeConfig = z.infer<z.ZodObject<typeof runtimeEnv>>;
+export type DatabaseConfig = z.infer<z.ZodObject<typeof databaseEnv>>;
+export type AmqpConfig = z.infer<z.ZodObject<typeof amqpEnv>>;
+export type OutboxConfig = z.infer<z.ZodObject<typeof outboxEnv>>;

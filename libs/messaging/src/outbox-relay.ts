@@ -1,0 +1,205 @@
+import { Logger } from '@nestjs/common';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import type { OutboxConfig } from '#config';
+import type { Metrics } from '#observability';
+import { faultPoint } from './fault-points.js';
+import type { MessagePublisher, OutgoingMessage } from './publisher.js';
+
+interface OutboxRow {
+  id: string;
+  message_id: string;
+  exchange: string;
+  routing_key: string;
+  message_type: string;
+  schema_version: number;
+  payload: string;
+  headers: Record<string, unknown>;
+  correlation_id: string | null;
+  created_at: Date;
+}
+
+export type OutboxRelayOptions = Pick<OutboxConfig, 'OUTBOX_BATCH_SIZE' | 'OUTBOX_POLL_INTERVAL_MS'> & {
+  databaseUrl: string;
+};
+
+const BACKLOG_SAMPLE_MS = 5_000;
+
+/**
+ * Publishes committed outbox rows. Claims a batch with FOR UPDATE SKIP LOCKED (so any number of
+ * relays can run without skipping or sharing rows), publishes them with pipelined confirms, and
+ * marks the confirmed ones published in the same transaction. A crash between confirm and commit
+ * publishes those rows again later: delivery is at-least-once and consumers deduplicate.
+ * Woken by LISTEN/NOTIFY; a slow poll is the source of truth.
+ */
+export class OutboxRelay {
+  private readonly log = new Logger(OutboxRelay.name);
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private woken = false;
+  private listener?: pg.Client;
+  private listening?: Promise<void>;
+  private lastSample = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly publisher: MessagePublisher,
+    private readonly metrics: Metrics,
+    private readonly options: OutboxRelayOptions,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.listening = this.listen();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.poke();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+    await this.listening;
+  }
+
+  /** Publishes one batch; returns how many rows it claimed. */
+  async relayOnce(): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: OutboxRow[] = await manager.query(
+        `SELECT id, message_id, exchange, routing_key, message_type, schema_version, payload::text AS payload,
+                headers, correlation_id, created_at
+           FROM outbox
+          WHERE published_at IS NULL
+          ORDER BY id
+          LIMIT $1
+            FOR UPDATE SKIP LOCKED`,
+        [this.options.OUTBOX_BATCH_SIZE],
+      );
+      if (rows.length === 0) return 0;
+      const results = await this.publisher.publishAll(rows.map(toMessage));
+      faultPoint('relay.after-confirm');
+      const confirmed = rows.filter((_, i) => results[i].status === 'fulfilled');
+      const failed = rows.filter((_, i) => results[i].status === 'rejected');
+      if (confirmed.length > 0) {
+        await manager.query(
+          `UPDATE outbox SET published_at = clock_timestamp(), publish_attempts = publish_attempts + 1
+            WHERE id = ANY($1::bigint[])`,
+          [confirmed.map((r) => r.id)],
+        );
+        const now = Date.now();
+        for (const row of confirmed) {
+          this.metrics.outboxPublishLag.observe((now - row.created_at.getTime()) / 1000);
+          this.metrics.messagesPublished.inc({ exchange: row.exchange });
+        }
+      }
+      if (failed.length > 0) {
+        const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult)
+          .reason as Error;
+        await manager.query(
+          `UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`,
+          [failed.map((r) => r.id), String(reason?.message ?? reason).slice(0, 1000)],
+        );
+        this.log.warn(`${failed.length} of ${rows.length} outbox messages not confirmed: ${reason?.message}`);
+      }
+      return rows.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      let claimed = 0;
+      try {
+        claimed = await this.relayOnce();
+        failures = 0;
+        await this.sampleBacklog();
+      } catch (error) {
+        failures++;
+        this.log.error(`outbox relay batch failed: ${(error as Error).message}`);
+      }
+      if (!this.running) break;
+      // A full batch means more are waiting: go again at once. Otherwise sleep until woken.
+      if (claimed < this.options.OUTBOX_BATCH_SIZE || failures > 0) {
+        const backoff =
+          failures > 0 ? Math.min(100 * 2 ** failures, 5_000) : this.options.OUTBOX_POLL_INTERVAL_MS;
+        await this.sleep(backoff);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private poke(): void {
+    if (this.wake) this.wake();
+    else this.woken = true;
+  }
+
+  private async listen(): Promise<void> {
+    while (this.running) {
+      const client = new pg.Client({
+        connectionString: this.options.databaseUrl,
+        application_name: 'tally-outbox-relay',
+      });
+      try {
+        const closed = new Promise<void>((resolve) => {
+          client.on('error', () => resolve());
+          client.on('end', () => resolve());
+        });
+        await client.connect();
+        client.on('notification', () => this.poke());
+        await client.query('LISTEN tally_outbox');
+        this.listener = client;
+        this.poke(); // rows may have arrived while we were not listening
+        if (this.running) await closed;
+      } catch (error) {
+        if (this.running) this.log.warn(`outbox LISTEN connection failed: ${(error as Error).message}`);
+      }
+      this.listener = undefined;
+      await client.end().catch(() => undefined);
+      if (this.running) await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+
+  private async sampleBacklog(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastSample < BACKLOG_SAMPLE_MS) return;
+    this.lastSample = now;
+    const [row] = await this.dataSource.query(
+      `SELECT count(*)::int AS backlog, EXTRACT(EPOCH FROM clock_timestamp() - min(created_at))::float8 AS age
+         FROM outbox WHERE published_at IS NULL`,
+    );
+    this.metrics.outboxBacklog.set(row.backlog);
+    this.metrics.outboxOldestUnpublishedAge.set(row.age ?? 0);
+  }
+}
+
+function toMessage(row: OutboxRow): OutgoingMessage {
+  return {
+    exchange: row.exchange,
+    routingKey: row.routing_key,
+    messageId: row.message_id,
+    type: row.message_type,
+    body: row.payload,
+    correlationId: row.correlation_id,
+    schemaVersion: row.schema_version,
+    headers: row.headers,
+    timestamp: row.created_at,
+  };
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const METRICS_APP_NAME = Symbol('METRICS_APP_NAME');
+
+/**
+ * Every Prometheus series Tally exposes, in one registry per process. Series are declared here,
+ * once, so names stay consistent across apps and dashboards.
+ */
+@Injectable()
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpRequestDuration = new Histogram({
+    name: 'tally_http_request_duration_seconds',
+    help: 'HTTP request latency by route template and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly messagesConsumed = new Counter({
+    name: 'tally_messages_consumed_total',
+    help: 'Messages handled by a consumer, by queue, type and outcome (ok, retried, dead_lettered, duplicate)',
+    labelNames: ['queue', 'type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly messageProcessingDuration = new Histogram({
+    name: 'tally_message_processing_seconds',
+    help: 'Time spent handling one message, by queue and outcome',
+    labelNames: ['queue', 'outcome'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+
+  readonly messagesPublished = new Counter({
+    name: 'tally_messages_published_total',
+    help: 'Messages confirmed by the broker, by exchange',
+    labelNames: ['exchange'] as const,
+    registers: [this.registry],
+  });
+
+  readonly outboxPublishLag = new Histogram({
+    name: 'tally_outbox_publish_lag_seconds',
+    help: 'Time from an outbox row being written to its publication being confirmed',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
+  readonly outboxBacklog = new Gauge({
+    name: 'tally_outbox_backlog',
+    help: 'Outbox rows not yet published (sampled by the relay)',
+    registers: [this.registry],
+  });
+
+  readonly outboxOldestUnpublishedAge = new Gauge({
+    name: 'tally_outbox_oldest_unpublished_age_seconds',
+    help: 'Age of the oldest unpublished outbox row (sampled by the relay)',
+    registers: [this.registry],
+  });
+
+  constructor(appName = 'tally') {
+    this.registry.setDefaultLabels({ app: appName });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,50 @@
+import { Global, Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { LoggerModule } from 'nestjs-pino';
+import { correlationMiddleware } from './correlation.js';
+import {
+  HealthController,
+  READINESS_CHECKS,
+  type ReadinessCheck,
+  type ReadinessCheckClass,
+} from './health.js';
+import { loggerParams } from './logging.js';
+import { Metrics } from './metrics.js';
+import { MetricsController } from './metrics.controller.js';
+
+export interface ObservabilityOptions {
+  app: string;
+  logLevel: string;
+  /** What /health/ready checks: the app's database, broker, … */
+  readiness: ReadinessCheckClass[];
+}
+
+/** JSON logs with correlation ids, /metrics and /health/{live,ready} for one app. */
+@Global()
+@Module({})
+export class ObservabilityModule implements NestModule {
+  static forRoot(options: ObservabilityOptions): DynamicModule {
+    return {
+      module: ObservabilityModule,
+      imports: [
+        LoggerModule.forRoot(loggerParams(options.app, options.logLevel)),
+        TerminusModule.forRoot({ logger: false }),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: Metrics, useFactory: () => new Metrics(options.app) },
+        ...options.readiness,
+        {
+          provide: READINESS_CHECKS,
+          useFactory: (...checks: ReadinessCheck[]) => checks,
+          inject: options.readiness,
+        },
+      ],
+      exports: [Metrics],
+    };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(correlationMiddleware).forRoutes('{*path}');
+  }
+}

@@ -1,0 +1,72 @@
+import { Logger as NestLogger, type DynamicModule, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import { Metrics } from './metrics.js';
+
+export interface HttpAppOptions {
+  module: DynamicModule;
+  port: number;
+  host: string;
+  shutdownGraceMs: number;
+  /** Largest accepted request body, in bytes. */
+  bodyLimit?: number;
+  /** Runs after the app is created and before it listens (consumers, Swagger, …). */
+  configure?: (app: NestFastifyApplication) => Promise<void> | void;
+}
+
+/**
+ * Creates, instruments and starts one Tally app on Fastify. Every app serves HTTP, if only for
+ * /health and /metrics. On SIGTERM/SIGINT it closes gracefully (consumers stop taking messages
+ * and finish in-flight ones, then connections close), and is killed if that takes too long.
+ */
+export async function startHttpApp(options: HttpAppOptions): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    options.module,
+    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 64 * 1024 }),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  instrumentHttp(app);
+  app.enableShutdownHooks();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      setTimeout(() => {
+        new NestLogger('Shutdown').error(
+          `still running ${options.shutdownGraceMs} ms after ${signal}; exiting`,
+        );
+        process.exit(1);
+      }, options.shutdownGraceMs).unref();
+    });
+  }
+  await options.configure?.(app);
+  await app.startAllMicroservices();
+  await app.listen(options.port, options.host);
+  return app;
+}
+
+/** HTTP latency histogram by route template (not raw URL, which would explode cardinality). */
+function instrumentHttp(app: INestApplication): void {
+  const metrics = app.get(Metrics);
+  const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.httpRequestDuration.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status_code: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+}
+
+/** Runs an app's main; a configuration error prints its message (naming the variable) and exits 1. */
+export function runMain(main: () => Promise<unknown>): void {
+  main().catch((error: unknown) => {
+    const text = error instanceof Error && error.name === 'ConfigError' ? error.message : error;
+    console.error(text);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { newId } from '#domain';
+
+/** A message to publish once the surrounding database transaction commits. */
+export interface OutboxMessageInput {
+  /** Logical exchange name (`tally.commands`, `tally.events`); the relay adds the configured prefix. */
+  exchange: string;
+  routingKey: string;
+  /** Message type, the consumer's handler pattern; defaults to the routing key. */
+  type?: string;
+  payload: object;
+  messageId?: string;
+  correlationId?: string | null;
+  schemaVersion?: number;
+  headers?: Record<string, unknown>;
+}
+
+/**
+ * Writes outbox rows inside the caller's transaction: the rows commit with the business change
+ * or not at all. One multi-row INSERT whatever the number of messages.
+ */
+@Injectable()
+export class OutboxStore {
+  async enqueue(manager: EntityManager, messages: OutboxMessageInput[]): Promise<string[]> {
+    if (messages.length === 0) return [];
+    const ids = messages.map((m) => m.messageId ?? newId('msg'));
+    await manager.query(
+      `INSERT INTO outbox (message_id, exchange, routing_key, message_type, schema_version, payload, headers, correlation_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::text[])`,
+      [
+        ids,
+        messages.map((m) => m.exchange),
+        messages.map((m) => m.routingKey),
+        messages.map((m) => m.type ?? m.routingKey),
+        messages.map((m) => m.schemaVersion ?? 1),
+        messages.map((m) => JSON.stringify(m.payload)),
+        messages.map((m) => JSON.stringify(m.headers ?? {})),
+        messages.map((m) => m.correlationId ?? null),
+      ],
+    );
+    return ids;
+  }
+}

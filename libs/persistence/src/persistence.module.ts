@@ -1,0 +1,53 @@
+import {
+  Global,
+  Inject,
+  Injectable,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { DatabaseConfig } from '#config';
+import { createDataSource, ensureDatabase, runMigrations } from './data-source.js';
+import { InboxStore } from './inbox.store.js';
+import { OutboxStore } from './outbox.store.js';
+
+@Injectable()
+class DataSourceCloser implements OnApplicationShutdown {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  // After the HTTP server and consumers are closed, so in-flight work can still commit.
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+@Global()
+@Module({})
+export class PersistenceModule {
+  static forRoot(config: DatabaseConfig, applicationName: string): DynamicModule {
+    return {
+      module: PersistenceModule,
+      providers: [
+        {
+          provide: DataSource,
+          useFactory: async () => {
+            if (config.DATABASE_MIGRATE_ON_START) await ensureDatabase(config.DATABASE_URL);
+            const dataSource = createDataSource(config, applicationName);
+            await dataSource.initialize();
+            if (config.DATABASE_MIGRATE_ON_START) {
+              const applied = await runMigrations(dataSource);
+              if (applied.length > 0) new Logger('Migrations').log(`applied ${applied.join(', ')}`);
+            }
+            return dataSource;
+          },
+        },
+        DataSourceCloser,
+        OutboxStore,
+        InboxStore,
+      ],
+      exports: [DataSource, OutboxStore, InboxStore],
+    };
+  }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Makes sure PostgreSQL and RabbitMQ (and Redis, optional) run on this machine: starts them when
+# installed but stopped, installs them with apt when missing. Idempotent; quiet when all is up.
+set -euo pipefail
+
+log() { echo "[services] $*" >&2; }
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # port name seconds
+  for _ in $(seq 1 "$3"); do port_open "$1" && return 0; sleep 1; done
+  log "$2 did not come up on port $1"; return 1
+}
+
+apt_install() {
+  log "installing $* with apt"
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# PostgreSQL
+if ! port_open 5432; then
+  command -v pg_ctlcluster >/dev/null || apt_install postgresql
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  log "starting PostgreSQL $version"
+  sudo_if_needed pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  wait_port 5432 PostgreSQL 60
+fi
+
+# RabbitMQ
+if ! port_open 5672; then
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  log "starting RabbitMQ"
+  sudo_if_needed rabbitmq-server -detached || true
+  wait_port 5672 RabbitMQ 120
+fi
+# The port opens a moment before the broker accepts AMQP; wait for it to be fully booted.
+if command -v rabbitmqctl >/dev/null; then
+  sudo_if_needed rabbitmqctl await_startup --timeout 120 >/dev/null 2>&1 || true
+fi
+
+# Redis (optional: shared rate-limit state)
+if ! port_open 6379 && command -v redis-server >/dev/null; then
+  log "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no >/dev/null || true
+fi
+exit 0
