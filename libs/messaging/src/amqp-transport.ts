@@ -79,6 +79,8 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
         channel.once('close', () => this.consumers.delete(channel));
       },
     });
+    // A setup cut short by a dropped connection is retried on reconnect; it must not crash the process.
+    this.channel.on('error', (error: Error) => this.log.warn(`consumer channel: ${error.message}`));
     this.channel.waitForConnect().then(
       () => callback(),
       (error: unknown) => callback(error),

@@ -124,6 +124,7 @@ export function connectAmqpConsumer(app: INestApplication, queues: QueueSpec[], 
     queues,
     prefetch,
   });
-  const microservice = app.connectMicroservice({ strategy: transport });
+  // Deferred, so the filter is in place before the handlers are wrapped.
+  const microservice = app.connectMicroservice({ strategy: transport }, { deferInitialization: true });
   microservice.useGlobalFilters(new RpcErrorPassthroughFilter());
 }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Options } from 'amqplib';
 import type { AmqpConnection } from './amqp-connection.js';
@@ -26,6 +27,7 @@ export interface OutgoingMessage {
  */
 export class MessagePublisher {
   readonly channel: ChannelWrapper;
+  private readonly log = new Logger(MessagePublisher.name);
 
   constructor(
     connection: AmqpConnection,
@@ -39,6 +41,8 @@ export class MessagePublisher {
       publishTimeout: publishTimeoutMs,
       setup: (channel: import('amqplib').ConfirmChannel) => topology.declare(channel),
     });
+    // A setup cut short by a dropped connection is retried on reconnect; it must not crash the process.
+    this.channel.on('error', (error: Error) => this.log.warn(`publisher channel: ${error.message}`));
   }
 
   /** Resolves once the broker confirmed the message; rejects on nack, timeout or closed channel. */

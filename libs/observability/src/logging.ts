@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import pino from 'pino';
 import { Correlation, requestIdOf } from './correlation.js';
@@ -41,6 +42,8 @@ export function pinoOptions(app: string, level: string): pino.LoggerOptions {
 /** nestjs-pino parameters: JSON logs, one line per request, secrets redacted. */
 export function loggerParams(app: string, level: string): Params {
   return {
+    // The package default ('{/*splat}') does not match under the Fastify adapter here.
+    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
     pinoHttp: {
       ...pinoOptions(app, level),
       genReqId: (req: IncomingMessage) => requestIdOf(req),

@@ -1,7 +1,9 @@
+import type { IncomingMessage } from 'node:http';
 import { Logger as NestLogger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
+import { requestIdOf } from './correlation.js';
 import { Metrics } from './metrics.js';
 
 export interface HttpAppOptions {
@@ -17,26 +19,39 @@ export interface HttpAppOptions {
 
 /**
  * Creates, instruments and starts one Tally app on Fastify. Every app serves HTTP, if only for
- * /health and /metrics. On SIGTERM/SIGINT it closes gracefully (consumers stop taking messages
- * and finish in-flight ones, then connections close), and is killed if that takes too long.
+ * /health and /metrics.
  */
 export async function startHttpApp(options: HttpAppOptions): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module,
-    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 64 * 1024 }),
+    new FastifyAdapter({
+      bodyLimit: options.bodyLimit ?? 64 * 1024,
+      genReqId: (req: unknown) => requestIdOf(req as IncomingMessage),
+    }),
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
   instrumentHttp(app);
-  app.enableShutdownHooks();
+  // Graceful shutdown: consumers stop taking messages and finish in-flight ones, the HTTP server
+  // drains, connections close; then exit 0. Killed if it takes longer than the grace period.
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
+      const log = new NestLogger('Shutdown');
+      log.log(`${signal} received; shutting down`);
       setTimeout(() => {
-        new NestLogger('Shutdown').error(
-          `still running ${options.shutdownGraceMs} ms after ${signal}; exiting`,
-        );
+        log.error(`still running ${options.shutdownGraceMs} ms after ${signal}; exiting`);
         process.exit(1);
       }, options.shutdownGraceMs).unref();
+      app.close().then(
+        () => {
+          log.log('shutdown complete');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log.error(`shutdown failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
     });
   }
   await options.configure?.(app);

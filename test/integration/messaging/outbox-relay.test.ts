@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { ConsumeMessage } from 'amqplib';
+import { DataSource } from 'typeorm';
+import { AmqpConnection, Exchanges, MessagePublisher, OutboxRelay, Topology } from '#messaging';
+import { Metrics } from '#observability';
+import { OutboxStore } from '#persistence';
+import { BrokerProbe, openDataSource, testSettings, uniquePrefix, waitFor } from '#test-support';
+import { startFixture, startFixtureReady } from '../../support/fixture-app/fixture-process.js';
+
+describe('outbox relay', () => {
+  let db: DataSource;
+  let broker: BrokerProbe;
+
+  before(async () => {
+    db = await openDataSource(20);
+    broker = await BrokerProbe.open();
+  });
+  after(async () => {
+    await broker.close();
+    await db.destroy();
+  });
+
+  it('publishes every one of 2,000 rows written by concurrent transactions while three relays run', async () => {
+    await db.query('DELETE FROM outbox');
+    const prefix = uniquePrefix('relay');
+    const sink = { name: 'relay-sink', bindings: [{ exchange: Exchanges.events, routingKey: 'relay.#' }] };
+    const topology = new Topology({
+      prefix,
+      retryDelaysMs: [1000],
+      deliveryLimit: 5,
+      queues: [{ ...sink, unknownTypes: 'ignore' }],
+    });
+    const relays = [1, 2, 3].map((n) => {
+      const connection = new AmqpConnection(testSettings().amqpUrl, `relay-test-${n}`);
+      const publisher = new MessagePublisher(connection, topology, 10_000);
+      const relay = new OutboxRelay(db, publisher, new Metrics(`relay-${n}`), {
+        databaseUrl: testSettings().databaseUrl,
+        OUTBOX_BATCH_SIZE: 50,
+        OUTBOX_POLL_INTERVAL_MS: 100,
+      });
+      return { connection, publisher, relay };
+    });
+    await relays[0].publisher.channel.waitForConnect(); // topology declared
+
+    const received = new Map<string, number>();
+    await broker.channel.consume(`${prefix}relay-sink`, (m: ConsumeMessage | null) => {
+      if (!m) return;
+      const id = String(m.properties.messageId);
+      received.set(id, (received.get(id) ?? 0) + 1);
+      broker.channel.ack(m);
+    });
+    for (const r of relays) r.relay.start();
+
+    // 40 writers, each committing transactions of 1-10 rows until 2,000 rows exist.
+    const outbox = new OutboxStore();
+    const written: string[] = [];
+    let remaining = 2000;
+    await Promise.all(
+      Array.from({ length: 40 }, async () => {
+        while (remaining > 0) {
+          const n = Math.min(remaining, 1 + Math.floor(Math.random() * 10));
+          remaining -= n;
+          const ids = await db.transaction((m) =>
+            outbox.enqueue(
+              m,
+              Array.from({ length: n }, (_, i) => ({
+                exchange: Exchanges.events,
+                routingKey: 'relay.test',
+                payload: { i },
+              })),
+            ),
+          );
+          written.push(...ids);
+        }
+      }),
+    );
+    assert.equal(written.length, 2000);
+
+    await waitFor('every written row to arrive', () => written.every((id) => received.has(id)), 60_000);
+    const [{ unpublished }] = await db.query(
+      `SELECT count(*)::int AS unpublished FROM outbox WHERE published_at IS NULL`,
+    );
+    assert.equal(unpublished, 0, 'every row is marked published');
+    const [{ rows }] = await db.query(`SELECT count(*)::int AS rows FROM outbox`);
+    assert.equal(rows, 2000);
+
+    for (const r of relays) await r.relay.stop();
+    for (const r of relays) {
+      await r.publisher.close();
+      await r.connection.close();
+    }
+  });
+
+  it('a relay killed between confirm and mark publishes the row again, and the inbox makes the copy a no-op', async () => {
+    await db.query('DELETE FROM outbox');
+    const prefix = uniquePrefix('relaykill');
+    // A consumer-only instance declares the topology and handles messages (no relay of its own).
+    const consumer = await startFixtureReady({ prefix, env: { OUTBOX_RELAY_ENABLED: 'false' } });
+
+    const [messageId] = await db.transaction((m) =>
+      new OutboxStore().enqueue(m, [
+        { exchange: Exchanges.commands, routingKey: 'test.effect', payload: {} },
+      ]),
+    );
+
+    // A relay that dies right after the broker confirmed the publish, before marking the row.
+    const doomed = await startFixture({
+      prefix,
+      env: { TALLY_FAULTS: 'relay.after-confirm', AMQP_PREFETCH: '1' },
+    });
+    const exit = await doomed.app.exited;
+    assert.equal(exit.signal, 'SIGKILL', 'the relay died at the fault point');
+    const [row] = await db.query(`SELECT published_at FROM outbox WHERE message_id = $1`, [messageId]);
+    assert.equal(row.published_at, null, 'the mark was rolled back with the crash');
+
+    // A healthy relay publishes it again; the consumer sees two copies and applies one.
+    const healthy = await startFixtureReady({ prefix });
+    const deliveries = async () =>
+      Number(
+        (await db.query(`SELECT count(*) FROM test_deliveries WHERE message_id = $1`, [messageId]))[0].count,
+      );
+    await waitFor('both copies to be delivered', async () => (await deliveries()) >= 2, 30_000);
+    await waitFor(
+      'the row to be marked published',
+      async () =>
+        (
+          await db.query(`SELECT 1 FROM outbox WHERE message_id = $1 AND published_at IS NOT NULL`, [
+            messageId,
+          ])
+        ).length === 1,
+    );
+    const [{ effects }] = await db.query(
+      `SELECT count(*)::int AS effects FROM test_effects WHERE message_id = $1`,
+      [messageId],
+    );
+    assert.equal(effects, 1);
+    await healthy.app.stop();
+    await consumer.app.stop();
+  });
+});

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { uniquePrefix, waitFor, type AppProcess } from '#test-support';
+import { startFixtureReady } from '../../support/fixture-app/fixture-process.js';
+
+describe('correlation id', () => {
+  let fixture: { app: AppProcess; url: string };
+
+  before(async () => {
+    fixture = await startFixtureReady({ prefix: uniquePrefix('corr') });
+  });
+  after(async () => {
+    await fixture.app.stop();
+  });
+
+  it('an X-Request-Id travels through the outbox and the message into the consumer log line', async () => {
+    const requestId = `req-${Date.now()}-corr`;
+    const res = await fetch(`${fixture.url}/fixture/enqueue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId },
+      body: JSON.stringify({ type: 'test.log' }),
+    });
+    assert.equal(res.status, 201);
+    assert.equal(res.headers.get('x-request-id'), requestId, 'echoed on the response');
+    const { messageIds } = (await res.json()) as { messageIds: string[] };
+
+    const line = await waitFor('the consumer log line', () =>
+      fixture.app.logs().find((l) => l.msg === 'fixture handled test.log' && l.messageId === messageIds[0]),
+    );
+    assert.equal(line.correlationId, requestId);
+    assert.equal(line.messageType, 'test.log');
+    const access = fixture.app
+      .logs()
+      .find((l) => l.msg === 'request completed' && l.correlationId === requestId);
+    assert.ok(access, 'the HTTP access log line carries it too');
+  });
+
+  it('a request without X-Request-Id gets a generated one; an unacceptable one is replaced', async () => {
+    const generated = await fetch(`${fixture.url}/health/live`);
+    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    const hostile = await fetch(`${fixture.url}/health/live`, {
+      headers: { 'x-request-id': 'x'.repeat(500) },
+    });
+    assert.match(hostile.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  });
+});

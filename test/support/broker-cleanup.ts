@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import amqp from 'amqplib';
+
+const run = promisify(execFile);
+
+/** Deletes every queue and exchange whose name starts with `prefix` (tests only). */
+export async function deletePrefixedBrokerObjects(amqpUrl: string, prefix: string): Promise<void> {
+  if (!prefix.startsWith('test.'))
+    throw new Error(`refusing to delete broker objects for prefix "${prefix}"`);
+  const list = async (what: 'queues' | 'exchanges') => {
+    const { stdout } = await run('rabbitmqctl', ['list_' + what, 'name', '--quiet', '--no-table-headers'], {
+      timeout: 30_000,
+    });
+    return stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .filter((s) => s.startsWith(prefix));
+  };
+  const [queues, exchanges] = await Promise.all([list('queues'), list('exchanges')]);
+  const connection = await amqp.connect(amqpUrl);
+  try {
+    const channel = await connection.createChannel();
+    for (const q of queues) await channel.deleteQueue(q);
+    for (const e of exchanges) await channel.deleteExchange(e);
+    await channel.close();
+  } finally {
+    await connection.close();
+  }
+}

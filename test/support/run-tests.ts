@@ -1,0 +1,98 @@
+/**
+ * The test command: gives this run its own database (name contains "test") and its own
+ * RabbitMQ prefix, migrates, runs the chosen tiers with node's test runner, then drops both.
+ *   node dist/test/support/run-tests.js [unit] [integration] [e2e]
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDataSource, databaseName, dropDatabase, ensureDatabase, runMigrations } from '#persistence';
+import { deletePrefixedBrokerObjects } from './broker-cleanup.js';
+
+const TIERS = ['unit', 'integration', 'e2e'] as const;
+const distTest = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function testFiles(dir: string): string[] {
+  let found: string[] = [];
+  for (const entry of readdirSync(dir).sort()) {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) found = found.concat(testFiles(full));
+    else if (entry.endsWith('.test.js')) found.push(full);
+  }
+  return found;
+}
+
+const requested = process.argv.slice(2);
+const tiers = requested.length > 0 ? requested : [...TIERS];
+for (const tier of tiers) {
+  if (!(TIERS as readonly string[]).includes(tier)) {
+    console.error(`unknown tier "${tier}"; use ${TIERS.join(', ')}`);
+    process.exit(2);
+  }
+}
+
+const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+const server = new URL(process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
+server.pathname = `/tally_test_${runId}`;
+const databaseUrl = server.toString();
+if (!databaseName(databaseUrl).includes('test'))
+  throw new Error('refusing to run tests on a database without "test" in its name');
+const amqpPrefix = `test.${runId}.`;
+const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+const needsServices = tiers.some((t) => t !== 'unit');
+if (needsServices) {
+  await ensureDatabase(databaseUrl);
+  const ds = createDataSource({
+    DATABASE_URL: databaseUrl,
+    DATABASE_POOL_MAX: 2,
+    DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
+  });
+  await ds.initialize();
+  await runMigrations(ds);
+  await ds.destroy();
+}
+
+const files = tiers.flatMap((tier) => testFiles(path.join(distTest, tier)));
+console.log(
+  `[test] run ${runId}: ${files.length} files (${tiers.join(', ')}), database ${databaseName(databaseUrl)}, prefix ${amqpPrefix}`,
+);
+
+const code = await new Promise<number>((resolve) => {
+  const child = spawn(
+    process.execPath,
+    [
+      '--test',
+      '--test-concurrency=1',
+      '--test-force-exit',
+      '--test-timeout=300000',
+      '--test-reporter=spec',
+      ...files,
+    ],
+    {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        DATABASE_URL: databaseUrl,
+        DATABASE_MIGRATE_ON_START: 'false',
+        AMQP_URL: amqpUrl,
+        AMQP_PREFIX: amqpPrefix,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      },
+    },
+  );
+  child.on('exit', (status, signal) => resolve(status ?? (signal ? 1 : 0)));
+});
+
+if (needsServices && !process.env.TEST_KEEP) {
+  await dropDatabase(databaseUrl).catch((e: Error) =>
+    console.error(`[test] could not drop database: ${e.message}`),
+  );
+  await deletePrefixedBrokerObjects(amqpUrl, amqpPrefix).catch((e: Error) =>
+    console.error(`[test] could not clean the broker: ${e.message}`),
+  );
+}
+process.exit(code);

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, amqpEnv, databaseEnv, loadEnv, outboxEnv, port, runtimeEnv } from '#config';
+
+const shape = { ...runtimeEnv, ...databaseEnv, ...amqpEnv, ...outboxEnv, ...port('GATEWAY_PORT', 3000) };
+
+describe('configuration', () => {
+  it('has working local defaults', () => {
+    const config = loadEnv(shape, {});
+    assert.equal(config.GATEWAY_PORT, 3000);
+    assert.equal(config.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/tally');
+    assert.equal(config.AMQP_URL, 'amqp://guest:guest@127.0.0.1:5672');
+    assert.deepEqual(config.RETRY_DELAYS_MS, [1000, 10_000, 60_000, 300_000]);
+    assert.equal(config.DATABASE_MIGRATE_ON_START, true);
+    assert.equal(config.AMQP_PREFIX, '');
+  });
+
+  it('parses and types what it is given', () => {
+    const config = loadEnv(shape, {
+      GATEWAY_PORT: '8080',
+      RETRY_DELAYS_MS: '200, 400,800',
+      DATABASE_MIGRATE_ON_START: 'false',
+      AMQP_PREFIX: 'test.abc.',
+    });
+    assert.equal(config.GATEWAY_PORT, 8080);
+    assert.deepEqual(config.RETRY_DELAYS_MS, [200, 400, 800]);
+    assert.equal(config.DATABASE_MIGRATE_ON_START, false);
+    assert.equal(config.AMQP_PREFIX, 'test.abc.');
+  });
+
+  it('treats an empty value as unset', () => {
+    assert.equal(loadEnv(shape, { GATEWAY_PORT: '' }).GATEWAY_PORT, 3000);
+  });
+
+  it('names every bad variable at once', () => {
+    const error = (() => {
+      try {
+        loadEnv(shape, {
+          GATEWAY_PORT: '70000',
+          DATABASE_URL: 'not a url',
+          AMQP_URL: 'http://rabbit',
+          RETRY_DELAYS_MS: '500,100',
+          AMQP_PREFIX: 'Has Spaces',
+          DATABASE_MIGRATE_ON_START: 'maybe',
+          NODE_ENV: 'staging',
+        });
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(error instanceof ConfigError);
+    assert.deepEqual(error.problems.map((p) => p.variable).sort(), [
+      'AMQP_PREFIX',
+      'AMQP_URL',
+      'DATABASE_MIGRATE_ON_START',
+      'DATABASE_URL',
+      'GATEWAY_PORT',
+      'NODE_ENV',
+      'RETRY_DELAYS_MS',
+    ]);
+    assert.match(error.message, /RETRY_DELAYS_MS: must not decrease/);
+  });
+
+  it('never echoes a value back (it may be a secret)', () => {
+    try {
+      loadEnv(shape, { DATABASE_URL: 'mysql://user:s3cret@db/x' });
+      assert.fail('should have thrown');
+    } catch (e) {
+      assert.doesNotMatch((e as Error).message, /s3cret/);
+    }
+  });
+});
