@@ -4,14 +4,15 @@ import { createDataSource, databaseName } from '#persistence';
 /** Connection settings of this test run, set by the test command (run-tests). */
 export function testSettings() {
   const databaseUrl = process.env.DATABASE_URL;
+  const ownerUrl = process.env.DATABASE_MIGRATION_URL ?? '';
   const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
   const amqpPrefix = process.env.AMQP_PREFIX ?? '';
-  if (!databaseUrl || !databaseName(databaseUrl).includes('test')) {
+  if (!databaseUrl || !databaseName(databaseUrl).includes('test') || !databaseName(ownerUrl).includes('test')) {
     throw new Error('Tests run only against a database whose name contains "test": use `npm test`.');
   }
   if (!amqpPrefix.startsWith('test.'))
     throw new Error('Tests need an AMQP_PREFIX starting with "test.": use `npm test`.');
-  return { databaseUrl, amqpUrl, amqpPrefix };
+  return { databaseUrl, ownerUrl, amqpUrl, amqpPrefix };
 }
 
 /** A broker prefix of its own for one test file, inside the run's prefix (cleaned up with it). */
@@ -19,9 +20,10 @@ export function uniquePrefix(tag: string): string {
   return `${testSettings().amqpPrefix}${tag}.${randomBytes(2).toString('hex')}.`;
 }
 
+/** A connection as the schema owner, for test set-up and assertions (the apps use the app role). */
 export async function openDataSource(poolMax = 10) {
   const ds = createDataSource({
-    DATABASE_URL: testSettings().databaseUrl,
+    DATABASE_URL: testSettings().ownerUrl,
     DATABASE_POOL_MAX: poolMax,
     DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
   });

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createDataSource, databaseName, dropDatabase, ensureDatabase, runMigrations } from '#persistence';
+import { databaseName, dropDatabase, migrateDatabase } from '#persistence';
 import { deletePrefixedBrokerObjects } from './broker-cleanup.js';
 
 const TIERS = ['unit', 'integration', 'e2e'] as const;
@@ -36,7 +36,12 @@ for (const tier of tiers) {
 const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 const server = new URL(process.env.TEST_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 server.pathname = `/tally_test_${runId}`;
-const databaseUrl = server.toString();
+const migrationUrl = server.toString();
+// The apps connect as the least-privileged role, as in production.
+const appUrl = new URL(migrationUrl);
+appUrl.username = 'tally_app';
+appUrl.password = '';
+const databaseUrl = appUrl.toString();
 if (!databaseName(databaseUrl).includes('test'))
   throw new Error('refusing to run tests on a database without "test" in its name');
 const amqpPrefix = `test.${runId}.`;
@@ -44,15 +49,7 @@ const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 const needsServices = tiers.some((t) => t !== 'unit');
 if (needsServices) {
-  await ensureDatabase(databaseUrl);
-  const ds = createDataSource({
-    DATABASE_URL: databaseUrl,
-    DATABASE_POOL_MAX: 2,
-    DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
-  });
-  await ds.initialize();
-  await runMigrations(ds);
-  await ds.destroy();
+  await migrateDatabase({ DATABASE_MIGRATION_URL: migrationUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
 }
 
 const files = tiers.flatMap((tier) => testFiles(path.join(distTest, tier)));
@@ -77,6 +74,7 @@ const code = await new Promise<number>((resolve) => {
         ...process.env,
         NODE_ENV: 'test',
         DATABASE_URL: databaseUrl,
+        DATABASE_MIGRATION_URL: migrationUrl,
         DATABASE_MIGRATE_ON_START: 'false',
         AMQP_URL: amqpUrl,
         AMQP_PREFIX: amqpPrefix,
@@ -88,7 +86,7 @@ const code = await new Promise<number>((resolve) => {
 });
 
 if (needsServices && !process.env.TEST_KEEP) {
-  await dropDatabase(databaseUrl).catch((e: Error) =>
+  await dropDatabase(migrationUrl).catch((e: Error) =>
     console.error(`[test] could not drop database: ${e.message}`),
   );
   await deletePrefixedBrokerObjects(amqpUrl, amqpPrefix).catch((e: Error) =>

@@ -8,7 +8,8 @@ describe('configuration', () => {
   it('has working local defaults', () => {
     const config = loadEnv(shape, {});
     assert.equal(config.GATEWAY_PORT, 3000);
-    assert.equal(config.DATABASE_URL, 'postgres://postgres@127.0.0.1:5432/tally');
+    assert.equal(config.DATABASE_URL, 'postgres://tally_app@127.0.0.1:5432/tally');
+    assert.equal(config.DATABASE_MIGRATION_URL, 'postgres://postgres@127.0.0.1:5432/tally');
     assert.equal(config.AMQP_URL, 'amqp://guest:guest@127.0.0.1:5672');
     assert.deepEqual(config.RETRY_DELAYS_MS, [1000, 10_000, 60_000, 300_000]);
     assert.equal(config.DATABASE_MIGRATE_ON_START, true);

@@ -60,7 +60,10 @@ export const runtimeEnv = {
 };
 
 export const databaseEnv = {
-  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/tally'),
+  /** The apps' connection: the least-privileged `tally_app` role (it cannot rewrite the ledger). */
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://tally_app@127.0.0.1:5432/tally'),
+  /** The schema owner's connection, used only to create the database and run migrations. */
+  DATABASE_MIGRATION_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/tally'),
   DATABASE_POOL_MAX: int(1, 200, 10),
   DATABASE_STATEMENT_TIMEOUT_MS: int(100, 600_000, 15_000),
   /** Development convenience: create the database if missing and run migrations at start-up. */

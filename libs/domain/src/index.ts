@@ -1,2 +1,5 @@
 export * from './errors.js';
 export * from './ids.js';
+export * from './ledger/index.js';
+export * from './messages.js';
+export * from './money.js';

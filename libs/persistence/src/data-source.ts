@@ -70,6 +70,7 @@ export async function dropDatabase(url: string): Promise<void> {
 }
 
 // Several apps start at once in development; one of them migrates while the others wait.
+// The lock holds one pooled connection and the migrations need another: pool size >= 2.
 const MIGRATION_LOCK = 7_316_001;
 
 /** Runs pending migrations under an advisory lock; returns the names applied. */
@@ -83,5 +84,22 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
   } finally {
     await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await runner.release();
+  }
+}
+
+/** Creates the database if needed and applies pending migrations, as the schema owner. */
+export async function migrateDatabase(
+  config: Pick<DatabaseConfig, 'DATABASE_MIGRATION_URL' | 'DATABASE_STATEMENT_TIMEOUT_MS'>,
+): Promise<string[]> {
+  await ensureDatabase(config.DATABASE_MIGRATION_URL);
+  const owner = createDataSource(
+    { DATABASE_URL: config.DATABASE_MIGRATION_URL, DATABASE_POOL_MAX: 2, DATABASE_STATEMENT_TIMEOUT_MS: 600_000 },
+    'tally-migrate',
+  );
+  await owner.initialize();
+  try {
+    return await runMigrations(owner);
+  } finally {
+    await owner.destroy();
   }
 }

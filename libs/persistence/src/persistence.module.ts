@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '#config';
-import { createDataSource, ensureDatabase, runMigrations } from './data-source.js';
+import { createDataSource, migrateDatabase } from './data-source.js';
 import { InboxStore } from './inbox.store.js';
 import { OutboxStore } from './outbox.store.js';
 
@@ -33,13 +33,12 @@ export class PersistenceModule {
         {
           provide: DataSource,
           useFactory: async () => {
-            if (config.DATABASE_MIGRATE_ON_START) await ensureDatabase(config.DATABASE_URL);
-            const dataSource = createDataSource(config, applicationName);
-            await dataSource.initialize();
             if (config.DATABASE_MIGRATE_ON_START) {
-              const applied = await runMigrations(dataSource);
+              const applied = await migrateDatabase(config);
               if (applied.length > 0) new Logger('Migrations').log(`applied ${applied.join(', ')}`);
             }
+            const dataSource = createDataSource(config, applicationName);
+            await dataSource.initialize();
             return dataSource;
           },
         },

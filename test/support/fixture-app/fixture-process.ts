@@ -9,10 +9,11 @@ export interface FixtureOptions {
 /** Starts the fixture app as a child process; resolves when it serves /health/ready. */
 export async function startFixture(options: FixtureOptions): Promise<{ app: AppProcess; url: string }> {
   const port = await freePort();
-  const { databaseUrl, amqpUrl } = testSettings();
+  // The fixture creates its own scratch tables, so it connects as the schema owner.
+  const { ownerUrl, amqpUrl } = testSettings();
   const app = AppProcess.node(distPath('test/support/fixture-app/main.js'), {
     FIXTURE_PORT: String(port),
-    DATABASE_URL: databaseUrl,
+    DATABASE_URL: ownerUrl,
     DATABASE_MIGRATE_ON_START: 'false',
     AMQP_URL: amqpUrl,
     AMQP_PREFIX: options.prefix,

@@ -1,0 +1,3 @@
+export * from './errors.js';
+export * from './ledger-rules.js';
+export * from './transaction-state.js';

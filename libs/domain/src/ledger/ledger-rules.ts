@@ -1,0 +1,102 @@
+import {
+  InsufficientFundsError,
+  AccountFrozenError,
+  CurrencyMismatchError,
+  SameAccountError,
+  RefundExceedsRemainingError,
+  TransactionNotRefundableError,
+} from './errors.js';
+
+export const TRANSACTION_TYPES = ['deposit', 'withdrawal', 'transfer', 'charge', 'refund'] as const;
+export type TransactionType = (typeof TRANSACTION_TYPES)[number];
+
+/** Customer accounts belong to the tenant's users; system accounts are the other side of the world. */
+export type AccountKind = 'customer' | 'external' | 'revenue';
+
+export interface LedgerAccount {
+  id: string;
+  kind: AccountKind;
+  currency: string;
+  status: 'active' | 'frozen';
+  posted: bigint;
+  held: bigint;
+}
+
+export interface Posting {
+  accountId: string;
+  /** Signed: + into the account, − out of it. */
+  amount: bigint;
+  balanceAfter: bigint;
+}
+
+export function available(account: LedgerAccount): bigint {
+  return account.posted - account.held;
+}
+
+/**
+ * The accounts a transaction moves money between: `from` is debited, `to` credited.
+ * Which accounts those are for each type is decided by the caller (it knows the system accounts).
+ */
+export interface Movement {
+  from: LedgerAccount;
+  to: LedgerAccount;
+  amount: bigint;
+  currency: string;
+}
+
+/**
+ * Checks a movement against the ledger's rules and returns its balanced postings.
+ * Throws the DomainError that makes the transaction fail. Pure: callers hold the row locks.
+ */
+export function post(movement: Movement): Posting[] {
+  const { from, to, amount, currency } = movement;
+  if (amount <= 0n) throw new RangeError('amount must be positive');
+  if (from.id === to.id) throw new SameAccountError();
+  for (const account of [from, to]) {
+    if (account.currency !== currency)
+      throw new CurrencyMismatchError(account.currency, currency, account.id);
+    if (account.status === 'frozen') throw new AccountFrozenError(account.id);
+  }
+  // Only customer accounts must stay covered; the external account mirrors money in and out of Tally.
+  if (from.kind === 'customer' && available(from) < amount) {
+    throw new InsufficientFundsError(from.id, available(from), amount);
+  }
+  const postings: Posting[] = [
+    { accountId: from.id, amount: -amount, balanceAfter: from.posted - amount },
+    { accountId: to.id, amount, balanceAfter: to.posted + amount },
+  ];
+  assertBalanced(postings);
+  return postings;
+}
+
+export function assertBalanced(postings: Posting[]): void {
+  const sum = postings.reduce((s, p) => s + p.amount, 0n);
+  if (sum !== 0n) throw new Error(`unbalanced postings: sum ${sum}`);
+}
+
+/** What can still be refunded of a parent transaction, and the checks a refund must pass. */
+export function checkRefund(
+  parent: { type: TransactionType; status: string; amount: bigint; refundedAmount: bigint },
+  requested: bigint | null,
+): bigint {
+  if (parent.type !== 'charge' && parent.type !== 'transfer') {
+    throw new TransactionNotRefundableError(
+      `Only charges and transfers can be refunded, not a ${parent.type}.`,
+    );
+  }
+  if (parent.status !== 'succeeded') {
+    throw new TransactionNotRefundableError(
+      `Only succeeded transactions can be refunded; this one is ${parent.status}.`,
+    );
+  }
+  const remaining = parent.amount - parent.refundedAmount;
+  const amount = requested ?? remaining;
+  if (remaining <= 0n) throw new TransactionNotRefundableError('This transaction has been refunded in full.');
+  if (amount > remaining) throw new RefundExceedsRemainingError(remaining, amount);
+  return amount;
+}
+
+/** Accounts are locked in one global order (by id) so that two transactions never deadlock. */
+export function lockOrder(ids: string[]): string[] {
+  return [...new Set(ids)].sort();
+}
