@@ -7,7 +7,11 @@ export function testSettings() {
   const ownerUrl = process.env.DATABASE_MIGRATION_URL ?? '';
   const amqpUrl = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
   const amqpPrefix = process.env.AMQP_PREFIX ?? '';
-  if (!databaseUrl || !databaseName(databaseUrl).includes('test') || !databaseName(ownerUrl).includes('test')) {
+  if (
+    !databaseUrl ||
+    !databaseName(databaseUrl).includes('test') ||
+    !databaseName(ownerUrl).includes('test')
+  ) {
     throw new Error('Tests run only against a database whose name contains "test": use `npm test`.');
   }
   if (!amqpPrefix.startsWith('test.'))

@@ -1,4 +1,4 @@
-import { amqpEnv, databaseEnv, loadEnv, outboxEnv, port, runtimeEnv } from '#config';
+import { amqpEnv, databaseEnv, int, loadEnv, outboxEnv, port, runtimeEnv } from '#config';
 
 export const gatewayEnv = {
   ...runtimeEnv,
@@ -6,6 +6,8 @@ export const gatewayEnv = {
   ...amqpEnv,
   ...outboxEnv,
   ...port('GATEWAY_PORT', 3000),
+  /** How long Idempotency-Keys are remembered; API.md promises at least 24 hours. */
+  IDEMPOTENCY_RETENTION_HOURS: int(24, 24 * 90, 24),
 };
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 export const loadGatewayConfig = () => loadEnv(gatewayEnv);

@@ -1,8 +1,18 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { ObservabilityModule } from '#observability';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
+import { AccountsController } from './accounts/accounts.controller.js';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
 import type { GatewayConfig } from './config.js';
+import { ProblemFilter } from './http/problem.js';
+import { IdempotencyService } from './idempotency/idempotency.service.js';
+import { IdempotencyRetention } from './idempotency/idempotency-retention.js';
+import { CreateTransaction } from './transactions/create-transaction/create-transaction.use-case.js';
+import { TransactionCompletion } from './transactions/transaction-completion.js';
+import { TransactionsController } from './transactions/transactions.controller.js';
 
 /** The public REST API. Writes intents and outbox rows; hosts an outbox relay. */
 @Module({})
@@ -18,6 +28,20 @@ export class GatewayModule {
         }),
         PersistenceModule.forRoot(config, 'tally-gateway'),
         MessagingModule.forRoot({ app: 'gateway', amqp: config, outbox: config }),
+      ],
+      controllers: [AccountsController, TransactionsController],
+      providers: [
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        {
+          provide: IdempotencyRetention,
+          useFactory: (dataSource: DataSource) =>
+            new IdempotencyRetention(dataSource, config.IDEMPOTENCY_RETENTION_HOURS),
+          inject: [DataSource],
+        },
+        ApiKeyGuard,
+        IdempotencyService,
+        CreateTransaction,
+        TransactionCompletion,
       ],
     };
   }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { runMain, startHttpApp } from '#observability';
 import { loadGatewayConfig } from './config.js';
 import { GatewayModule } from './gateway.module.js';
+import { parseJson, stringifyJson } from './http/json.js';
 
 runMain(async () => {
   const config = loadGatewayConfig();
@@ -11,5 +12,6 @@ runMain(async () => {
     host: config.HTTP_HOST,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     bodyLimit: 64 * 1024,
+    json: { parse: parseJson, stringify: stringifyJson },
   });
 });

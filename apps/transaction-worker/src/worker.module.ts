@@ -2,6 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { ObservabilityModule } from '#observability';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
+import { ApplyTransaction } from './apply-transaction/apply-transaction.use-case.js';
+import { TransactionCommandsHandler } from './apply-transaction/transaction-commands.handler.js';
 import type { WorkerConfig } from './config.js';
 
 /** Applies commands from `transaction-worker.commands` to the ledger; hosts an outbox relay. */
@@ -19,6 +21,8 @@ export class WorkerModule {
         PersistenceModule.forRoot(config, 'tally-transaction-worker'),
         MessagingModule.forRoot({ app: 'transaction-worker', amqp: config, outbox: config }),
       ],
+      controllers: [TransactionCommandsHandler],
+      providers: [ApplyTransaction],
     };
   }
 }

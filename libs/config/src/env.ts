@@ -8,7 +8,7 @@ export class ConfigError extends Error {
   }
 }
 
-const int = (min: number, max: number, fallback: number) =>
+export const int = (min: number, max: number, fallback: number) =>
   z
     .string()
     .trim()

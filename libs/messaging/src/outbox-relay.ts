@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
-import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import type { OutboxConfig } from '#config';
 import type { Metrics } from '#observability';
+import { PgListener } from '#persistence';
 import { faultPoint } from './fault-points.js';
 import type { MessagePublisher, OutgoingMessage } from './publisher.js';
 
@@ -38,8 +38,7 @@ export class OutboxRelay {
   private loop?: Promise<void>;
   private wake?: () => void;
   private woken = false;
-  private listener?: pg.Client;
-  private listening?: Promise<void>;
+  private readonly listener: PgListener;
   private lastSample = 0;
 
   constructor(
@@ -47,12 +46,14 @@ export class OutboxRelay {
     private readonly publisher: MessagePublisher,
     private readonly metrics: Metrics,
     private readonly options: OutboxRelayOptions,
-  ) {}
+  ) {
+    this.listener = new PgListener(options.databaseUrl, 'tally_outbox', () => this.poke());
+  }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.listening = this.listen();
+    this.listener.start();
     this.loop = this.run();
   }
 
@@ -60,8 +61,7 @@ export class OutboxRelay {
     this.running = false;
     this.poke();
     await this.loop;
-    await this.listener?.end().catch(() => undefined);
-    await this.listening;
+    await this.listener.stop();
   }
 
   /** Publishes one batch; returns how many rows it claimed. */
@@ -149,32 +149,6 @@ export class OutboxRelay {
   private poke(): void {
     if (this.wake) this.wake();
     else this.woken = true;
-  }
-
-  private async listen(): Promise<void> {
-    while (this.running) {
-      const client = new pg.Client({
-        connectionString: this.options.databaseUrl,
-        application_name: 'tally-outbox-relay',
-      });
-      try {
-        const closed = new Promise<void>((resolve) => {
-          client.on('error', () => resolve());
-          client.on('end', () => resolve());
-        });
-        await client.connect();
-        client.on('notification', () => this.poke());
-        await client.query('LISTEN tally_outbox');
-        this.listener = client;
-        this.poke(); // rows may have arrived while we were not listening
-        if (this.running) await closed;
-      } catch (error) {
-        if (this.running) this.log.warn(`outbox LISTEN connection failed: ${(error as Error).message}`);
-      }
-      this.listener = undefined;
-      await client.end().catch(() => undefined);
-      if (this.running) await new Promise((r) => setTimeout(r, 1_000));
-    }
   }
 
   private async sampleBacklog(): Promise<void> {

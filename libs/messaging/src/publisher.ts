@@ -1,3 +1,4 @@
+import { stringifyJson } from '#domain';
 import { Logger } from '@nestjs/common';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Options } from 'amqplib';
@@ -48,7 +49,7 @@ export class MessagePublisher {
   /** Resolves once the broker confirmed the message; rejects on nack, timeout or closed channel. */
   async publish(message: OutgoingMessage): Promise<void> {
     const content = Buffer.from(
-      typeof message.body === 'string' ? message.body : JSON.stringify(message.body),
+      typeof message.body === 'string' ? message.body : stringifyJson(message.body),
     );
     await this.publishRaw(this.topology.exchange(message.exchange), message.routingKey, content, {
       messageId: message.messageId,

@@ -13,6 +13,11 @@ export interface HttpAppOptions {
   shutdownGraceMs: number;
   /** Largest accepted request body, in bytes. */
   bodyLimit?: number;
+  /**
+   * Replaces the JSON body parser and reply serializer (the gateway's, which keep big integers
+   * exact). Only application/json bodies are then accepted: anything else is a 415.
+   */
+  json?: { parse: (text: string) => unknown; stringify: (value: unknown) => string };
   /** Runs after the app is created and before it listens (consumers, Swagger, …). */
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
 }
@@ -28,8 +33,9 @@ export async function startHttpApp(options: HttpAppOptions): Promise<NestFastify
       bodyLimit: options.bodyLimit ?? 64 * 1024,
       genReqId: (req: unknown) => requestIdOf(req as IncomingMessage),
     }),
-    { bufferLogs: true },
+    { bufferLogs: true, bodyParser: !options.json },
   );
+  if (options.json) installJson(app, options.json);
   app.useLogger(app.get(Logger));
   instrumentHttp(app);
   // Graceful shutdown: consumers stop taking messages and finish in-flight ones, the HTTP server
@@ -58,6 +64,24 @@ export async function startHttpApp(options: HttpAppOptions): Promise<NestFastify
   await app.startAllMicroservices();
   await app.listen(options.port, options.host);
   return app;
+}
+
+function installJson(app: NestFastifyApplication, json: NonNullable<HttpAppOptions['json']>): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, json.parse(text));
+    } catch {
+      done(
+        Object.assign(new Error('invalid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }),
+        undefined,
+      );
+    }
+  });
+  fastify.setReplySerializer((payload) => json.stringify(payload));
 }
 
 /** HTTP latency histogram by route template (not raw URL, which would explode cardinality). */

@@ -93,7 +93,11 @@ export async function migrateDatabase(
 ): Promise<string[]> {
   await ensureDatabase(config.DATABASE_MIGRATION_URL);
   const owner = createDataSource(
-    { DATABASE_URL: config.DATABASE_MIGRATION_URL, DATABASE_POOL_MAX: 2, DATABASE_STATEMENT_TIMEOUT_MS: 600_000 },
+    {
+      DATABASE_URL: config.DATABASE_MIGRATION_URL,
+      DATABASE_POOL_MAX: 2,
+      DATABASE_STATEMENT_TIMEOUT_MS: 600_000,
+    },
     'tally-migrate',
   );
   await owner.initialize();

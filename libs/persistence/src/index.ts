@@ -4,3 +4,6 @@ export * from './inbox.store.js';
 export * from './outbox.store.js';
 export * from './persistence.module.js';
 export * from './database-readiness.js';
+export * from './repositories/index.js';
+export * from './pg-listener.js';
+export * from './ledger-verifier.js';

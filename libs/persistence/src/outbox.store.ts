@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { newId } from '#domain';
+import { newId, stringifyJson } from '#domain';
 
 /** A message to publish once the surrounding database transaction commits. */
 export interface OutboxMessageInput {
@@ -34,8 +34,8 @@ export class OutboxStore {
         messages.map((m) => m.routingKey),
         messages.map((m) => m.type ?? m.routingKey),
         messages.map((m) => m.schemaVersion ?? 1),
-        messages.map((m) => JSON.stringify(m.payload)),
-        messages.map((m) => JSON.stringify(m.headers ?? {})),
+        messages.map((m) => stringifyJson(m.payload)),
+        messages.map((m) => stringifyJson(m.headers ?? {})),
         messages.map((m) => m.correlationId ?? null),
       ],
     );

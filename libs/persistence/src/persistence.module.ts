@@ -12,6 +12,7 @@ import type { DatabaseConfig } from '#config';
 import { createDataSource, migrateDatabase } from './data-source.js';
 import { InboxStore } from './inbox.store.js';
 import { OutboxStore } from './outbox.store.js';
+import { AccountRepository, LedgerEntryRepository, TransactionRepository } from './repositories/index.js';
 
 @Injectable()
 class DataSourceCloser implements OnApplicationShutdown {
@@ -45,8 +46,18 @@ export class PersistenceModule {
         DataSourceCloser,
         OutboxStore,
         InboxStore,
+        AccountRepository,
+        TransactionRepository,
+        LedgerEntryRepository,
       ],
-      exports: [DataSource, OutboxStore, InboxStore],
+      exports: [
+        DataSource,
+        OutboxStore,
+        InboxStore,
+        AccountRepository,
+        TransactionRepository,
+        LedgerEntryRepository,
+      ],
     };
   }
 }

@@ -58,9 +58,15 @@ export class Ledger1763730000000 implements MigrationInterface {
         -- The last line of defence: a customer's available balance never goes below zero.
         CONSTRAINT accounts_customer_covered CHECK (kind <> 'customer' OR posted - held >= 0)
       )`);
-    await q.query(`CREATE UNIQUE INDEX accounts_external_ref_key ON accounts (tenant_id, external_ref) WHERE external_ref IS NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX accounts_system_key ON accounts (tenant_id, currency, kind) WHERE kind <> 'customer'`);
-    await q.query(`CREATE INDEX accounts_tenant_idx ON accounts (tenant_id, id DESC) WHERE kind = 'customer'`);
+    await q.query(
+      `CREATE UNIQUE INDEX accounts_external_ref_key ON accounts (tenant_id, external_ref) WHERE external_ref IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX accounts_system_key ON accounts (tenant_id, currency, kind) WHERE kind <> 'customer'`,
+    );
+    await q.query(
+      `CREATE INDEX accounts_tenant_idx ON accounts (tenant_id, id DESC) WHERE kind = 'customer'`,
+    );
 
     await q.query(`
       CREATE TABLE transactions (
@@ -84,9 +90,15 @@ export class Ledger1763730000000 implements MigrationInterface {
         completed_at           timestamptz
       )`);
     await q.query(`CREATE INDEX transactions_tenant_idx ON transactions (tenant_id, id DESC)`);
-    await q.query(`CREATE INDEX transactions_source_idx ON transactions (source_account_id, id DESC) WHERE source_account_id IS NOT NULL`);
-    await q.query(`CREATE INDEX transactions_destination_idx ON transactions (destination_account_id, id DESC) WHERE destination_account_id IS NOT NULL`);
-    await q.query(`CREATE INDEX transactions_parent_idx ON transactions (parent_transaction_id) WHERE parent_transaction_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX transactions_source_idx ON transactions (source_account_id, id DESC) WHERE source_account_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX transactions_destination_idx ON transactions (destination_account_id, id DESC) WHERE destination_account_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX transactions_parent_idx ON transactions (parent_transaction_id) WHERE parent_transaction_id IS NOT NULL`,
+    );
 
     await q.query(`
       CREATE TABLE ledger_entries (
@@ -123,7 +135,7 @@ export class Ledger1763730000000 implements MigrationInterface {
         locked_until    timestamptz NOT NULL,
         response_status integer,
         response_body   text,
-        resource_id     text,
+        response_headers jsonb,
         created_at      timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, key)
       )`);
@@ -131,7 +143,9 @@ export class Ledger1763730000000 implements MigrationInterface {
 
     // The apps' role: everything they need, and no way to rewrite the ledger.
     await q.query(`GRANT USAGE ON SCHEMA public TO tally_app`);
-    await q.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, api_keys, accounts, transactions, idempotency_keys, outbox, inbox TO tally_app`);
+    await q.query(
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, api_keys, accounts, transactions, idempotency_keys, outbox, inbox TO tally_app`,
+    );
     await q.query(`GRANT SELECT, INSERT ON ledger_entries TO tally_app`);
     await q.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO tally_app`);
   }

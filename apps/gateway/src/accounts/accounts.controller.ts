@@ -1,0 +1,119 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { AccountNotFoundError } from '#domain';
+import { AccountRepository, LedgerEntryRepository } from '#persistence';
+import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import { CurrentTenant } from '../auth/current-tenant.decorator.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { sendOutcome } from '../http/outcome.js';
+import { decodeCursor, pageOf, pageQuery } from '../http/pagination.js';
+import { currency, metadata, nonNegativeAmount, validate } from '../http/validation.js';
+import { presentAccount, presentEntry } from './account.presenter.js';
+
+const createAccount = z
+  .object({
+    currency,
+    externalRef: z.string().min(1).max(200).nullable().optional(),
+    metadata: metadata.optional(),
+    lowBalanceThreshold: nonNegativeAmount.nullable().optional(),
+  })
+  .strict();
+
+const listAccounts = z.object({ externalRef: z.string().min(1).max(200).optional(), ...pageQuery }).strict();
+const listEntries = z.object(pageQuery).strict();
+
+const ACCOUNT_ID = /^acc_[0-9A-HJKMNP-TV-Z]{26}$/;
+
+@Controller('v1/accounts')
+@UseGuards(ApiKeyGuard)
+export class AccountsController {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(AccountRepository) private readonly accounts: AccountRepository,
+    @Inject(LedgerEntryRepository) private readonly entries: LedgerEntryRepository,
+    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  async create(
+    @CurrentTenant() tenant: Tenant,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const input = validate(createAccount, body ?? {});
+    const outcome = await this.idempotency.execute(
+      { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
+      async (manager) => {
+        const account = await this.accounts.create(manager, {
+          tenantId: tenant.tenantId,
+          currency: input.currency,
+          externalRef: input.externalRef ?? null,
+          metadata: input.metadata ?? {},
+          lowBalanceThreshold: input.lowBalanceThreshold ?? null,
+        });
+        return {
+          status: 201,
+          body: presentAccount(account),
+          headers: { Location: `/v1/accounts/${account.id}` },
+        };
+      },
+    );
+    sendOutcome(reply, outcome);
+  }
+
+  @Get()
+  async list(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
+    const q = validate(listAccounts, query);
+    const limit = q.limit ?? 20;
+    const rows = await this.accounts.list(this.dataSource.manager, tenant.tenantId, {
+      externalRef: q.externalRef,
+      before: decodeCursor(q.cursor, ACCOUNT_ID),
+      limit: limit + 1,
+    });
+    return pageOf(rows, limit, (a) => a.id, presentAccount);
+  }
+
+  @Get(':id')
+  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+    return presentAccount(await this.load(tenant, id));
+  }
+
+  @Get(':id/entries')
+  async listEntries(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Query() query: unknown) {
+    const q = validate(listEntries, query);
+    await this.load(tenant, id);
+    const limit = q.limit ?? 20;
+    const before = decodeCursor(q.cursor, /^\d{1,19}$/);
+    const rows = await this.entries.listForAccount(this.dataSource.manager, id, {
+      beforeSeq: before === undefined ? undefined : BigInt(before),
+      limit: limit + 1,
+    });
+    return pageOf(rows, limit, (e) => e.seq.toString(), presentEntry);
+  }
+
+  private async load(tenant: Tenant, id: string) {
+    const account = ACCOUNT_ID.test(id)
+      ? await this.accounts.find(this.dataSource.manager, tenant.tenantId, id)
+      : null;
+    if (!account) throw new AccountNotFoundError(id);
+    return account;
+  }
+}

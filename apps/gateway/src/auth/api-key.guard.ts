@@ -1,0 +1,71 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { hashApiKey, looksLikeApiKey } from '#domain';
+import { ApiError } from '../http/problem.js';
+
+export interface Tenant {
+  tenantId: string;
+  apiKeyId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    tenant?: Tenant;
+  }
+}
+
+const CACHE_TTL_MS = 5_000; // a revoked key stops working within this
+const TOUCH_INTERVAL_MS = 60_000; // last_used_at precision
+
+/**
+ * Authenticates `Authorization: Bearer <api key>` and scopes the request to the key's tenant.
+ * Keys are looked up by SHA-256 hash; a short cache keeps the lookup off the hot path.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly cache = new Map<string, { tenant: Tenant | null; expires: number }>();
+  private readonly touched = new Map<string, number>();
+
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<import('fastify').FastifyRequest>();
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!match) throw unauthorized('Send your API key as "Authorization: Bearer <key>".');
+    const tenant = looksLikeApiKey(match[1]) ? await this.resolve(match[1]) : null;
+    if (!tenant) throw unauthorized('The API key is not valid, or has been revoked.');
+    request.tenant = tenant;
+    this.touch(tenant.apiKeyId);
+    return true;
+  }
+
+  private async resolve(key: string): Promise<Tenant | null> {
+    const hash = hashApiKey(key);
+    const cacheKey = hash.toString('hex');
+    const hit = this.cache.get(cacheKey);
+    if (hit && hit.expires > Date.now()) return hit.tenant;
+    const rows: { id: string; tenant_id: string }[] = await this.dataSource.query(
+      `SELECT k.id, k.tenant_id FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+        WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND t.status = 'active'`,
+      [hash],
+    );
+    const tenant = rows[0] ? { tenantId: rows[0].tenant_id, apiKeyId: rows[0].id } : null;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(cacheKey, { tenant, expires: Date.now() + CACHE_TTL_MS });
+    return tenant;
+  }
+
+  private touch(apiKeyId: string): void {
+    const last = this.touched.get(apiKeyId) ?? 0;
+    if (Date.now() - last < TOUCH_INTERVAL_MS) return;
+    this.touched.set(apiKeyId, Date.now());
+    void this.dataSource
+      .query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [apiKeyId])
+      .catch(() => this.touched.delete(apiKeyId));
+  }
+}
+
+function unauthorized(message: string): ApiError {
+  return new ApiError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer' });
+}

@@ -1,0 +1,134 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { TRANSACTION_STATUSES, TRANSACTION_TYPES, TransactionNotFoundError, isTerminal } from '#domain';
+import { Correlation } from '#observability';
+import { TransactionRepository, transactionView, type TransactionRecord } from '#persistence';
+import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import { CurrentTenant } from '../auth/current-tenant.decorator.js';
+import { stringifyJson } from '../http/json.js';
+import { sendOutcome } from '../http/outcome.js';
+import { decodeCursor, pageOf, pageQuery } from '../http/pagination.js';
+import { ApiError } from '../http/problem.js';
+import { validate } from '../http/validation.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { createTransactionCommand } from './create-transaction/create-transaction.command.js';
+import { CreateTransaction } from './create-transaction/create-transaction.use-case.js';
+import { TransactionCompletion } from './transaction-completion.js';
+
+const TRANSACTION_ID = /^txn_[0-9A-HJKMNP-TV-Z]{26}$/;
+const MAX_WAIT_SECONDS = 30;
+
+const listTransactions = z
+  .object({
+    accountId: z.string().min(1).max(64).optional(),
+    status: z.enum(TRANSACTION_STATUSES).optional(),
+    type: z.enum(TRANSACTION_TYPES).optional(),
+    ...pageQuery,
+  })
+  .strict();
+
+/** `Prefer: wait=N` (RFC 7240), capped at 30 s; 0 when absent or malformed. */
+export function preferredWaitSeconds(prefer: string | undefined): number {
+  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(prefer ?? '');
+  return match ? Math.min(Number(match[1]), MAX_WAIT_SECONDS) : 0;
+}
+
+@Controller('v1/transactions')
+@UseGuards(ApiKeyGuard)
+export class TransactionsController {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
+    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
+    @Inject(CreateTransaction) private readonly createTransaction: CreateTransaction,
+    @Inject(TransactionCompletion) private readonly completion: TransactionCompletion,
+  ) {}
+
+  @Post()
+  async create(
+    @CurrentTenant() tenant: Tenant,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    if (key === undefined) {
+      throw new ApiError(
+        400,
+        'idempotency_key_required',
+        'POST /v1/transactions needs an Idempotency-Key header.',
+      );
+    }
+    const command = validate(createTransactionCommand, body ?? {});
+    const outcome = await this.idempotency.execute(
+      { tenantId: tenant.tenantId, key, required: true, method: 'POST', path: request.url, body },
+      async (manager) => {
+        const t = await this.createTransaction.execute(
+          manager,
+          tenant.tenantId,
+          command,
+          Correlation.id() ?? null,
+        );
+        return { status: 202, body: transactionView(t), headers: { Location: `/v1/transactions/${t.id}` } };
+      },
+    );
+
+    const waitSeconds = preferredWaitSeconds(prefer);
+    if (outcome.status !== 202 || waitSeconds === 0) return sendOutcome(reply, outcome);
+    const id = outcome.headers.Location.split('/').pop()!;
+    let final: TransactionRecord | null = null;
+    await this.completion.wait(id, waitSeconds * 1000, async () => {
+      const t = await this.transactions.find(this.dataSource.manager, tenant.tenantId, id);
+      if (t && isTerminal(t.status)) final = t;
+      return final !== null;
+    });
+    if (!final) return sendOutcome(reply, outcome, { 'Preference-Applied': `wait=${waitSeconds}` });
+    void reply
+      .code(200)
+      .headers({
+        ...outcome.headers,
+        'Content-Type': 'application/json',
+        'Preference-Applied': `wait=${waitSeconds}`,
+      })
+      .header('Idempotent-Replayed', outcome.replayed ? 'true' : 'false')
+      .send(stringifyJson(transactionView(final)));
+  }
+
+  @Get()
+  async list(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
+    const q = validate(listTransactions, query);
+    const limit = q.limit ?? 20;
+    const rows = await this.transactions.list(this.dataSource.manager, tenant.tenantId, {
+      accountId: q.accountId,
+      status: q.status,
+      type: q.type,
+      before: decodeCursor(q.cursor, TRANSACTION_ID),
+      limit: limit + 1,
+    });
+    return pageOf(rows, limit, (t) => t.id, transactionView);
+  }
+
+  @Get(':id')
+  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+    const t = TRANSACTION_ID.test(id)
+      ? await this.transactions.find(this.dataSource.manager, tenant.tenantId, id)
+      : null;
+    if (!t) throw new TransactionNotFoundError(id);
+    return transactionView(t);
+  }
+}

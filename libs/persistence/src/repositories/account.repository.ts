@@ -1,0 +1,148 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ExternalRefTakenError, newId, type AccountKind, type LedgerAccount } from '#domain';
+
+export interface AccountRecord extends LedgerAccount {
+  tenantId: string;
+  externalRef: string | null;
+  version: bigint;
+  lowBalanceThreshold: bigint | null;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+}
+
+interface AccountRow {
+  id: string;
+  tenant_id: string;
+  kind: AccountKind;
+  currency: string;
+  external_ref: string | null;
+  status: 'active' | 'frozen';
+  posted: string;
+  held: string;
+  version: string;
+  low_balance_threshold: string | null;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+}
+
+const COLUMNS = `id, tenant_id, kind, currency, external_ref, status, posted, held, version,
+  low_balance_threshold, metadata, created_at`;
+
+function toRecord(row: AccountRow): AccountRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    kind: row.kind,
+    currency: row.currency,
+    externalRef: row.external_ref,
+    status: row.status,
+    posted: BigInt(row.posted),
+    held: BigInt(row.held),
+    version: BigInt(row.version),
+    lowBalanceThreshold: row.low_balance_threshold === null ? null : BigInt(row.low_balance_threshold),
+    metadata: row.metadata,
+    createdAt: row.created_at,
+  };
+}
+
+/** Accounts, always read inside a tenant. System accounts (external, revenue) are created on demand. */
+@Injectable()
+export class AccountRepository {
+  async create(
+    manager: EntityManager,
+    input: {
+      tenantId: string;
+      currency: string;
+      externalRef: string | null;
+      metadata: Record<string, unknown>;
+      lowBalanceThreshold: bigint | null;
+    },
+  ): Promise<AccountRecord> {
+    try {
+      const [row] = await manager.query(
+        `INSERT INTO accounts (id, tenant_id, kind, currency, external_ref, metadata, low_balance_threshold)
+         VALUES ($1, $2, 'customer', $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+        [
+          newId('acc'),
+          input.tenantId,
+          input.currency,
+          input.externalRef,
+          JSON.stringify(input.metadata),
+          input.lowBalanceThreshold?.toString() ?? null,
+        ],
+      );
+      return toRecord(row);
+    } catch (error) {
+      if ((error as { constraint?: string }).constraint === 'accounts_external_ref_key') {
+        throw new ExternalRefTakenError(input.externalRef ?? '');
+      }
+      throw error;
+    }
+  }
+
+  /** A customer account of this tenant, or null (another tenant's account does not exist here). */
+  async find(manager: EntityManager, tenantId: string, id: string): Promise<AccountRecord | null> {
+    const rows: AccountRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM accounts WHERE id = $1 AND tenant_id = $2 AND kind = 'customer'`,
+      [id, tenantId],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async list(
+    manager: EntityManager,
+    tenantId: string,
+    filter: { externalRef?: string; before?: string; limit: number },
+  ): Promise<AccountRecord[]> {
+    const rows: AccountRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM accounts
+        WHERE tenant_id = $1 AND kind = 'customer'
+          AND ($2::text IS NULL OR external_ref = $2)
+          AND ($3::text IS NULL OR id < $3)
+        ORDER BY id DESC LIMIT $4`,
+      [tenantId, filter.externalRef ?? null, filter.before ?? null, filter.limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** The tenant's external-world or revenue account in a currency, created the first time it is needed. */
+  async systemAccountId(
+    manager: EntityManager,
+    tenantId: string,
+    currency: string,
+    kind: 'external' | 'revenue',
+  ) {
+    await manager.query(
+      `INSERT INTO accounts (id, tenant_id, kind, currency) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id, currency, kind) WHERE kind <> 'customer' DO NOTHING`,
+      [newId('acc'), tenantId, kind, currency],
+    );
+    const [row] = await manager.query(
+      `SELECT id FROM accounts WHERE tenant_id = $1 AND currency = $2 AND kind = $3`,
+      [tenantId, currency, kind],
+    );
+    return row.id as string;
+  }
+
+  /** Locks the accounts FOR UPDATE in id order (one global order: no deadlocks) and returns them by id. */
+  async lockInOrder(manager: EntityManager, ids: string[]): Promise<Map<string, AccountRecord>> {
+    const rows: AccountRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM accounts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [[...new Set(ids)].sort()],
+    );
+    return new Map(rows.map((r) => [r.id, toRecord(r)]));
+  }
+
+  /** Applies signed deltas to posted balances (one statement for all accounts). */
+  async applyPostedDeltas(
+    manager: EntityManager,
+    deltas: { accountId: string; amount: bigint }[],
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE accounts a SET posted = a.posted + d.amount, version = a.version + 1, updated_at = now()
+         FROM unnest($1::text[], $2::bigint[]) AS d(id, amount) WHERE a.id = d.id`,
+      [deltas.map((d) => d.accountId), deltas.map((d) => d.amount.toString())],
+    );
+  }
+}

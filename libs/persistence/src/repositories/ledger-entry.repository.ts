@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { newId, type Posting } from '#domain';
+
+export interface EntryRecord {
+  id: string;
+  seq: bigint;
+  transactionId: string;
+  accountId: string;
+  amount: bigint;
+  balanceAfter: bigint;
+  createdAt: Date;
+}
+
+/** The append-only ledger. Entries are inserted, never changed (the database enforces it). */
+@Injectable()
+export class LedgerEntryRepository {
+  async append(
+    manager: EntityManager,
+    tenantId: string,
+    transactionId: string,
+    currency: string,
+    postings: Posting[],
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO ledger_entries (id, tenant_id, transaction_id, account_id, amount, balance_after, currency)
+       SELECT unnest($1::text[]), $2, $3, unnest($4::text[]), unnest($5::bigint[]), unnest($6::bigint[]), $7`,
+      [
+        postings.map(() => newId('ent')),
+        tenantId,
+        transactionId,
+        postings.map((p) => p.accountId),
+        postings.map((p) => p.amount.toString()),
+        postings.map((p) => p.balanceAfter.toString()),
+        currency,
+      ],
+    );
+  }
+
+  async listForAccount(
+    manager: EntityManager,
+    accountId: string,
+    filter: { beforeSeq?: bigint; limit: number },
+  ): Promise<EntryRecord[]> {
+    const rows: {
+      id: string;
+      seq: string;
+      transaction_id: string;
+      account_id: string;
+      amount: string;
+      balance_after: string;
+      created_at: Date;
+    }[] = await manager.query(
+      `SELECT id, seq, transaction_id, account_id, amount, balance_after, created_at FROM ledger_entries
+        WHERE account_id = $1 AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3`,
+      [accountId, filter.beforeSeq?.toString() ?? null, filter.limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      seq: BigInt(r.seq),
+      transactionId: r.transaction_id,
+      accountId: r.account_id,
+      amount: BigInt(r.amount),
+      balanceAfter: BigInt(r.balance_after),
+      createdAt: r.created_at,
+    }));
+  }
+}

@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { TransactionStatus, TransactionType } from '#domain';
+
+export interface TransactionRecord {
+  id: string;
+  tenantId: string;
+  type: TransactionType;
+  status: TransactionStatus;
+  amount: bigint;
+  currency: string;
+  sourceAccountId: string | null;
+  destinationAccountId: string | null;
+  parentTransactionId: string | null;
+  refundedAmount: bigint;
+  description: string | null;
+  metadata: Record<string, unknown>;
+  failureCode: string | null;
+  failureMessage: string | null;
+  correlationId: string | null;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+interface TransactionRow {
+  id: string;
+  tenant_id: string;
+  type: TransactionType;
+  status: TransactionStatus;
+  amount: string;
+  currency: string;
+  source_account_id: string | null;
+  destination_account_id: string | null;
+  parent_transaction_id: string | null;
+  refunded_amount: string;
+  description: string | null;
+  metadata: Record<string, unknown>;
+  failure_code: string | null;
+  failure_message: string | null;
+  correlation_id: string | null;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+const COLUMNS = `id, tenant_id, type, status, amount, currency, source_account_id, destination_account_id,
+  parent_transaction_id, refunded_amount, description, metadata, failure_code, failure_message,
+  correlation_id, created_at, completed_at`;
+
+function toRecord(row: TransactionRow): TransactionRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    type: row.type,
+    status: row.status,
+    amount: BigInt(row.amount),
+    currency: row.currency,
+    sourceAccountId: row.source_account_id,
+    destinationAccountId: row.destination_account_id,
+    parentTransactionId: row.parent_transaction_id,
+    refundedAmount: BigInt(row.refunded_amount),
+    description: row.description,
+    metadata: row.metadata,
+    failureCode: row.failure_code,
+    failureMessage: row.failure_message,
+    correlationId: row.correlation_id,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+  };
+}
+
+export interface TransactionFilter {
+  accountId?: string;
+  status?: TransactionStatus;
+  type?: TransactionType;
+  before?: string;
+  limit: number;
+}
+
+@Injectable()
+export class TransactionRepository {
+  async insert(
+    manager: EntityManager,
+    t: Omit<
+      TransactionRecord,
+      'refundedAmount' | 'failureCode' | 'failureMessage' | 'completedAt' | 'createdAt'
+    >,
+  ): Promise<TransactionRecord> {
+    const [row] = await manager.query(
+      `INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id,
+         destination_account_id, parent_transaction_id, description, metadata, correlation_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+      [
+        t.id,
+        t.tenantId,
+        t.type,
+        t.status,
+        t.amount.toString(),
+        t.currency,
+        t.sourceAccountId,
+        t.destinationAccountId,
+        t.parentTransactionId,
+        t.description,
+        JSON.stringify(t.metadata),
+        t.correlationId,
+      ],
+    );
+    return toRecord(row);
+  }
+
+  async find(manager: EntityManager, tenantId: string, id: string): Promise<TransactionRecord | null> {
+    const rows: TransactionRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM transactions WHERE id = $1 AND tenant_id = $2`,
+      [id, tenantId],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** Locks the transaction row: concurrent deliveries of its command queue up here. */
+  async lock(manager: EntityManager, id: string): Promise<TransactionRecord | null> {
+    const rows: TransactionRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM transactions WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  async list(manager: EntityManager, tenantId: string, f: TransactionFilter): Promise<TransactionRecord[]> {
+    // Two index-friendly branches for an account filter (it may be either side).
+    const rows: TransactionRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM transactions
+        WHERE tenant_id = $1
+          AND ($2::text IS NULL OR source_account_id = $2 OR destination_account_id = $2)
+          AND ($3::text IS NULL OR status = $3)
+          AND ($4::text IS NULL OR type = $4)
+          AND ($5::text IS NULL OR id < $5)
+        ORDER BY id DESC LIMIT $6`,
+      [tenantId, f.accountId ?? null, f.status ?? null, f.type ?? null, f.before ?? null, f.limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  async finish(
+    manager: EntityManager,
+    id: string,
+    status: 'succeeded' | 'failed',
+    failure: { code: string; message: string } | null,
+  ): Promise<TransactionRecord> {
+    // TypeORM answers an UPDATE with [rows, rowCount].
+    const [rows]: [TransactionRow[], number] = await manager.query(
+      `UPDATE transactions SET status = $2, failure_code = $3, failure_message = $4,
+              completed_at = now(), updated_at = now()
+        WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, status, failure?.code ?? null, failure?.message ?? null],
+    );
+    return toRecord(rows[0]);
+  }
+
+  async addRefunded(manager: EntityManager, id: string, amount: bigint): Promise<void> {
+    await manager.query(
+      `UPDATE transactions SET refunded_amount = refunded_amount + $2, updated_at = now() WHERE id = $1`,
+      [id, amount.toString()],
+    );
+  }
+}

@@ -1,0 +1,20 @@
+import type { TransactionRecord } from './transaction.repository.js';
+
+/** A transaction as the public API and outcome events show it (API.md, "Transaction"). */
+export function transactionView(t: TransactionRecord) {
+  return {
+    id: t.id,
+    type: t.type,
+    status: t.status,
+    amount: t.amount,
+    currency: t.currency,
+    sourceAccountId: t.sourceAccountId,
+    destinationAccountId: t.destinationAccountId,
+    parentTransactionId: t.parentTransactionId,
+    description: t.description,
+    metadata: t.metadata,
+    failure: t.failureCode ? { code: t.failureCode, message: t.failureMessage ?? '' } : null,
+    createdAt: t.createdAt.toISOString(),
+    completedAt: t.completedAt?.toISOString() ?? null,
+  };
+}
