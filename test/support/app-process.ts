@@ -59,8 +59,8 @@ export class AppProcess {
     );
   }
 
-  static node(entry: string, env: Record<string, string>): AppProcess {
-    return new AppProcess(process.execPath, [entry], env);
+  static node(entry: string, env: Record<string, string>, args: string[] = []): AppProcess {
+    return new AppProcess(process.execPath, [entry, ...args], env);
   }
 
   get pid(): number {

@@ -2,3 +2,4 @@ export * from './app-process.js';
 export * from './broker-probe.js';
 export * from './env.js';
 export * from './tcp-proxy.js';
+export * from './stack.js';

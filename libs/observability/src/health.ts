@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, type Type } from '@nestjs/common';
+import { Controller, Get, Inject, Res, ServiceUnavailableException, type Type } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 
 /** Something the app needs to do its work; readiness fails while any check throws. */
@@ -29,16 +29,22 @@ export class HealthController {
 
   /** The process can do its work: every dependency answers. */
   @Get('ready')
-  @HealthCheck()
-  ready() {
-    return this.health.check(
-      this.checks.map(
-        (c) => () =>
-          this.indicators
-            .check(c.name)
-            .attempt(({ signal }) => c.check(signal))
-            .withTimeout(CHECK_TIMEOUT_MS),
-      ),
-    );
+  async ready(@Res({ passthrough: true }) reply: { code(status: number): unknown }) {
+    try {
+      return await this.health.check(
+        this.checks.map(
+          (c) => () =>
+            this.indicators
+              .check(c.name)
+              .attempt(({ signal }) => c.check(signal))
+              .withTimeout(CHECK_TIMEOUT_MS),
+        ),
+      );
+    } catch (error) {
+      // Answer terminus's own report whatever error filter the app installs for its API.
+      if (!(error instanceof ServiceUnavailableException)) throw error;
+      reply.code(503);
+      return error.getResponse();
+    }
   }
 }

@@ -74,6 +74,15 @@ const FASTIFY_CODES: Record<string, [number, string, string]> = {
   FST_ERR_ASYNC_CONSTRAINT: [400, 'bad_request', 'The request could not be routed.'],
 };
 
+/** Framework HTTP exceptions (routing, body parsing) by status. */
+const HTTP_CODES: Record<number, [string, string]> = {
+  400: ['bad_request', 'The request could not be understood.'],
+  404: ['not_found', 'No such resource.'],
+  405: ['method_not_allowed', 'This method is not allowed here.'],
+  413: ['payload_too_large', 'The request body is larger than 64 KiB.'],
+  415: ['unsupported_media_type', 'Send the body as application/json.'],
+};
+
 export interface Problem {
   type: string;
   title: string;
@@ -103,8 +112,11 @@ export function problemOf(
     detail = error.message;
   } else if (error instanceof HttpException) {
     status = error.getStatus();
-    code = status === 404 ? 'not_found' : status === 405 ? 'method_not_allowed' : `http_${status}`;
-    detail = status === 404 ? 'No such resource.' : error.message;
+    [code, detail] = HTTP_CODES[status] ?? [
+      status >= 500 ? 'internal_error' : 'bad_request',
+      'The request could not be handled.',
+    ];
+    if (status >= 500) status = 500;
   } else if (
     typeof (error as { code?: unknown })?.code === 'string' &&
     FASTIFY_CODES[(error as { code: string }).code]

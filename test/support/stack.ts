@@ -1,0 +1,147 @@
+import { AppProcess, distPath, freePort } from './app-process.js';
+import { testSettings, uniquePrefix } from './env.js';
+
+export type AppName = 'gateway' | 'transaction-worker' | 'notification' | 'admin';
+
+const PORT_VARIABLE: Record<AppName, string> = {
+  gateway: 'GATEWAY_PORT',
+  'transaction-worker': 'WORKER_PORT',
+  notification: 'NOTIFICATION_PORT',
+  admin: 'ADMIN_PORT',
+};
+
+/** Real apps in child processes, sharing this run's database and one broker prefix. */
+export class Stack {
+  readonly apps = new Map<AppName, { process: AppProcess; url: string }>();
+
+  constructor(
+    readonly prefix: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(tag: string, names: AppName[], env: Record<string, string> = {}): Promise<Stack> {
+    const stack = new Stack(uniquePrefix(tag), env);
+    for (const name of names) await stack.startApp(name);
+    return stack;
+  }
+
+  async startApp(name: AppName, env: Record<string, string> = {}): Promise<void> {
+    const port = await freePort();
+    const process = AppProcess.node(distPath(`apps/${name}/src/main.js`), {
+      DATABASE_URL: testSettings().databaseUrl,
+      AMQP_PREFIX: this.prefix,
+      RETRY_DELAYS_MS: '200,1000',
+      OUTBOX_POLL_INTERVAL_MS: '200',
+      LOG_LEVEL: 'warn',
+      [PORT_VARIABLE[name]]: String(port),
+      ...this.env,
+      ...env,
+    });
+    const url = `http://127.0.0.1:${port}`;
+    this.apps.set(name, { process, url });
+    await process.waitForHttp(`${url}/health/ready`);
+  }
+
+  url(name: AppName): string {
+    return this.apps.get(name)!.url;
+  }
+
+  process(name: AppName): AppProcess {
+    return this.apps.get(name)!.process;
+  }
+
+  /** kill -9: no graceful anything. */
+  async crash(name: AppName): Promise<void> {
+    const app = this.apps.get(name)!;
+    app.process.kill('SIGKILL');
+    await app.process.exited;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.apps.values()].map((a) => a.process.stop()));
+  }
+}
+
+/** Runs the operators' CLI (`npm run tally -- …`) against this run's database. */
+export async function tallyCli(args: string[], env: Record<string, string> = {}) {
+  const cli = AppProcess.node(
+    distPath('apps/admin/src/cli/main.js'),
+    { DATABASE_URL: testSettings().databaseUrl, ...env },
+    args,
+  );
+  const { code } = await cli.exited;
+  return { code, stdout: cli.stdout.join('\n'), stderr: cli.stderr.join('\n') };
+}
+
+export async function createTenant(name = 'Test tenant'): Promise<{ tenantId: string; apiKey: string }> {
+  const result = await tallyCli(['tenants:create', name]);
+  if (result.code !== 0) throw new Error(`tenants:create failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!);
+}
+
+export interface ApiResponse<T = any> {
+  // eslint-disable-line @typescript-eslint/no-explicit-any
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** A tiny HTTP client for the public API, as a tenant. */
+export class Api {
+  constructor(
+    readonly baseUrl: string,
+    readonly apiKey: string,
+  ) {}
+
+  async request(
+    method: string,
+    path: string,
+    options: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+  ) {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, ...options.headers };
+    let body: string | undefined = options.raw;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(this.baseUrl + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text } as ApiResponse;
+  }
+
+  get(path: string, headers?: Record<string, string>) {
+    return this.request('GET', path, { headers });
+  }
+
+  post(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request('POST', path, { body, headers });
+  }
+
+  async account(body: Record<string, unknown> = { currency: 'USD' }): Promise<string> {
+    const res = await this.post('/v1/accounts', body);
+    if (res.status !== 201) throw new Error(`account creation failed: ${res.status} ${res.text}`);
+    return res.body.id;
+  }
+
+  /** Posts a transaction with a fresh Idempotency-Key and waits (up to 10 s) for its outcome. */
+  async transact(body: Record<string, unknown>, wait = 10) {
+    return this.post('/v1/transactions', body, {
+      'idempotency-key': `k-${Math.random().toString(36).slice(2)}-${Date.now()}`,
+      prefer: `wait=${wait}`,
+    });
+  }
+
+  async deposit(accountId: string, amount: number, currency = 'USD') {
+    const res = await this.transact({ type: 'deposit', destinationAccountId: accountId, amount, currency });
+    if (res.body?.status !== 'succeeded')
+      throw new Error(`deposit did not succeed: ${res.status} ${res.text}`);
+    return res.body;
+  }
+}
