@@ -82,7 +82,6 @@ export async function createTenant(name = 'Test tenant'): Promise<{ tenantId: st
 // Test responses are read loosely: assertions check their shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ApiResponse<T = any> {
-  // eslint-disable-line @typescript-eslint/no-explicit-any
   status: number;
   headers: Headers;
   body: T;
