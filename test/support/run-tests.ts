@@ -1,7 +1,7 @@
 /**
  * The test command: gives this run its own database (name contains "test") and its own
  * RabbitMQ prefix, migrates, runs the chosen tiers with node's test runner, then drops both.
- *   node dist/test/support/run-tests.js [unit] [integration] [e2e]
+ *   node dist/test/support/run-tests.js [unit] [integration] [e2e]     (TEST_FILTER=part-of-a-path for some files)
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -52,7 +52,11 @@ if (needsServices) {
   await migrateDatabase({ DATABASE_MIGRATION_URL: migrationUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
 }
 
-const files = tiers.flatMap((tier) => testFiles(path.join(distTest, tier)));
+// TEST_FILTER=concurrency runs only the files whose path contains it.
+const filter = process.env.TEST_FILTER;
+const files = tiers
+  .flatMap((tier) => testFiles(path.join(distTest, tier)))
+  .filter((f) => !filter || f.includes(filter));
 console.log(
   `[test] run ${runId}: ${files.length} files (${tiers.join(', ')}), database ${databaseName(databaseUrl)}, prefix ${amqpPrefix}`,
 );

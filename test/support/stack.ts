@@ -146,3 +146,29 @@ export class Api {
     return res.body;
   }
 }
+
+/** Polls until the transaction is final (succeeded or failed). */
+export async function waitFinal(api: Api, id: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const t = (await api.get(`/v1/transactions/${id}`)).body;
+    if (t?.status === 'succeeded' || t?.status === 'failed') return t;
+    if (Date.now() > deadline) throw new Error(`${id} still ${t?.status}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Runs `task` for 0..count-1 with at most `concurrency` in flight. */
+export async function inParallel<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await task(i);
+      }
+    }),
+  );
+  return results;
+}

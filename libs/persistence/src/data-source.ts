@@ -26,7 +26,8 @@ export function createDataSource(
       max: config.DATABASE_POOL_MAX,
       statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
       idle_in_transaction_session_timeout: Math.max(config.DATABASE_STATEMENT_TIMEOUT_MS * 2, 60_000),
-      connectionTimeoutMillis: 5_000,
+      // Also the longest wait for a pooled connection under load; past it the request fails (503).
+      connectionTimeoutMillis: 10_000,
     },
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { Api, Stack, createTenant, openDataSource } from '#test-support';
+import { Api, Stack, createTenant, openDataSource, waitFinal } from '#test-support';
 
 describe('API: transactions, idempotency, refunds', () => {
   let stack: Stack;
@@ -451,12 +451,3 @@ describe('API: transactions, idempotency, refunds', () => {
   });
 });
 
-async function waitFinal(api: Api, id: string) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const t = (await api.get(`/v1/transactions/${id}`)).body;
-    if (t.status === 'succeeded' || t.status === 'failed') return t;
-    if (Date.now() > deadline) throw new Error(`${id} still ${t.status}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -125,10 +125,15 @@ export class AccountRepository {
     return row.id as string;
   }
 
-  /** Locks the accounts FOR UPDATE in id order (one global order: no deadlocks) and returns them by id. */
+  /**
+   * Locks the accounts in id order (one global order: no deadlocks between writers) and returns
+   * them by id. FOR NO KEY UPDATE is exclusive between writers but, unlike FOR UPDATE, does not
+   * conflict with the FOR KEY SHARE locks that foreign-key checks take when the gateway inserts a
+   * transaction referencing these accounts; with FOR UPDATE those two orders deadlock.
+   */
   async lockInOrder(manager: EntityManager, ids: string[]): Promise<Map<string, AccountRecord>> {
     const rows: AccountRow[] = await manager.query(
-      `SELECT ${COLUMNS} FROM accounts WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      `SELECT ${COLUMNS} FROM accounts WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
       [[...new Set(ids)].sort()],
     );
     return new Map(rows.map((r) => [r.id, toRecord(r)]));

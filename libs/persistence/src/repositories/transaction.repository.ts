@@ -115,10 +115,13 @@ export class TransactionRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  /** Locks the transaction row: concurrent deliveries of its command queue up here. */
+  /**
+   * Locks the transaction row: concurrent deliveries of its command queue up here. (NO KEY: a
+   * refund being inserted with this row as its parent only needs a key-share lock on it.)
+   */
   async lock(manager: EntityManager, id: string): Promise<TransactionRecord | null> {
     const rows: TransactionRow[] = await manager.query(
-      `SELECT ${COLUMNS} FROM transactions WHERE id = $1 FOR UPDATE`,
+      `SELECT ${COLUMNS} FROM transactions WHERE id = $1 FOR NO KEY UPDATE`,
       [id],
     );
     return rows[0] ? toRecord(rows[0]) : null;
