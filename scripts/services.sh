@@ -32,7 +32,13 @@ fi
 if ! port_open 5672; then
   command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
   log "starting RabbitMQ"
-  sudo_if_needed rabbitmq-server -detached || true
+  # Quorum queues hold file handles; the usual 1,024 descriptors run out with a few hundred of
+  # them and the broker then stops accepting connections. Raise the soft limit as far as allowed.
+  if [ "$(id -u)" -eq 0 ] && id rabbitmq >/dev/null 2>&1 && [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+    su rabbitmq -s /bin/sh -c 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; cd /var/lib/rabbitmq && /usr/lib/rabbitmq/bin/rabbitmq-server -detached' || true
+  else
+    sudo_if_needed rabbitmq-server -detached || true
+  fi
   wait_port 5672 RabbitMQ 120
 fi
 # The port opens a moment before the broker accepts AMQP; wait for it to be fully booted.

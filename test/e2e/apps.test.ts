@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AppProcess, distPath, freePort, testSettings, uniquePrefix } from '#test-support';
+import { AppProcess, cleanupBroker, distPath, freePort, testSettings, uniquePrefix } from '#test-support';
 
 const APPS = ['gateway', 'transaction-worker', 'notification', 'admin'] as const;
 const PORT_VARS = {
@@ -12,12 +12,13 @@ const PORT_VARS = {
 
 describe('the four apps, started together with one command', () => {
   const ports = {} as Record<(typeof APPS)[number], number>;
+  const prefix = uniquePrefix('apps');
   let all: AppProcess;
 
   before(async () => {
     const env: Record<string, string> = {
       DATABASE_URL: testSettings().databaseUrl,
-      AMQP_PREFIX: uniquePrefix('apps'),
+      AMQP_PREFIX: prefix,
       LOG_LEVEL: 'info',
     };
     for (const app of APPS) {
@@ -31,6 +32,7 @@ describe('the four apps, started together with one command', () => {
   after(async () => {
     const { code, signal } = await all.stop(20_000);
     assert.ok(code === 0 || signal === 'SIGTERM', `stopped cleanly (code ${code}, signal ${signal})`);
+    await cleanupBroker(prefix);
   });
 
   for (const app of APPS) {

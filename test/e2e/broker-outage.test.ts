@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { AppProcess, TcpProxy, distPath, freePort, testSettings, uniquePrefix, waitFor } from '#test-support';
+import {
+  AppProcess,
+  TcpProxy,
+  cleanupBroker,
+  distPath,
+  freePort,
+  testSettings,
+  uniquePrefix,
+  waitFor,
+} from '#test-support';
 
 describe('health while the broker is unreachable', () => {
   const proxy = new TcpProxy(Number(new URL(testSettings().amqpUrl).port || 5672));
+  const prefix = uniquePrefix('outage');
   let gateway: AppProcess;
   let base: string;
 
@@ -17,7 +27,7 @@ describe('health while the broker is unreachable', () => {
       GATEWAY_PORT: String(port),
       DATABASE_URL: testSettings().databaseUrl,
       AMQP_URL: amqp.toString(),
-      AMQP_PREFIX: uniquePrefix('outage'),
+      AMQP_PREFIX: prefix,
     });
     await gateway.waitForHttp(`${base}/health/ready`);
   });
@@ -25,6 +35,7 @@ describe('health while the broker is unreachable', () => {
   after(async () => {
     await gateway.stop();
     await proxy.close();
+    await cleanupBroker(prefix);
   });
 
   it('readiness fails while the broker is cut off and recovers when it returns; liveness never fails', async () => {

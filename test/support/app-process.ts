@@ -15,6 +15,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+const running = new Set<AppProcess>();
+// A test process that ends (even by --test-force-exit) takes its child apps with it.
+process.on('exit', () => {
+  for (const app of running) app.kill('SIGKILL');
+});
+
 /** A real app (or any node entry point) in a child process, with its output kept for assertions. */
 export class AppProcess {
   readonly stdout: string[] = [];
@@ -51,8 +57,10 @@ export class AppProcess {
     };
     collect(this.child.stdout, this.stdout);
     collect(this.child.stderr, this.stderr);
+    running.add(this);
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code, signal) => {
+        running.delete(this);
         this.exit = { code, signal };
         resolve(this.exit);
       }),

@@ -1,4 +1,5 @@
 import { AppProcess, distPath, freePort } from './app-process.js';
+import { deletePrefixedBrokerObjects } from './broker-cleanup.js';
 import { testSettings, uniquePrefix } from './env.js';
 
 export type AppName = 'gateway' | 'transaction-worker' | 'notification' | 'admin';
@@ -57,8 +58,10 @@ export class Stack {
     await app.process.exited;
   }
 
+  /** Stops every app, then removes this stack's queues and exchanges from the broker. */
   async stop(): Promise<void> {
     await Promise.all([...this.apps.values()].map((a) => a.process.stop()));
+    await cleanupBroker(this.prefix);
   }
 }
 
@@ -159,7 +162,11 @@ export async function waitFinal(api: Api, id: string, timeoutMs = 30_000) {
 }
 
 /** Runs `task` for 0..count-1 with at most `concurrency` in flight. */
-export async function inParallel<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+export async function inParallel<T>(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<T>,
+): Promise<T[]> {
   const results: T[] = new Array(count);
   let next = 0;
   await Promise.all(
@@ -171,4 +178,13 @@ export async function inParallel<T>(count: number, concurrency: number, task: (i
     }),
   );
   return results;
+}
+
+/**
+ * Removes a test prefix's queues and exchanges as soon as a test file is done with them. Quorum
+ * queues hold file handles, and a broker with the usual 1,024-descriptor limit stops accepting
+ * connections once a few hundred of them pile up.
+ */
+export async function cleanupBroker(prefix: string): Promise<void> {
+  await deletePrefixedBrokerObjects(testSettings().amqpUrl, prefix);
 }

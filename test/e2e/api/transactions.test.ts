@@ -450,4 +450,3 @@ describe('API: transactions, idempotency, refunds', () => {
     });
   });
 });
-

@@ -29,7 +29,11 @@ describe('guarantees under concurrency', () => {
     assert.equal(succeeded.length, 50);
     assert.equal(failed.length, 50);
     assert.ok(failed.every((t) => t.failure.code === 'insufficient_funds'));
-    assert.deepEqual((await api.get(`/v1/accounts/${account}`)).body.balance, { posted: 0, held: 0, available: 0 });
+    assert.deepEqual((await api.get(`/v1/accounts/${account}`)).body.balance, {
+      posted: 0,
+      held: 0,
+      available: 0,
+    });
   });
 
   it('no deadlock, no money made or lost: 200 concurrent transfers in both directions all succeed', async () => {

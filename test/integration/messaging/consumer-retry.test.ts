@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Exchanges, Headers } from '#messaging';
-import { BrokerProbe, openDataSource, uniquePrefix, waitFor, type AppProcess } from '#test-support';
+import {
+  BrokerProbe,
+  cleanupBroker,
+  openDataSource,
+  uniquePrefix,
+  waitFor,
+  type AppProcess,
+} from '#test-support';
 import { startFixtureReady } from '../../support/fixture-app/fixture-process.js';
 import { DataSource } from 'typeorm';
 
@@ -50,6 +57,7 @@ describe('consumer: ack, retry tiers, dead-lettering, inbox', () => {
     assert.equal(await broker.depth(queue), 0);
     await broker.close();
     await db.destroy();
+    await cleanupBroker(prefix);
   });
 
   it('a handler failing transiently twice then succeeding is delivered three times, with growing delays, and acked once', async () => {

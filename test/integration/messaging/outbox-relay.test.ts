@@ -5,7 +5,14 @@ import { DataSource } from 'typeorm';
 import { AmqpConnection, Exchanges, MessagePublisher, OutboxRelay, Topology } from '#messaging';
 import { Metrics } from '#observability';
 import { OutboxStore } from '#persistence';
-import { BrokerProbe, openDataSource, testSettings, uniquePrefix, waitFor } from '#test-support';
+import {
+  BrokerProbe,
+  cleanupBroker,
+  openDataSource,
+  testSettings,
+  uniquePrefix,
+  waitFor,
+} from '#test-support';
 import { startFixture, startFixtureReady } from '../../support/fixture-app/fixture-process.js';
 
 describe('outbox relay', () => {
@@ -90,6 +97,7 @@ describe('outbox relay', () => {
       await r.publisher.close();
       await r.connection.close();
     }
+    await cleanupBroker(prefix);
   });
 
   it('a relay killed between confirm and mark publishes the row again, and the inbox makes the copy a no-op', async () => {
@@ -137,5 +145,6 @@ describe('outbox relay', () => {
     assert.equal(effects, 1);
     await healthy.app.stop();
     await consumer.app.stop();
+    await cleanupBroker(prefix);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Exchanges } from '#messaging';
-import { BrokerProbe, openDataSource, uniquePrefix, waitFor } from '#test-support';
+import { BrokerProbe, cleanupBroker, openDataSource, uniquePrefix, waitFor } from '#test-support';
 import { DataSource } from 'typeorm';
 import { startFixture } from '../../support/fixture-app/fixture-process.js';
 
@@ -18,6 +18,7 @@ describe('consumer: a message that kills its process', () => {
   after(async () => {
     await broker.close();
     await db.destroy();
+    await cleanupBroker(prefix);
   });
 
   it('is dead-lettered by the delivery limit while every other message is processed once', async () => {

@@ -1,16 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { uniquePrefix, waitFor, type AppProcess } from '#test-support';
+import { cleanupBroker, uniquePrefix, waitFor, type AppProcess } from '#test-support';
 import { startFixtureReady } from '../../support/fixture-app/fixture-process.js';
 
 describe('correlation id', () => {
+  const prefix = uniquePrefix('corr');
   let fixture: { app: AppProcess; url: string };
 
   before(async () => {
-    fixture = await startFixtureReady({ prefix: uniquePrefix('corr') });
+    fixture = await startFixtureReady({ prefix });
   });
   after(async () => {
     await fixture.app.stop();
+    await cleanupBroker(prefix);
   });
 
   it('an X-Request-Id travels through the outbox and the message into the consumer log line', async () => {

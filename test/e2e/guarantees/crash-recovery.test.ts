@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DataSource } from 'typeorm';
+import { Api, Stack, createTenant, inParallel, openDataSource, tallyCli, waitFor } from '#test-support';
+
+const BURST = 1000;
+
+describe('exactly once under crashes (kill -9)', () => {
+  let db: DataSource;
+
+  before(async () => {
+    db = await openDataSource(2);
+  });
+  after(async () => {
+    await db.destroy();
+  });
+
+  /** Every accepted deposit ends succeeded, with exactly one pair of entries, and the balance adds up. */
+  async function assertExactlyOnce(accountId: string, accepted: Set<string>) {
+    await waitFor(
+      'every accepted transaction to finish',
+      async () => {
+        const [{ open }] = await db.query(
+          `SELECT count(*)::int AS open FROM transactions WHERE destination_account_id = $1 AND status NOT IN ('succeeded', 'failed')`,
+          [accountId],
+        );
+        return open === 0;
+      },
+      120_000,
+      250,
+    );
+    const rows: { id: string; status: string; entries: number }[] = await db.query(
+      `SELECT t.id, t.status, (SELECT count(*)::int FROM ledger_entries e WHERE e.transaction_id = t.id) AS entries
+         FROM transactions t WHERE t.destination_account_id = $1`,
+      [accountId],
+    );
+    assert.equal(rows.length, accepted.size, 'one transaction per accepted request');
+    for (const row of rows) {
+      assert.ok(accepted.has(row.id));
+      assert.equal(row.status, 'succeeded', row.id);
+      assert.equal(row.entries, 2, `${row.id} posted exactly once`);
+    }
+    const [{ posted }] = await db.query(`SELECT posted::int FROM accounts WHERE id = $1`, [accountId]);
+    assert.equal(posted, accepted.size);
+    const verify = await tallyCli(['ledger:verify']);
+    assert.equal(verify.code, 0, verify.stdout);
+  }
+
+  it('the worker killed mid-burst of 1,000 deposits: every accepted one succeeds exactly once', async () => {
+    const stack = await Stack.start('crash-worker', ['gateway', 'transaction-worker'], {
+      AMQP_DELIVERY_LIMIT: '20',
+    });
+    try {
+      const api = new Api(stack.url('gateway'), (await createTenant('Crash worker')).apiKey);
+      const account = await api.account();
+      const accepted = new Set<string>();
+      let pendingAtCrash = -1;
+      await inParallel(BURST, 20, async (i) => {
+        const res = await api.post(
+          '/v1/transactions',
+          { type: 'deposit', destinationAccountId: account, amount: 1, currency: 'USD' },
+          { 'idempotency-key': `w-${i}` },
+        );
+        assert.equal(res.status, 202, res.text);
+        accepted.add(res.body.id);
+        if (accepted.size === 300) {
+          await stack.crash('transaction-worker');
+          const [{ n }] = await db.query(
+            `SELECT count(*)::int AS n FROM transactions WHERE destination_account_id = $1 AND status = 'pending'`,
+            [account],
+          );
+          pendingAtCrash = n;
+          await stack.startApp('transaction-worker');
+        }
+      });
+      assert.equal(accepted.size, BURST);
+      assert.ok(pendingAtCrash > 0, 'the crash happened with work still outstanding');
+      await assertExactlyOnce(account, accepted);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it('the outbox relay killed mid-burst (with its gateway): clients retry by key, each deposit happens once', async () => {
+    // Only the gateway relays here, so killing it kills the relay between claims, publishes and marks.
+    const stack = await Stack.start('crash-relay', ['gateway']);
+    await stack.startApp('transaction-worker', { OUTBOX_RELAY_ENABLED: 'false' });
+    try {
+      const key = (await createTenant('Crash relay')).apiKey;
+      const account = await new Api(stack.url('gateway'), key).account();
+      const accepted = new Set<string>();
+      let crashed = false;
+      await inParallel(BURST, 20, async (i) => {
+        // A well-behaved client: on a network error or 409/503, retry with the same Idempotency-Key.
+        for (let attempt = 0; ; attempt++) {
+          assert.ok(attempt < 200, `request ${i} never got through`);
+          try {
+            const res = await new Api(stack.url('gateway'), key).post(
+              '/v1/transactions',
+              { type: 'deposit', destinationAccountId: account, amount: 1, currency: 'USD' },
+              { 'idempotency-key': `r-${i}` },
+            );
+            if (res.status === 202) {
+              accepted.add(res.body.id);
+              break;
+            }
+            assert.ok([409, 503].includes(res.status), `${res.status} ${res.text}`);
+          } catch {
+            // connection refused while the gateway is down
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        if (accepted.size >= 300 && !crashed) {
+          crashed = true;
+          await stack.crash('gateway');
+          await stack.startApp('gateway');
+        }
+      });
+      assert.ok(crashed);
+      assert.equal(accepted.size, BURST, 'every request ended accepted, once');
+      await assertExactlyOnce(account, accepted);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
