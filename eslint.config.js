@@ -74,7 +74,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'scripts/**/*.ts', '**/cli/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', '**/cli/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { InboxStore } from '#persistence';
+import { InboxStore, OutboxSignal } from '#persistence';
 import type { AmqpContext } from './amqp-context.js';
 
 /**
@@ -12,6 +12,7 @@ export class InboxProcessor {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(InboxStore) private readonly inbox: InboxStore,
+    @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
   ) {}
 
   async process<T>(
@@ -19,12 +20,14 @@ export class InboxProcessor {
     consumer: string,
     effect: (manager: EntityManager) => Promise<T>,
   ): Promise<T | undefined> {
-    return this.dataSource.transaction(async (manager) => {
+    const result = await this.dataSource.transaction(async (manager) => {
       if (!(await this.inbox.claim(manager, consumer, ctx.messageId))) {
         ctx.markDuplicate();
         return undefined;
       }
       return effect(manager);
     });
+    if (!ctx.isDuplicate) this.outboxSignal.committed(); // the effect may have written outbox rows
+    return result;
   }
 }

@@ -11,6 +11,7 @@ import {
 import { DataSource } from 'typeorm';
 import type { AmqpConfig, DatabaseConfig, OutboxConfig } from '#config';
 import { Metrics } from '#observability';
+import { OutboxSignal } from '#persistence';
 import { AmqpConnection } from './amqp-connection.js';
 import { AmqpTransport, RpcErrorPassthroughFilter } from './amqp-transport.js';
 import { BrokerReadiness } from './broker-readiness.js';
@@ -83,15 +84,26 @@ export class MessagingModule {
         },
         {
           provide: OutboxRelay,
-          useFactory: (dataSource: DataSource, publisher: MessagePublisher, metrics: Metrics) =>
+          useFactory: (
+            dataSource: DataSource,
+            publisher: MessagePublisher,
+            metrics: Metrics,
+            signal: OutboxSignal,
+          ) =>
             options.outbox
-              ? new OutboxRelay(dataSource, publisher, metrics, {
-                  databaseUrl: options.outbox.DATABASE_URL,
-                  OUTBOX_BATCH_SIZE: options.outbox.OUTBOX_BATCH_SIZE,
-                  OUTBOX_POLL_INTERVAL_MS: options.outbox.OUTBOX_POLL_INTERVAL_MS,
-                })
+              ? new OutboxRelay(
+                  dataSource,
+                  publisher,
+                  metrics,
+                  {
+                    databaseUrl: options.outbox.DATABASE_URL,
+                    OUTBOX_BATCH_SIZE: options.outbox.OUTBOX_BATCH_SIZE,
+                    OUTBOX_POLL_INTERVAL_MS: options.outbox.OUTBOX_POLL_INTERVAL_MS,
+                  },
+                  signal,
+                )
               : null,
-          inject: [DataSource, MessagePublisher, Metrics],
+          inject: [DataSource, MessagePublisher, Metrics, OutboxSignal],
         },
         InboxProcessor,
         BrokerReadiness,

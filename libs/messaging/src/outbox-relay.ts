@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { OutboxConfig } from '#config';
 import type { Metrics } from '#observability';
-import { PgListener } from '#persistence';
+import { PgListener, type OutboxSignal } from '#persistence';
 import { faultPoint } from './fault-points.js';
 import type { MessagePublisher, OutgoingMessage } from './publisher.js';
 
@@ -30,7 +30,8 @@ const BACKLOG_SAMPLE_MS = 5_000;
  * relays can run without skipping or sharing rows), publishes them with pipelined confirms, and
  * marks the confirmed ones published in the same transaction. A crash between confirm and commit
  * publishes those rows again later: delivery is at-least-once and consumers deduplicate.
- * Woken by LISTEN/NOTIFY; a slow poll is the source of truth.
+ * Woken in-process by OutboxSignal and across processes by LISTEN/NOTIFY; a slow poll is the
+ * source of truth.
  */
 export class OutboxRelay {
   private readonly log = new Logger(OutboxRelay.name);
@@ -39,6 +40,7 @@ export class OutboxRelay {
   private wake?: () => void;
   private woken = false;
   private readonly listener: PgListener;
+  private unsubscribe?: () => void;
   private lastSample = 0;
 
   constructor(
@@ -46,6 +48,7 @@ export class OutboxRelay {
     private readonly publisher: MessagePublisher,
     private readonly metrics: Metrics,
     private readonly options: OutboxRelayOptions,
+    private readonly signal?: OutboxSignal,
   ) {
     this.listener = new PgListener(options.databaseUrl, 'tally_outbox', () => this.poke());
   }
@@ -53,12 +56,14 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.unsubscribe = this.signal?.onCommitted(() => this.poke());
     this.listener.start();
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
     this.poke();
     await this.loop;
     await this.listener.stop();

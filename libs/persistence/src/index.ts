@@ -7,3 +7,4 @@ export * from './database-readiness.js';
 export * from './repositories/index.js';
 export * from './pg-listener.js';
 export * from './ledger-verifier.js';
+export * from './outbox-signal.js';

@@ -11,6 +11,7 @@ import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '#config';
 import { createDataSource, migrateDatabase } from './data-source.js';
 import { InboxStore } from './inbox.store.js';
+import { OutboxSignal } from './outbox-signal.js';
 import { OutboxStore } from './outbox.store.js';
 import { AccountRepository, LedgerEntryRepository, TransactionRepository } from './repositories/index.js';
 
@@ -45,6 +46,7 @@ export class PersistenceModule {
         },
         DataSourceCloser,
         OutboxStore,
+        OutboxSignal,
         InboxStore,
         AccountRepository,
         TransactionRepository,
@@ -53,6 +55,7 @@ export class PersistenceModule {
       exports: [
         DataSource,
         OutboxStore,
+        OutboxSignal,
         InboxStore,
         AccountRepository,
         TransactionRepository,

@@ -21,7 +21,7 @@ import {
   type QueueSpec,
 } from '#messaging';
 import { Correlation, ObservabilityModule } from '#observability';
-import { DatabaseReadiness, OutboxStore, PersistenceModule } from '#persistence';
+import { DatabaseReadiness, OutboxSignal, OutboxStore, PersistenceModule } from '#persistence';
 
 /**
  * A small app assembled from the real libraries, with handlers that misbehave on request. The
@@ -48,6 +48,7 @@ class FixtureController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(OutboxStore) private readonly outbox: OutboxStore,
+    @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
   ) {}
 
   /** Writes outbox rows in one transaction, tagged with the request's correlation id. */
@@ -64,6 +65,7 @@ class FixtureController {
         })),
       ),
     );
+    this.outboxSignal.committed();
     return { messageIds };
   }
 }

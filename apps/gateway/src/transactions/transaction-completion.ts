@@ -1,51 +1,69 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { PgListener } from '#persistence';
+
+const TICK_MS = 50;
 
 /**
- * Lets a request wait for its transaction to finish (`Prefer: wait=N`). The worker NOTIFYs
- * `tally_txn_done` with the id when it commits an outcome; polling covers lost notifications.
+ * Lets requests wait for their transactions to finish (`Prefer: wait=N`). One poller checks every
+ * waited-for id in a single query per tick, and only while someone is waiting. (No NOTIFY from
+ * the worker: NOTIFY in a writing transaction serialises commits database-wide.)
  */
 @Injectable()
-export class TransactionCompletion implements OnModuleInit, OnApplicationShutdown {
+export class TransactionCompletion implements OnApplicationShutdown {
   private readonly waiters = new Map<string, Set<() => void>>();
-  private readonly listener: PgListener;
+  private timer?: NodeJS.Timeout;
+  private polling = false;
 
-  constructor(@Inject(DataSource) dataSource: DataSource) {
-    const url = (dataSource.options as { url: string }).url;
-    this.listener = new PgListener(url, 'tally_txn_done', (id) => {
-      if (id) for (const wake of this.waiters.get(id) ?? []) wake();
-    });
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  onApplicationShutdown(): void {
+    clearTimeout(this.timer);
+    for (const wakes of this.waiters.values()) for (const wake of wakes) wake();
   }
 
-  onModuleInit(): void {
-    this.listener.start();
+  /** Resolves true once the transaction is final, false after `ms`. */
+  async wait(id: string, ms: number): Promise<boolean> {
+    let wake!: () => void;
+    let final = false;
+    const done = new Promise<void>((resolve) => (wake = resolve));
+    const onFinal = () => {
+      final = true;
+      wake();
+    };
+    const set = this.waiters.get(id) ?? new Set();
+    set.add(onFinal);
+    this.waiters.set(id, set);
+    this.schedule();
+    const timeout = setTimeout(wake, ms);
+    await done;
+    clearTimeout(timeout);
+    set.delete(onFinal);
+    if (set.size === 0) this.waiters.delete(id);
+    return final;
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.listener.stop();
+  private schedule(): void {
+    if (this.timer || this.polling || this.waiters.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.poll();
+    }, TICK_MS);
   }
 
-  /** Resolves true as soon as `isFinal()` holds, or false after `ms`. */
-  async wait(id: string, ms: number, isFinal: () => Promise<boolean>): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      let wake!: () => void;
-      const woken = new Promise<void>((resolve) => (wake = resolve));
-      const set = this.waiters.get(id) ?? new Set();
-      set.add(wake);
-      this.waiters.set(id, set);
-      try {
-        if (await isFinal()) return true;
-        const left = deadline - Date.now();
-        if (left <= 0) return false;
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([woken, new Promise<void>((r) => (timer = setTimeout(r, Math.min(left, 1_000))))]);
-        clearTimeout(timer);
-      } finally {
-        set.delete(wake);
-        if (set.size === 0) this.waiters.delete(id);
-      }
+  private async poll(): Promise<void> {
+    this.polling = true;
+    try {
+      const ids = [...this.waiters.keys()];
+      const rows: { id: string }[] = await this.dataSource.query(
+        `SELECT id FROM transactions WHERE id = ANY($1::text[]) AND status IN ('succeeded', 'failed')`,
+        [ids],
+      );
+      for (const { id } of rows) for (const wake of this.waiters.get(id) ?? []) wake();
+    } catch {
+      // the next tick tries again
+    } finally {
+      this.polling = false;
+      this.schedule();
     }
   }
 }

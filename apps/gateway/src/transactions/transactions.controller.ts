@@ -14,9 +14,9 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { TRANSACTION_STATUSES, TRANSACTION_TYPES, TransactionNotFoundError, isTerminal } from '#domain';
+import { TRANSACTION_STATUSES, TRANSACTION_TYPES, TransactionNotFoundError } from '#domain';
 import { Correlation } from '#observability';
-import { TransactionRepository, transactionView, type TransactionRecord } from '#persistence';
+import { TransactionRepository, transactionView } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { stringifyJson } from '../http/json.js';
@@ -91,12 +91,9 @@ export class TransactionsController {
     const waitSeconds = preferredWaitSeconds(prefer);
     if (outcome.status !== 202 || waitSeconds === 0) return sendOutcome(reply, outcome);
     const id = outcome.headers.Location.split('/').pop()!;
-    let final: TransactionRecord | null = null;
-    await this.completion.wait(id, waitSeconds * 1000, async () => {
-      const t = await this.transactions.find(this.dataSource.manager, tenant.tenantId, id);
-      if (t && isTerminal(t.status)) final = t;
-      return final !== null;
-    });
+    const final = (await this.completion.wait(id, waitSeconds * 1000))
+      ? await this.transactions.find(this.dataSource.manager, tenant.tenantId, id)
+      : null;
     if (!final) return sendOutcome(reply, outcome, { 'Preference-Applied': `wait=${waitSeconds}` });
     void reply
       .code(200)

@@ -84,8 +84,6 @@ export class ApplyTransaction {
         correlationId: txn.correlationId ?? Correlation.id() ?? null,
       })),
     );
-    // Wakes gateway requests waiting on this transaction (Prefer: wait); delivered at commit.
-    await manager.query(`SELECT pg_notify('tally_txn_done', $1)`, [txn.id]);
     return outcome;
   }
 

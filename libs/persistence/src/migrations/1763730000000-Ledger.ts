@@ -128,15 +128,13 @@ export class Ledger1763730000000 implements MigrationInterface {
 
     await q.query(`
       CREATE TABLE idempotency_keys (
-        tenant_id       text NOT NULL REFERENCES tenants (id),
-        key             text NOT NULL,
-        fingerprint     text NOT NULL,
-        status          text NOT NULL CHECK (status IN ('in_progress', 'completed')),
-        locked_until    timestamptz NOT NULL,
-        response_status integer,
-        response_body   text,
-        response_headers jsonb,
-        created_at      timestamptz NOT NULL DEFAULT now(),
+        tenant_id        text NOT NULL REFERENCES tenants (id),
+        key              text NOT NULL,
+        fingerprint      text NOT NULL,
+        response_status  integer NOT NULL,
+        response_body    text NOT NULL,
+        response_headers jsonb NOT NULL DEFAULT '{}'::jsonb,
+        created_at       timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (tenant_id, key)
       )`);
     await q.query(`CREATE INDEX idempotency_keys_created_idx ON idempotency_keys (created_at)`);

@@ -1,5 +1,10 @@
 import { MessagingBackbone1763726400000 } from './1763726400000-MessagingBackbone.js';
 import { Ledger1763730000000 } from './1763730000000-Ledger.js';
+import { OutboxNotifyAfterCommit1763733600000 } from './1763733600000-OutboxNotifyAfterCommit.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
-export const migrations = [MessagingBackbone1763726400000, Ledger1763730000000];
+export const migrations = [
+  MessagingBackbone1763726400000,
+  Ledger1763730000000,
+  OutboxNotifyAfterCommit1763733600000,
+];

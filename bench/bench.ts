@@ -1,0 +1,288 @@
+/**
+ * npm run bench — drives transfers through the real gateway and worker at a fixed concurrency for
+ * a fixed time, and the same ledger transfer by direct SQL (the raw baseline), then prints:
+ * accepted/s, accept latency p50/p99, end-to-end throughput and latency p50/p99, CPU and peak
+ * memory of each app, and end-to-end ÷ raw.
+ *   BENCH_SECONDS (20)  BENCH_CONCURRENCY (32)  BENCH_ACCOUNTS (200)
+ * It starts its own gateway and worker on a database of its own (tally_bench), from dist/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import http from 'node:http';
+import { generateApiKey, newId } from '#domain';
+import { dropDatabase, migrateDatabase } from '#persistence';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 200);
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const server = new URL(
+  process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+);
+server.pathname = '/tally_bench';
+const ownerUrl = server.toString();
+const appUrl = new URL(ownerUrl);
+appUrl.username = 'tally_app';
+const prefix = `bench.${randomBytes(3).toString('hex')}.`;
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
+function peakRssMiB(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : NaN;
+}
+
+async function startApp(name: string, portVar: string): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(root, `dist/apps/${name}/src/main.js`)], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: appUrl.toString(),
+      DATABASE_MIGRATE_ON_START: 'false',
+      DATABASE_POOL_MAX: process.env.BENCH_POOL ?? '20',
+      AMQP_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      [portVar]: String(port),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).ok) break;
+    } catch {
+      /* not yet */
+    }
+    if (i > 300) throw new Error(`${name} did not start`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, url };
+}
+
+async function main() {
+  await dropDatabase(ownerUrl);
+  await migrateDatabase({ DATABASE_MIGRATION_URL: ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
+  const db = new pg.Pool({ connectionString: ownerUrl, max: CONCURRENCY + 2 });
+
+  // A tenant, funded accounts (by direct SQL, balanced against the external account).
+  const tenantId = newId('ten');
+  const key = generateApiKey();
+  await db.query(`INSERT INTO tenants (id, name) VALUES ($1, 'bench')`, [tenantId]);
+  await db.query(`INSERT INTO api_keys (id, tenant_id, prefix, key_hash) VALUES ($1, $2, $3, $4)`, [
+    newId('key'),
+    tenantId,
+    key.displayPrefix,
+    key.hash,
+  ]);
+  const ids = Array.from({ length: ACCOUNTS }, () => newId('acc'));
+  const fund = 1_000_000_000;
+  await db.query(
+    `INSERT INTO accounts (id, tenant_id, kind, currency, posted) VALUES ($1, $2, 'external', 'USD', $3)`,
+    [newId('acc'), tenantId, -fund * ACCOUNTS],
+  );
+  await db.query(
+    `INSERT INTO accounts (id, tenant_id, kind, currency, posted) SELECT unnest($1::text[]), $2, 'customer', 'USD', $3`,
+    [ids, tenantId, fund],
+  );
+  // (Funding without entries would fail ledger:verify; the bench database is throwaway.)
+
+  const gateway = await startApp('gateway', 'GATEWAY_PORT');
+  const worker = await startApp('transaction-worker', 'WORKER_PORT');
+  const apps = { gateway: gateway.child.pid!, 'transaction-worker': worker.child.pid! };
+  const cpuBefore = Object.fromEntries(Object.entries(apps).map(([n, pid]) => [n, cpuSeconds(pid)]));
+
+  // HTTP load: CONCURRENCY clients posting random transfers for SECONDS.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const gatewayUrl = new URL(gateway.url);
+  const post = (body: string, idempotencyKey: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          host: gatewayUrl.hostname,
+          port: gatewayUrl.port,
+          path: '/v1/transactions',
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${key.plaintext}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            'idempotency-key': idempotencyKey,
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  const acceptLatencies: number[] = [];
+  let errors = 0;
+  const started = Date.now();
+  const until = started + SECONDS * 1000;
+  let n = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < until) {
+        const a = ids[Math.floor(Math.random() * ACCOUNTS)];
+        let b = ids[Math.floor(Math.random() * ACCOUNTS)];
+        if (a === b) b = ids[(ids.indexOf(a) + 1) % ACCOUNTS];
+        const t0 = performance.now();
+        const status = await post(
+          JSON.stringify({
+            type: 'transfer',
+            sourceAccountId: a,
+            destinationAccountId: b,
+            amount: 1 + (n % 100),
+            currency: 'USD',
+          }),
+          `b-${n++}`,
+        );
+        if (status === 202) acceptLatencies.push(performance.now() - t0);
+        else errors++;
+      }
+    }),
+  );
+  const loadSeconds = (Date.now() - started) / 1000;
+
+  // Drain: wait for every accepted transfer to finish.
+  for (;;) {
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS open FROM transactions WHERE status NOT IN ('succeeded','failed')`,
+    );
+    if (rows[0].open === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const { rows: e2e } = await db.query(
+    `SELECT count(*)::int AS done,
+            count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+            EXTRACT(EPOCH FROM max(completed_at) - min(created_at))::float8 AS span,
+            percentile_disc(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM completed_at - created_at))::float8 * 1000 AS p50,
+            percentile_disc(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM completed_at - created_at))::float8 * 1000 AS p99
+       FROM transactions`,
+  );
+  const cpu = Object.fromEntries(Object.entries(apps).map(([n, pid]) => [n, cpuSeconds(pid) - cpuBefore[n]]));
+  const rss = Object.fromEntries(Object.entries(apps).map(([n, pid]) => [n, peakRssMiB(pid)]));
+  gateway.child.kill('SIGTERM');
+  worker.child.kill('SIGTERM');
+
+  // Raw baseline: the same transfer (locks in id order, balances, two entries, the transaction row)
+  // by direct SQL from this process at the same concurrency.
+  const txnIds: string[] = [];
+  let raw = 0;
+  const rawUntil = Date.now() + SECONDS * 1000;
+  const rawStart = Date.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      const client = await db.connect();
+      try {
+        while (Date.now() < rawUntil) {
+          const a = ids[Math.floor(Math.random() * ACCOUNTS)];
+          let b = ids[Math.floor(Math.random() * ACCOUNTS)];
+          if (a === b) b = ids[(ids.indexOf(a) + 1) % ACCOUNTS];
+          const amount = 1 + (raw % 100);
+          const id = newId('txn');
+          await client.query('BEGIN');
+          const { rows } = await client.query(
+            `SELECT id, posted FROM accounts WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`,
+            [[a, b]],
+          );
+          const from = rows.find((r) => r.id === a);
+          const to = rows.find((r) => r.id === b);
+          await client.query(
+            `INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id, destination_account_id, completed_at)
+             VALUES ($1, $2, 'transfer', 'succeeded', $3, 'USD', $4, $5, now())`,
+            [id, tenantId, amount, a, b],
+          );
+          await client.query(
+            `UPDATE accounts a SET posted = a.posted + d.amt FROM unnest($1::text[], $2::bigint[]) d(id, amt) WHERE a.id = d.id`,
+            [
+              [a, b],
+              [-amount, amount],
+            ],
+          );
+          await client.query(
+            `INSERT INTO ledger_entries (id, tenant_id, transaction_id, account_id, amount, balance_after, currency)
+             VALUES ($1, $3, $4, $5, $6, $7, 'USD'), ($2, $3, $4, $8, $9, $10, 'USD')`,
+            [
+              newId('ent'),
+              newId('ent'),
+              tenantId,
+              id,
+              a,
+              -amount,
+              BigInt(from.posted) - BigInt(amount),
+              b,
+              amount,
+              BigInt(to.posted) + BigInt(amount),
+            ],
+          );
+          await client.query('COMMIT');
+          raw++;
+          txnIds.push(id);
+        }
+      } finally {
+        client.release();
+      }
+    }),
+  );
+  const rawPerSecond = raw / ((Date.now() - rawStart) / 1000);
+  await db.end();
+  agent.destroy();
+
+  const accepted = acceptLatencies.length;
+  const sorted = [...acceptLatencies].sort((x, y) => x - y);
+  const e = e2e[0];
+  const e2ePerSecond = e.done / e.span;
+  console.log('');
+  console.log(
+    `Tally bench — ${SECONDS}s at concurrency ${CONCURRENCY}, ${ACCOUNTS} accounts, transfers (node ${process.version}, ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length} cores)`,
+  );
+  console.log('| measure | value |');
+  console.log('| --- | --- |');
+  console.log(`| accepted | ${accepted} (${errors} refused or failed) |`);
+  console.log(`| accepted/s | ${fmt(accepted / loadSeconds)} |`);
+  console.log(
+    `| accept latency p50 / p99 (ms) | ${fmt(percentile(sorted, 50), 2)} / ${fmt(percentile(sorted, 99), 2)} |`,
+  );
+  console.log(
+    `| end-to-end (accepted → succeeded) /s | ${fmt(e2ePerSecond)} (${e.succeeded} succeeded of ${e.done}) |`,
+  );
+  console.log(`| end-to-end latency p50 / p99 (ms) | ${fmt(e.p50)} / ${fmt(e.p99)} |`);
+  for (const name of Object.keys(apps)) {
+    console.log(
+      `| ${name}: CPU (s, % of one core) / peak RSS (MiB) | ${fmt(cpu[name])} (${fmt((100 * cpu[name]) / e.span, 0)}%) / ${fmt(rss[name], 0)} |`,
+    );
+  }
+  console.log(`| raw baseline (direct SQL transfers)/s | ${fmt(rawPerSecond)} |`);
+  console.log(`| end-to-end ÷ raw | ${fmt(e2ePerSecond / rawPerSecond, 2)} |`);
+  process.exit(0);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
