@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { runMain, startHttpApp } from '#observability';
 import { loadGatewayConfig } from './config.js';
+import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { openApiDocument } from './docs/openapi.js';
 import { GatewayModule } from './gateway.module.js';
 import { parseJson, stringifyJson } from './http/json.js';
 
@@ -13,5 +15,12 @@ runMain(async () => {
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     bodyLimit: 64 * 1024,
     json: { parse: parseJson, stringify: stringifyJson },
+    configure: (app) => {
+      if (config.DOCS_ENABLED) {
+        SwaggerModule.setup('docs', app, openApiDocument as unknown as OpenAPIObject, {
+          jsonDocumentUrl: 'docs-json',
+        });
+      }
+    },
   });
 });

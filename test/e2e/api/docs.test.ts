@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Api, Stack, createTenant } from '#test-support';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type OpenApi = Record<string, any>;
+
+describe('API documentation', () => {
+  let stack: Stack;
+  let api: Api;
+
+  before(async () => {
+    stack = await Stack.start('docs', ['gateway']);
+    api = new Api(stack.url('gateway'), (await createTenant('Docs')).apiKey);
+  });
+  after(async () => {
+    await stack.stop();
+  });
+
+  it('serves Swagger UI at /docs and OpenAPI 3.1 at /docs-json, without an API key', async () => {
+    const ui = await fetch(`${stack.url('gateway')}/docs`);
+    assert.equal(ui.status, 200);
+    assert.match(ui.headers.get('content-type') ?? '', /text\/html/);
+    const doc = (await (await fetch(`${stack.url('gateway')}/docs-json`)).json()) as OpenApi;
+    assert.equal(doc.openapi, '3.1.0');
+    assert.ok(doc.components.securitySchemes.apiKey);
+  });
+
+  it('documents every operation the gateway serves under /v1, and only those', async () => {
+    const doc = (await (await fetch(`${stack.url('gateway')}/docs-json`)).json()) as OpenApi;
+    const fill = (path: string) =>
+      path.replace(
+        '{id}',
+        path.startsWith('/v1/accounts') ? 'acc_00000000000000000000000000' : 'txn_00000000000000000000000000',
+      );
+    const documented: string[] = [];
+    for (const [path, operations] of Object.entries<Record<string, { responses: object }>>(doc.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        documented.push(`${method.toUpperCase()} ${path}`);
+        assert.ok(Object.keys(operation.responses).length > 0);
+        // A documented route exists: it never answers "no such route".
+        const res = await api.request(
+          method.toUpperCase(),
+          fill(path),
+          method === 'post' ? { body: {} } : {},
+        );
+        assert.notEqual(res.body?.code, 'not_found', `${method} ${path} is served`);
+      }
+    }
+    assert.deepEqual(documented.sort(), [
+      'GET /v1/accounts',
+      'GET /v1/accounts/{id}',
+      'GET /v1/accounts/{id}/entries',
+      'GET /v1/transactions',
+      'GET /v1/transactions/{id}',
+      'POST /v1/accounts',
+      'POST /v1/transactions',
+    ]);
+    // …and what is not documented is not served.
+    for (const [method, path] of [
+      ['DELETE', '/v1/accounts/acc_00000000000000000000000000'],
+      ['PUT', '/v1/transactions/txn_00000000000000000000000000'],
+      ['PATCH', '/v1/accounts'],
+    ]) {
+      assert.equal((await api.request(method, path)).body?.code, 'not_found', `${method} ${path}`);
+    }
+  });
+
+  it('every error code the gateway can answer on these routes is documented', async () => {
+    const text = await (await fetch(`${stack.url('gateway')}/docs-json`)).text();
+    for (const code of [
+      'validation_error',
+      'unauthorized',
+      'account_not_found',
+      'transaction_not_found',
+      'external_ref_taken',
+      'currency_mismatch',
+      'account_frozen',
+      'transaction_not_refundable',
+      'refund_exceeds_remaining',
+      'idempotency_key_required',
+      'idempotency_key_reused',
+      'idempotency_key_in_use',
+      'payload_too_large',
+      'unsupported_media_type',
+      'insufficient_funds',
+    ]) {
+      assert.ok(text.includes(code), code);
+    }
+  });
+});
