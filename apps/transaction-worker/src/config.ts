@@ -1,4 +1,4 @@
-import { amqpEnv, databaseEnv, loadEnv, outboxEnv, port, runtimeEnv } from '#config';
+import { amqpEnv, databaseEnv, int, loadEnv, outboxEnv, port, runtimeEnv } from '#config';
 
 export const workerEnv = {
   ...runtimeEnv,
@@ -6,6 +6,10 @@ export const workerEnv = {
   ...amqpEnv,
   ...outboxEnv,
   ...port('WORKER_PORT', 3002),
+  /** Most commands applied in one database transaction. */
+  WORKER_BATCH_SIZE: int(1, 1000, 50),
+  /** Batches in flight at once; each holds a database connection (keep below DATABASE_POOL_MAX). */
+  WORKER_BATCH_CONCURRENCY: int(1, 100, 4),
 };
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 export const loadWorkerConfig = () => loadEnv(workerEnv);

@@ -2,7 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { ObservabilityModule } from '#observability';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
-import { ApplyTransaction } from './apply-transaction/apply-transaction.use-case.js';
+import { ApplyTransactions } from './apply-transaction/apply-transactions.use-case.js';
+import { TransactionBatcher } from './apply-transaction/transaction-batcher.js';
 import { TransactionCommandsHandler } from './apply-transaction/transaction-commands.handler.js';
 import type { WorkerConfig } from './config.js';
 
@@ -22,7 +23,14 @@ export class WorkerModule {
         MessagingModule.forRoot({ app: 'transaction-worker', amqp: config, outbox: config }),
       ],
       controllers: [TransactionCommandsHandler],
-      providers: [ApplyTransaction],
+      providers: [
+        ApplyTransactions,
+        TransactionBatcher,
+        {
+          provide: 'BATCH_OPTIONS',
+          useValue: { maxSize: config.WORKER_BATCH_SIZE, maxConcurrent: config.WORKER_BATCH_CONCURRENCY },
+        },
+      ],
     };
   }
 }

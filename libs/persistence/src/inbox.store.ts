@@ -19,4 +19,14 @@ export class InboxStore {
     );
     return rows.length === 1;
   }
+
+  /** claim() for many messages in one statement; returns the ids that were not seen before. */
+  async claimMany(manager: EntityManager, consumer: string, messageIds: string[]): Promise<Set<string>> {
+    const rows: { message_id: string }[] = await manager.query(
+      `INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::text[])
+       ON CONFLICT DO NOTHING RETURNING message_id`,
+      [consumer, messageIds],
+    );
+    return new Set(rows.map((r) => r.message_id));
+  }
 }

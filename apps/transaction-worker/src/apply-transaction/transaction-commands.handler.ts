@@ -1,18 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { MessageTypes, type TransactionRequested } from '#domain';
-import { AmqpContext, InboxProcessor, PermanentMessageError } from '#messaging';
-import { ApplyTransaction } from './apply-transaction.use-case.js';
-
-export const WORKER_CONSUMER = 'transaction-worker';
+import { AmqpContext, PermanentMessageError } from '#messaging';
+import { TransactionBatcher } from './transaction-batcher.js';
 
 @Controller()
 export class TransactionCommandsHandler {
-  constructor(
-    @Inject(InboxProcessor) private readonly inbox: InboxProcessor,
-    @Inject(ApplyTransaction) private readonly applyTransaction: ApplyTransaction,
-  ) {}
+  constructor(@Inject(TransactionBatcher) private readonly batcher: TransactionBatcher) {}
 
+  /** Acked by the transport once this command's batch has committed. */
   @EventPattern<string>(MessageTypes.transactionRequested)
   async onTransactionRequested(
     @Payload() command: TransactionRequested,
@@ -21,8 +17,6 @@ export class TransactionCommandsHandler {
     if (typeof command?.transactionId !== 'string') {
       throw new PermanentMessageError('transaction.requested without a transactionId', 'malformed_command');
     }
-    await this.inbox.process(ctx, WORKER_CONSUMER, (manager) =>
-      this.applyTransaction.execute(manager, command.transactionId),
-    );
+    await this.batcher.submit(ctx, command.transactionId);
   }
 }

@@ -90,6 +90,20 @@ export class AccountRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
+  /** Several customer accounts of this tenant, by id (missing ones are simply absent). */
+  async findMany(
+    manager: EntityManager,
+    tenantId: string,
+    ids: string[],
+  ): Promise<Map<string, AccountRecord>> {
+    if (ids.length === 0) return new Map();
+    const rows: AccountRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM accounts WHERE id = ANY($1::text[]) AND tenant_id = $2 AND kind = 'customer'`,
+      [ids, tenantId],
+    );
+    return new Map(rows.map((r) => [r.id, toRecord(r)]));
+  }
+
   async list(
     manager: EntityManager,
     tenantId: string,
@@ -137,6 +151,16 @@ export class AccountRepository {
       [[...new Set(ids)].sort()],
     );
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
+  }
+
+  /** Sets posted balances computed under this transaction's locks (one statement for all accounts). */
+  async setPosted(manager: EntityManager, balances: { accountId: string; posted: bigint }[]): Promise<void> {
+    if (balances.length === 0) return;
+    await manager.query(
+      `UPDATE accounts a SET posted = d.posted, version = a.version + 1, updated_at = now()
+         FROM unnest($1::text[], $2::bigint[]) AS d(id, posted) WHERE a.id = d.id`,
+      [balances.map((b) => b.accountId), balances.map((b) => b.posted.toString())],
+    );
   }
 
   /** Applies signed deltas to posted balances (one statement for all accounts). */

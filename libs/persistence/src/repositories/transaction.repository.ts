@@ -127,6 +127,44 @@ export class TransactionRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
+  /** Locks several transactions in id order; returns them by id. */
+  async lockMany(manager: EntityManager, ids: string[]): Promise<Map<string, TransactionRecord>> {
+    if (ids.length === 0) return new Map();
+    const rows: TransactionRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM transactions WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
+      [[...new Set(ids)]],
+    );
+    return new Map(rows.map((r) => [r.id, toRecord(r)]));
+  }
+
+  /** Records the outcome of several transactions in one statement. */
+  async finishMany(manager: EntityManager, finished: TransactionRecord[]): Promise<void> {
+    if (finished.length === 0) return;
+    await manager.query(
+      `UPDATE transactions t SET status = d.status, failure_code = d.code, failure_message = d.message,
+              completed_at = d.completed_at, updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
+              AS d(id, status, code, message, completed_at)
+        WHERE t.id = d.id`,
+      [
+        finished.map((t) => t.id),
+        finished.map((t) => t.status),
+        finished.map((t) => t.failureCode),
+        finished.map((t) => t.failureMessage),
+        finished.map((t) => t.completedAt),
+      ],
+    );
+  }
+
+  async addRefundedMany(manager: EntityManager, amounts: Map<string, bigint>): Promise<void> {
+    if (amounts.size === 0) return;
+    await manager.query(
+      `UPDATE transactions t SET refunded_amount = t.refunded_amount + d.amount, updated_at = now()
+         FROM unnest($1::text[], $2::bigint[]) AS d(id, amount) WHERE t.id = d.id`,
+      [[...amounts.keys()], [...amounts.values()].map(String)],
+    );
+  }
+
   async list(manager: EntityManager, tenantId: string, f: TransactionFilter): Promise<TransactionRecord[]> {
     // Two index-friendly branches for an account filter (it may be either side).
     const rows: TransactionRow[] = await manager.query(

@@ -55,9 +55,10 @@ export class CreateTransaction {
       if ('destinationAccountId' in command) destinationAccountId = command.destinationAccountId;
     }
 
-    for (const id of [sourceAccountId, destinationAccountId]) {
-      if (id === null) continue;
-      const account = await this.accounts.find(manager, tenantId, id);
+    const ids = [sourceAccountId, destinationAccountId].filter((id): id is string => id !== null);
+    const found = await this.accounts.findMany(manager, tenantId, ids);
+    for (const id of ids) {
+      const account = found.get(id);
       if (!account) throw new AccountNotFoundError(id);
       if (account.currency !== currency) throw new CurrencyMismatchError(account.currency, currency, id);
       if (account.status === 'frozen') throw new AccountFrozenError(id);
