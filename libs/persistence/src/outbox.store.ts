@@ -24,11 +24,26 @@ export interface OutboxMessageInput {
 export class OutboxStore {
   async enqueue(manager: EntityManager, messages: OutboxMessageInput[]): Promise<string[]> {
     if (messages.length === 0) return [];
+    const { sql, params, ids } = OutboxStore.insertStatement(messages, 1);
+    await manager.query(sql, params);
+    return ids;
+  }
+
+  /**
+   * The INSERT for `messages`, with its parameters numbered from `first`, so a caller can write
+   * outbox rows in the same statement as the change they announce (one round trip).
+   */
+  static insertStatement(
+    messages: OutboxMessageInput[],
+    first: number,
+  ): { sql: string; params: unknown[]; ids: string[] } {
     const ids = messages.map((m) => m.messageId ?? newId('msg'));
-    await manager.query(
-      `INSERT INTO outbox (message_id, exchange, routing_key, message_type, schema_version, payload, headers, correlation_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::jsonb[], $7::jsonb[], $8::text[])`,
-      [
+    const p = (i: number) => `$${first + i}`;
+    return {
+      ids,
+      sql: `INSERT INTO outbox (message_id, exchange, routing_key, message_type, schema_version, payload, headers, correlation_id)
+       SELECT * FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::int[], ${p(5)}::jsonb[], ${p(6)}::jsonb[], ${p(7)}::text[])`,
+      params: [
         ids,
         messages.map((m) => m.exchange),
         messages.map((m) => m.routingKey),
@@ -38,7 +53,6 @@ export class OutboxStore {
         messages.map((m) => stringifyJson(m.headers ?? {})),
         messages.map((m) => m.correlationId ?? null),
       ],
-    );
-    return ids;
+    };
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { TransactionStatus, TransactionType } from '#domain';
+import { OutboxStore, type OutboxMessageInput } from '../outbox.store.js';
 
 export interface TransactionRecord {
   id: string;
@@ -78,17 +79,23 @@ export interface TransactionFilter {
 
 @Injectable()
 export class TransactionRepository {
+  /** Inserts the transaction and, in the same statement, the outbox messages that announce it. */
   async insert(
     manager: EntityManager,
     t: Omit<
       TransactionRecord,
       'refundedAmount' | 'failureCode' | 'failureMessage' | 'completedAt' | 'createdAt'
     >,
+    announce: OutboxMessageInput[] = [],
   ): Promise<TransactionRecord> {
+    const outbox = announce.length > 0 ? OutboxStore.insertStatement(announce, 13) : null;
     const [row] = await manager.query(
-      `INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id,
-         destination_account_id, parent_transaction_id, description, metadata, correlation_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}`,
+      `WITH inserted AS (
+         INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id,
+           destination_account_id, parent_transaction_id, description, metadata, correlation_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}
+       )${outbox ? `, announced AS (${outbox.sql})` : ''}
+       SELECT * FROM inserted`,
       [
         t.id,
         t.tenantId,
@@ -102,6 +109,7 @@ export class TransactionRepository {
         t.description,
         JSON.stringify(t.metadata),
         t.correlationId,
+        ...(outbox?.params ?? []),
       ],
     );
     return toRecord(row);

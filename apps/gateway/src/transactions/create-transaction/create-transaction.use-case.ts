@@ -11,7 +11,7 @@ import {
   type TransactionRequested,
 } from '#domain';
 import { Exchanges } from '#messaging';
-import { AccountRepository, OutboxStore, TransactionRepository, type TransactionRecord } from '#persistence';
+import { AccountRepository, TransactionRepository, type TransactionRecord } from '#persistence';
 import type { CreateTransactionCommand } from './create-transaction.command.js';
 
 /**
@@ -24,7 +24,6 @@ export class CreateTransaction {
   constructor(
     @Inject(AccountRepository) private readonly accounts: AccountRepository,
     @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
-    @Inject(OutboxStore) private readonly outbox: OutboxStore,
   ) {}
 
   async execute(
@@ -64,29 +63,33 @@ export class CreateTransaction {
       if (account.status === 'frozen') throw new AccountFrozenError(id);
     }
 
-    const transaction = await this.transactions.insert(manager, {
-      id: newId('txn'),
-      tenantId,
-      type: command.type,
-      status: 'pending',
-      amount,
-      currency,
-      sourceAccountId,
-      destinationAccountId,
-      parentTransactionId,
-      description: command.description ?? null,
-      metadata: command.metadata ?? {},
-      correlationId,
-    });
-    const payload: TransactionRequested = { transactionId: transaction.id, tenantId };
-    await this.outbox.enqueue(manager, [
+    const id = newId('txn');
+    const requested: TransactionRequested = { transactionId: id, tenantId };
+    // The intent and its command are written by one statement.
+    return this.transactions.insert(
+      manager,
       {
-        exchange: Exchanges.commands,
-        routingKey: MessageTypes.transactionRequested,
-        payload,
+        id,
+        tenantId,
+        type: command.type,
+        status: 'pending',
+        amount,
+        currency,
+        sourceAccountId,
+        destinationAccountId,
+        parentTransactionId,
+        description: command.description ?? null,
+        metadata: command.metadata ?? {},
         correlationId,
       },
-    ]);
-    return transaction;
+      [
+        {
+          exchange: Exchanges.commands,
+          routingKey: MessageTypes.transactionRequested,
+          payload: requested,
+          correlationId,
+        },
+      ],
+    );
   }
 }
