@@ -11,7 +11,7 @@ const enabled = new Set(
         .filter(Boolean),
 );
 
-export type FaultPoint = 'relay.after-confirm' | 'consumer.before-commit' | 'consumer.after-commit';
+export type FaultPoint = 'relay.after-confirm';
 
 export function faultPoint(name: FaultPoint): void {
   if (enabled.has(name)) process.kill(process.pid, 'SIGKILL');

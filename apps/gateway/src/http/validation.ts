@@ -60,6 +60,3 @@ export const metadata = z
   .refine((m) => Object.keys(m).length <= 50, 'at most 50 keys');
 
 export const description = z.string().max(500);
-
-export const id = (prefix: string) =>
-  z.string().regex(new RegExp(`^${prefix}_[0-9A-HJKMNP-TV-Z]{26}$`), `must be a ${prefix}_… id`);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ExternalRefTakenError, newId, type AccountKind, type LedgerAccount } from '#domain';
+import { ExternalRefTakenError, lockOrder, newId, type AccountKind, type LedgerAccount } from '#domain';
 
 export interface AccountRecord extends LedgerAccount {
   tenantId: string;
@@ -148,7 +148,7 @@ export class AccountRepository {
   async lockInOrder(manager: EntityManager, ids: string[]): Promise<Map<string, AccountRecord>> {
     const rows: AccountRow[] = await manager.query(
       `SELECT ${COLUMNS} FROM accounts WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
-      [[...new Set(ids)].sort()],
+      [lockOrder(ids)],
     );
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }
@@ -160,18 +160,6 @@ export class AccountRepository {
       `UPDATE accounts a SET posted = d.posted, version = a.version + 1, updated_at = now()
          FROM unnest($1::text[], $2::bigint[]) AS d(id, posted) WHERE a.id = d.id`,
       [balances.map((b) => b.accountId), balances.map((b) => b.posted.toString())],
-    );
-  }
-
-  /** Applies signed deltas to posted balances (one statement for all accounts). */
-  async applyPostedDeltas(
-    manager: EntityManager,
-    deltas: { accountId: string; amount: bigint }[],
-  ): Promise<void> {
-    await manager.query(
-      `UPDATE accounts a SET posted = a.posted + d.amount, version = a.version + 1, updated_at = now()
-         FROM unnest($1::text[], $2::bigint[]) AS d(id, amount) WHERE a.id = d.id`,
-      [deltas.map((d) => d.accountId), deltas.map((d) => d.amount.toString())],
     );
   }
 }

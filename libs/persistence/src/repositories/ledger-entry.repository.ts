@@ -15,28 +15,6 @@ export interface EntryRecord {
 /** The append-only ledger. Entries are inserted, never changed (the database enforces it). */
 @Injectable()
 export class LedgerEntryRepository {
-  async append(
-    manager: EntityManager,
-    tenantId: string,
-    transactionId: string,
-    currency: string,
-    postings: Posting[],
-  ): Promise<void> {
-    await manager.query(
-      `INSERT INTO ledger_entries (id, tenant_id, transaction_id, account_id, amount, balance_after, currency)
-       SELECT unnest($1::text[]), $2, $3, unnest($4::text[]), unnest($5::bigint[]), unnest($6::bigint[]), $7`,
-      [
-        postings.map(() => newId('ent')),
-        tenantId,
-        transactionId,
-        postings.map((p) => p.accountId),
-        postings.map((p) => p.amount.toString()),
-        postings.map((p) => p.balanceAfter.toString()),
-        currency,
-      ],
-    );
-  }
-
   /** Appends the entries of several transactions in one statement. */
   async appendMany(
     manager: EntityManager,

@@ -124,18 +124,10 @@ export class TransactionRepository {
   }
 
   /**
-   * Locks the transaction row: concurrent deliveries of its command queue up here. (NO KEY: a
-   * refund being inserted with this row as its parent only needs a key-share lock on it.)
+   * Locks transactions in id order and returns them by id: concurrent deliveries of one command
+   * queue up here. (NO KEY: a refund being inserted with one of these as its parent only takes a
+   * key-share lock, which this does not block.)
    */
-  async lock(manager: EntityManager, id: string): Promise<TransactionRecord | null> {
-    const rows: TransactionRow[] = await manager.query(
-      `SELECT ${COLUMNS} FROM transactions WHERE id = $1 FOR NO KEY UPDATE`,
-      [id],
-    );
-    return rows[0] ? toRecord(rows[0]) : null;
-  }
-
-  /** Locks several transactions in id order; returns them by id. */
   async lockMany(manager: EntityManager, ids: string[]): Promise<Map<string, TransactionRecord>> {
     if (ids.length === 0) return new Map();
     const rows: TransactionRow[] = await manager.query(
@@ -186,28 +178,5 @@ export class TransactionRepository {
       [tenantId, f.accountId ?? null, f.status ?? null, f.type ?? null, f.before ?? null, f.limit],
     );
     return rows.map(toRecord);
-  }
-
-  async finish(
-    manager: EntityManager,
-    id: string,
-    status: 'succeeded' | 'failed',
-    failure: { code: string; message: string } | null,
-  ): Promise<TransactionRecord> {
-    // TypeORM answers an UPDATE with [rows, rowCount].
-    const [rows]: [TransactionRow[], number] = await manager.query(
-      `UPDATE transactions SET status = $2, failure_code = $3, failure_message = $4,
-              completed_at = now(), updated_at = now()
-        WHERE id = $1 RETURNING ${COLUMNS}`,
-      [id, status, failure?.code ?? null, failure?.message ?? null],
-    );
-    return toRecord(rows[0]);
-  }
-
-  async addRefunded(manager: EntityManager, id: string, amount: bigint): Promise<void> {
-    await manager.query(
-      `UPDATE transactions SET refunded_amount = refunded_amount + $2, updated_at = now() WHERE id = $1`,
-      [id, amount.toString()],
-    );
   }
 }
