@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { dropDatabase, migrations } from '#persistence';
 import { AppProcess, cleanupBroker, distPath, freePort, testSettings, uniquePrefix } from '#test-support';
 
 const APPS = ['gateway', 'transaction-worker', 'notification', 'admin'] as const;
@@ -92,4 +94,37 @@ describe('configuration is validated at start-up', () => {
       assert.doesNotMatch(app.stderr.join('\n'), /at .*\.js:\d+/, 'no stack trace, just the message');
     });
   }
+});
+
+describe('development start-up', () => {
+  it('creates the database and runs the migrations when DATABASE_MIGRATE_ON_START is on', async () => {
+    const owner = new URL(testSettings().ownerUrl);
+    owner.pathname = `${owner.pathname}_startup`;
+    const app = new URL(testSettings().databaseUrl);
+    app.pathname = owner.pathname;
+    const prefix = uniquePrefix('startup');
+    const port = await freePort();
+    const gateway = AppProcess.node(distPath('apps/gateway/src/main.js'), {
+      GATEWAY_PORT: String(port),
+      DATABASE_URL: app.toString(),
+      DATABASE_MIGRATION_URL: owner.toString(),
+      DATABASE_MIGRATE_ON_START: 'true',
+      AMQP_PREFIX: prefix,
+    });
+    try {
+      await gateway.waitForHttp(`http://127.0.0.1:${port}/health/ready`);
+      const client = new pg.Client({ connectionString: owner.toString() });
+      await client.connect();
+      const { rows } = await client.query(`SELECT name FROM schema_migrations ORDER BY id`);
+      await client.end();
+      assert.deepEqual(
+        rows.map((r: { name: string }) => r.name),
+        migrations.map((m) => new m().name),
+      );
+    } finally {
+      await gateway.stop();
+      await dropDatabase(owner.toString());
+      await cleanupBroker(prefix);
+    }
+  });
 });

@@ -1,4 +1,4 @@
-import amqp, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type GetMessage, type Options } from 'amqplib';
 import { testSettings } from './env.js';
 
 /** Direct broker access for assertions: queue depths, reading a DLQ, raw publishing. */
@@ -27,6 +27,22 @@ export class BrokerProbe {
       this.channel.ack(message);
       taken.push(message);
     }
+  }
+
+  /** Publishes and waits for the broker's confirm (a plain publish may be lost by an immediate close). */
+  async publishConfirmed(
+    exchange: string,
+    routingKey: string,
+    body: object,
+    options: Options.Publish,
+  ): Promise<void> {
+    const channel = await this.connection.createConfirmChannel();
+    channel.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), {
+      persistent: true,
+      ...options,
+    });
+    await channel.waitForConfirms();
+    await channel.close();
   }
 
   async close(): Promise<void> {

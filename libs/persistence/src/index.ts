@@ -8,3 +8,4 @@ export * from './repositories/index.js';
 export * from './pg-listener.js';
 export * from './ledger-verifier.js';
 export * from './outbox-signal.js';
+export { migrations } from './migrations/index.js';

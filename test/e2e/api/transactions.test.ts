@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
-import { Api, Stack, createTenant, openDataSource, waitFinal } from '#test-support';
+import { Api, BrokerProbe, Stack, createTenant, openDataSource, waitFor, waitFinal } from '#test-support';
 
 describe('API: transactions, idempotency, refunds', () => {
   let stack: Stack;
@@ -131,6 +131,47 @@ describe('API: transactions, idempotency, refunds', () => {
       );
       assert.equal(n, 0);
     });
+  });
+
+  it('a final transaction stays as it is whatever is redelivered, even as a new message', async () => {
+    const a = await api.account();
+    await api.deposit(a, 100);
+    const failed = (
+      await api.transact({ type: 'withdrawal', sourceAccountId: a, amount: 500, currency: 'USD' })
+    ).body;
+    const succeeded = (
+      await api.transact({ type: 'withdrawal', sourceAccountId: a, amount: 60, currency: 'USD' })
+    ).body;
+    assert.equal(failed.status, 'failed');
+    assert.equal(succeeded.status, 'succeeded');
+    await api.deposit(a, 1000); // now the failed withdrawal could pay, were it applied again
+    const broker = await BrokerProbe.open();
+    const [{ tenant_id: tenantId }] = await db.query(`SELECT tenant_id FROM accounts WHERE id = $1`, [a]);
+    for (const t of [failed, succeeded]) {
+      await broker.publishConfirmed(
+        `${stack.prefix}tally.commands`,
+        'transaction.requested',
+        { transactionId: t.id, tenantId },
+        {
+          messageId: `replay-${t.id}`,
+          type: 'transaction.requested',
+        },
+      );
+    }
+    await broker.close();
+    await waitFor('both replays to be consumed', async () => {
+      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM inbox WHERE message_id IN ($1, $2)`, [
+        `replay-${failed.id}`,
+        `replay-${succeeded.id}`,
+      ]);
+      return n === 2;
+    });
+    assert.equal((await api.get(`/v1/transactions/${failed.id}`)).body.status, 'failed');
+    const entries = async (id: string) =>
+      (await db.query(`SELECT count(*)::int AS n FROM ledger_entries WHERE transaction_id = $1`, [id]))[0].n;
+    assert.equal(await entries(failed.id), 0);
+    assert.equal(await entries(succeeded.id), 2);
+    assert.equal((await balance(a)).posted, 1040);
   });
 
   describe('checked before answering', () => {

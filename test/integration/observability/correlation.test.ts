@@ -46,3 +46,37 @@ describe('correlation id', () => {
     assert.match(hostile.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
   });
 });
+
+describe('logs never carry secrets', () => {
+  const prefix = uniquePrefix('secrets');
+  let fixture: { app: AppProcess; url: string };
+
+  before(async () => {
+    fixture = await startFixtureReady({ prefix, env: { LOG_LEVEL: 'trace' } });
+  });
+  after(async () => {
+    await fixture.app.stop();
+    await cleanupBroker(prefix);
+  });
+
+  it('an API key, a password or a token in a request reaches no log line', async () => {
+    const secret = `tk_${'S'.repeat(32)}`;
+    await fetch(`${fixture.url}/fixture/enqueue?token=x`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${secret}`,
+        cookie: `session=${secret}`,
+      },
+      body: JSON.stringify({ type: 'test.log', payload: { password: secret } }),
+    });
+    await waitFor('the request to be logged', () =>
+      fixture.app.logs().some((l) => l.msg === 'request completed'),
+    );
+    await waitFor('the message to be handled', () =>
+      fixture.app.logs().some((l) => l.msg === 'fixture handled test.log'),
+    );
+    const output = fixture.app.stdout.join('\n') + fixture.app.stderr.join('\n');
+    assert.ok(!output.includes(secret), 'the secret appears nowhere in the output');
+  });
+});
