@@ -3,7 +3,8 @@
  * a fixed time, and the same ledger transfer by direct SQL (the raw baseline), then prints:
  * accepted/s, accept latency p50/p99, end-to-end throughput and latency p50/p99, CPU and peak
  * memory of each app, and end-to-end ÷ raw.
- *   BENCH_SECONDS (20)  BENCH_CONCURRENCY (32)  BENCH_ACCOUNTS (200)
+ *   BENCH_SECONDS (20)  BENCH_CONCURRENCY (32)  BENCH_ACCOUNTS (200)  BENCH_POOL (20, per app)
+ *   BENCH_NODE_ARGS: extra node flags for the apps, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
  * It starts its own gateway and worker on a database of its own (tally_bench), from dist/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -54,7 +55,8 @@ function peakRssMiB(pid: number): number {
 
 async function startApp(name: string, portVar: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, `dist/apps/${name}/src/main.js`)], {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, `dist/apps/${name}/src/main.js`)], {
     env: {
       ...process.env,
       NODE_ENV: 'production',
