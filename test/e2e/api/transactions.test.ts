@@ -147,7 +147,7 @@ describe('API: transactions, idempotency, refunds', () => {
     await api.deposit(a, 1000); // now the failed withdrawal could pay, were it applied again
     const broker = await BrokerProbe.open();
     const [{ tenant_id: tenantId }] = await db.query(`SELECT tenant_id FROM accounts WHERE id = $1`, [a]);
-    for (const t of [failed, succeeded]) {
+    for (const t of [failed, succeeded, succeeded]) {
       await broker.publishConfirmed(
         `${stack.prefix}tally.commands`,
         'transaction.requested',
@@ -172,6 +172,13 @@ describe('API: transactions, idempotency, refunds', () => {
     assert.equal(await entries(failed.id), 0);
     assert.equal(await entries(succeeded.id), 2);
     assert.equal((await balance(a)).posted, 1040);
+    // The second copy of the same message id is counted as a duplicate by the worker.
+    await waitFor('the duplicate to be counted', async () => {
+      const metrics = await (await fetch(`${stack.url('transaction-worker')}/metrics`)).text();
+      return /tally_messages_consumed_total\{[^}]*type="transaction.requested",outcome="duplicate"[^}]*\} [1-9]/.test(
+        metrics,
+      );
+    });
   });
 
   describe('checked before answering', () => {

@@ -89,20 +89,22 @@ export class TransactionBatcher {
   }
 
   private async apply(batch: Pending[]): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    const duplicates = await this.dataSource.transaction(async (manager) => {
       const fresh = await this.inbox.claimMany(
         manager,
         WORKER_CONSUMER,
         batch.map((b) => b.ctx.messageId),
       );
       const live = batch.filter((b) => fresh.has(b.ctx.messageId));
-      for (const b of batch) if (!fresh.has(b.ctx.messageId)) b.ctx.markDuplicate();
       if (live.length > 0)
         await this.applyTransactions.execute(
           manager,
           live.map((b) => b.transactionId),
         );
+      return batch.filter((b) => !fresh.has(b.ctx.messageId));
     });
+    // Only once committed: a rolled-back batch proves nothing about duplicates.
+    for (const b of duplicates) b.ctx.markDuplicate();
     this.outboxSignal.committed();
   }
 }
