@@ -65,6 +65,7 @@ describe('exactly once under crashes (kill -9)', () => {
         accepted.add(res.body.id);
         if (accepted.size === 300) {
           await stack.crash('transaction-worker');
+          await new Promise((r) => setTimeout(r, 300)); // the other clients keep posting meanwhile
           const [{ n }] = await db.query(
             `SELECT count(*)::int AS n FROM transactions WHERE destination_account_id = $1 AND status = 'pending'`,
             [account],
