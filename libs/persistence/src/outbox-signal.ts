@@ -7,6 +7,9 @@ import { DataSource } from 'typeorm';
  * one NOTIFY (coalesced, sent outside any write) wakes the others. Polling remains the source of
  * truth; this only shortens the wait.
  */
+// Relays in this process are poked at once; other processes' relays need only an occasional nudge.
+const NOTIFY_EVERY_MS = 50;
+
 @Injectable()
 export class OutboxSignal {
   private readonly listeners = new Set<() => void>();
@@ -27,6 +30,6 @@ export class OutboxSignal {
       this.notifyScheduled = false;
       if (!this.dataSource.isInitialized) return;
       this.dataSource.query(`NOTIFY tally_outbox`).catch(() => undefined);
-    }, 5).unref();
+    }, NOTIFY_EVERY_MS).unref();
   }
 }
