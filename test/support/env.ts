@@ -59,5 +59,3 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -37,6 +37,11 @@ export function newId(prefix: IdPrefix, now?: number): string {
   return `${prefix}_${ulid(now)}`;
 }
 
+const ID_PATTERNS = new Map<IdPrefix, RegExp>();
+
+/** Whether `value` is a well-formed id of this kind (it may still not exist). */
 export function hasIdPrefix(value: string, prefix: IdPrefix): boolean {
-  return new RegExp(`^${prefix}_[${ALPHABET}]{26}$`).test(value);
+  let pattern = ID_PATTERNS.get(prefix);
+  if (!pattern) ID_PATTERNS.set(prefix, (pattern = new RegExp(`^${prefix}_[${ALPHABET}]{26}$`)));
+  return pattern.test(value);
 }

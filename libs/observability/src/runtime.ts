@@ -101,11 +101,19 @@ function instrumentHttp(app: INestApplication): void {
   });
 }
 
-/** Runs an app's main; a configuration error prints its message (naming the variable) and exits 1. */
+/**
+ * Runs a main; a configuration error prints its message (naming the variable) and exits 1.
+ * A main that returns a number (a command) exits with it; an app's main returns nothing and runs on.
+ */
 export function runMain(main: () => Promise<unknown>): void {
-  main().catch((error: unknown) => {
-    const text = error instanceof Error && error.name === 'ConfigError' ? error.message : error;
-    console.error(text);
-    process.exit(1);
-  });
+  main().then(
+    (code) => {
+      if (typeof code === 'number') process.exit(code);
+    },
+    (error: unknown) => {
+      const text = error instanceof Error && error.name === 'ConfigError' ? error.message : error;
+      console.error(text);
+      process.exit(1);
+    },
+  );
 }

@@ -5,6 +5,7 @@
  */
 import { databaseEnv, loadEnv } from '#config';
 import { generateApiKey, newId } from '#domain';
+import { runMain } from '#observability';
 import { createDataSource, verifyLedger } from '#persistence';
 
 const USAGE = 'usage: npm run tally -- tenants:create <name> | ledger:verify';
@@ -56,10 +57,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error && error.name === 'ConfigError' ? error.message : error);
-    process.exit(1);
-  },
-);
+runMain(main);

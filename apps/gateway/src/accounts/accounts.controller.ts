@@ -15,7 +15,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { AccountNotFoundError } from '#domain';
+import { AccountNotFoundError, hasIdPrefix } from '#domain';
 import { AccountRepository, LedgerEntryRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
@@ -37,7 +37,7 @@ const createAccount = z
 const listAccounts = z.object({ externalRef: z.string().min(1).max(200).optional(), ...pageQuery }).strict();
 const listEntries = z.object(pageQuery).strict();
 
-const ACCOUNT_ID = /^acc_[0-9A-HJKMNP-TV-Z]{26}$/;
+const isAccountId = (id: string) => hasIdPrefix(id, 'acc');
 
 @Controller('v1/accounts')
 @UseGuards(ApiKeyGuard)
@@ -85,7 +85,7 @@ export class AccountsController {
     const limit = q.limit ?? 20;
     const rows = await this.accounts.list(this.dataSource.manager, tenant.tenantId, {
       externalRef: q.externalRef,
-      before: decodeCursor(q.cursor, ACCOUNT_ID),
+      before: decodeCursor(q.cursor, isAccountId),
       limit: limit + 1,
     });
     return pageOf(rows, limit, (a) => a.id, presentAccount);
@@ -101,7 +101,7 @@ export class AccountsController {
     const q = validate(listEntries, query);
     await this.load(tenant, id);
     const limit = q.limit ?? 20;
-    const before = decodeCursor(q.cursor, /^\d{1,19}$/);
+    const before = decodeCursor(q.cursor, (p) => /^\d{1,19}$/.test(p));
     const rows = await this.entries.listForAccount(this.dataSource.manager, id, {
       beforeSeq: before === undefined ? undefined : BigInt(before),
       limit: limit + 1,
@@ -110,7 +110,7 @@ export class AccountsController {
   }
 
   private async load(tenant: Tenant, id: string) {
-    const account = ACCOUNT_ID.test(id)
+    const account = isAccountId(id)
       ? await this.accounts.find(this.dataSource.manager, tenant.tenantId, id)
       : null;
     if (!account) throw new AccountNotFoundError(id);

@@ -14,7 +14,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { TRANSACTION_STATUSES, TRANSACTION_TYPES, TransactionNotFoundError } from '#domain';
+import { TRANSACTION_STATUSES, TRANSACTION_TYPES, TransactionNotFoundError, hasIdPrefix } from '#domain';
 import { Correlation } from '#observability';
 import { TransactionRepository, transactionView } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
@@ -29,7 +29,7 @@ import { createTransactionCommand } from './create-transaction/create-transactio
 import { CreateTransaction } from './create-transaction/create-transaction.use-case.js';
 import { TransactionCompletion } from './transaction-completion.js';
 
-const TRANSACTION_ID = /^txn_[0-9A-HJKMNP-TV-Z]{26}$/;
+const isTransactionId = (id: string) => hasIdPrefix(id, 'txn');
 const MAX_WAIT_SECONDS = 30;
 
 const listTransactions = z
@@ -114,7 +114,7 @@ export class TransactionsController {
       accountId: q.accountId,
       status: q.status,
       type: q.type,
-      before: decodeCursor(q.cursor, TRANSACTION_ID),
+      before: decodeCursor(q.cursor, isTransactionId),
       limit: limit + 1,
     });
     return pageOf(rows, limit, (t) => t.id, transactionView);
@@ -122,7 +122,7 @@ export class TransactionsController {
 
   @Get(':id')
   async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
-    const t = TRANSACTION_ID.test(id)
+    const t = isTransactionId(id)
       ? await this.transactions.find(this.dataSource.manager, tenant.tenantId, id)
       : null;
     if (!t) throw new TransactionNotFoundError(id);
