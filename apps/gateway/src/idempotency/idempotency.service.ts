@@ -106,6 +106,10 @@ export class IdempotencyService {
         if (stored) return replay(stored, fingerprint);
         const result = await work(manager);
         const outcome = fresh(result);
+        // A plain INSERT: the key's primary key is what makes the work happen once. (The lock
+        // above answers concurrent duplicates early, but a duplicate whose snapshot predates the
+        // first request's commit can take the lock after it is released without seeing the
+        // stored answer; its INSERT then fails here and its work rolls back.)
         await this.store(
           manager,
           call.tenantId,
@@ -114,10 +118,16 @@ export class IdempotencyService {
           outcome.status,
           outcome.text,
           outcome.headers,
+          'strict',
         );
         return outcome;
       });
     } catch (error) {
+      if (isDuplicateKey(error)) {
+        const stored = await this.lookup(call.tenantId, key);
+        if (stored) return replay(stored, fingerprint);
+        throw inFlight();
+      }
       const refusal = error instanceof ApiError || isDomainError(error);
       const { problem, headers } = problemOf(error, Correlation.id() ?? '');
       if (
@@ -147,13 +157,33 @@ export class IdempotencyService {
     status: number,
     body: string,
     headers: Record<string, string>,
+    conflict: 'strict' | 'ignore' = 'ignore',
   ): Promise<void> {
     await manager.query(
       `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body, response_headers)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, key) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6) ${conflict === 'ignore' ? 'ON CONFLICT (tenant_id, key) DO NOTHING' : ''}`,
       [tenantId, key, fingerprint, status, body, JSON.stringify(headers)],
     );
   }
+
+  private async lookup(tenantId: string, key: string): Promise<StoredRow | null> {
+    const rows: StoredRow[] = await this.dataSource.query(
+      `SELECT fingerprint, response_status, response_body, response_headers
+         FROM idempotency_keys WHERE tenant_id = $1 AND key = $2`,
+      [tenantId, key],
+    );
+    return rows[0] ?? null;
+  }
+}
+
+function isDuplicateKey(error: unknown): boolean {
+  const e = error as {
+    code?: string;
+    constraint?: string;
+    driverError?: { code?: string; constraint?: string };
+  };
+  const pg = e.driverError ?? e;
+  return pg.code === '23505' && pg.constraint === 'idempotency_keys_pkey';
 }
 
 function fresh(response: StoredResponse): Outcome {
