@@ -5,6 +5,8 @@
  * memory of each app, and end-to-end ÷ raw.
  *   BENCH_SECONDS (20)  BENCH_CONCURRENCY (32)  BENCH_ACCOUNTS (200)  BENCH_POOL (20, per app)
  *   BENCH_NODE_ARGS: extra node flags for the apps, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   BENCH_USAGE_EVENTS (50000): metered usage events then sent in batches of 500 (4 at a time);
+ *   prints events accepted/s and processed (priced and charged) /s.
  * It starts its own gateway and worker on a database of its own (tally_bench), from dist/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -109,14 +111,14 @@ async function main() {
   // HTTP load: CONCURRENCY clients posting random transfers for SECONDS.
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const gatewayUrl = new URL(gateway.url);
-  const post = (body: string, idempotencyKey: string) =>
+  const post = (body: string, idempotencyKey: string, path = '/v1/transactions') =>
     new Promise<number>((resolve, reject) => {
       const req = http.request(
         {
           agent,
           host: gatewayUrl.hostname,
           port: gatewayUrl.port,
-          path: '/v1/transactions',
+          path,
           method: 'POST',
           headers: {
             authorization: `Bearer ${key.plaintext}`,
@@ -180,6 +182,45 @@ async function main() {
   );
   const cpu = Object.fromEntries(Object.entries(apps).map(([n, pid]) => [n, cpuSeconds(pid) - cpuBefore[n]]));
   const rss = Object.fromEntries(Object.entries(apps).map(([n, pid]) => [n, peakRssMiB(pid)]));
+
+  // Usage: metered events in batches of 500, each charged to one of the funded wallets.
+  const usageEvents = Number(process.env.BENCH_USAGE_EVENTS ?? 50_000);
+  await db.query(
+    `INSERT INTO meters (id, tenant_id, event_type, aggregation, property, unit_price, currency)
+     VALUES ($1, $2, 'tokens', 'sum', 'count', 2, 'USD')`,
+    [newId('mtr'), tenantId],
+  );
+  const batches = Math.ceil(usageEvents / 500);
+  let nextBatch = 0;
+  let usageRefused = 0;
+  const usageStart = Date.now();
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (nextBatch < batches) {
+        const b = nextBatch++;
+        const events = Array.from({ length: Math.min(500, usageEvents - b * 500) }, (_, i) => ({
+          id: `u-${b}-${i}`,
+          type: 'tokens',
+          accountId: ids[(b * 500 + i) % ACCOUNTS],
+          properties: { count: 1 + (i % 50) },
+        }));
+        const status = await post(JSON.stringify({ events }), `u-${b}`, '/v1/events');
+        if (status !== 202) usageRefused++;
+      }
+    }),
+  );
+  const usageAcceptSeconds = (Date.now() - usageStart) / 1000;
+  for (;;) {
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS open FROM usage_events WHERE status = 'received'`,
+    );
+    if (rows[0].open === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const usageSeconds = (Date.now() - usageStart) / 1000;
+  const { rows: usageRows } = await db.query(
+    `SELECT count(*)::int AS charged FROM usage_processed WHERE billing_status = 'charged'`,
+  );
   gateway.child.kill('SIGTERM');
   worker.child.kill('SIGTERM');
 
@@ -273,6 +314,12 @@ async function main() {
   }
   console.log(`| raw baseline (direct SQL transfers)/s | ${fmt(rawPerSecond)} |`);
   console.log(`| end-to-end ÷ raw | ${fmt(e2ePerSecond / rawPerSecond, 2)} |`);
+  console.log(
+    `| usage events accepted/s (batches of 500) | ${fmt(usageEvents / usageAcceptSeconds)} (${usageRefused} batches refused) |`,
+  );
+  console.log(
+    `| usage events processed and charged /s | ${fmt(usageEvents / usageSeconds)} (${usageRows[0].charged} charged of ${usageEvents}) |`,
+  );
   process.exit(0);
 }
 

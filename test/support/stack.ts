@@ -14,6 +14,8 @@ const PORT_VARIABLE: Record<AppName, string> = {
 /** Real apps in child processes, sharing this run's database and one broker prefix. */
 export class Stack {
   readonly apps = new Map<AppName, { process: AppProcess; url: string }>();
+  /** Further instances of an app (a second worker), stopped with the stack. */
+  readonly extras: AppProcess[] = [];
 
   constructor(
     readonly prefix: string,
@@ -27,6 +29,18 @@ export class Stack {
   }
 
   async startApp(name: AppName, env: Record<string, string> = {}): Promise<void> {
+    const { process, url } = await this.spawn(name, env);
+    this.apps.set(name, { process, url });
+  }
+
+  /** Starts one more instance of `name` (for example a second worker) next to the first. */
+  async startExtra(name: AppName, env: Record<string, string> = {}): Promise<AppProcess> {
+    const { process } = await this.spawn(name, env);
+    this.extras.push(process);
+    return process;
+  }
+
+  private async spawn(name: AppName, env: Record<string, string>) {
     const port = await freePort();
     const process = AppProcess.node(distPath(`apps/${name}/src/main.js`), {
       DATABASE_URL: testSettings().databaseUrl,
@@ -39,8 +53,13 @@ export class Stack {
       ...env,
     });
     const url = `http://127.0.0.1:${port}`;
-    this.apps.set(name, { process, url });
-    await process.waitForHttp(`${url}/health/ready`);
+    try {
+      await process.waitForHttp(`${url}/health/ready`);
+    } catch (error) {
+      await process.stop();
+      throw error;
+    }
+    return { process, url };
   }
 
   url(name: AppName): string {
@@ -60,7 +79,9 @@ export class Stack {
 
   /** Stops every app, then removes this stack's queues and exchanges from the broker. */
   async stop(): Promise<void> {
-    await Promise.all([...this.apps.values()].map((a) => a.process.stop()));
+    await Promise.all(
+      [...[...this.apps.values()].map((a) => a.process), ...this.extras].map((p) => p.stop()),
+    );
     await cleanupBroker(this.prefix);
   }
 }

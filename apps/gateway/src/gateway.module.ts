@@ -7,12 +7,18 @@ import { DatabaseReadiness, PersistenceModule } from '#persistence';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import type { GatewayConfig } from './config.js';
+import { HoldsController } from './holds/holds.controller.js';
+import { HoldsService } from './holds/holds.service.js';
 import { ProblemFilter } from './http/problem.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { IdempotencyRetention } from './idempotency/idempotency-retention.js';
 import { CreateTransaction } from './transactions/create-transaction/create-transaction.use-case.js';
 import { TransactionCompletion } from './transactions/transaction-completion.js';
 import { TransactionsController } from './transactions/transactions.controller.js';
+import { EventsController } from './usage/events.controller.js';
+import { IngestUsage } from './usage/ingest-usage.use-case.js';
+import { MetersController } from './usage/meters.controller.js';
+import { UsageController } from './usage/usage.controller.js';
 
 /** The public REST API. Writes intents and outbox rows; hosts an outbox relay. */
 @Module({})
@@ -29,7 +35,14 @@ export class GatewayModule {
         PersistenceModule.forRoot(config, 'tally-gateway'),
         MessagingModule.forRoot({ app: 'gateway', amqp: config, outbox: config }),
       ],
-      controllers: [AccountsController, TransactionsController],
+      controllers: [
+        AccountsController,
+        TransactionsController,
+        HoldsController,
+        EventsController,
+        MetersController,
+        UsageController,
+      ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         {
@@ -42,6 +55,8 @@ export class GatewayModule {
         IdempotencyService,
         CreateTransaction,
         TransactionCompletion,
+        HoldsService,
+        IngestUsage,
       ],
     };
   }

@@ -10,6 +10,12 @@ export const workerEnv = {
   WORKER_BATCH_SIZE: int(1, 1000, 50),
   /** Batches in flight at once; each holds a database connection (keep below DATABASE_POOL_MAX). */
   WORKER_BATCH_CONCURRENCY: int(1, 100, 4),
+  /** How often expired holds are looked for and released. */
+  HOLD_SWEEP_INTERVAL_MS: int(50, 3_600_000, 1000),
+  /** Most holds released in one database transaction. */
+  HOLD_SWEEP_BATCH_SIZE: int(1, 1000, 100),
+  /** Usage events worth at least this many minor units are categorised `high_value`. */
+  USAGE_HIGH_VALUE_THRESHOLD: int(0, Number.MAX_SAFE_INTEGER, 100_000),
 };
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 export const loadWorkerConfig = () => loadEnv(workerEnv);

@@ -6,8 +6,15 @@ import { ApplyTransactions } from './apply-transaction/apply-transactions.use-ca
 import { TransactionBatcher } from './apply-transaction/transaction-batcher.js';
 import { TransactionCommandsHandler } from './apply-transaction/transaction-commands.handler.js';
 import type { WorkerConfig } from './config.js';
+import { HoldExpirySweep } from './holds/hold-expiry.sweep.js';
+import { SystemAccounts } from './shared/system-accounts.js';
+import { ProcessUsage } from './usage/process-usage.use-case.js';
+import { UsageCommandsHandler } from './usage/usage-commands.handler.js';
 
-/** Applies commands from `transaction-worker.commands` to the ledger; hosts an outbox relay. */
+/**
+ * Applies commands from `transaction-worker.commands` to the ledger (transactions, usage), releases
+ * expired holds, and hosts an outbox relay.
+ */
 @Module({})
 export class WorkerModule {
   static register(config: WorkerConfig): DynamicModule {
@@ -22,10 +29,21 @@ export class WorkerModule {
         PersistenceModule.forRoot(config, 'tally-transaction-worker'),
         MessagingModule.forRoot({ app: 'transaction-worker', amqp: config, outbox: config }),
       ],
-      controllers: [TransactionCommandsHandler],
+      controllers: [TransactionCommandsHandler, UsageCommandsHandler],
       providers: [
+        SystemAccounts,
         ApplyTransactions,
         TransactionBatcher,
+        ProcessUsage,
+        HoldExpirySweep,
+        {
+          provide: 'HOLD_SWEEP_OPTIONS',
+          useValue: { intervalMs: config.HOLD_SWEEP_INTERVAL_MS, batchSize: config.HOLD_SWEEP_BATCH_SIZE },
+        },
+        {
+          provide: 'USAGE_OPTIONS',
+          useValue: { highValueThreshold: BigInt(config.USAGE_HIGH_VALUE_THRESHOLD) },
+        },
         {
           provide: 'BATCH_OPTIONS',
           useValue: { maxSize: config.WORKER_BATCH_SIZE, maxConcurrent: config.WORKER_BATCH_CONCURRENCY },

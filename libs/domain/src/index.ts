@@ -5,3 +5,5 @@ export * from './messages.js';
 export * from './money.js';
 export * from './api-keys.js';
 export * from './json.js';
+export * from './holds/index.js';
+export * from './usage/index.js';

@@ -34,6 +34,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly usageEventsReceived = new Counter({
+    name: 'tally_usage_events_received_total',
+    help: 'Usage events received by the gateway, by outcome (accepted, duplicate, rejected)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly messagesPublished = new Counter({
     name: 'tally_messages_published_total',
     help: 'Messages confirmed by the broker, by exchange',

@@ -60,6 +60,26 @@ const CHECKS: { name: string; sql: string }[] = [
            WHERE p.refunded_amount <> coalesce(r.total, 0) OR coalesce(r.total, 0) > p.amount`,
   },
   {
+    name: "every account's held balance equals its active holds",
+    sql: `SELECT a.id, a.held::text, coalesce(h.total, 0)::text AS active_holds FROM accounts a
+            LEFT JOIN (SELECT account_id, sum(amount) AS total FROM holds WHERE status = 'active' GROUP BY account_id) h
+                   ON h.account_id = a.id
+           WHERE a.held <> coalesce(h.total, 0)`,
+  },
+  {
+    name: 'every captured hold has one succeeded capture of its captured amount, and no other hold has one',
+    sql: `SELECT h.id, h.status, h.captured_amount::text, t.id AS capture, t.amount::text AS capture_amount FROM holds h
+            LEFT JOIN transactions t ON t.hold_id = h.id AND t.status = 'succeeded'
+           WHERE (h.status = 'captured') <> (t.id IS NOT NULL) OR t.amount <> h.captured_amount`,
+  },
+  {
+    name: 'every billed usage event has a succeeded charge of its amount',
+    sql: `SELECT p.tenant_id, p.event_id, p.amount::text, t.status, t.amount::text AS charged FROM usage_processed p
+            LEFT JOIN transactions t ON t.id = p.transaction_id
+           WHERE p.billing_status = 'charged' AND p.amount > 0
+             AND (t.id IS NULL OR t.status <> 'succeeded' OR t.amount <> p.amount)`,
+  },
+  {
     name: "each tenant's accounts sum to zero per currency",
     sql: `SELECT tenant_id, currency, sum(posted)::text AS sum FROM accounts GROUP BY tenant_id, currency HAVING sum(posted) <> 0`,
   },

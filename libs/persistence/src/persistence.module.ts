@@ -13,7 +13,14 @@ import { createDataSource, migrateDatabase } from './data-source.js';
 import { InboxStore } from './inbox.store.js';
 import { OutboxSignal } from './outbox-signal.js';
 import { OutboxStore } from './outbox.store.js';
-import { AccountRepository, LedgerEntryRepository, TransactionRepository } from './repositories/index.js';
+import {
+  AccountRepository,
+  HoldRepository,
+  LedgerEntryRepository,
+  MeterRepository,
+  TransactionRepository,
+  UsageRepository,
+} from './repositories/index.js';
 
 @Injectable()
 class DataSourceCloser implements OnApplicationShutdown {
@@ -51,6 +58,9 @@ export class PersistenceModule {
         AccountRepository,
         TransactionRepository,
         LedgerEntryRepository,
+        HoldRepository,
+        MeterRepository,
+        UsageRepository,
       ],
       exports: [
         DataSource,
@@ -60,6 +70,9 @@ export class PersistenceModule {
         AccountRepository,
         TransactionRepository,
         LedgerEntryRepository,
+        HoldRepository,
+        MeterRepository,
+        UsageRepository,
       ],
     };
   }

@@ -28,11 +28,19 @@ describe('API documentation', () => {
 
   it('documents every operation the gateway serves under /v1, and only those', async () => {
     const doc = (await (await fetch(`${stack.url('gateway')}/docs-json`)).json()) as OpenApi;
-    const fill = (path: string) =>
-      path.replace(
-        '{id}',
-        path.startsWith('/v1/accounts') ? 'acc_00000000000000000000000000' : 'txn_00000000000000000000000000',
-      );
+    // A well-formed id for each path family, so a route answers its own "not found", not the router's.
+    const ids: [prefix: string, id: string][] = [
+      ['/v1/accounts', 'acc_00000000000000000000000000'],
+      ['/v1/transactions', 'txn_00000000000000000000000000'],
+      ['/v1/holds', 'hold_00000000000000000000000000'],
+      ['/v1/events', 'evt-none'],
+    ];
+    const fill = (path: string) => {
+      if (!path.includes('{id}')) return path;
+      const family = ids.find(([prefix]) => path.startsWith(`${prefix}/`));
+      assert.ok(family, `an id to fill in ${path}`);
+      return path.replace('{id}', family[1]);
+    };
     const documented: string[] = [];
     for (const [path, operations] of Object.entries<Record<string, { responses: object }>>(doc.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
@@ -51,9 +59,18 @@ describe('API documentation', () => {
       'GET /v1/accounts',
       'GET /v1/accounts/{id}',
       'GET /v1/accounts/{id}/entries',
+      'GET /v1/events/{id}',
+      'GET /v1/holds/{id}',
+      'GET /v1/meters',
       'GET /v1/transactions',
       'GET /v1/transactions/{id}',
+      'GET /v1/usage',
       'POST /v1/accounts',
+      'POST /v1/events',
+      'POST /v1/holds',
+      'POST /v1/holds/{id}/capture',
+      'POST /v1/holds/{id}/void',
+      'POST /v1/meters',
       'POST /v1/transactions',
     ]);
     // …and what is not documented is not served.
@@ -84,6 +101,11 @@ describe('API documentation', () => {
       'payload_too_large',
       'unsupported_media_type',
       'insufficient_funds',
+      'hold_not_found',
+      'hold_not_active',
+      'capture_exceeds_hold',
+      'meter_exists',
+      'event_not_found',
     ]) {
       assert.ok(text.includes(code), code);
     }

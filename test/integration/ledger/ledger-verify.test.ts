@@ -74,6 +74,36 @@ describe('ledger:verify and the append-only ledger', () => {
     await superuser.query(`UPDATE accounts SET posted = posted - 5 WHERE id = 'acc_cust'`);
   });
 
+  it('checks held balances against the active holds, and billed usage against its charges', async () => {
+    await superuser.query(`
+      INSERT INTO holds (id, tenant_id, account_id, amount, currency, expires_at)
+        VALUES ('hold_1', 'ten_1', 'acc_cust', 10, 'USD', now() + interval '1 hour');
+      UPDATE accounts SET held = 10 WHERE id = 'acc_cust';`);
+    assert.equal((await verify()).code, 0);
+    await superuser.query(`UPDATE accounts SET held = 0 WHERE id = 'acc_cust'`);
+    let result = await verify();
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /FAIL {2}every account's held balance equals its active holds \(1\)/);
+    await superuser.query(`UPDATE accounts SET held = 10 WHERE id = 'acc_cust'`);
+
+    await superuser.query(`
+      INSERT INTO usage_events (tenant_id, id, type, account_id, occurred_at, status)
+        VALUES ('ten_1', 'e1', 'call', 'acc_cust', now(), 'processed');
+      INSERT INTO meters (id, tenant_id, event_type, aggregation, unit_price, currency)
+        VALUES ('mtr_1', 'ten_1', 'call', 'count', 5, 'USD');
+      INSERT INTO usage_processed (tenant_id, event_id, type, account_id, occurred_at, category, worker_id,
+          meter_id, quantity, amount, currency, billing_status)
+        VALUES ('ten_1', 'e1', 'call', 'acc_cust', now(), 'standard', 'w', 'mtr_1', 1, 5, 'USD', 'charged');`);
+    result = await verify();
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stdout,
+      /FAIL {2}every billed usage event has a succeeded charge of its amount \(1\)/,
+    );
+    await superuser.query(`UPDATE usage_processed SET amount = 0 WHERE event_id = 'e1'`);
+    assert.equal((await verify()).code, 0);
+  });
+
   it('fails on an unbalanced transaction, and on a failed transaction with entries', async () => {
     await superuser.query(`
       INSERT INTO transactions (id, tenant_id, type, status, amount, currency, destination_account_id)

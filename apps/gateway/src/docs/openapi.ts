@@ -12,6 +12,11 @@ const ID = (prefix: string, example: string) => ({
 const ACC = 'acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C';
 const ACC2 = 'acc_01JD3Z8QAA6V3F5W7X9Y1A2B3D';
 const TXN = 'txn_01JD3Z9T1M2N3P4Q5R6S7T8V9W';
+const TXN2 = 'txn_01JD3ZD4E5F6G7H8J9K0M1N2P3';
+const HOLD = 'hold_01JD3ZB2C3D4E5F6G7H8J9K0MN';
+const MTR = 'mtr_01JD3ZC7R8S9T0V1W2X3Y4Z5A6';
+/** Every transaction type a response can show; `capture` only comes from capturing a hold. */
+const transactionTypes = ['deposit', 'withdrawal', 'transfer', 'charge', 'refund', 'capture'];
 const amount = {
   type: 'integer',
   minimum: 1,
@@ -34,28 +39,42 @@ const metadata = {
 };
 const description = { type: 'string', maxLength: 500, example: 'Invoice 2024-117' };
 
+const problemBody = (code: string, status: number, detail: string) => ({
+  type: `https://tally.dev/problems/${code}`,
+  title: {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    402: 'Payment Required',
+    404: 'Not Found',
+    409: 'Conflict',
+    413: 'Content Too Large',
+    415: 'Unsupported Media Type',
+    422: 'Unprocessable Content',
+    503: 'Service Unavailable',
+  }[status],
+  status,
+  detail,
+  code,
+  requestId: '2b1c6a1e-58f5-4f63-9b0e-2f0b8d1c9a77',
+});
 const problem = (code: string, status: number, detail: string) => ({
   description: detail,
   content: {
     'application/problem+json': {
       schema: { $ref: '#/components/schemas/Problem' },
-      example: {
-        type: `https://tally.dev/problems/${code}`,
-        title: {
-          400: 'Bad Request',
-          401: 'Unauthorized',
-          404: 'Not Found',
-          409: 'Conflict',
-          413: 'Content Too Large',
-          415: 'Unsupported Media Type',
-          422: 'Unprocessable Content',
-          503: 'Service Unavailable',
-        }[status],
-        status,
-        detail,
-        code,
-        requestId: '2b1c6a1e-58f5-4f63-9b0e-2f0b8d1c9a77',
-      },
+      example: problemBody(code, status, detail),
+    },
+  },
+});
+/** One status that several codes share: one named example per `code`. */
+const problems = (status: number, cases: [code: string, detail: string][]) => ({
+  description: cases.map(([code, detail]) => `\`${code}\`: ${detail}`).join(' '),
+  content: {
+    'application/problem+json': {
+      schema: { $ref: '#/components/schemas/Problem' },
+      examples: Object.fromEntries(
+        cases.map(([code, detail]) => [code, { summary: code, value: problemBody(code, status, detail) }]),
+      ),
     },
   },
 });
@@ -67,6 +86,35 @@ const common = {
 const writes = {
   413: problem('payload_too_large', 413, 'The request body is larger than 64 KiB.'),
   415: problem('unsupported_media_type', 415, 'Send the body as application/json.'),
+};
+const validationError: [string, string] = [
+  'validation_error',
+  'The request is not valid (each bad field is listed in `errors`).',
+];
+const keyRequired: [string, string] = [
+  'idempotency_key_required',
+  'This route needs an Idempotency-Key header.',
+];
+const keyInUse: [string, string] = [
+  'idempotency_key_in_use',
+  'A request with this Idempotency-Key is still being handled (retry after Retry-After).',
+];
+const keyReused: [string, string] = [
+  'idempotency_key_reused',
+  'The Idempotency-Key was used with a different request.',
+];
+const accountNotFound: [string, string] = ['account_not_found', 'No such account in this tenant.'];
+const accountFrozen: [string, string] = ['account_frozen', 'The account is frozen.'];
+const holdNotFound: [string, string] = ['hold_not_found', 'No such hold in this tenant.'];
+const holdNotActive: [string, string] = [
+  'hold_not_active',
+  'The hold is captured, voided, expired or already being captured; only an active hold can be captured or voided.',
+];
+const replayedHeader = {
+  'Idempotent-Replayed': {
+    schema: { type: 'string', enum: ['true'] },
+    description: 'Present on a replayed answer.',
+  },
 };
 const page = (item: string) => ({
   type: 'object',
@@ -112,6 +160,99 @@ const accountExample = {
   createdAt: '2026-11-21T12:00:00.000Z',
 };
 
+const holdExample = {
+  id: HOLD,
+  accountId: ACC,
+  amount: 2500,
+  currency: 'USD',
+  status: 'active',
+  expiresAt: '2026-11-28T12:00:00.000Z',
+  createdAt: '2026-11-21T12:00:00.000Z',
+};
+const captureExample = {
+  ...transactionExample,
+  id: TXN2,
+  type: 'capture',
+  amount: 2000,
+  destinationAccountId: null,
+  description: null,
+  metadata: { holdId: HOLD },
+};
+const meterExample = {
+  id: MTR,
+  eventType: 'api.call',
+  aggregation: 'sum',
+  property: 'tokens',
+  unitPrice: 2,
+  currency: 'USD',
+  createdAt: '2026-11-21T12:00:00.000Z',
+};
+const usageEventExample = {
+  id: 'req-7f3a9c',
+  type: 'api.call',
+  accountId: ACC,
+  timestamp: '2026-11-21T11:59:58.000Z',
+  properties: { tokens: 1200, model: 'small' },
+  status: 'processed',
+  receivedAt: '2026-11-21T12:00:00.000Z',
+  processedAt: '2026-11-21T12:00:00.080Z',
+  category: 'standard',
+  billing: {
+    status: 'charged',
+    meterId: MTR,
+    quantity: 1200,
+    amount: 2400,
+    currency: 'USD',
+    transactionId: TXN2,
+    failure: null,
+  },
+  failure: null,
+};
+
+const date = (description: string) => ({ type: 'string', format: 'date-time', description });
+const nullableFailure = (codes: string[], description: string) => ({
+  oneOf: [
+    { type: 'null' },
+    {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', enum: codes }, message: { type: 'string' } },
+    },
+  ],
+  description,
+});
+const eventType = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_.:-]{1,100}$',
+  example: 'api.call',
+};
+const usageProperties = {
+  type: 'object',
+  maxProperties: 50,
+  propertyNames: { pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
+  additionalProperties: { type: ['string', 'number', 'boolean', 'null'], maxLength: 1000 },
+  description:
+    'Flat: at most 50 keys; each value a string (≤ 1000 characters), a number (integers are kept exactly, at any size), a boolean or null.',
+  example: { tokens: 1200, model: 'small' },
+};
+const usageTotals = {
+  currency: {
+    type: ['string', 'null'],
+    description: 'The currency of the amounts; null only if a day mixes meters of several currencies.',
+  },
+  events: { type: 'integer', description: 'Metered events in the bucket.' },
+  quantity: { type: 'integer', description: 'Sum of the quantities the meters measured.' },
+  amount: {
+    type: 'integer',
+    description: "Minor units charged: exactly the ledger's usage charges for these events.",
+  },
+  unbilledEvents: {
+    type: 'integer',
+    description: 'Events priced but not charged (insufficient funds, frozen or unknown account…).',
+  },
+};
+const usageTotalKeys = Object.keys(usageTotals);
+
 const txnBody = (type: string, required: string[], extra: Record<string, unknown>) => ({
   type: 'object',
   additionalProperties: false,
@@ -126,11 +267,20 @@ export const openApiDocument = {
     version: '1.0.0',
     description:
       'Move money and credits reliably. Writes are accepted in one database transaction and applied in the background exactly once. ' +
-      'Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts an `Idempotency-Key` (required on transactions).',
+      'Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts an `Idempotency-Key` (required on transactions and holds). ' +
+      'Holds reserve funds now and capture them later; usage events are recorded, priced by meters and charged in the background.',
   },
   servers: [{ url: '/' }],
   security: [{ apiKey: [] }],
-  tags: [{ name: 'Accounts' }, { name: 'Transactions' }],
+  tags: [
+    { name: 'Accounts' },
+    { name: 'Transactions' },
+    { name: 'Holds', description: 'Reserve available funds now; capture or void them later.' },
+    {
+      name: 'Usage',
+      description: 'Record usage events, price them with meters, and read usage totals.',
+    },
+  ],
   paths: {
     '/v1/accounts': {
       post: {
@@ -214,7 +364,8 @@ export const openApiDocument = {
         summary: 'Request a deposit, withdrawal, transfer, charge or refund',
         description:
           'Checked before answering: body shape, accounts exist in this tenant, currencies match, frozen accounts, refundable parent. ' +
-          'Funds are checked when the transaction is applied: it then ends `failed` with `failure.code = "insufficient_funds"`.',
+          'Funds are checked when the transaction is applied: it then ends `failed` with `failure.code = "insufficient_funds"`. ' +
+          'A `capture` is not requested here: capture a hold (POST /v1/holds/{id}/capture).',
         parameters: [
           { $ref: '#/components/parameters/IdempotencyKey' },
           {
@@ -304,7 +455,7 @@ export const openApiDocument = {
           {
             name: 'type',
             in: 'query',
-            schema: { type: 'string', enum: ['deposit', 'withdrawal', 'transfer', 'charge', 'refund'] },
+            schema: { type: 'string', enum: transactionTypes },
           },
           { $ref: '#/components/parameters/Limit' },
           { $ref: '#/components/parameters/Cursor' },
@@ -322,6 +473,368 @@ export const openApiDocument = {
           200: ok('Transaction', transactionExample),
           401: common[401],
           404: problem('transaction_not_found', 404, 'No such transaction in this tenant.'),
+        },
+      },
+    },
+    '/v1/holds': {
+      post: {
+        tags: ['Holds'],
+        operationId: 'createHold',
+        summary: 'Hold funds on an account',
+        description:
+          'Decided before answering, in one database transaction: the account is locked, its available balance (posted − held) must cover `amount`, ' +
+          'and `amount` moves from available to held; `hold.created` is published. The hold lasts `expiresInSeconds`: past that it can no longer be ' +
+          "captured or voided, and the worker's expiry sweep releases it (status `expired`, event `hold.expired`).",
+        parameters: [
+          { $ref: '#/components/parameters/IdempotencyKey' },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/CreateHold' },
+              example: { accountId: ACC, amount: 2500, currency: 'USD', expiresInSeconds: 604800 },
+            },
+          },
+        },
+        responses: {
+          201: {
+            ...ok('Hold', holdExample, 'Created; the amount is held'),
+            headers: {
+              Location: { schema: { type: 'string', example: `/v1/holds/${HOLD}` } },
+              ...replayedHeader,
+            },
+          },
+          400: problems(400, [validationError, keyRequired]),
+          401: common[401],
+          402: problem(
+            'insufficient_funds',
+            402,
+            'The available balance (posted − held) of the account is less than the amount.',
+          ),
+          404: problems(404, [accountNotFound]),
+          409: problems(409, [keyInUse]),
+          422: problems(422, [
+            ['currency_mismatch', "The currency is not the account's currency."],
+            accountFrozen,
+            keyReused,
+          ]),
+          ...writes,
+        },
+      },
+    },
+    '/v1/holds/{id}': {
+      get: {
+        tags: ['Holds'],
+        operationId: 'getHold',
+        summary: 'Get a hold',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: ID('hold', HOLD) }],
+        responses: {
+          200: ok('Hold', holdExample),
+          401: common[401],
+          404: problems(404, [holdNotFound]),
+        },
+      },
+    },
+    '/v1/holds/{id}/capture': {
+      post: {
+        tags: ['Holds'],
+        operationId: 'captureHold',
+        summary: 'Capture a hold (all of it, or part)',
+        description:
+          'Checked before answering: the hold is active (not captured, voided, expired, nor already being captured), `amount` is at most the hold, ' +
+          'and the account is not frozen. Answers a pending `capture` transaction, and the hold is then spoken for (no second capture, no void, no expiry). ' +
+          "The worker posts the amount from the account to the tenant's revenue, releases the rest of the hold and marks it `captured` (`hold.captured`). " +
+          'Follow the transaction at Location.',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: ID('hold', HOLD) },
+          { $ref: '#/components/parameters/IdempotencyKey' },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/CaptureHold' },
+              examples: {
+                whole: { summary: 'The whole hold', value: {} },
+                partial: { summary: 'Part of it; the rest is released', value: { amount: 2000 } },
+              },
+            },
+          },
+        },
+        responses: {
+          202: {
+            ...ok('Transaction', captureExample, 'Accepted; the capture is applied in the background'),
+            headers: {
+              Location: { schema: { type: 'string', example: `/v1/transactions/${TXN2}` } },
+              ...replayedHeader,
+            },
+          },
+          400: problems(400, [validationError, keyRequired]),
+          401: common[401],
+          404: problems(404, [holdNotFound]),
+          409: problems(409, [holdNotActive, keyInUse]),
+          422: problems(422, [
+            ['capture_exceeds_hold', 'The amount is more than the hold.'],
+            accountFrozen,
+            keyReused,
+          ]),
+          ...writes,
+        },
+      },
+    },
+    '/v1/holds/{id}/void': {
+      post: {
+        tags: ['Holds'],
+        operationId: 'voidHold',
+        summary: 'Void a hold',
+        description:
+          'Releases the whole hold at once, in one database transaction: the amount goes back to available, the hold ends `voided`, and `hold.voided` is published.',
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: ID('hold', HOLD) },
+          { $ref: '#/components/parameters/IdempotencyKey' },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
+        requestBody: {
+          required: false,
+          description: 'No body, or an empty object.',
+          content: {
+            'application/json': {
+              schema: { type: 'object', additionalProperties: false, maxProperties: 0 },
+              example: {},
+            },
+          },
+        },
+        responses: {
+          200: {
+            ...ok('Hold', { ...holdExample, status: 'voided' }, 'Voided; the amount is available again'),
+            headers: replayedHeader,
+          },
+          400: problems(400, [keyRequired, validationError]),
+          401: common[401],
+          404: problems(404, [holdNotFound]),
+          409: problems(409, [holdNotActive, keyInUse]),
+          422: problems(422, [keyReused]),
+          ...writes,
+        },
+      },
+    },
+    '/v1/events': {
+      post: {
+        tags: ['Usage'],
+        operationId: 'recordUsageEvents',
+        summary: 'Record one usage event, or a batch of up to 500',
+        description:
+          'Valid new events are stored (the raw audit trail) in one database transaction and processed in the background: checked against the ' +
+          "business rules, priced by the event type's meter, and charged to `accountId` (see GET /v1/events/{id}). " +
+          'An `id` the tenant already sent is a duplicate: counted, never processed twice. ' +
+          'A batch answers per index — one bad event does not sink the batch. A single event that is not valid answers 400 `validation_error`, ' +
+          'and a single event naming an unknown account answers 404 `account_not_found`.',
+        parameters: [
+          { $ref: '#/components/parameters/IdempotencyKeyOptional' },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                oneOf: [
+                  { $ref: '#/components/schemas/UsageEventInput' },
+                  { $ref: '#/components/schemas/UsageEventBatch' },
+                ],
+              },
+              examples: {
+                single: {
+                  value: {
+                    id: 'req-7f3a9c',
+                    type: 'api.call',
+                    accountId: ACC,
+                    timestamp: '2026-11-21T11:59:58Z',
+                    properties: { tokens: 1200, model: 'small' },
+                  },
+                },
+                batch: {
+                  value: {
+                    events: [
+                      { id: 'req-7f3a9d', type: 'api.call', accountId: ACC, properties: { tokens: 300 } },
+                      { id: 'login-8812', type: 'user.login', accountId: null },
+                    ],
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          202: {
+            ...ok(
+              'UsageIngestResult',
+              {
+                accepted: 1,
+                duplicates: 0,
+                rejected: [
+                  {
+                    index: 1,
+                    code: 'validation_error',
+                    message: 'type: must be 1-100 letters, digits, _ . : -',
+                  },
+                ],
+              },
+              'Accepted; stored events are processed in the background',
+            ),
+            headers: replayedHeader,
+          },
+          400: problems(400, [
+            [
+              'validation_error',
+              'The body is neither an event nor a batch of 1 to 500 events, or the single event sent is not valid (each bad field is listed in `errors`).',
+            ],
+          ]),
+          401: common[401],
+          404: problems(404, [
+            [
+              'account_not_found',
+              'The single event sent names an account that does not exist in this tenant.',
+            ],
+          ]),
+          409: problems(409, [keyInUse]),
+          422: problems(422, [keyReused]),
+          ...writes,
+        },
+      },
+    },
+    '/v1/events/{id}': {
+      get: {
+        tags: ['Usage'],
+        operationId: 'getUsageEvent',
+        summary: 'Get a usage event and what processing made of it',
+        parameters: [
+          {
+            name: 'id',
+            in: 'path',
+            required: true,
+            description: 'The id the client gave the event.',
+            schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$', example: 'req-7f3a9c' },
+          },
+        ],
+        responses: {
+          200: ok('UsageEvent', usageEventExample),
+          401: common[401],
+          404: problems(404, [['event_not_found', 'No usage event with this id in this tenant.']]),
+        },
+      },
+    },
+    '/v1/meters': {
+      post: {
+        tags: ['Usage'],
+        operationId: 'createMeter',
+        summary: 'Price an event type',
+        description:
+          'One meter per event type. From then on each processed event of that type is priced quantity × `unitPrice` ' +
+          '(quantity: 1 for `count`; the integer value of `property` for `sum`) and charged to its account.',
+        parameters: [
+          { $ref: '#/components/parameters/IdempotencyKeyOptional' },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/CreateMeter' },
+              examples: {
+                sum: {
+                  value: {
+                    eventType: 'api.call',
+                    aggregation: 'sum',
+                    property: 'tokens',
+                    unitPrice: 2,
+                    currency: 'USD',
+                  },
+                },
+                count: {
+                  value: { eventType: 'report.export', aggregation: 'count', unitPrice: 50, currency: 'USD' },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          201: { ...ok('Meter', meterExample, 'Created'), headers: replayedHeader },
+          ...common,
+          409: problems(409, [['meter_exists', 'A meter for this event type already exists.'], keyInUse]),
+          422: problems(422, [keyReused]),
+          ...writes,
+        },
+      },
+      get: {
+        tags: ['Usage'],
+        operationId: 'listMeters',
+        summary: 'List meters, newest first',
+        parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }],
+        responses: { 200: ok('MeterPage'), ...common },
+      },
+    },
+    '/v1/usage': {
+      get: {
+        tags: ['Usage'],
+        operationId: 'getUsage',
+        summary: 'Usage totals by day or by meter',
+        description:
+          'Metered events whose `timestamp` falls in [from, to), by UTC day or by meter: events, quantity, the amount charged, and unbilled events. ' +
+          "`amount` matches the ledger's usage charges (`charge` transactions) to the unit.",
+        parameters: [
+          {
+            name: 'accountId',
+            in: 'query',
+            schema: ID('acc', ACC),
+            description: 'Only this account (default: the whole tenant).',
+          },
+          {
+            name: 'from',
+            in: 'query',
+            schema: date('ISO 8601 with a time zone offset; inclusive. Default: 30 days before `to`.'),
+          },
+          {
+            name: 'to',
+            in: 'query',
+            schema: date(
+              'ISO 8601 with a time zone offset; exclusive. Default: now. After `from`, and at most 366 days after it.',
+            ),
+          },
+          {
+            name: 'groupBy',
+            in: 'query',
+            schema: { type: 'string', enum: ['day', 'meter'], default: 'day' },
+          },
+        ],
+        responses: {
+          200: ok('UsageReport', {
+            accountId: ACC,
+            from: '2026-10-22T12:00:00.000Z',
+            to: '2026-11-21T12:00:00.000Z',
+            groupBy: 'day',
+            data: [
+              {
+                day: '2026-11-21',
+                currency: 'USD',
+                events: 2,
+                quantity: 1500,
+                amount: 3000,
+                unbilledEvents: 0,
+              },
+            ],
+          }),
+          400: problems(400, [
+            [
+              'validation_error',
+              'A parameter is not valid, `from` is not before `to`, or the range spans more than 366 days.',
+            ],
+          ]),
+          401: common[401],
+          404: problems(404, [accountNotFound]),
         },
       },
     },
@@ -372,7 +885,13 @@ export const openApiDocument = {
           title: { type: 'string' },
           status: { type: 'integer' },
           detail: { type: 'string' },
-          code: { type: 'string', description: 'Stable snake_case code.' },
+          code: {
+            type: 'string',
+            description:
+              'Stable snake_case code: validation_error, unauthorized, account_not_found, transaction_not_found, hold_not_found, event_not_found, ' +
+              'external_ref_taken, meter_exists, hold_not_active, currency_mismatch, account_frozen, transaction_not_refundable, refund_exceeds_remaining, ' +
+              'capture_exceeds_hold, insufficient_funds, idempotency_key_required, idempotency_key_reused, idempotency_key_in_use, payload_too_large, unsupported_media_type.',
+          },
           errors: {
             type: 'array',
             items: {
@@ -467,7 +986,12 @@ export const openApiDocument = {
         required: Object.keys(transactionExample),
         properties: {
           id: ID('txn', TXN),
-          type: { type: 'string', enum: ['deposit', 'withdrawal', 'transfer', 'charge', 'refund'] },
+          type: {
+            type: 'string',
+            enum: transactionTypes,
+            description:
+              '`capture` is the settlement of a hold (POST /v1/holds/{id}/capture); POST /v1/transactions does not accept it.',
+          },
           status: { type: 'string', enum: ['pending', 'processing', 'succeeded', 'failed'] },
           amount: { type: 'integer' },
           currency,
@@ -493,9 +1017,250 @@ export const openApiDocument = {
           completedAt: { type: ['string', 'null'], format: 'date-time' },
         },
       },
+      CreateHold: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['accountId', 'amount', 'currency'],
+        properties: {
+          accountId: ID('acc', ACC),
+          amount: { ...amount, description: `${amount.description} Moved from available to held.` },
+          currency: { ...currency, description: "The account's currency." },
+          expiresInSeconds: {
+            type: 'integer',
+            minimum: 60,
+            maximum: 2_592_000,
+            default: 604_800,
+            description: 'How long the hold lasts (1 minute to 30 days; default 7 days).',
+          },
+        },
+      },
+      CaptureHold: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          amount: {
+            ...amount,
+            description: `${amount.description} At most the hold's amount; default: the whole hold. The rest is released.`,
+          },
+        },
+      },
+      Hold: {
+        type: 'object',
+        required: Object.keys(holdExample),
+        properties: {
+          id: ID('hold', HOLD),
+          accountId: ID('acc', ACC),
+          amount: { type: 'integer' },
+          currency,
+          status: {
+            type: 'string',
+            enum: ['active', 'captured', 'voided', 'expired'],
+            description: "`expired`: released by the worker's expiry sweep once `expiresAt` passed.",
+          },
+          expiresAt: { type: 'string', format: 'date-time' },
+          createdAt: { type: 'string', format: 'date-time' },
+        },
+      },
+      UsageEventInput: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'type'],
+        properties: {
+          id: {
+            type: 'string',
+            pattern: '^[\\x21-\\x7e]{1,255}$',
+            example: 'req-7f3a9c',
+            description:
+              'Your id for the event (1-255 visible ASCII), unique per tenant: a repeated id is a duplicate.',
+          },
+          type: eventType,
+          accountId: {
+            type: ['string', 'null'],
+            example: ACC,
+            description: 'The account the event is about; a metered event is charged to it.',
+          },
+          timestamp: date(
+            'When it happened: ISO 8601 with a time zone offset, not in the future. Default: when received.',
+          ),
+          properties: usageProperties,
+        },
+      },
+      UsageEventBatch: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['events'],
+        properties: {
+          events: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 500,
+            items: { $ref: '#/components/schemas/UsageEventInput' },
+            description:
+              'Checked one by one: an event that is not valid is rejected at its index, the others go on.',
+          },
+        },
+      },
+      UsageIngestResult: {
+        type: 'object',
+        required: ['accepted', 'duplicates', 'rejected'],
+        properties: {
+          accepted: { type: 'integer', description: 'New events stored, to be processed.' },
+          duplicates: {
+            type: 'integer',
+            description:
+              'Events whose id was already sent (before, or earlier in this batch): not processed again.',
+          },
+          rejected: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['index', 'code', 'message'],
+              properties: {
+                index: { type: 'integer', description: 'Position in `events`.' },
+                code: { type: 'string', enum: ['validation_error', 'account_not_found'] },
+                message: { type: 'string' },
+              },
+            },
+          },
+        },
+      },
+      UsageEvent: {
+        type: 'object',
+        required: Object.keys(usageEventExample),
+        properties: {
+          id: { type: 'string', example: 'req-7f3a9c' },
+          type: eventType,
+          accountId: { type: ['string', 'null'] },
+          timestamp: { type: 'string', format: 'date-time' },
+          properties: usageProperties,
+          status: {
+            type: 'string',
+            enum: ['received', 'processed', 'failed'],
+            description:
+              '`received`: stored, not yet processed. `failed`: broke a business rule (see `failure`); never retried.',
+          },
+          receivedAt: { type: 'string', format: 'date-time' },
+          processedAt: { type: ['string', 'null'], format: 'date-time' },
+          category: {
+            type: ['string', 'null'],
+            enum: ['high_value', 'standard', null],
+            description:
+              '`high_value` when its `amount` property (else its price) reaches the high-value threshold; null until processed.',
+          },
+          billing: {
+            oneOf: [
+              { type: 'null' },
+              {
+                type: 'object',
+                required: ['status', 'meterId', 'quantity', 'amount', 'currency', 'transactionId', 'failure'],
+                properties: {
+                  status: { type: 'string', enum: ['charged', 'unbilled'] },
+                  meterId: ID('mtr', MTR),
+                  quantity: { type: 'integer' },
+                  amount: { type: 'integer', description: 'quantity × unitPrice, in minor units.' },
+                  currency,
+                  transactionId: {
+                    type: ['string', 'null'],
+                    description: 'The `charge` transaction; null when unbilled.',
+                  },
+                  failure: nullableFailure(
+                    ['insufficient_funds', 'currency_mismatch', 'account_frozen', 'account_not_found'],
+                    'Why the event went unbilled.',
+                  ),
+                },
+              },
+            ],
+            description: 'Null unless a meter priced the event.',
+          },
+          failure: nullableFailure(
+            ['invalid_purchase', 'invalid_quantity', 'account_required', 'amount_too_large'],
+            'Why processing refused the event (status `failed`).',
+          ),
+        },
+      },
+      CreateMeter: {
+        oneOf: [
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['eventType', 'aggregation', 'unitPrice', 'currency'],
+            properties: {
+              eventType,
+              aggregation: { const: 'count', description: 'Each event is a quantity of 1.' },
+              property: { type: 'null', description: 'A count meter takes no property.' },
+              unitPrice: { ...amount, description: 'Minor units per unit of quantity.' },
+              currency,
+            },
+          },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['eventType', 'aggregation', 'property', 'unitPrice', 'currency'],
+            properties: {
+              eventType,
+              aggregation: { const: 'sum', description: "The quantity is the event's `property`." },
+              property: {
+                type: 'string',
+                pattern: '^[A-Za-z0-9_.:-]{1,64}$',
+                example: 'tokens',
+                description: 'The property summed: a non-negative integer in each event.',
+              },
+              unitPrice: { ...amount, description: 'Minor units per unit of quantity.' },
+              currency,
+            },
+          },
+        ],
+        discriminator: { propertyName: 'aggregation' },
+      },
+      Meter: {
+        type: 'object',
+        required: Object.keys(meterExample),
+        properties: {
+          id: ID('mtr', MTR),
+          eventType,
+          aggregation: { type: 'string', enum: ['count', 'sum'] },
+          property: { type: ['string', 'null'] },
+          unitPrice: { type: 'integer' },
+          currency,
+          createdAt: { type: 'string', format: 'date-time' },
+        },
+      },
+      UsageReport: {
+        type: 'object',
+        required: ['accountId', 'from', 'to', 'groupBy', 'data'],
+        properties: {
+          accountId: { type: ['string', 'null'] },
+          from: { type: 'string', format: 'date-time' },
+          to: { type: 'string', format: 'date-time' },
+          groupBy: { type: 'string', enum: ['day', 'meter'] },
+          data: {
+            type: 'array',
+            items: {
+              oneOf: [
+                {
+                  type: 'object',
+                  title: 'By day',
+                  required: ['day', ...usageTotalKeys],
+                  properties: {
+                    day: { type: 'string', format: 'date', example: '2026-11-21', description: 'UTC day.' },
+                    ...usageTotals,
+                  },
+                },
+                {
+                  type: 'object',
+                  title: 'By meter',
+                  required: ['meterId', 'eventType', ...usageTotalKeys],
+                  properties: { meterId: ID('mtr', MTR), eventType, ...usageTotals },
+                },
+              ],
+            },
+          },
+        },
+      },
       AccountPage: page('Account'),
       EntryPage: page('Entry'),
       TransactionPage: page('Transaction'),
+      MeterPage: page('Meter'),
     },
   },
 };

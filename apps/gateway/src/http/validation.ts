@@ -7,13 +7,16 @@ import { ValidationError } from './problem.js';
 export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  throw new ValidationError(
-    result.error.issues.map((issue) => ({
-      field: issue.path.length > 0 ? issue.path.join('.') : '(body)',
-      message:
-        issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
-    })),
-  );
+  throw new ValidationError(fieldErrors(result.error));
+}
+
+/** Each zod issue as `{ field, message }`; `whole` names the input itself. */
+export function fieldErrors(error: z.ZodError, whole = '(body)') {
+  return error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join('.') : whole,
+    message:
+      issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : issue.message,
+  }));
 }
 
 /** A positive integer amount in minor units, 1 … 10^18, as a JSON number: becomes bigint. */
@@ -40,15 +43,19 @@ export const currency = z
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** A key of a flat object (metadata, event properties): no prototype-polluting names. */
+export const flatKey = (maxLength: number) =>
+  z
+    .string()
+    .min(1)
+    .max(maxLength)
+    .regex(/^[A-Za-z0-9_.:-]+$/, 'keys may use letters, digits, _ . : -')
+    .refine((k) => !FORBIDDEN_KEYS.has(k), 'reserved key');
+
 /** A flat object of at most 50 keys with string, number, boolean or null values. */
 export const metadata = z
   .record(
-    z
-      .string()
-      .min(1)
-      .max(40)
-      .regex(/^[A-Za-z0-9_.:-]+$/, 'keys may use letters, digits, _ . : -')
-      .refine((k) => !FORBIDDEN_KEYS.has(k), 'reserved key'),
+    flatKey(40),
     z.union([
       z.string().max(500),
       z.number().int().refine(Number.isSafeInteger, 'too large'),

@@ -1,27 +1,34 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import {
+  HoldNotActiveError,
   MessageTypes,
   assertTransition,
   available,
   checkRefund,
   isDomainError,
   isTerminal,
-  newId,
   post,
+  releaseHold,
   type Posting,
+  tallyEvent,
   type TallyEvent,
 } from '#domain';
-import { Exchanges, PermanentMessageError } from '#messaging';
+import { PermanentMessageError } from '#messaging';
 import {
   AccountRepository,
+  HoldRepository,
   LedgerEntryRepository,
   OutboxStore,
   TransactionRepository,
   transactionView,
-  type AccountRecord,
+  holdView,
+  type HoldRecord,
   type TransactionRecord,
 } from '#persistence';
+import { eventMessage } from '../shared/events.js';
+import { lowBalance } from '../shared/low-balance.js';
+import { SystemAccounts } from '../shared/system-accounts.js';
 
 export interface Applied {
   transactionId: string;
@@ -31,8 +38,9 @@ export interface Applied {
 /**
  * Applies a set of pending transactions to the ledger inside the caller's database transaction,
  * with a fixed number of statements whatever the set's size:
- *   lock the transactions, then their refund parents, then every account involved — each set in
- *   id order (one global order: no deadlocks between writers); check each transaction's rules in
+ *   lock the transactions, then their refund parents, then the holds captures capture, then every
+ *   account involved — each set in id order (one global order: no deadlocks between writers; holds
+ *   always before accounts, as voids and the expiry sweep take them); check each transaction's rules in
  *   order against running balances; write balances, entries, statuses and outcome events in one
  *   statement each.
  * A broken business rule fails that transaction for good and the others go on; anything else
@@ -40,13 +48,12 @@ export interface Applied {
  */
 @Injectable()
 export class ApplyTransactions {
-  private readonly systemAccounts = new Map<string, string>();
-
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(SystemAccounts) private readonly systemAccounts: SystemAccounts,
     @Inject(AccountRepository) private readonly accounts: AccountRepository,
     @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
     @Inject(LedgerEntryRepository) private readonly entries: LedgerEntryRepository,
+    @Inject(HoldRepository) private readonly holds: HoldRepository,
     @Inject(OutboxStore) private readonly outbox: OutboxStore,
   ) {}
 
@@ -68,6 +75,10 @@ export class ApplyTransactions {
       parentIds.filter((id) => !locked.has(id)),
     );
     for (const [id, t] of locked) if (parentIds.includes(id)) parents.set(id, t);
+    const holds = await this.holds.lockMany(
+      manager,
+      pending.filter((t) => t.type === 'capture').map((t) => t.holdId!),
+    );
 
     const moves = new Map<string, { from: string; to: string }>();
     for (const t of pending) moves.set(t.id, await this.route(t, parents));
@@ -81,7 +92,10 @@ export class ApplyTransactions {
     const entryGroups: { transaction: TransactionRecord; postings: Posting[] }[] = [];
     const finished: TransactionRecord[] = [];
     const refunded = new Map<string, bigint>();
-    const events: TallyEvent[] = [];
+    const capturedHolds: HoldRecord[] = [];
+    const releasedCaptures: string[] = [];
+    const touchedHeld = new Set<string>();
+    const events: TallyEvent<object>[] = [];
     for (const t of pending) {
       assertTransition(t.status, 'processing');
       const { from, to } = moves.get(t.id)!;
@@ -90,10 +104,23 @@ export class ApplyTransactions {
       try {
         const parent = t.parentTransactionId ? parents.get(t.parentTransactionId) : undefined;
         if (parent) checkRefund(parent, t.amount);
-        const moved = post({ from: source, to: destination, amount: t.amount, currency: t.currency });
+        const hold = t.type === 'capture' ? this.holdFor(t, holds) : undefined;
+        // A capture spends what its hold reserved: the hold is released, then the amount posted.
+        const held = hold ? releaseHold(source, hold) : source.held;
+        const moved = post({
+          from: { ...source, held },
+          to: destination,
+          amount: t.amount,
+          currency: t.currency,
+        });
         const lowBefore = available(source);
+        source.held = held;
         source.posted -= t.amount;
         destination.posted += t.amount;
+        if (hold) {
+          capturedHolds.push({ ...hold, status: 'captured', capturedAmount: t.amount });
+          touchedHeld.add(source.id);
+        }
         if (parent) {
           parent.refundedAmount += t.amount;
           refunded.set(parent.id, (refunded.get(parent.id) ?? 0n) + t.amount);
@@ -103,11 +130,15 @@ export class ApplyTransactions {
         assertTransition('processing', 'succeeded');
         const done = { ...t, status: 'succeeded' as const, completedAt };
         finished.push(done);
-        events.push(event(MessageTypes.transactionSucceeded, t.tenantId, transactionView(done)));
+        events.push(tallyEvent(MessageTypes.transactionSucceeded, t.tenantId, transactionView(done)));
         const low = lowBalance(source, lowBefore, t.amount);
-        if (low) events.push(event(MessageTypes.accountBalanceLow, t.tenantId, low));
+        if (low) events.push(tallyEvent(MessageTypes.accountBalanceLow, t.tenantId, low));
       } catch (error) {
         if (!isDomainError(error)) throw error;
+        // A failed capture gives its hold back: it can be captured again, voided, or expire.
+        if (t.type === 'capture' && holds.get(t.holdId!)?.captureTransactionId === t.id) {
+          releasedCaptures.push(t.holdId!);
+        }
         assertTransition('processing', 'failed');
         const done = {
           ...t,
@@ -117,28 +148,31 @@ export class ApplyTransactions {
           completedAt,
         };
         finished.push(done);
-        events.push(event(MessageTypes.transactionFailed, t.tenantId, transactionView(done)));
+        events.push(tallyEvent(MessageTypes.transactionFailed, t.tenantId, transactionView(done)));
       }
     }
 
-    const touched = new Set(postings.map((p) => p.accountId));
-    await this.accounts.setPosted(
+    const touched = new Set([...postings.map((p) => p.accountId), ...touchedHeld]);
+    await this.accounts.setBalances(
       manager,
-      [...touched].map((id) => ({ accountId: id, posted: accounts.get(id)!.posted })),
+      [...touched].map((id) => ({
+        accountId: id,
+        posted: accounts.get(id)!.posted,
+        held: accounts.get(id)!.held,
+      })),
     );
     await this.entries.appendMany(manager, entryGroups);
     await this.transactions.finishMany(manager, finished);
     await this.transactions.addRefundedMany(manager, refunded);
+    for (const holdId of releasedCaptures) await this.holds.markCapturing(manager, holdId, null);
+    const captured = await this.holds.finishMany(manager, capturedHolds);
+    for (const hold of captured) {
+      events.push(tallyEvent(MessageTypes.holdCaptured, hold.tenantId, holdView(hold)));
+    }
     const correlation = new Map(pending.map((t) => [t.id, t.correlationId]));
     await this.outbox.enqueue(
       manager,
-      events.map((e) => ({
-        exchange: Exchanges.events,
-        routingKey: e.type,
-        payload: e,
-        messageId: e.id,
-        correlationId: correlation.get((e.data as { id?: string }).id ?? '') ?? null,
-      })),
+      events.map((e) => eventMessage(e, correlation.get((e.data as { id?: string }).id ?? '') ?? null)),
     );
     const statusOf = new Map(finished.map((t) => [t.id, t.status as 'succeeded' | 'failed']));
     return transactionIds.map((id) => ({ transactionId: id, status: statusOf.get(id) ?? 'already-final' }));
@@ -149,7 +183,7 @@ export class ApplyTransactions {
     t: TransactionRecord,
     parents: Map<string, TransactionRecord>,
   ): Promise<{ from: string; to: string }> {
-    const system = (kind: 'external' | 'revenue') => this.systemAccount(t.tenantId, t.currency, kind);
+    const system = (kind: 'external' | 'revenue') => this.systemAccounts.id(t.tenantId, t.currency, kind);
     switch (t.type) {
       case 'deposit':
         return { from: await system('external'), to: t.destinationAccountId! };
@@ -158,51 +192,25 @@ export class ApplyTransactions {
       case 'transfer':
         return { from: t.sourceAccountId!, to: t.destinationAccountId! };
       case 'charge':
+      case 'capture':
         return { from: t.sourceAccountId!, to: await system('revenue') };
       case 'refund': {
         const parent = parents.get(t.parentTransactionId!);
         if (!parent) throw new PermanentMessageError(`parent of ${t.id} is missing`, 'transaction_missing');
         // Money goes back the way it came.
-        const from = parent.type === 'charge' ? await system('revenue') : parent.destinationAccountId!;
+        const from = parent.type === 'transfer' ? parent.destinationAccountId! : await system('revenue');
         return { from, to: parent.sourceAccountId! };
       }
     }
   }
 
-  /**
-   * System accounts never change once created, so their ids are remembered. They are created in
-   * a transaction of their own (committed at once), never rolled back with a failed batch.
-   */
-  private async systemAccount(tenantId: string, currency: string, kind: 'external' | 'revenue') {
-    const key = `${tenantId}/${currency}/${kind}`;
-    let id = this.systemAccounts.get(key);
-    if (!id) {
-      id = await this.accounts.systemAccountId(this.dataSource.manager, tenantId, currency, kind);
-      this.systemAccounts.set(key, id);
+  /** The hold a capture captures; it must still be spoken for by this very capture. */
+  private holdFor(t: TransactionRecord, holds: Map<string, HoldRecord>): HoldRecord {
+    const hold = holds.get(t.holdId ?? '');
+    if (!hold) throw new PermanentMessageError(`hold of ${t.id} is missing`, 'hold_missing');
+    if (hold.status !== 'active' || hold.captureTransactionId !== t.id) {
+      throw new HoldNotActiveError(hold, new Date());
     }
-    return id;
+    return hold;
   }
-}
-
-/** `account.balance_low` once per crossing: the debit takes available from ≥ threshold to below it. */
-function lowBalance(account: AccountRecord, before: bigint, debit: bigint) {
-  if (account.kind !== 'customer' || account.lowBalanceThreshold === null) return null;
-  const after = before - debit;
-  if (before < account.lowBalanceThreshold || after >= account.lowBalanceThreshold) return null;
-  return {
-    accountId: account.id,
-    currency: account.currency,
-    available: after,
-    threshold: account.lowBalanceThreshold,
-  };
-}
-
-function event(type: string, tenantId: string, data: object): TallyEvent {
-  return {
-    id: newId('evt'),
-    type,
-    tenantId,
-    createdAt: new Date().toISOString(),
-    data: data as Record<string, unknown>,
-  };
 }

@@ -7,7 +7,14 @@ import {
   TransactionNotRefundableError,
 } from './errors.js';
 
-export const TRANSACTION_TYPES = ['deposit', 'withdrawal', 'transfer', 'charge', 'refund'] as const;
+export const TRANSACTION_TYPES = [
+  'deposit',
+  'withdrawal',
+  'transfer',
+  'charge',
+  'refund',
+  'capture',
+] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 
 /** Customer accounts belong to the tenant's users; system accounts are the other side of the world. */
@@ -79,9 +86,9 @@ export function checkRefund(
   parent: { type: TransactionType; status: string; amount: bigint; refundedAmount: bigint },
   requested: bigint | null,
 ): bigint {
-  if (parent.type !== 'charge' && parent.type !== 'transfer') {
+  if (parent.type !== 'charge' && parent.type !== 'transfer' && parent.type !== 'capture') {
     throw new TransactionNotRefundableError(
-      `Only charges and transfers can be refunded, not a ${parent.type}.`,
+      `Only charges, captures and transfers can be refunded, not a ${parent.type}.`,
     );
   }
   if (parent.status !== 'succeeded') {

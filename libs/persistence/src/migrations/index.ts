@@ -1,10 +1,12 @@
 import { MessagingBackbone1763726400000 } from './1763726400000-MessagingBackbone.js';
 import { Ledger1763730000000 } from './1763730000000-Ledger.js';
 import { OutboxNotifyAfterCommit1763733600000 } from './1763733600000-OutboxNotifyAfterCommit.js';
+import { HoldsAndUsage1763740800000 } from './1763740800000-HoldsAndUsage.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
   MessagingBackbone1763726400000,
   Ledger1763730000000,
   OutboxNotifyAfterCommit1763733600000,
+  HoldsAndUsage1763740800000,
 ];

@@ -153,13 +153,35 @@ export class AccountRepository {
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }
 
-  /** Sets posted balances computed under this transaction's locks (one statement for all accounts). */
-  async setPosted(manager: EntityManager, balances: { accountId: string; posted: bigint }[]): Promise<void> {
+  /**
+   * A customer account of this tenant, locked for a balance change (FOR NO KEY UPDATE, as
+   * `lockInOrder` explains), or null.
+   */
+  async lockOne(manager: EntityManager, tenantId: string, id: string): Promise<AccountRecord | null> {
+    const rows: AccountRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM accounts WHERE id = $1 AND tenant_id = $2 AND kind = 'customer' FOR NO KEY UPDATE`,
+      [id, tenantId],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /**
+   * Sets posted and held balances computed under this transaction's locks (one statement for all
+   * accounts).
+   */
+  async setBalances(
+    manager: EntityManager,
+    balances: { accountId: string; posted: bigint; held: bigint }[],
+  ): Promise<void> {
     if (balances.length === 0) return;
     await manager.query(
-      `UPDATE accounts a SET posted = d.posted, version = a.version + 1, updated_at = now()
-         FROM unnest($1::text[], $2::bigint[]) AS d(id, posted) WHERE a.id = d.id`,
-      [balances.map((b) => b.accountId), balances.map((b) => b.posted.toString())],
+      `UPDATE accounts a SET posted = d.posted, held = d.held, version = a.version + 1, updated_at = now()
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS d(id, posted, held) WHERE a.id = d.id`,
+      [
+        balances.map((b) => b.accountId),
+        balances.map((b) => b.posted.toString()),
+        balances.map((b) => b.held.toString()),
+      ],
     );
   }
 }

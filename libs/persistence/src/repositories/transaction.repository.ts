@@ -13,6 +13,8 @@ export interface TransactionRecord {
   sourceAccountId: string | null;
   destinationAccountId: string | null;
   parentTransactionId: string | null;
+  /** The hold a `capture` captures. */
+  holdId: string | null;
   refundedAmount: bigint;
   description: string | null;
   metadata: Record<string, unknown>;
@@ -33,6 +35,7 @@ interface TransactionRow {
   source_account_id: string | null;
   destination_account_id: string | null;
   parent_transaction_id: string | null;
+  hold_id: string | null;
   refunded_amount: string;
   description: string | null;
   metadata: Record<string, unknown>;
@@ -44,7 +47,7 @@ interface TransactionRow {
 }
 
 const COLUMNS = `id, tenant_id, type, status, amount, currency, source_account_id, destination_account_id,
-  parent_transaction_id, refunded_amount, description, metadata, failure_code, failure_message,
+  parent_transaction_id, hold_id, refunded_amount, description, metadata, failure_code, failure_message,
   correlation_id, created_at, completed_at`;
 
 function toRecord(row: TransactionRow): TransactionRecord {
@@ -58,6 +61,7 @@ function toRecord(row: TransactionRow): TransactionRecord {
     sourceAccountId: row.source_account_id,
     destinationAccountId: row.destination_account_id,
     parentTransactionId: row.parent_transaction_id,
+    holdId: row.hold_id,
     refundedAmount: BigInt(row.refunded_amount),
     description: row.description,
     metadata: row.metadata,
@@ -88,12 +92,12 @@ export class TransactionRepository {
     >,
     announce: OutboxMessageInput[] = [],
   ): Promise<TransactionRecord> {
-    const outbox = announce.length > 0 ? OutboxStore.insertStatement(announce, 13) : null;
+    const outbox = announce.length > 0 ? OutboxStore.insertStatement(announce, 14) : null;
     const [row] = await manager.query(
       `WITH inserted AS (
          INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id,
-           destination_account_id, parent_transaction_id, description, metadata, correlation_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${COLUMNS}
+           destination_account_id, parent_transaction_id, description, metadata, correlation_id, hold_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${COLUMNS}
        )${outbox ? `, announced AS (${outbox.sql})` : ''}
        SELECT * FROM inserted`,
       [
@@ -109,10 +113,36 @@ export class TransactionRepository {
         t.description,
         JSON.stringify(t.metadata),
         t.correlationId,
+        t.holdId,
         ...(outbox?.params ?? []),
       ],
     );
     return toRecord(row);
+  }
+
+  /** Inserts transactions that are already final (usage charges, applied where they are decided). */
+  async insertCompleted(manager: EntityManager, rows: TransactionRecord[]): Promise<void> {
+    if (rows.length === 0) return;
+    await manager.query(
+      `INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id,
+         destination_account_id, description, metadata, correlation_id, completed_at)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],
+         $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::timestamptz[])`,
+      [
+        rows.map((t) => t.id),
+        rows.map((t) => t.tenantId),
+        rows.map((t) => t.type),
+        rows.map((t) => t.status),
+        rows.map((t) => t.amount.toString()),
+        rows.map((t) => t.currency),
+        rows.map((t) => t.sourceAccountId),
+        rows.map((t) => t.destinationAccountId),
+        rows.map((t) => t.description),
+        rows.map((t) => JSON.stringify(t.metadata)),
+        rows.map((t) => t.correlationId),
+        rows.map((t) => t.completedAt),
+      ],
+    );
   }
 
   async find(manager: EntityManager, tenantId: string, id: string): Promise<TransactionRecord | null> {

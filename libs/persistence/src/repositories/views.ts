@@ -1,3 +1,4 @@
+import type { HoldRecord } from './hold.repository.js';
 import type { TransactionRecord } from './transaction.repository.js';
 
 /** A transaction as the public API and outcome events show it (API.md, "Transaction"). */
@@ -16,5 +17,18 @@ export function transactionView(t: TransactionRecord) {
     failure: t.failureCode ? { code: t.failureCode, message: t.failureMessage ?? '' } : null,
     createdAt: t.createdAt.toISOString(),
     completedAt: t.completedAt?.toISOString() ?? null,
+  };
+}
+
+/** A hold as the public API and hold events show it (API.md, "Hold"). */
+export function holdView(h: HoldRecord) {
+  return {
+    id: h.id,
+    accountId: h.accountId,
+    amount: h.amount,
+    currency: h.currency,
+    status: h.status,
+    expiresAt: h.expiresAt.toISOString(),
+    createdAt: h.createdAt.toISOString(),
   };
 }

@@ -78,6 +78,7 @@ export class CreateTransaction {
         sourceAccountId,
         destinationAccountId,
         parentTransactionId,
+        holdId: null,
         description: command.description ?? null,
         metadata: command.metadata ?? {},
         correlationId,

@@ -1,0 +1,82 @@
+import { Body, Controller, Get, Headers, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import { AccountNotFoundError, UsageEventNotFoundError } from '#domain';
+import { Correlation, Metrics } from '#observability';
+import { UsageRepository } from '#persistence';
+import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import { CurrentTenant } from '../auth/current-tenant.decorator.js';
+import { sendOutcome } from '../http/outcome.js';
+import { fieldErrors, validate } from '../http/validation.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { IngestUsage, type IngestResult, type Rejection } from './ingest-usage.use-case.js';
+import { usageBatch, usageEvent, type UsageEventInput } from './usage-event.schema.js';
+import { presentUsageEvent } from './usage.presenter.js';
+
+@Controller('v1/events')
+@UseGuards(ApiKeyGuard)
+export class EventsController {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(UsageRepository) private readonly usage: UsageRepository,
+    @Inject(IngestUsage) private readonly ingest: IngestUsage,
+    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
+    @Inject(Metrics) private readonly metrics: Metrics,
+  ) {}
+
+  /**
+   * One event, or `{ "events": [...] }` (≤ 500). A batch answers per index: one bad event does not
+   * sink the others. A single event that is not valid is a 400, like any bad request.
+   */
+  @Post()
+  async record(
+    @CurrentTenant() tenant: Tenant,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'events' in body;
+    const items = isBatch ? validate(usageBatch, body).events : [validate(usageEvent, body ?? {})];
+    const events: { index: number; event: UsageEventInput }[] = [];
+    const rejected: Rejection[] = [];
+    items.forEach((item, index) => {
+      const parsed = usageEvent.safeParse(item);
+      if (parsed.success) events.push({ index, event: parsed.data });
+      else
+        rejected.push({
+          index,
+          code: 'validation_error',
+          message: fieldErrors(parsed.error, '(event)')
+            .map((e) => `${e.field}: ${e.message}`)
+            .join('; '),
+        });
+    });
+
+    let result: IngestResult | undefined;
+    const outcome = await this.idempotency.execute(
+      { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
+      async (manager) => {
+        result = await this.ingest.execute(manager, tenant, events, rejected, Correlation.id() ?? null);
+        // A single event is the whole request: an unknown account is its answer.
+        if (!isBatch && result.rejected.length > 0)
+          throw new AccountNotFoundError(events[0].event.accountId!);
+        return { status: 202, body: result, headers: {} };
+      },
+    );
+    if (result && !outcome.replayed) {
+      this.metrics.usageEventsReceived.inc({ outcome: 'accepted' }, result.accepted);
+      this.metrics.usageEventsReceived.inc({ outcome: 'duplicate' }, result.duplicates);
+      this.metrics.usageEventsReceived.inc({ outcome: 'rejected' }, result.rejected.length);
+    }
+    sendOutcome(reply, outcome);
+  }
+
+  /** One event as received, with what processing made of it (processed, billed or not, or failed). */
+  @Get(':id')
+  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+    const event = await this.usage.find(this.dataSource.manager, tenant.tenantId, id);
+    if (!event) throw new UsageEventNotFoundError(id);
+    return presentUsageEvent(event);
+  }
+}

@@ -1,0 +1,86 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { MessageTypes, hasIdPrefix, stringifyJson, type UsageRecorded } from '#domain';
+import { Exchanges } from '#messaging';
+import { AccountRepository, OutboxStore, UsageRepository } from '#persistence';
+import type { UsageEventInput } from './usage-event.schema.js';
+
+export interface Rejection {
+  index: number;
+  code: string;
+  message: string;
+}
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  rejected: Rejection[];
+}
+
+/**
+ * Stores the valid events of a request that are new for the tenant (the raw audit trail) and one
+ * `usage.recorded` command naming them, in the caller's database transaction. Ids already stored
+ * (before, concurrently, or twice in this request) are duplicates: counted, never processed again.
+ */
+@Injectable()
+export class IngestUsage {
+  constructor(
+    @Inject(AccountRepository) private readonly accounts: AccountRepository,
+    @Inject(UsageRepository) private readonly usage: UsageRepository,
+    @Inject(OutboxStore) private readonly outbox: OutboxStore,
+  ) {}
+
+  async execute(
+    manager: EntityManager,
+    tenant: { tenantId: string; apiKeyId: string },
+    events: { index: number; event: UsageEventInput }[],
+    rejected: Rejection[],
+    correlationId: string | null,
+  ): Promise<IngestResult> {
+    const accountIds = [...new Set(events.map((e) => e.event.accountId).filter((id): id is string => !!id))];
+    const known = await this.accounts.findMany(
+      manager,
+      tenant.tenantId,
+      accountIds.filter((id) => hasIdPrefix(id, 'acc')),
+    );
+    const valid: typeof events = [];
+    for (const e of events) {
+      const accountId = e.event.accountId;
+      if (accountId && !known.has(accountId)) {
+        rejected.push({
+          index: e.index,
+          code: 'account_not_found',
+          message: `Account ${accountId} does not exist.`,
+        });
+      } else {
+        valid.push(e);
+      }
+    }
+    const receivedAt = new Date();
+    const stored = await this.usage.insertNew(
+      manager,
+      tenant.tenantId,
+      valid.map(({ event }) => ({
+        id: event.id,
+        type: event.type,
+        accountId: event.accountId ?? null,
+        occurredAt: event.timestamp ? new Date(event.timestamp) : receivedAt,
+        propertiesJson: stringifyJson(event.properties ?? {}),
+      })),
+      { apiKeyId: tenant.apiKeyId, correlationId },
+    );
+    if (stored.length > 0) {
+      const command: UsageRecorded = { tenantId: tenant.tenantId, eventIds: stored };
+      await this.outbox.enqueue(manager, [
+        {
+          exchange: Exchanges.commands,
+          routingKey: MessageTypes.usageRecorded,
+          payload: command,
+          correlationId,
+        },
+      ]);
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    return { accepted: stored.length, duplicates: valid.length - stored.length, rejected };
+  }
+}

@@ -1,0 +1,106 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { MessageTypes, releaseHold, tallyEvent } from '#domain';
+import { AccountRepository, HoldRepository, OutboxSignal, OutboxStore, holdView } from '#persistence';
+import { eventMessage } from '../shared/events.js';
+
+export interface HoldSweepOptions {
+  intervalMs: number;
+  batchSize: number;
+}
+
+/**
+ * Releases active holds past their expiry: in one database transaction per batch, the expired
+ * holds are claimed (SKIP LOCKED, so several workers share the work and each hold is released by
+ * exactly one of them), their accounts locked in id order, the held amounts released, the holds
+ * marked `expired` and `hold.expired` written to the outbox.
+ */
+@Injectable()
+export class HoldExpirySweep implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(HoldExpirySweep.name);
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(HoldRepository) private readonly holds: HoldRepository,
+    @Inject(AccountRepository) private readonly accounts: AccountRepository,
+    @Inject(OutboxStore) private readonly outbox: OutboxStore,
+    @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
+    @Inject('HOLD_SWEEP_OPTIONS') private readonly options: HoldSweepOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.schedule();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.running = this.sweep()
+        .then(() => undefined)
+        .catch((error: Error) => this.log.warn(`hold expiry sweep failed: ${error.message}`))
+        .finally(() => this.schedule());
+    }, this.options.intervalMs);
+  }
+
+  /** Releases every hold expired by now; answers how many. */
+  async sweep(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const released = await this.releaseBatch();
+      total += released;
+      if (released < this.options.batchSize || this.stopped) break;
+    }
+    if (total > 0) this.log.log(`released ${total} expired hold(s)`);
+    return total;
+  }
+
+  private async releaseBatch(): Promise<number> {
+    const released = await this.dataSource.transaction(async (manager) => {
+      const expired = await this.holds.claimExpired(manager, this.options.batchSize);
+      if (expired.length === 0) return 0;
+      const accounts = await this.accounts.lockInOrder(
+        manager,
+        expired.map((h) => h.accountId),
+      );
+      for (const hold of expired) {
+        const account = accounts.get(hold.accountId)!;
+        account.held = releaseHold(account, hold);
+      }
+      await this.accounts.setBalances(
+        manager,
+        [...accounts.values()].map((a) => ({ accountId: a.id, posted: a.posted, held: a.held })),
+      );
+      const finished = await this.holds.finishMany(
+        manager,
+        expired.map((h) => ({ id: h.id, status: 'expired' as const, capturedAmount: null })),
+      );
+      await this.outbox.enqueue(
+        manager,
+        finished.map((hold) =>
+          eventMessage(
+            tallyEvent(MessageTypes.holdExpired, hold.tenantId, holdView(hold)),
+            hold.correlationId,
+          ),
+        ),
+      );
+      return finished.length;
+    });
+    if (released > 0) this.outboxSignal.committed();
+    return released;
+  }
+}

@@ -1,0 +1,42 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { DataSource } from 'typeorm';
+import { MAX_EVENTS_PER_BATCH, MessageTypes, type UsageRecorded } from '#domain';
+import { AmqpContext, PermanentMessageError } from '#messaging';
+import { InboxStore, OutboxSignal } from '#persistence';
+import { ProcessUsage } from './process-usage.use-case.js';
+
+export const USAGE_CONSUMER = 'transaction-worker.usage';
+
+@Controller()
+export class UsageCommandsHandler {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(InboxStore) private readonly inbox: InboxStore,
+    @Inject(ProcessUsage) private readonly processUsage: ProcessUsage,
+    @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
+  ) {}
+
+  /** One accepted batch of events, processed in one database transaction with its inbox row. */
+  @EventPattern<string>(MessageTypes.usageRecorded)
+  async onUsageRecorded(@Payload() command: UsageRecorded, @Ctx() ctx: AmqpContext): Promise<void> {
+    if (
+      typeof command?.tenantId !== 'string' ||
+      !Array.isArray(command.eventIds) ||
+      command.eventIds.length > MAX_EVENTS_PER_BATCH ||
+      !command.eventIds.every((id) => typeof id === 'string')
+    ) {
+      throw new PermanentMessageError(
+        'usage.recorded needs a tenantId and up to 500 eventIds',
+        'malformed_command',
+      );
+    }
+    const fresh = await this.dataSource.transaction(async (manager) => {
+      if (!(await this.inbox.claim(manager, USAGE_CONSUMER, ctx.messageId))) return false;
+      await this.processUsage.execute(manager, command);
+      return true;
+    });
+    if (!fresh) ctx.markDuplicate();
+    else this.outboxSignal.committed();
+  }
+}

@@ -1,0 +1,390 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { MeterExistsError, newId, type Meter, type MeterAggregation } from '#domain';
+
+export interface MeterRecord extends Meter {
+  tenantId: string;
+  createdAt: Date;
+}
+
+interface MeterRow {
+  id: string;
+  tenant_id: string;
+  event_type: string;
+  aggregation: MeterAggregation;
+  property: string | null;
+  unit_price: string;
+  currency: string;
+  created_at: Date;
+}
+
+const METER_COLUMNS = `id, tenant_id, event_type, aggregation, property, unit_price, currency, created_at`;
+
+function toMeter(row: MeterRow): MeterRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    eventType: row.event_type,
+    aggregation: row.aggregation,
+    property: row.property,
+    unitPrice: BigInt(row.unit_price),
+    currency: row.currency,
+    createdAt: row.created_at,
+  };
+}
+
+/** Prices per event type, one meter per type and tenant. */
+@Injectable()
+export class MeterRepository {
+  async create(manager: EntityManager, m: Omit<MeterRecord, 'id' | 'createdAt'>): Promise<MeterRecord> {
+    try {
+      const [row]: MeterRow[] = await manager.query(
+        `INSERT INTO meters (id, tenant_id, event_type, aggregation, property, unit_price, currency)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${METER_COLUMNS}`,
+        [
+          newId('mtr'),
+          m.tenantId,
+          m.eventType,
+          m.aggregation,
+          m.property,
+          m.unitPrice.toString(),
+          m.currency,
+        ],
+      );
+      return toMeter(row);
+    } catch (error) {
+      if ((error as { constraint?: string }).constraint === 'meters_tenant_id_event_type_key') {
+        throw new MeterExistsError(m.eventType);
+      }
+      throw error;
+    }
+  }
+
+  async list(
+    manager: EntityManager,
+    tenantId: string,
+    page: { before?: string; limit: number },
+  ): Promise<MeterRecord[]> {
+    const rows: MeterRow[] = await manager.query(
+      `SELECT ${METER_COLUMNS} FROM meters WHERE tenant_id = $1 AND ($2::text IS NULL OR id < $2)
+        ORDER BY id DESC LIMIT $3`,
+      [tenantId, page.before ?? null, page.limit],
+    );
+    return rows.map(toMeter);
+  }
+
+  /** The tenant's meters for these event types, by type. */
+  async forTypes(
+    manager: EntityManager,
+    tenantId: string,
+    types: string[],
+  ): Promise<Map<string, MeterRecord>> {
+    if (types.length === 0) return new Map();
+    const rows: MeterRow[] = await manager.query(
+      `SELECT ${METER_COLUMNS} FROM meters WHERE tenant_id = $1 AND event_type = ANY($2::text[])`,
+      [tenantId, [...new Set(types)]],
+    );
+    return new Map(rows.map((r) => [r.event_type, toMeter(r)]));
+  }
+}
+
+export interface IncomingUsageEvent {
+  id: string;
+  type: string;
+  accountId: string | null;
+  occurredAt: Date;
+  /** The properties as JSON text (bigint-exact). */
+  propertiesJson: string;
+}
+
+export interface StoredUsageEvent {
+  tenantId: string;
+  id: string;
+  type: string;
+  accountId: string | null;
+  occurredAt: Date;
+  /** JSON text, for a lossless parse. */
+  propertiesJson: string;
+  status: 'received' | 'processed' | 'failed';
+  correlationId: string | null;
+  receivedAt: Date;
+}
+
+export interface ProcessedUsage {
+  tenantId: string;
+  eventId: string;
+  type: string;
+  accountId: string | null;
+  occurredAt: Date;
+  category: string;
+  workerId: string;
+  meterId: string | null;
+  quantity: bigint | null;
+  amount: bigint | null;
+  currency: string | null;
+  billingStatus: 'charged' | 'unbilled' | 'not_metered';
+  unbilledCode: string | null;
+  unbilledReason: string | null;
+  transactionId: string | null;
+}
+
+export interface FailedUsage {
+  tenantId: string;
+  eventId: string;
+  code: string;
+  reason: string;
+  workerId: string;
+}
+
+export interface UsageEventDetail extends StoredUsageEvent {
+  processed: (ProcessedUsage & { processedAt: Date }) | null;
+  failed: (FailedUsage & { failedAt: Date }) | null;
+}
+
+export interface UsageAggregate {
+  key: string;
+  eventType: string | null;
+  currency: string | null;
+  events: number;
+  quantity: bigint;
+  amount: bigint;
+  unbilledEvents: number;
+}
+
+interface EventRow {
+  tenant_id: string;
+  id: string;
+  type: string;
+  account_id: string | null;
+  occurred_at: Date;
+  properties: string;
+  status: StoredUsageEvent['status'];
+  correlation_id: string | null;
+  received_at: Date;
+}
+
+const EVENT_COLUMNS = `tenant_id, id, type, account_id, occurred_at, properties::text AS properties, status,
+  correlation_id, received_at`;
+
+function toEvent(row: EventRow): StoredUsageEvent {
+  return {
+    tenantId: row.tenant_id,
+    id: row.id,
+    type: row.type,
+    accountId: row.account_id,
+    occurredAt: row.occurred_at,
+    propertiesJson: row.properties,
+    status: row.status,
+    correlationId: row.correlation_id,
+    receivedAt: row.received_at,
+  };
+}
+
+const big = (v: string | null) => (v === null ? null : BigInt(v));
+const text = (v: bigint | null) => (v === null ? null : v.toString());
+
+/** Usage events as received (the audit trail), and what processing made of them. */
+@Injectable()
+export class UsageRepository {
+  /**
+   * Stores the events that are new for this tenant and answers their ids; an id already stored
+   * (earlier, by a concurrent request, or twice in this batch) is left alone: a duplicate.
+   */
+  async insertNew(
+    manager: EntityManager,
+    tenantId: string,
+    events: IncomingUsageEvent[],
+    meta: { apiKeyId: string | null; correlationId: string | null },
+  ): Promise<string[]> {
+    if (events.length === 0) return [];
+    const rows: { id: string }[] = await manager.query(
+      `INSERT INTO usage_events (tenant_id, id, type, account_id, occurred_at, properties, api_key_id, correlation_id)
+       SELECT $1, e.id, e.type, e.account_id, e.occurred_at, e.properties, $6, $7
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $8::jsonb[])
+              WITH ORDINALITY AS e(id, type, account_id, occurred_at, properties, n)
+        ORDER BY e.n
+       ON CONFLICT (tenant_id, id) DO NOTHING
+       RETURNING id`,
+      [
+        tenantId,
+        events.map((e) => e.id),
+        events.map((e) => e.type),
+        events.map((e) => e.accountId),
+        events.map((e) => e.occurredAt),
+        meta.apiKeyId,
+        meta.correlationId,
+        events.map((e) => e.propertiesJson),
+      ],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Events of a tenant still waiting to be processed, locked, in id order. */
+  async lockReceived(manager: EntityManager, tenantId: string, ids: string[]): Promise<StoredUsageEvent[]> {
+    if (ids.length === 0) return [];
+    const rows: EventRow[] = await manager.query(
+      `SELECT ${EVENT_COLUMNS} FROM usage_events
+        WHERE tenant_id = $1 AND id = ANY($2::text[]) AND status = 'received'
+        ORDER BY id FOR NO KEY UPDATE`,
+      [tenantId, [...new Set(ids)]],
+    );
+    return rows.map(toEvent);
+  }
+
+  /** Records the outcome of a set of events: processed and failed rows, and their status, in three statements. */
+  async record(
+    manager: EntityManager,
+    tenantId: string,
+    processed: ProcessedUsage[],
+    failed: FailedUsage[],
+  ): Promise<void> {
+    if (processed.length > 0) {
+      await manager.query(
+        `INSERT INTO usage_processed (tenant_id, event_id, type, account_id, occurred_at, category, worker_id,
+           meter_id, quantity, amount, currency, billing_status, unbilled_code, unbilled_reason, transaction_id)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
+           $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])`,
+        [
+          tenantId,
+          processed.map((p) => p.eventId),
+          processed.map((p) => p.type),
+          processed.map((p) => p.accountId),
+          processed.map((p) => p.occurredAt),
+          processed.map((p) => p.category),
+          processed.map((p) => p.workerId),
+          processed.map((p) => p.meterId),
+          processed.map((p) => text(p.quantity)),
+          processed.map((p) => text(p.amount)),
+          processed.map((p) => p.currency),
+          processed.map((p) => p.billingStatus),
+          processed.map((p) => p.unbilledCode),
+          processed.map((p) => p.unbilledReason),
+          processed.map((p) => p.transactionId),
+        ],
+      );
+    }
+    if (failed.length > 0) {
+      await manager.query(
+        `INSERT INTO usage_failed (tenant_id, event_id, code, reason, worker_id)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])`,
+        [
+          tenantId,
+          failed.map((f) => f.eventId),
+          failed.map((f) => f.code),
+          failed.map((f) => f.reason),
+          failed.map((f) => f.workerId),
+        ],
+      );
+    }
+    await manager.query(
+      `UPDATE usage_events u SET status = d.status
+         FROM unnest($2::text[], $3::text[]) AS d(id, status)
+        WHERE u.tenant_id = $1 AND u.id = d.id`,
+      [
+        tenantId,
+        [...processed.map((p) => p.eventId), ...failed.map((f) => f.eventId)],
+        [...processed.map(() => 'processed'), ...failed.map(() => 'failed')],
+      ],
+    );
+  }
+
+  /** One event with what became of it, or null. */
+  async find(manager: EntityManager, tenantId: string, id: string): Promise<UsageEventDetail | null> {
+    const rows: (EventRow & Record<string, unknown>)[] = await manager.query(
+      `SELECT e.tenant_id, e.id, e.type, e.account_id, e.occurred_at, e.properties::text AS properties, e.status,
+              e.correlation_id, e.received_at, p.category, p.worker_id, p.processed_at, p.meter_id, p.quantity::text AS quantity,
+              p.amount::text AS amount, p.currency, p.billing_status, p.unbilled_code, p.unbilled_reason,
+              p.transaction_id, f.code AS failed_code, f.reason AS failed_reason, f.worker_id AS failed_worker,
+              f.failed_at
+         FROM usage_events e
+         LEFT JOIN usage_processed p ON p.tenant_id = e.tenant_id AND p.event_id = e.id
+         LEFT JOIN usage_failed f ON f.tenant_id = e.tenant_id AND f.event_id = e.id
+        WHERE e.tenant_id = $1 AND e.id = $2`,
+      [tenantId, id],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const event = toEvent(row);
+    return {
+      ...event,
+      processed: row.billing_status
+        ? {
+            tenantId,
+            eventId: id,
+            type: event.type,
+            accountId: event.accountId,
+            occurredAt: event.occurredAt,
+            category: row.category as string,
+            workerId: row.worker_id as string,
+            processedAt: row.processed_at as Date,
+            meterId: row.meter_id as string | null,
+            quantity: big(row.quantity as string | null),
+            amount: big(row.amount as string | null),
+            currency: row.currency as string | null,
+            billingStatus: row.billing_status as ProcessedUsage['billingStatus'],
+            unbilledCode: row.unbilled_code as string | null,
+            unbilledReason: row.unbilled_reason as string | null,
+            transactionId: row.transaction_id as string | null,
+          }
+        : null,
+      failed: row.failed_code
+        ? {
+            tenantId,
+            eventId: id,
+            code: row.failed_code as string,
+            reason: row.failed_reason as string,
+            workerId: row.failed_worker as string,
+            failedAt: row.failed_at as Date,
+          }
+        : null,
+    };
+  }
+
+  /**
+   * Metered usage of a tenant (optionally one account) over [from, to), by day (UTC) or by meter:
+   * events, quantity, the amount charged, and how many events went unbilled.
+   */
+  async aggregate(
+    manager: EntityManager,
+    tenantId: string,
+    q: { accountId?: string; from: Date; to: Date; groupBy: 'day' | 'meter' },
+  ): Promise<UsageAggregate[]> {
+    const key =
+      q.groupBy === 'day'
+        ? `to_char(date_trunc('day', p.occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')`
+        : 'p.meter_id';
+    const rows: {
+      key: string;
+      event_type: string | null;
+      currency: string | null;
+      events: number;
+      quantity: string;
+      amount: string;
+      unbilled: number;
+    }[] = await manager.query(
+      `SELECT ${key} AS key,
+              ${q.groupBy === 'meter' ? 'min(m.event_type)' : 'NULL'} AS event_type,
+              ${q.groupBy === 'meter' ? 'min(m.currency)' : 'CASE WHEN count(DISTINCT p.currency) = 1 THEN min(p.currency) END'} AS currency,
+              count(*)::int AS events,
+              coalesce(sum(p.quantity), 0)::text AS quantity,
+              coalesce(sum(p.amount) FILTER (WHERE p.billing_status = 'charged'), 0)::text AS amount,
+              (count(*) FILTER (WHERE p.billing_status = 'unbilled'))::int AS unbilled
+         FROM usage_processed p
+         LEFT JOIN meters m ON m.id = p.meter_id
+        WHERE p.tenant_id = $1 AND p.meter_id IS NOT NULL
+          AND ($2::text IS NULL OR p.account_id = $2)
+          AND p.occurred_at >= $3 AND p.occurred_at < $4
+        GROUP BY 1 ORDER BY 1`,
+      [tenantId, q.accountId ?? null, q.from, q.to],
+    );
+    return rows.map((r) => ({
+      key: r.key,
+      eventType: r.event_type,
+      currency: r.currency,
+      events: r.events,
+      quantity: BigInt(r.quantity),
+      amount: BigInt(r.amount),
+      unbilledEvents: r.unbilled,
+    }));
+  }
+}
