@@ -14,6 +14,8 @@ export const workerEnv = {
   HOLD_SWEEP_INTERVAL_MS: int(50, 3_600_000, 1000),
   /** Most holds released in one database transaction. */
   HOLD_SWEEP_BATCH_SIZE: int(1, 1000, 100),
+  /** Usage batches processed at once (each holds a database connection). */
+  USAGE_BATCH_CONCURRENCY: int(1, 100, 2),
   /** Usage events worth at least this many minor units are categorised `high_value`. */
   USAGE_HIGH_VALUE_THRESHOLD: int(0, Number.MAX_SAFE_INTEGER, 100_000),
 };

@@ -9,7 +9,7 @@ import type { WorkerConfig } from './config.js';
 import { HoldExpirySweep } from './holds/hold-expiry.sweep.js';
 import { SystemAccounts } from './shared/system-accounts.js';
 import { ProcessUsage } from './usage/process-usage.use-case.js';
-import { UsageCommandsHandler } from './usage/usage-commands.handler.js';
+import { Gate, UsageCommandsHandler } from './usage/usage-commands.handler.js';
 
 /**
  * Applies commands from `transaction-worker.commands` to the ledger (transactions, usage), releases
@@ -40,6 +40,7 @@ export class WorkerModule {
           provide: 'HOLD_SWEEP_OPTIONS',
           useValue: { intervalMs: config.HOLD_SWEEP_INTERVAL_MS, batchSize: config.HOLD_SWEEP_BATCH_SIZE },
         },
+        { provide: 'USAGE_GATE', useValue: new Gate(config.USAGE_BATCH_CONCURRENCY) },
         {
           provide: 'USAGE_OPTIONS',
           useValue: { highValueThreshold: BigInt(config.USAGE_HIGH_VALUE_THRESHOLD) },

@@ -8,6 +8,30 @@ import { ProcessUsage } from './process-usage.use-case.js';
 
 export const USAGE_CONSUMER = 'transaction-worker.usage';
 
+/**
+ * At most `limit` tasks at once; the rest wait their turn in memory. Usage batches of one tenant
+ * all charge its revenue account, so they serialise on its row lock anyway: letting every
+ * delivery (up to the prefetch) open a database transaction would only exhaust the pool.
+ */
+export class Gate {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
 @Controller()
 export class UsageCommandsHandler {
   constructor(
@@ -15,6 +39,7 @@ export class UsageCommandsHandler {
     @Inject(InboxStore) private readonly inbox: InboxStore,
     @Inject(ProcessUsage) private readonly processUsage: ProcessUsage,
     @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
+    @Inject('USAGE_GATE') private readonly gate: Gate,
   ) {}
 
   /** One accepted batch of events, processed in one database transaction with its inbox row. */
@@ -31,11 +56,13 @@ export class UsageCommandsHandler {
         'malformed_command',
       );
     }
-    const fresh = await this.dataSource.transaction(async (manager) => {
-      if (!(await this.inbox.claim(manager, USAGE_CONSUMER, ctx.messageId))) return false;
-      await this.processUsage.execute(manager, command);
-      return true;
-    });
+    const fresh = await this.gate.run(() =>
+      this.dataSource.transaction(async (manager) => {
+        if (!(await this.inbox.claim(manager, USAGE_CONSUMER, ctx.messageId))) return false;
+        await this.processUsage.execute(manager, command);
+        return true;
+      }),
+    );
     if (!fresh) ctx.markDuplicate();
     else this.outboxSignal.committed();
   }
