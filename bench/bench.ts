@@ -19,6 +19,7 @@ import http from 'node:http';
 import { generateApiKey, newId } from '#domain';
 import { dropDatabase, migrateDatabase } from '#persistence';
 import { freePort } from '#test-support';
+import { deletePrefixedBrokerObjects } from '../test/support/broker-cleanup.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -286,6 +287,8 @@ async function main() {
   );
   const rawPerSecond = raw / ((Date.now() - rawStart) / 1000);
   await db.end();
+  // Quorum queues hold file handles on the broker: leave none behind.
+  await deletePrefixedBrokerObjects(process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', prefix);
   agent.destroy();
 
   const accepted = acceptLatencies.length;

@@ -6,7 +6,7 @@ const run = promisify(execFile);
 
 /** Deletes every queue and exchange whose name starts with `prefix` (tests only). */
 export async function deletePrefixedBrokerObjects(amqpUrl: string, prefix: string): Promise<void> {
-  if (!prefix.startsWith('test.'))
+  if (!prefix.startsWith('test.') && !prefix.startsWith('bench.'))
     throw new Error(`refusing to delete broker objects for prefix "${prefix}"`);
   const list = async (what: 'queues' | 'exchanges') => {
     const { stdout } = await run('rabbitmqctl', ['list_' + what, 'name', '--quiet', '--no-table-headers'], {

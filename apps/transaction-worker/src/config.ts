@@ -9,7 +9,7 @@ export const workerEnv = {
   /** Most commands applied in one database transaction. */
   WORKER_BATCH_SIZE: int(1, 1000, 50),
   /** Batches in flight at once; each holds a database connection (keep below DATABASE_POOL_MAX). */
-  WORKER_BATCH_CONCURRENCY: int(1, 100, 4),
+  WORKER_BATCH_CONCURRENCY: int(1, 100, 2),
   /** How often expired holds are looked for and released. */
   HOLD_SWEEP_INTERVAL_MS: int(50, 3_600_000, 1000),
   /** Most holds released in one database transaction. */

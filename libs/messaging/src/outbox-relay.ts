@@ -72,6 +72,10 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many rows it claimed. */
   async relayOnce(): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
+      // An index scan (in id order) marks the index entries of already-published rows dead as it
+      // passes them, so the next claim skips them; a bitmap scan never does, and between vacuums
+      // every claim would wade through every row published since the last one (10 ms at 27k).
+      await manager.query(`SET LOCAL enable_bitmapscan = off`);
       const rows: OutboxRow[] = await manager.query(
         `SELECT id, message_id, exchange, routing_key, message_type, schema_version, payload::text AS payload,
                 headers, correlation_id, created_at

@@ -9,3 +9,4 @@ export * from './pg-listener.js';
 export * from './ledger-verifier.js';
 export * from './outbox-signal.js';
 export { migrations } from './migrations/index.js';
+export * from './prepared.js';

@@ -81,18 +81,8 @@ export class IdempotencyService {
     call: IdempotentCall,
     work: (manager: EntityManager) => Promise<StoredResponse>,
   ): Promise<Outcome> {
-    if (call.key === undefined) {
-      if (call.required) {
-        throw new ApiError(400, 'idempotency_key_required', 'This request needs an Idempotency-Key header.');
-      }
-      return fresh(await this.dataSource.transaction(work));
-    }
-    if (!KEY_PATTERN.test(call.key)) {
-      throw new ValidationError([
-        { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
-      ]);
-    }
-    const key = call.key;
+    const key = checkKey(call);
+    if (key === undefined) return fresh(await this.dataSource.transaction(work));
     const fingerprint = fingerprintOf(call);
     try {
       return await this.dataSource.transaction(async (manager) => {
@@ -128,24 +118,60 @@ export class IdempotencyService {
         if (stored) return replay(stored, fingerprint);
         throw inFlight();
       }
-      const refusal = error instanceof ApiError || isDomainError(error);
-      const { problem, headers } = problemOf(error, Correlation.id() ?? '');
-      if (
-        refusal &&
-        problem.status < 500 &&
-        !['idempotency_key_in_use', 'idempotency_key_reused'].includes(problem.code)
-      ) {
-        await this.store(
-          this.dataSource.manager,
-          call.tenantId,
-          key,
-          fingerprint,
-          problem.status,
-          stringifyJson(problem),
-          headers,
-        );
-      }
+      await this.storeRefusal(call.tenantId, key, fingerprint, error);
       throw error;
+    }
+  }
+
+  /**
+   * The fast path for a write that fits in one SQL statement (an implicit transaction: one round
+   * trip, no BEGIN/COMMIT). `attempt` runs a statement that takes the key's advisory lock, checks
+   * what it must, and only then inserts the answer into idempotency_keys (ON CONFLICT DO NOTHING)
+   * and the write itself conditional on that insert. It answers whether it got the lock, the
+   * response it wrote (null when it wrote nothing) and, when it wrote nothing because a check
+   * failed, the refusal. A stored answer is replayed before any refusal.
+   */
+  async executeInOneStatement(
+    call: IdempotentCall & { key: string },
+    attempt: (record: { tenantId: string; key: string; fingerprint: string }) => Promise<{
+      locked: boolean;
+      written: StoredResponse | null;
+      refusal: Error | null;
+    }>,
+  ): Promise<Outcome> {
+    const key = checkKey(call)!;
+    const fingerprint = fingerprintOf(call);
+    const result = await attempt({ tenantId: call.tenantId, key, fingerprint });
+    if (result.written) {
+      this.outboxSignal.committed();
+      return fresh(result.written);
+    }
+    if (!result.locked) throw inFlight();
+    const stored = await this.lookup(call.tenantId, key);
+    if (stored) return replay(stored, fingerprint);
+    if (!result.refusal) throw inFlight();
+    await this.storeRefusal(call.tenantId, key, fingerprint, result.refusal);
+    throw result.refusal;
+  }
+
+  /** Business refusals (4xx) are stored and replayed like answers; nothing else is. */
+  private async storeRefusal(tenantId: string, key: string, fingerprint: string, error: unknown) {
+    const refusal = error instanceof ApiError || isDomainError(error);
+    const { problem, headers } = problemOf(error, Correlation.id() ?? '');
+    if (
+      refusal &&
+      problem.status < 500 &&
+      !['idempotency_key_in_use', 'idempotency_key_reused'].includes(problem.code)
+    ) {
+      await this.store(
+        this.dataSource.manager,
+        tenantId,
+        key,
+        fingerprint,
+        problem.status,
+        stringifyJson(problem),
+        headers,
+      );
     }
   }
 
@@ -174,6 +200,22 @@ export class IdempotencyService {
     );
     return rows[0] ?? null;
   }
+}
+
+/** The call's key, checked; undefined when there is none and none is required. */
+function checkKey(call: IdempotentCall): string | undefined {
+  if (call.key === undefined) {
+    if (call.required) {
+      throw new ApiError(400, 'idempotency_key_required', 'This request needs an Idempotency-Key header.');
+    }
+    return undefined;
+  }
+  if (!KEY_PATTERN.test(call.key)) {
+    throw new ValidationError([
+      { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
+    ]);
+  }
+  return call.key;
 }
 
 function isDuplicateKey(error: unknown): boolean {

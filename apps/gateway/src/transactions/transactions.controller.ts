@@ -75,18 +75,21 @@ export class TransactionsController {
       );
     }
     const command = validate(createTransactionCommand, body ?? {});
-    const outcome = await this.idempotency.execute(
-      { tenantId: tenant.tenantId, key, required: true, method: 'POST', path: request.url, body },
-      async (manager) => {
-        const t = await this.createTransaction.execute(
-          manager,
-          tenant.tenantId,
-          command,
-          Correlation.id() ?? null,
-        );
-        return { status: 202, body: transactionView(t), headers: { Location: `/v1/transactions/${t.id}` } };
-      },
-    );
+    const call = { tenantId: tenant.tenantId, key, required: true, method: 'POST', path: request.url, body };
+    const correlationId = Correlation.id() ?? null;
+    const outcome =
+      command.type === 'refund'
+        ? await this.idempotency.execute(call, async (manager) => {
+            const t = await this.createTransaction.execute(manager, tenant.tenantId, command, correlationId);
+            return {
+              status: 202,
+              body: transactionView(t),
+              headers: { Location: `/v1/transactions/${t.id}` },
+            };
+          })
+        : await this.idempotency.executeInOneStatement({ ...call, key }, (record) =>
+            this.createTransaction.acceptInOneStatement(record, command, correlationId),
+          );
 
     const waitSeconds = preferredWaitSeconds(prefer);
     if (outcome.status !== 202 || waitSeconds === 0) return sendOutcome(reply, outcome);

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { TransactionStatus, TransactionType } from '#domain';
 import { OutboxStore, type OutboxMessageInput } from '../outbox.store.js';
+import { queryPrepared } from '../prepared.js';
 
 export interface TransactionRecord {
   id: string;
@@ -118,6 +119,89 @@ export class TransactionRepository {
       ],
     );
     return toRecord(row);
+  }
+
+  /**
+   * Accepts a transaction in ONE statement (an implicit transaction: one round trip): takes the
+   * idempotency key's transaction-scoped advisory lock; checks that `accountIds` are this tenant's
+   * active customer accounts in the transaction's currency; only then stores the answer under the
+   * key (ON CONFLICT DO NOTHING: a key already answered wins) and, only if that row was written,
+   * the pending transaction and its outbox messages. Answers whether the lock was had, whether
+   * the transaction was written, and the accounts found (for the caller's refusal when not).
+   */
+  async acceptOnce(
+    dataSource: DataSource,
+    t: Omit<TransactionRecord, 'refundedAmount' | 'failureCode' | 'failureMessage' | 'completedAt'>,
+    announce: OutboxMessageInput[],
+    guard: {
+      key: string;
+      fingerprint: string;
+      accountIds: string[];
+      response: { status: number; body: string; headers: Record<string, string> };
+    },
+  ): Promise<{
+    locked: boolean;
+    inserted: boolean;
+    accounts: { id: string; currency: string; status: string }[];
+  }> {
+    const outbox = OutboxStore.insertStatement(announce, 19);
+    // Its text depends only on the number of outbox messages: prepared once per connection.
+    const [row] = await queryPrepared<{
+      locked: boolean;
+      inserted: boolean;
+      accounts: { id: string; currency: string; status: string }[];
+    }>(
+      dataSource,
+      `tally_accept_once_${announce.length}`,
+      `WITH lock AS (
+         SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked
+       ), found AS (
+         SELECT id, currency, status FROM accounts
+          WHERE id = ANY($3::text[]) AND tenant_id = $1 AND kind = 'customer'
+       ), checked AS (
+         SELECT (SELECT locked FROM lock)
+                AND (SELECT count(*) FROM found) = cardinality($3::text[])
+                AND NOT EXISTS (SELECT 1 FROM found WHERE currency <> $9 OR status <> 'active') AS ok
+       ), answered AS (
+         INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body, response_headers)
+         SELECT $1, $2, $4, $5, $6, $7::jsonb WHERE (SELECT ok FROM checked)
+         ON CONFLICT (tenant_id, key) DO NOTHING
+         RETURNING 1
+       ), inserted AS (
+         INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id,
+           destination_account_id, description, metadata, correlation_id, created_at, updated_at)
+         SELECT $8, $1, $10, $11, $12, $9, $13, $14, $15, $16::jsonb, $17, $18, $18
+          WHERE EXISTS (SELECT 1 FROM answered)
+         RETURNING id
+       ), announced AS (
+         ${outbox.sql} WHERE EXISTS (SELECT 1 FROM inserted)
+       )
+       SELECT (SELECT locked FROM lock) AS locked,
+              EXISTS (SELECT 1 FROM inserted) AS inserted,
+              coalesce((SELECT json_agg(found) FROM found), '[]'::json) AS accounts`,
+      [
+        t.tenantId,
+        guard.key,
+        guard.accountIds,
+        guard.fingerprint,
+        guard.response.status,
+        guard.response.body,
+        JSON.stringify(guard.response.headers),
+        t.id,
+        t.currency,
+        t.type,
+        t.status,
+        t.amount.toString(),
+        t.sourceAccountId,
+        t.destinationAccountId,
+        t.description,
+        JSON.stringify(t.metadata),
+        t.correlationId,
+        t.createdAt,
+        ...outbox.params,
+      ],
+    );
+    return row;
   }
 
   /** Inserts transactions that are already final (usage charges, applied where they are decided). */

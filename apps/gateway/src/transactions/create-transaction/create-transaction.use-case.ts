@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import {
   AccountFrozenError,
   AccountNotFoundError,
@@ -8,10 +8,17 @@ import {
   TransactionNotFoundError,
   checkRefund,
   newId,
+  stringifyJson,
   type TransactionRequested,
 } from '#domain';
 import { Exchanges } from '#messaging';
-import { AccountRepository, TransactionRepository, type TransactionRecord } from '#persistence';
+import {
+  AccountRepository,
+  TransactionRepository,
+  transactionView,
+  type TransactionRecord,
+} from '#persistence';
+import type { StoredResponse } from '../../idempotency/idempotency.service.js';
 import type { CreateTransactionCommand } from './create-transaction.command.js';
 
 /**
@@ -22,6 +29,7 @@ import type { CreateTransactionCommand } from './create-transaction.command.js';
 @Injectable()
 export class CreateTransaction {
   constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AccountRepository) private readonly accounts: AccountRepository,
     @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
   ) {}
@@ -55,13 +63,8 @@ export class CreateTransaction {
     }
 
     const ids = [sourceAccountId, destinationAccountId].filter((id): id is string => id !== null);
-    const found = await this.accounts.findMany(manager, tenantId, ids);
-    for (const id of ids) {
-      const account = found.get(id);
-      if (!account) throw new AccountNotFoundError(id);
-      if (account.currency !== currency) throw new CurrencyMismatchError(account.currency, currency, id);
-      if (account.status === 'frozen') throw new AccountFrozenError(id);
-    }
+    const refusal = accountsRefusal(ids, await this.accounts.findMany(manager, tenantId, ids), currency);
+    if (refusal) throw refusal;
 
     const id = newId('txn');
     const requested: TransactionRequested = { transactionId: id, tenantId };
@@ -83,14 +86,87 @@ export class CreateTransaction {
         metadata: command.metadata ?? {},
         correlationId,
       },
-      [
-        {
-          exchange: Exchanges.commands,
-          routingKey: MessageTypes.transactionRequested,
-          payload: requested,
-          correlationId,
-        },
-      ],
+      [requestedMessage(requested, correlationId)],
     );
   }
+
+  /**
+   * Accepts a deposit, withdrawal, transfer or charge in one SQL statement, idempotency record
+   * included (see IdempotencyService.executeInOneStatement and TransactionRepository.acceptOnce):
+   * the hot path, one round trip to the database.
+   */
+  async acceptInOneStatement(
+    record: { tenantId: string; key: string; fingerprint: string },
+    command: Exclude<CreateTransactionCommand, { type: 'refund' }>,
+    correlationId: string | null,
+  ): Promise<{ locked: boolean; written: StoredResponse | null; refusal: Error | null }> {
+    const { tenantId } = record;
+    const sourceAccountId = 'sourceAccountId' in command ? command.sourceAccountId : null;
+    const destinationAccountId = 'destinationAccountId' in command ? command.destinationAccountId : null;
+    const accountIds = [sourceAccountId, destinationAccountId].filter((id): id is string => id !== null);
+    const id = newId('txn');
+    const t: TransactionRecord = {
+      id,
+      tenantId,
+      type: command.type,
+      status: 'pending',
+      amount: command.amount,
+      currency: command.currency,
+      sourceAccountId,
+      destinationAccountId,
+      parentTransactionId: null,
+      holdId: null,
+      refundedAmount: 0n,
+      description: command.description ?? null,
+      metadata: command.metadata ?? {},
+      failureCode: null,
+      failureMessage: null,
+      correlationId,
+      createdAt: new Date(),
+      completedAt: null,
+    };
+    const response: StoredResponse = {
+      status: 202,
+      body: transactionView(t),
+      headers: { Location: `/v1/transactions/${id}` },
+    };
+    const result = await this.transactions.acceptOnce(
+      this.dataSource,
+      t,
+      [requestedMessage({ transactionId: id, tenantId }, correlationId)],
+      {
+        key: record.key,
+        fingerprint: record.fingerprint,
+        accountIds,
+        response: { status: response.status, body: stringifyJson(response.body), headers: response.headers },
+      },
+    );
+    if (result.inserted) return { locked: true, written: response, refusal: null };
+    const found = new Map(result.accounts.map((a) => [a.id, a]));
+    return { locked: result.locked, written: null, refusal: accountsRefusal(accountIds, found, t.currency) };
+  }
+}
+
+function requestedMessage(command: TransactionRequested, correlationId: string | null) {
+  return {
+    exchange: Exchanges.commands,
+    routingKey: MessageTypes.transactionRequested,
+    payload: command,
+    correlationId,
+  };
+}
+
+/** Why these accounts cannot take part (missing in this tenant, another currency, frozen), or null. */
+function accountsRefusal(
+  ids: string[],
+  found: Map<string, { currency: string; status: string }>,
+  currency: string,
+): Error | null {
+  for (const id of ids) {
+    const account = found.get(id);
+    if (!account) return new AccountNotFoundError(id);
+    if (account.currency !== currency) return new CurrencyMismatchError(account.currency, currency, id);
+    if (account.status === 'frozen') return new AccountFrozenError(id);
+  }
+  return null;
 }
