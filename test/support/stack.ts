@@ -34,10 +34,13 @@ export class Stack {
   }
 
   /** Starts one more instance of `name` (for example a second worker) next to the first. */
-  async startExtra(name: AppName, env: Record<string, string> = {}): Promise<AppProcess> {
-    const { process } = await this.spawn(name, env);
-    this.extras.push(process);
-    return process;
+  async startExtra(
+    name: AppName,
+    env: Record<string, string> = {},
+  ): Promise<{ process: AppProcess; url: string }> {
+    const started = await this.spawn(name, env);
+    this.extras.push(started.process);
+    return started;
   }
 
   private async spawn(name: AppName, env: Record<string, string>) {

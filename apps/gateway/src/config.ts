@@ -1,10 +1,11 @@
-import { amqpEnv, bool, databaseEnv, int, loadEnv, outboxEnv, port, runtimeEnv } from '#config';
+import { amqpEnv, bool, databaseEnv, int, loadEnv, outboxEnv, port, runtimeEnv, webhookEnv } from '#config';
 
 export const gatewayEnv = {
   ...runtimeEnv,
   ...databaseEnv,
   ...amqpEnv,
   ...outboxEnv,
+  ...webhookEnv,
   ...port('GATEWAY_PORT', 3000),
   /** How long Idempotency-Keys are remembered; API.md promises at least 24 hours. */
   IDEMPOTENCY_RETENTION_HOURS: int(24, 24 * 90, 24),

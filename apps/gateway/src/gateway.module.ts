@@ -19,6 +19,8 @@ import { EventsController } from './usage/events.controller.js';
 import { IngestUsage } from './usage/ingest-usage.use-case.js';
 import { MetersController } from './usage/meters.controller.js';
 import { UsageController } from './usage/usage.controller.js';
+import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller.js';
+import { WebhookUrlPolicy } from './webhooks/webhook-url.policy.js';
 
 /** The public REST API. Writes intents and outbox rows; hosts an outbox relay. */
 @Module({})
@@ -42,6 +44,7 @@ export class GatewayModule {
         EventsController,
         MetersController,
         UsageController,
+        WebhookEndpointsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -57,6 +60,14 @@ export class GatewayModule {
         TransactionCompletion,
         HoldsService,
         IngestUsage,
+        WebhookUrlPolicy,
+        {
+          provide: 'WEBHOOK_URL_OPTIONS',
+          useValue: {
+            production: config.NODE_ENV === 'production',
+            allowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+          },
+        },
       ],
     };
   }

@@ -1,10 +1,47 @@
-import { amqpEnv, databaseEnv, loadEnv, port, runtimeEnv } from '#config';
+import { z } from 'zod';
+import { amqpEnv, bool, databaseEnv, int, loadEnv, port, runtimeEnv, webhookEnv } from '#config';
+
+const delays = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) => v.split(',').map((d) => Number(d.trim())))
+    .pipe(
+      z
+        .array(
+          z
+            .number()
+            .int()
+            .min(10)
+            .max(7 * 24 * 3600_000),
+        )
+        .min(1)
+        .max(30),
+    );
 
 export const notificationEnv = {
   ...runtimeEnv,
   ...databaseEnv,
   ...amqpEnv,
+  ...webhookEnv,
   ...port('NOTIFICATION_PORT', 3003),
+  /** Waits before each retry of a failed webhook (±20% jitter; Retry-After honoured): 5 s … 10 h. */
+  WEBHOOK_RETRY_SCHEDULE_MS: delays('5000,300000,1800000,7200000,18000000,36000000'),
+  /** A receiver must answer 2xx within this. */
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000, 10_000),
+  /** An endpoint failing without a success for this long is disabled and the tenant emailed (5 days). */
+  WEBHOOK_DISABLE_AFTER_MS: int(0, 30 * 24 * 3600_000, 5 * 24 * 3600_000),
+  /** How often due deliveries are looked for (new ones are sent at once). */
+  WEBHOOK_DISPATCH_INTERVAL_MS: int(10, 60_000, 500),
+  /** Deliveries in flight at once. */
+  WEBHOOK_CONCURRENCY: int(1, 200, 16),
+  SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SMTP_PORT: int(1, 65_535, 1025),
+  /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
+  SMTP_SECURE: bool(false),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASSWORD: z.string().optional(),
+  EMAIL_FROM: z.string().min(3).default('Tally <notifications@tally.local>'),
 };
 export type NotificationConfig = ReturnType<typeof loadNotificationConfig>;
 export const loadNotificationConfig = () => loadEnv(notificationEnv);

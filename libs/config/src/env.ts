@@ -124,3 +124,17 @@ export type RuntimeConfig = z.infer<z.ZodObject<typeof runtimeEnv>>;
 export type DatabaseConfig = z.infer<z.ZodObject<typeof databaseEnv>>;
 export type AmqpConfig = z.infer<z.ZodObject<typeof amqpEnv>>;
 export type OutboxConfig = z.infer<z.ZodObject<typeof outboxEnv>>;
+
+/** Where webhooks may go (gateway checks at registration, notification again at delivery). */
+export const webhookEnv = {
+  /** Hosts or CIDRs allowed although private, loopback or link-local (comma-separated). */
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    ),
+};

@@ -7,3 +7,4 @@ export * from './api-keys.js';
 export * from './json.js';
 export * from './holds/index.js';
 export * from './usage/index.js';
+export * from './webhooks/index.js';

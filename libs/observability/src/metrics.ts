@@ -41,6 +41,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookAttempts = new Counter({
+    name: 'tally_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome (succeeded, retrying, failed, gone)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookLatency = new Histogram({
+    name: 'tally_webhook_attempt_duration_seconds',
+    help: 'Time from sending a webhook to its answer (or failure)',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   readonly messagesPublished = new Counter({
     name: 'tally_messages_published_total',
     help: 'Messages confirmed by the broker, by exchange',

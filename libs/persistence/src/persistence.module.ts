@@ -20,6 +20,7 @@ import {
   MeterRepository,
   TransactionRepository,
   UsageRepository,
+  WebhookRepository,
 } from './repositories/index.js';
 
 @Injectable()
@@ -61,6 +62,7 @@ export class PersistenceModule {
         HoldRepository,
         MeterRepository,
         UsageRepository,
+        WebhookRepository,
       ],
       exports: [
         DataSource,
@@ -73,6 +75,7 @@ export class PersistenceModule {
         HoldRepository,
         MeterRepository,
         UsageRepository,
+        WebhookRepository,
       ],
     };
   }

@@ -34,12 +34,14 @@ describe('API documentation', () => {
       ['/v1/transactions', 'txn_00000000000000000000000000'],
       ['/v1/holds', 'hold_00000000000000000000000000'],
       ['/v1/events', 'evt-none'],
+      ['/v1/webhook-endpoints', 'whe_00000000000000000000000000'],
     ];
     const fill = (path: string) => {
-      if (!path.includes('{id}')) return path;
-      const family = ids.find(([prefix]) => path.startsWith(`${prefix}/`));
+      const filled = path.replace('{deliveryId}', 'dlv_00000000000000000000000000');
+      if (!filled.includes('{id}')) return filled;
+      const family = ids.find(([prefix]) => filled.startsWith(`${prefix}/`));
       assert.ok(family, `an id to fill in ${path}`);
-      return path.replace('{id}', family[1]);
+      return filled.replace('{id}', family[1]);
     };
     const documented: string[] = [];
     for (const [path, operations] of Object.entries<Record<string, { responses: object }>>(doc.paths)) {
@@ -56,6 +58,7 @@ describe('API documentation', () => {
       }
     }
     assert.deepEqual(documented.sort(), [
+      'DELETE /v1/webhook-endpoints/{id}',
       'GET /v1/accounts',
       'GET /v1/accounts/{id}',
       'GET /v1/accounts/{id}/entries',
@@ -65,6 +68,10 @@ describe('API documentation', () => {
       'GET /v1/transactions',
       'GET /v1/transactions/{id}',
       'GET /v1/usage',
+      'GET /v1/webhook-endpoints',
+      'GET /v1/webhook-endpoints/{id}',
+      'GET /v1/webhook-endpoints/{id}/deliveries',
+      'PATCH /v1/webhook-endpoints/{id}',
       'POST /v1/accounts',
       'POST /v1/events',
       'POST /v1/holds',
@@ -72,6 +79,10 @@ describe('API documentation', () => {
       'POST /v1/holds/{id}/void',
       'POST /v1/meters',
       'POST /v1/transactions',
+      'POST /v1/webhook-endpoints',
+      'POST /v1/webhook-endpoints/{id}/deliveries/{deliveryId}/retry',
+      'POST /v1/webhook-endpoints/{id}/recover',
+      'POST /v1/webhook-endpoints/{id}/rotate-secret',
     ]);
     // …and what is not documented is not served.
     for (const [method, path] of [
@@ -106,6 +117,9 @@ describe('API documentation', () => {
       'capture_exceeds_hold',
       'meter_exists',
       'event_not_found',
+      'webhook_endpoint_not_found',
+      'webhook_delivery_not_found',
+      'webhook_url_refused',
     ]) {
       assert.ok(text.includes(code), code);
     }

@@ -1,6 +1,7 @@
 /**
  * Operators' command line:  npm run tally -- <command> [args]
  *   tenants:create <name>   create a tenant and its first API key; prints {"tenantId","apiKey"}
+ *   tenants:set-email <tenantId> <email|->   the tenant's notification address (- clears it)
  *   ledger:verify           check the ledger's invariants over the whole database; exit 1 on any violation
  */
 import { databaseEnv, loadEnv } from '#config';
@@ -8,7 +9,8 @@ import { generateApiKey, newId } from '#domain';
 import { runMain } from '#observability';
 import { createDataSource, verifyLedger } from '#persistence';
 
-const USAGE = 'usage: npm run tally -- tenants:create <name> | ledger:verify';
+const USAGE =
+  'usage: npm run tally -- tenants:create <name> | tenants:set-email <tenantId> <email|-> | ledger:verify';
 
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
@@ -33,6 +35,23 @@ async function main(): Promise<number> {
           );
         });
         console.log(JSON.stringify({ tenantId, apiKey: key.plaintext }));
+        return 0;
+      }
+      case 'tenants:set-email': {
+        const [tenantId, email] = args;
+        if (!tenantId || !email || (email !== '-' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email))) {
+          console.error('tenants:set-email needs a tenant id and an email address (or - to clear it)');
+          return 2;
+        }
+        const [, count]: [unknown, number] = await dataSource.query(
+          `UPDATE tenants SET notification_email = $2 WHERE id = $1`,
+          [tenantId, email === '-' ? null : email],
+        );
+        if (count === 0) {
+          console.error(`no tenant ${tenantId}`);
+          return 1;
+        }
+        console.log(JSON.stringify({ tenantId, notificationEmail: email === '-' ? null : email }));
         return 0;
       }
       case 'ledger:verify': {

@@ -15,6 +15,11 @@ const TXN = 'txn_01JD3Z9T1M2N3P4Q5R6S7T8V9W';
 const TXN2 = 'txn_01JD3ZD4E5F6G7H8J9K0M1N2P3';
 const HOLD = 'hold_01JD3ZB2C3D4E5F6G7H8J9K0MN';
 const MTR = 'mtr_01JD3ZC7R8S9T0V1W2X3Y4Z5A6';
+const WHE = 'whe_01JD3ZE5F6G7H8J9K0M1N2P3Q4';
+const DLV = 'dlv_01JD3ZF6G7H8J9K0M1N2P3Q4R5';
+const EVT = 'evt_01JD3ZF0A1B2C3D4E5F6G7H8J9';
+const SECRET = 'whsec_Yeu6+LP7aIELtzcYU2lPvolIR/trbeeT';
+const SECRET2 = 'whsec_gV9PMXzaxTmph89u5bP8MZ12qSwH31dQ';
 /** Every transaction type a response can show; `capture` only comes from capturing a hold. */
 const transactionTypes = ['deposit', 'withdrawal', 'transfer', 'charge', 'refund', 'capture'];
 const amount = {
@@ -110,6 +115,54 @@ const holdNotActive: [string, string] = [
   'hold_not_active',
   'The hold is captured, voided, expired or already being captured; only an active hold can be captured or voided.',
 ];
+const endpointNotFound: [string, string] = [
+  'webhook_endpoint_not_found',
+  'No such webhook endpoint in this tenant (never created, deleted, or not a `whe_…` id).',
+];
+const deliveryNotFound: [string, string] = [
+  'webhook_delivery_not_found',
+  'No such delivery for this webhook endpoint.',
+];
+/** `webhook_url_refused`, once per reason the URL policy gives (one named example each). */
+const urlRefusedReasons: [name: string, detail: string][] = [
+  ['not_a_url', 'The URL is not valid.'],
+  ['not_https', 'Webhook URLs must use https.'],
+  ['credentials', 'Webhook URLs may not carry credentials.'],
+  ['unresolvable', 'The host hooks.example.invalid cannot be resolved.'],
+  [
+    'private_address',
+    'The host intranet.example.com resolves to a private, loopback or link-local address (10.0.0.7); allow it with WEBHOOK_ALLOWED_HOSTS.',
+  ],
+];
+/** A 422 that answers `webhook_url_refused` (for any reason the policy gives) or one of `others`. */
+const urlRefused = (others: [code: string, detail: string][] = []) => {
+  const rest = problems(422, others);
+  return {
+    description: [
+      '`webhook_url_refused`: the URL is not a valid URL; is not http(s) (https only, in production); carries credentials (user:password@); ' +
+        'names a host that cannot be resolved; or names a host that resolves to a private, loopback, link-local (or otherwise non-public) address, ' +
+        'unless WEBHOOK_ALLOWED_HOSTS allows that host or a CIDR holding its addresses. `detail` says which.',
+      ...(others.length > 0 ? [rest.description] : []),
+    ].join(' '),
+    content: {
+      'application/problem+json': {
+        schema: { $ref: '#/components/schemas/Problem' },
+        examples: {
+          ...Object.fromEntries(
+            urlRefusedReasons.map(([name, detail]) => [
+              `webhook_url_refused_${name}`,
+              {
+                summary: `webhook_url_refused (${name})`,
+                value: problemBody('webhook_url_refused', 422, detail),
+              },
+            ]),
+          ),
+          ...rest.content['application/problem+json'].examples,
+        },
+      },
+    },
+  };
+};
 const replayedHeader = {
   'Idempotent-Replayed': {
     schema: { type: 'string', enum: ['true'] },
@@ -253,6 +306,133 @@ const usageTotals = {
 };
 const usageTotalKeys = Object.keys(usageTotals);
 
+/** Event types a webhook endpoint can subscribe to. */
+const webhookEventTypes = [
+  'transaction.succeeded',
+  'transaction.failed',
+  'hold.created',
+  'hold.captured',
+  'hold.voided',
+  'hold.expired',
+  'account.balance_low',
+  'usage.charged',
+  'usage.charge_failed',
+];
+const webhookUrl = {
+  type: 'string',
+  format: 'uri',
+  minLength: 1,
+  maxLength: 2000,
+  example: 'https://example.com/hooks/tally',
+  description:
+    'Where deliveries are POSTed: https (http is accepted outside production), no credentials, and a host resolving only to public addresses ' +
+    '(unless WEBHOOK_ALLOWED_HOSTS allows it). Checked again at every delivery, so a host that later resolves inside is not reached.',
+};
+const webhookEventTypesField = {
+  type: 'array',
+  maxItems: webhookEventTypes.length,
+  items: { type: 'string', enum: webhookEventTypes },
+  example: ['transaction.succeeded', 'transaction.failed'],
+  description:
+    'The event types to deliver; empty (or, at creation, absent) means all of them. Repeats are dropped.',
+};
+const webhookDescription = {
+  type: ['string', 'null'],
+  maxLength: 500,
+  example: 'Production receiver',
+};
+const endpointExample = {
+  id: WHE,
+  url: 'https://example.com/hooks/tally',
+  description: 'Production receiver',
+  eventTypes: ['transaction.succeeded', 'transaction.failed'],
+  status: 'enabled',
+  disabledReason: null,
+  createdAt: '2026-11-21T12:00:00.000Z',
+  updatedAt: '2026-11-21T12:00:00.000Z',
+};
+const deliveryExample = {
+  id: DLV,
+  eventId: EVT,
+  eventType: 'transaction.succeeded',
+  status: 'pending',
+  attempts: [
+    {
+      attempt: 1,
+      attemptedAt: '2026-11-21T12:00:00.180Z',
+      statusCode: 503,
+      latencyMs: 84,
+      responseSnippet: 'upstream unavailable',
+      error: 'HTTP 503',
+    },
+  ],
+  nextAttemptAt: '2026-11-21T12:00:05.180Z',
+  createdAt: '2026-11-21T12:00:00.100Z',
+  completedAt: null,
+};
+const webhookEventExample = {
+  id: EVT,
+  type: 'transaction.succeeded',
+  createdAt: '2026-11-21T12:00:00.040Z',
+  data: { ...transactionExample, status: 'succeeded', completedAt: '2026-11-21T12:00:00.040Z' },
+};
+const endpointId = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: ID('whe', WHE),
+};
+/** How deliveries work, for the document's description (Swagger UI renders it as Markdown). */
+const webhookDeliveryDocs = [
+  '## Webhooks',
+  '',
+  'Register an endpoint (POST /v1/webhook-endpoints) and Tally POSTs each event of the types it subscribes to, as JSON, following ' +
+    '[Standard Webhooks](https://www.standardwebhooks.com/):',
+  '',
+  '- Body: `{ "id": "evt_…", "type", "createdAt", "data": { … } }`. `data` is the transaction (`transaction.succeeded`, `transaction.failed`), ' +
+    'the hold (`hold.created`, `hold.captured`, `hold.voided`, `hold.expired`), `{ accountId, currency, available, threshold }` (`account.balance_low`), ' +
+    'or the usage event and its price with the `transactionId` (`usage.charged`) or the `failure` (`usage.charge_failed`).',
+  '- `webhook-id`: the event id, the same on every retry of it: deduplicate on it.',
+  '- `webhook-timestamp`: when this attempt was signed, in Unix seconds. Refuse messages too far from now (say 5 minutes) to stop replays.',
+  '- `webhook-signature`: `v1,` + base64(HMAC-SHA256(key, `"{webhook-id}.{webhook-timestamp}.{body}"`)), where key is the endpoint secret ' +
+    'base64-decoded without its `whsec_` prefix, and body is the raw request body, byte for byte. For 24 hours after a secret rotation the header ' +
+    'carries two signatures separated by a space (new secret and previous one): accept the message if any `v1,` signature matches.',
+  '',
+  'A 2xx answer within 10 seconds is success. Anything else (another status, a timeout, a refused connection) is retried with exponential backoff ' +
+    'and ±20% jitter, by default 5 s, 5 min, 30 min, 2 h, 5 h and 10 h after the attempt before; a `Retry-After` header (seconds or HTTP date) ' +
+    'makes the wait at least that long. When the schedule is exhausted the delivery is `failed` and dead-lettered for operators; send it again with ' +
+    'POST /v1/webhook-endpoints/{id}/deliveries/{deliveryId}/retry, or everything failed since a time with POST /v1/webhook-endpoints/{id}/recover. ' +
+    'Each attempt is logged: GET /v1/webhook-endpoints/{id}/deliveries.',
+  '',
+  'An answer of **410 Gone** disables the endpoint at once; so does failing without a single success for **5 days** — the endpoint turns `disabled` ' +
+    'with a `disabledReason`, and the tenant is emailed. A disabled endpoint receives no new events; its pending deliveries wait until it is ' +
+    'enabled again (PATCH `{ "status": "enabled" }`). Events about one account reach an endpoint in order: a delivery waits while an earlier one ' +
+    'about the same account to that endpoint is still pending (being retried).',
+  '',
+  'Verifying a delivery in Node, without dependencies:',
+  '',
+  '```js',
+  "import { createHmac, timingSafeEqual } from 'node:crypto';",
+  '',
+  '// secret: "whsec_…"; headers: lower-case names; body: the raw request body as a string, exactly as received.',
+  'export function verifyTallyWebhook(secret, headers, body) {',
+  "  const id = headers['webhook-id'];",
+  "  const timestamp = headers['webhook-timestamp'];",
+  "  const signatures = headers['webhook-signature'] ?? '';",
+  "  if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) throw new Error('timestamp too old or too new');",
+  "  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');",
+  "  const expected = Buffer.from(createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64'));",
+  "  const valid = signatures.split(' ').some((entry) => {",
+  "    const [version, signature = ''] = entry.split(',');",
+  '    const given = Buffer.from(signature);',
+  "    return version === 'v1' && given.length === expected.length && timingSafeEqual(given, expected);",
+  '  });',
+  "  if (!valid) throw new Error('no valid signature');",
+  '  return JSON.parse(body); // { id, type, createdAt, data }: id is webhook-id, deduplicate on it',
+  '}',
+  '```',
+].join('\n');
+
 const txnBody = (type: string, required: string[], extra: Record<string, unknown>) => ({
   type: 'object',
   additionalProperties: false,
@@ -268,7 +448,9 @@ export const openApiDocument = {
     description:
       'Move money and credits reliably. Writes are accepted in one database transaction and applied in the background exactly once. ' +
       'Errors are RFC 9457 problem+json with a stable `code`. Every POST accepts an `Idempotency-Key` (required on transactions and holds). ' +
-      'Holds reserve funds now and capture them later; usage events are recorded, priced by meters and charged in the background.',
+      'Holds reserve funds now and capture them later; usage events are recorded, priced by meters and charged in the background. ' +
+      'Webhook endpoints receive signed outcome events (see Webhooks below).\n\n' +
+      webhookDeliveryDocs,
   },
   servers: [{ url: '/' }],
   security: [{ apiKey: [] }],
@@ -279,6 +461,13 @@ export const openApiDocument = {
     {
       name: 'Usage',
       description: 'Record usage events, price them with meters, and read usage totals.',
+    },
+    {
+      name: 'Webhooks',
+      description:
+        'Register HTTPS endpoints that receive signed events (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature), ' +
+        'rotate their secrets, read every delivery attempt, and send failed deliveries again. ' +
+        'How deliveries are signed, retried and ordered, and how to verify them, is under Webhooks in the description above.',
     },
   ],
   paths: {
@@ -838,6 +1027,306 @@ export const openApiDocument = {
         },
       },
     },
+    '/v1/webhook-endpoints': {
+      post: {
+        tags: ['Webhooks'],
+        operationId: 'createWebhookEndpoint',
+        summary: 'Register a webhook endpoint',
+        description:
+          'The URL is checked before answering (see `webhook_url_refused`). The answer carries the signing `secret` (`whsec_…`): ' +
+          'it is shown here and on rotation only, so keep it. From then on every event of the subscribed types is POSTed to the URL, signed with it.',
+        parameters: [
+          { $ref: '#/components/parameters/IdempotencyKeyOptional' },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/CreateWebhookEndpoint' },
+              examples: {
+                some: {
+                  summary: 'Some event types',
+                  value: {
+                    url: 'https://example.com/hooks/tally',
+                    eventTypes: ['transaction.succeeded', 'transaction.failed'],
+                    description: 'Production receiver',
+                  },
+                },
+                all: { summary: 'Every event type', value: { url: 'https://example.com/hooks/tally' } },
+              },
+            },
+          },
+        },
+        responses: {
+          201: {
+            ...ok(
+              'WebhookEndpointWithSecret',
+              { ...endpointExample, secret: SECRET },
+              'Created; `secret` is shown this once',
+            ),
+            headers: {
+              Location: { schema: { type: 'string', example: `/v1/webhook-endpoints/${WHE}` } },
+              ...replayedHeader,
+            },
+          },
+          ...common,
+          409: problems(409, [keyInUse]),
+          422: urlRefused([keyReused]),
+          ...writes,
+        },
+      },
+      get: {
+        tags: ['Webhooks'],
+        operationId: 'listWebhookEndpoints',
+        summary: 'List webhook endpoints, newest first',
+        description: 'Enabled and disabled ones; deleted ones are gone. Secrets are never listed.',
+        parameters: [{ $ref: '#/components/parameters/Limit' }, { $ref: '#/components/parameters/Cursor' }],
+        responses: {
+          200: ok('WebhookEndpointPage', { data: [endpointExample], nextCursor: null }),
+          ...common,
+        },
+      },
+    },
+    '/v1/webhook-endpoints/{id}': {
+      get: {
+        tags: ['Webhooks'],
+        operationId: 'getWebhookEndpoint',
+        summary: 'Get a webhook endpoint',
+        description: 'Without its secret.',
+        parameters: [endpointId],
+        responses: {
+          200: ok('WebhookEndpoint', endpointExample),
+          401: common[401],
+          404: problems(404, [endpointNotFound]),
+        },
+      },
+      patch: {
+        tags: ['Webhooks'],
+        operationId: 'updateWebhookEndpoint',
+        summary: 'Change, disable or enable a webhook endpoint',
+        description:
+          'Only the fields sent change (`description: null` clears it). A new `url` is checked like at creation. ' +
+          '`status: "disabled"` stops deliveries (pending ones wait; new events are not delivered to it) with `disabledReason` "disabled by the tenant"; ' +
+          '`status: "enabled"` resumes them, clears `disabledReason` and the failure streak that counts towards automatic disabling.',
+        parameters: [endpointId, { $ref: '#/components/parameters/RequestId' }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/UpdateWebhookEndpoint' },
+              examples: {
+                enable: { summary: 'Enable again after it was disabled', value: { status: 'enabled' } },
+                change: {
+                  summary: 'Move and subscribe to every event type',
+                  value: { url: 'https://hooks.example.com/tally', eventTypes: [], description: null },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          200: ok('WebhookEndpoint', endpointExample),
+          ...common,
+          404: problems(404, [endpointNotFound]),
+          422: urlRefused(),
+          ...writes,
+        },
+      },
+      delete: {
+        tags: ['Webhooks'],
+        operationId: 'deleteWebhookEndpoint',
+        summary: 'Delete a webhook endpoint',
+        description:
+          'Nothing more is delivered to it, including deliveries still pending; it is no longer listed or found.',
+        parameters: [endpointId, { $ref: '#/components/parameters/RequestId' }],
+        responses: {
+          204: { description: 'Deleted' },
+          401: common[401],
+          404: problems(404, [endpointNotFound]),
+        },
+      },
+    },
+    '/v1/webhook-endpoints/{id}/rotate-secret': {
+      post: {
+        tags: ['Webhooks'],
+        operationId: 'rotateWebhookSecret',
+        summary: "Rotate a webhook endpoint's signing secret",
+        description:
+          'Answers the endpoint with a new `secret`, shown this once. For 24 hours the previous secret signs too: `webhook-signature` carries both ' +
+          'signatures, separated by a space (`v1,<new> v1,<previous>`), so the receiver can switch secrets without missing a delivery.',
+        parameters: [endpointId, { $ref: '#/components/parameters/RequestId' }],
+        requestBody: {
+          required: false,
+          description: 'No body needed; one sent is ignored.',
+          content: { 'application/json': { schema: { type: 'object' }, example: {} } },
+        },
+        responses: {
+          200: ok('WebhookEndpointWithSecret', {
+            ...endpointExample,
+            secret: SECRET2,
+            updatedAt: '2026-11-28T09:30:00.000Z',
+          }),
+          401: common[401],
+          404: problems(404, [endpointNotFound]),
+          ...writes,
+        },
+      },
+    },
+    '/v1/webhook-endpoints/{id}/deliveries': {
+      get: {
+        tags: ['Webhooks'],
+        operationId: 'listWebhookDeliveries',
+        summary: "List an endpoint's deliveries and their attempts, newest first",
+        description:
+          'One delivery per event sent to this endpoint, with every attempt: when, the status code (null when there was no answer), latency, ' +
+          'the start of the response body, and the error.',
+        parameters: [
+          endpointId,
+          { $ref: '#/components/parameters/Limit' },
+          { $ref: '#/components/parameters/Cursor' },
+        ],
+        responses: {
+          200: ok('WebhookDeliveryPage', { data: [deliveryExample], nextCursor: null }),
+          ...common,
+          404: problems(404, [endpointNotFound]),
+        },
+      },
+    },
+    '/v1/webhook-endpoints/{id}/deliveries/{deliveryId}/retry': {
+      post: {
+        tags: ['Webhooks'],
+        operationId: 'retryWebhookDelivery',
+        summary: 'Send a delivery again',
+        description:
+          'The delivery goes back to `pending`, due now, and starts the retry schedule afresh; the receiver sees the same `webhook-id`. ' +
+          'Usually for a `failed` delivery; it is sent only while the endpoint is enabled.',
+        parameters: [
+          endpointId,
+          { name: 'deliveryId', in: 'path', required: true, schema: ID('dlv', DLV) },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
+        requestBody: {
+          required: false,
+          description: 'No body needed; one sent is ignored.',
+          content: { 'application/json': { schema: { type: 'object' }, example: {} } },
+        },
+        responses: {
+          202: {
+            description: 'Accepted; the delivery is sent again in the background',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['id', 'status'],
+                  properties: { id: ID('dlv', DLV), status: { const: 'pending' } },
+                },
+                example: { id: DLV, status: 'pending' },
+              },
+            },
+          },
+          401: common[401],
+          404: problems(404, [endpointNotFound, deliveryNotFound]),
+          ...writes,
+        },
+      },
+    },
+    '/v1/webhook-endpoints/{id}/recover': {
+      post: {
+        tags: ['Webhooks'],
+        operationId: 'recoverWebhookDeliveries',
+        summary: 'Send again every delivery that failed since a time',
+        description:
+          'Every delivery to this endpoint created at or after `since` that ended `failed` goes back to `pending`, due now, with a fresh retry schedule ' +
+          '(the same `webhook-id` each). For after an outage of the receiver, or once a disabled endpoint is enabled again.',
+        parameters: [endpointId, { $ref: '#/components/parameters/RequestId' }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/RecoverWebhookDeliveries' },
+              example: { since: '2026-11-20T00:00:00Z' },
+            },
+          },
+        },
+        responses: {
+          202: {
+            description: 'Accepted; the failed deliveries are sent again in the background',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['recovered'],
+                  properties: {
+                    recovered: {
+                      type: 'integer',
+                      minimum: 0,
+                      description: 'How many deliveries will be sent again.',
+                    },
+                  },
+                },
+                example: { recovered: 12 },
+              },
+            },
+          },
+          ...common,
+          404: problems(404, [endpointNotFound]),
+          ...writes,
+        },
+      },
+    },
+  },
+  webhooks: {
+    event: {
+      post: {
+        tags: ['Webhooks'],
+        operationId: 'receiveWebhookEvent',
+        summary: 'What Tally POSTs to a webhook endpoint',
+        description:
+          'One request per event and endpoint, signed per Standard Webhooks. Answer 2xx within 10 seconds; anything else is retried ' +
+          '(5 s, 5 min, 30 min, 2 h, 5 h, 10 h, with jitter; Retry-After honoured). 410 disables the endpoint.',
+        security: [],
+        parameters: [
+          {
+            name: 'webhook-id',
+            in: 'header',
+            required: true,
+            schema: ID('evt', EVT),
+            description: 'The event id: the same on every retry. Deduplicate on it.',
+          },
+          {
+            name: 'webhook-timestamp',
+            in: 'header',
+            required: true,
+            schema: { type: 'string', pattern: '^[0-9]+$', example: '1795262400' },
+            description: 'When this attempt was signed, in Unix seconds.',
+          },
+          {
+            name: 'webhook-signature',
+            in: 'header',
+            required: true,
+            schema: { type: 'string', example: 'v1,y7cyfPhPURM4BQ0OApZpd1i5fm4KlPRRmHuLuZMTXvs=' },
+            description:
+              '`v1,` + base64(HMAC-SHA256(key, "{webhook-id}.{webhook-timestamp}.{body}")), key being the secret base64-decoded without `whsec_`; ' +
+              'during 24 hours after a rotation, one signature per live secret, separated by spaces. ' +
+              "The example signs the example body (as compact JSON) with the example timestamp and createWebhookEndpoint's example secret.",
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: { $ref: '#/components/schemas/WebhookEvent' },
+              example: webhookEventExample,
+            },
+          },
+        },
+        responses: {
+          200: { description: 'Any 2xx: delivered.' },
+          410: { description: 'Gone: the endpoint is disabled at once.' },
+        },
+      },
+    },
   },
   components: {
     securitySchemes: {
@@ -890,7 +1379,8 @@ export const openApiDocument = {
             description:
               'Stable snake_case code: validation_error, unauthorized, account_not_found, transaction_not_found, hold_not_found, event_not_found, ' +
               'external_ref_taken, meter_exists, hold_not_active, currency_mismatch, account_frozen, transaction_not_refundable, refund_exceeds_remaining, ' +
-              'capture_exceeds_hold, insufficient_funds, idempotency_key_required, idempotency_key_reused, idempotency_key_in_use, payload_too_large, unsupported_media_type.',
+              'capture_exceeds_hold, insufficient_funds, idempotency_key_required, idempotency_key_reused, idempotency_key_in_use, payload_too_large, unsupported_media_type, ' +
+              'webhook_endpoint_not_found, webhook_delivery_not_found, webhook_url_refused.',
           },
           errors: {
             type: 'array',
@@ -1257,6 +1747,154 @@ export const openApiDocument = {
           },
         },
       },
+      CreateWebhookEndpoint: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: webhookUrl,
+          eventTypes: webhookEventTypesField,
+          description: webhookDescription,
+        },
+      },
+      UpdateWebhookEndpoint: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'Only the fields sent change.',
+        properties: {
+          url: webhookUrl,
+          eventTypes: {
+            ...webhookEventTypesField,
+            description: 'The event types to deliver; empty means all of them.',
+          },
+          description: { ...webhookDescription, description: 'null clears it.' },
+          status: {
+            type: 'string',
+            enum: ['enabled', 'disabled'],
+            description: '`enabled` resumes deliveries and clears `disabledReason`; `disabled` stops them.',
+          },
+        },
+      },
+      WebhookEndpoint: {
+        type: 'object',
+        required: Object.keys(endpointExample),
+        properties: {
+          id: ID('whe', WHE),
+          url: { type: 'string', example: 'https://example.com/hooks/tally' },
+          description: { type: ['string', 'null'] },
+          eventTypes: {
+            type: 'array',
+            items: { type: 'string', enum: webhookEventTypes },
+            description: 'Empty: every event type.',
+          },
+          status: {
+            type: 'string',
+            enum: ['enabled', 'disabled'],
+            description: 'Only an `enabled` endpoint receives events.',
+          },
+          disabledReason: {
+            type: ['string', 'null'],
+            example: 'the receiver answered 410 Gone',
+            description:
+              'Why it is disabled: by the tenant, the receiver answered 410 Gone, or failing without a success for 5 days. Null while enabled.',
+          },
+          createdAt: { type: 'string', format: 'date-time' },
+          updatedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+      WebhookEndpointWithSecret: {
+        allOf: [
+          { $ref: '#/components/schemas/WebhookEndpoint' },
+          {
+            type: 'object',
+            required: ['secret'],
+            properties: {
+              secret: {
+                type: 'string',
+                pattern: '^whsec_[A-Za-z0-9+/]+={0,2}$',
+                example: SECRET,
+                description:
+                  'The signing secret: `whsec_` + base64 of the HMAC key. Shown only when the endpoint is created and when its secret is rotated.',
+              },
+            },
+          },
+        ],
+      },
+      WebhookAttempt: {
+        type: 'object',
+        required: ['attempt', 'attemptedAt', 'statusCode', 'latencyMs', 'responseSnippet', 'error'],
+        properties: {
+          attempt: {
+            type: 'integer',
+            minimum: 1,
+            description: 'Counts from 1; restarts when the delivery is sent again.',
+          },
+          attemptedAt: { type: 'string', format: 'date-time' },
+          statusCode: {
+            type: ['integer', 'null'],
+            description: 'The HTTP status answered; null when there was no answer.',
+          },
+          latencyMs: { type: 'integer' },
+          responseSnippet: { type: ['string', 'null'], description: 'The first 1 KiB of the response body.' },
+          error: {
+            type: ['string', 'null'],
+            example: 'HTTP 503',
+            description:
+              'Why the attempt failed (`HTTP <status>`, a timeout, a connection error, a refused address); null on success.',
+          },
+        },
+      },
+      WebhookDelivery: {
+        type: 'object',
+        required: Object.keys(deliveryExample),
+        properties: {
+          id: ID('dlv', DLV),
+          eventId: { ...ID('evt', EVT), description: 'The event delivered; also its `webhook-id`.' },
+          eventType: { type: 'string', enum: webhookEventTypes },
+          status: {
+            type: 'string',
+            enum: ['pending', 'succeeded', 'failed'],
+            description:
+              '`pending`: not yet delivered, being retried. `failed`: every attempt of the schedule failed (or the receiver answered 410).',
+          },
+          attempts: { type: 'array', items: { $ref: '#/components/schemas/WebhookAttempt' } },
+          nextAttemptAt: {
+            type: ['string', 'null'],
+            format: 'date-time',
+            description: 'When it is tried next, while `pending`.',
+          },
+          createdAt: { type: 'string', format: 'date-time' },
+          completedAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+      RecoverWebhookDeliveries: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['since'],
+        properties: {
+          since: date(
+            'ISO 8601 with a time zone offset: deliveries created at or after it that failed are sent again.',
+          ),
+        },
+      },
+      WebhookEvent: {
+        type: 'object',
+        required: ['id', 'type', 'createdAt', 'data'],
+        description: 'The body of a webhook delivery.',
+        properties: {
+          id: { ...ID('evt', EVT), description: 'The event id; the same as the `webhook-id` header.' },
+          type: { type: 'string', enum: webhookEventTypes },
+          createdAt: { type: 'string', format: 'date-time' },
+          data: {
+            type: 'object',
+            description:
+              'transaction.*: the Transaction. hold.*: the Hold. account.balance_low: `{ accountId, currency, available, threshold }`. ' +
+              'usage.charged / usage.charge_failed: the usage event and its price, with `transactionId` or `failure`.',
+          },
+        },
+      },
+      WebhookEndpointPage: page('WebhookEndpoint'),
+      WebhookDeliveryPage: page('WebhookDelivery'),
       AccountPage: page('Account'),
       EntryPage: page('Entry'),
       TransactionPage: page('Transaction'),

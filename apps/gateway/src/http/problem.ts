@@ -45,6 +45,9 @@ const DOMAIN_STATUS: Record<string, number> = {
   capture_exceeds_hold: 422,
   meter_exists: 409,
   event_not_found: 404,
+  webhook_endpoint_not_found: 404,
+  webhook_delivery_not_found: 404,
+  webhook_url_refused: 422,
 };
 
 const TITLES: Record<number, string> = {

@@ -2,6 +2,7 @@ import { MessagingBackbone1763726400000 } from './1763726400000-MessagingBackbon
 import { Ledger1763730000000 } from './1763730000000-Ledger.js';
 import { OutboxNotifyAfterCommit1763733600000 } from './1763733600000-OutboxNotifyAfterCommit.js';
 import { HoldsAndUsage1763740800000 } from './1763740800000-HoldsAndUsage.js';
+import { Webhooks1763744400000 } from './1763744400000-Webhooks.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   Ledger1763730000000,
   OutboxNotifyAfterCommit1763733600000,
   HoldsAndUsage1763740800000,
+  Webhooks1763744400000,
 ];

@@ -4,3 +4,4 @@ export * from './transaction.repository.js';
 export * from './views.js';
 export * from './hold.repository.js';
 export * from './usage.repository.js';
+export * from './webhook.repository.js';

@@ -1,0 +1,226 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import {
+  SECRET_ROTATION_OVERLAP_MS,
+  WEBHOOK_EVENT_TYPES,
+  WebhookDeliveryNotFoundError,
+  WebhookEndpointNotFoundError,
+  hasIdPrefix,
+  newWebhookSecret,
+} from '#domain';
+import { WebhookRepository, type DeliveryRecord, type WebhookEndpointRecord } from '#persistence';
+import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import { CurrentTenant } from '../auth/current-tenant.decorator.js';
+import { sendOutcome } from '../http/outcome.js';
+import { decodeCursor, pageOf, pageQuery } from '../http/pagination.js';
+import { description, validate } from '../http/validation.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { WebhookUrlPolicy } from './webhook-url.policy.js';
+
+const url = z.string().min(1).max(2000);
+const eventTypes = z.array(z.enum(WEBHOOK_EVENT_TYPES)).max(WEBHOOK_EVENT_TYPES.length);
+
+const createEndpoint = z
+  .object({ url, eventTypes: eventTypes.optional(), description: description.nullable().optional() })
+  .strict();
+const updateEndpoint = z
+  .object({
+    url: url.optional(),
+    eventTypes: eventTypes.optional(),
+    description: description.nullable().optional(),
+    status: z.enum(['enabled', 'disabled']).optional(),
+  })
+  .strict();
+const recover = z.object({ since: z.iso.datetime({ offset: true }) }).strict();
+const listQuery = z.object(pageQuery).strict();
+
+const isEndpointId = (id: string) => hasIdPrefix(id, 'whe');
+
+function presentEndpoint(e: WebhookEndpointRecord) {
+  return {
+    id: e.id,
+    url: e.url,
+    description: e.description,
+    eventTypes: e.eventTypes,
+    status: e.status,
+    disabledReason: e.disabledReason,
+    createdAt: e.createdAt.toISOString(),
+    updatedAt: e.updatedAt.toISOString(),
+  };
+}
+
+function presentDelivery(d: DeliveryRecord & { attemptLog: unknown[] }) {
+  return {
+    id: d.id,
+    eventId: d.eventId,
+    eventType: d.eventType,
+    status: d.status,
+    attempts: d.attemptLog,
+    nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt.toISOString() : null,
+    createdAt: d.createdAt.toISOString(),
+    completedAt: d.completedAt?.toISOString() ?? null,
+  };
+}
+
+/** Webhook endpoints (API.md, Webhooks): the secret is shown at creation and rotation only. */
+@Controller('v1/webhook-endpoints')
+@UseGuards(ApiKeyGuard)
+export class WebhookEndpointsController {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(WebhookRepository) private readonly webhooks: WebhookRepository,
+    @Inject(WebhookUrlPolicy) private readonly urls: WebhookUrlPolicy,
+    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Post()
+  async create(
+    @CurrentTenant() tenant: Tenant,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const input = validate(createEndpoint, body ?? {});
+    const outcome = await this.idempotency.execute(
+      { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
+      async (manager) => {
+        const checked = await this.urls.check(input.url);
+        const endpoint = await this.webhooks.createEndpoint(manager, {
+          tenantId: tenant.tenantId,
+          url: checked,
+          description: input.description ?? null,
+          eventTypes: [...new Set(input.eventTypes ?? [])],
+          secret: newWebhookSecret(),
+        });
+        return {
+          status: 201,
+          body: { ...presentEndpoint(endpoint), secret: endpoint.secret },
+          headers: { Location: `/v1/webhook-endpoints/${endpoint.id}` },
+        };
+      },
+    );
+    sendOutcome(reply, outcome);
+  }
+
+  @Get()
+  async list(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
+    const q = validate(listQuery, query);
+    const limit = q.limit ?? 20;
+    const rows = await this.webhooks.listEndpoints(this.dataSource.manager, tenant.tenantId, {
+      before: decodeCursor(q.cursor, isEndpointId),
+      limit: limit + 1,
+    });
+    return pageOf(rows, limit, (e) => e.id, presentEndpoint);
+  }
+
+  @Get(':id')
+  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+    return presentEndpoint(await this.load(tenant, id));
+  }
+
+  @Patch(':id')
+  async update(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Body() body: unknown) {
+    const input = validate(updateEndpoint, body ?? {});
+    await this.load(tenant, id);
+    const updated = await this.webhooks.updateEndpoint(this.dataSource.manager, tenant.tenantId, id, {
+      ...input,
+      url: input.url === undefined ? undefined : await this.urls.check(input.url),
+      eventTypes: input.eventTypes === undefined ? undefined : [...new Set(input.eventTypes)],
+    });
+    if (!updated) throw new WebhookEndpointNotFoundError(id);
+    return presentEndpoint(updated);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+    if (
+      !isEndpointId(id) ||
+      !(await this.webhooks.deleteEndpoint(this.dataSource.manager, tenant.tenantId, id))
+    ) {
+      throw new WebhookEndpointNotFoundError(id);
+    }
+  }
+
+  /** A new secret, shown once; for 24 hours both sign (space-separated `v1,` signatures). */
+  @Post(':id/rotate-secret')
+  async rotate(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+    await this.load(tenant, id);
+    const rotated = await this.webhooks.rotateSecret(
+      this.dataSource.manager,
+      tenant.tenantId,
+      id,
+      newWebhookSecret(),
+      SECRET_ROTATION_OVERLAP_MS,
+    );
+    if (!rotated) throw new WebhookEndpointNotFoundError(id);
+    return { ...presentEndpoint(rotated), secret: rotated.secret };
+  }
+
+  @Get(':id/deliveries')
+  async deliveries(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Query() query: unknown) {
+    const q = validate(listQuery, query);
+    await this.load(tenant, id);
+    const limit = q.limit ?? 20;
+    const rows = await this.webhooks.listDeliveries(this.dataSource.manager, tenant.tenantId, id, {
+      before: decodeCursor(q.cursor, (p) => hasIdPrefix(p, 'dlv')),
+      limit: limit + 1,
+    });
+    return pageOf(rows, limit, (d) => d.id, presentDelivery);
+  }
+
+  @Post(':id/deliveries/:deliveryId/retry')
+  @HttpCode(202)
+  async retry(
+    @CurrentTenant() tenant: Tenant,
+    @Param('id') id: string,
+    @Param('deliveryId') deliveryId: string,
+  ) {
+    await this.load(tenant, id);
+    if (!(await this.webhooks.retry(this.dataSource.manager, tenant.tenantId, id, deliveryId))) {
+      throw new WebhookDeliveryNotFoundError(deliveryId);
+    }
+    return { id: deliveryId, status: 'pending' };
+  }
+
+  /** Sends again everything to this endpoint that failed since a time. */
+  @Post(':id/recover')
+  @HttpCode(202)
+  async recover(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Body() body: unknown) {
+    const input = validate(recover, body ?? {});
+    await this.load(tenant, id);
+    const recovered = await this.webhooks.recover(
+      this.dataSource.manager,
+      tenant.tenantId,
+      id,
+      new Date(input.since),
+    );
+    return { recovered };
+  }
+
+  private async load(tenant: Tenant, id: string): Promise<WebhookEndpointRecord> {
+    const endpoint = isEndpointId(id)
+      ? await this.webhooks.findEndpoint(this.dataSource.manager, tenant.tenantId, id)
+      : null;
+    if (!endpoint) throw new WebhookEndpointNotFoundError(id);
+    return endpoint;
+  }
+}

@@ -1,0 +1,400 @@
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { SMTPServer } from 'smtp-server';
+import { Webhook } from 'standardwebhooks';
+import type { DataSource } from 'typeorm';
+import {
+  Api,
+  BrokerProbe,
+  Stack,
+  createTenant,
+  openDataSource,
+  tallyCli,
+  waitFinal,
+  waitFor,
+} from '#test-support';
+
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+/** A real HTTP receiver on localhost; each path answers as its script says (default 200). */
+class Receiver {
+  readonly received: Received[] = [];
+  /** path → statuses to answer in turn (the last one repeats). */
+  readonly scripts = new Map<string, number[]>();
+  private server!: http.Server;
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        const path = req.url ?? '/';
+        this.received.push({ path, headers: req.headers, body, at: Date.now() });
+        const script = this.scripts.get(path) ?? [200];
+        const status = script.length > 1 ? script.shift()! : script[0];
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `nope ${status}`);
+      });
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+  }
+
+  url(path: string): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+  }
+
+  at(path: string): Received[] {
+    return this.received.filter((r) => r.path === path);
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
+  }
+}
+
+describe('webhooks and email (notification app)', () => {
+  let stack: Stack;
+  let api: Api;
+  let tenantId: string;
+  let db: DataSource;
+  let probe: BrokerProbe;
+  const receiver = new Receiver();
+  const mail: { to: string; subject: string; raw: string }[] = [];
+  let smtp: SMTPServer;
+
+  const endpoint = async (path: string, body: Record<string, unknown> = {}) => {
+    const res = await api.post('/v1/webhook-endpoints', { url: receiver.url(path), ...body });
+    assert.equal(res.status, 201, res.text);
+    return res.body as { id: string; secret: string };
+  };
+  const deliveries = async (endpointId: string) =>
+    (await api.get(`/v1/webhook-endpoints/${endpointId}/deliveries?limit=100`)).body.data;
+
+  before(async () => {
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, session, callback) {
+        let raw = '';
+        stream.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+        stream.on('end', () => {
+          mail.push({
+            to: session.envelope.rcptTo.map((r) => r.address).join(','),
+            subject: /^Subject: (.*)$/m.exec(raw)?.[1] ?? '',
+            raw,
+          });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    const smtpPort = (smtp.server.address() as AddressInfo).port;
+    await receiver.start();
+    stack = await Stack.start('webhooks', ['gateway', 'transaction-worker'], {
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      WEBHOOK_RETRY_SCHEDULE_MS: '200,400,800',
+      WEBHOOK_DISPATCH_INTERVAL_MS: '50',
+      WEBHOOK_DISABLE_AFTER_MS: '60000',
+      SMTP_PORT: String(smtpPort),
+    });
+    await stack.startApp('notification');
+    const tenant = await createTenant('Hooks');
+    tenantId = tenant.tenantId;
+    api = new Api(stack.url('gateway'), tenant.apiKey);
+    db = await openDataSource(2);
+    const set = await tallyCli(['tenants:set-email', tenantId, 'ops@hooks.test']);
+    assert.equal(set.code, 0, set.stderr);
+    probe = await BrokerProbe.open();
+  });
+  after(async () => {
+    await probe?.close();
+    await db?.destroy();
+    await stack.stop();
+    await receiver.stop();
+    await new Promise<void>((r) => smtp.close(() => r()));
+  });
+
+  it('endpoints API: secret shown once, listed, updated, deleted; bad URLs refused', async () => {
+    const created = await endpoint('/api', { eventTypes: ['transaction.succeeded'], description: 'main' });
+    assert.match(created.secret, /^whsec_[A-Za-z0-9+/]{32}$/);
+    const got = (await api.get(`/v1/webhook-endpoints/${created.id}`)).body;
+    assert.equal(got.secret, undefined);
+    assert.deepEqual(
+      [got.status, got.eventTypes, got.description],
+      ['enabled', ['transaction.succeeded'], 'main'],
+    );
+    const patched = await api.request('PATCH', `/v1/webhook-endpoints/${created.id}`, {
+      body: { status: 'disabled', eventTypes: [] },
+    });
+    assert.deepEqual([patched.body.status, patched.body.eventTypes], ['disabled', []]);
+    assert.ok(
+      (await api.get('/v1/webhook-endpoints')).body.data.some((e: { id: string }) => e.id === created.id),
+    );
+    assert.equal((await api.request('DELETE', `/v1/webhook-endpoints/${created.id}`)).status, 204);
+    assert.equal((await api.get(`/v1/webhook-endpoints/${created.id}`)).status, 404);
+    for (const [body, code] of [
+      [{ url: 'ftp://example.com/x' }, 'webhook_url_refused'],
+      [{ url: 'http://user:pw@127.0.0.1/x' }, 'webhook_url_refused'],
+      [{ url: 'not a url' }, 'webhook_url_refused'],
+      [{ url: receiver.url('/x'), eventTypes: ['nope'] }, 'validation_error'],
+      [{ url: receiver.url('/x'), extra: 1 }, 'validation_error'],
+    ] as const) {
+      const res = await api.post('/v1/webhook-endpoints', body);
+      assert.equal(res.body.code, code, JSON.stringify(body));
+    }
+  });
+
+  it('an endpoint at 127.0.0.1 is refused unless allow-listed', async () => {
+    const strict = await stack.startExtra('gateway', { WEBHOOK_ALLOWED_HOSTS: '' });
+    const strictApi = new Api(strict.url, (await createTenant('Strict')).apiKey);
+    for (const url of [
+      receiver.url('/x'),
+      'http://localhost:9/x',
+      'http://10.1.2.3/x',
+      'http://169.254.169.254/latest',
+      'http://[::1]:9/x',
+    ]) {
+      const res = await strictApi.post('/v1/webhook-endpoints', { url });
+      assert.equal(res.status, 422, url);
+      assert.equal(res.body.code, 'webhook_url_refused');
+    }
+    const allowed = await stack.startExtra('gateway', { WEBHOOK_ALLOWED_HOSTS: '10.0.0.0/8' });
+    const allowedApi = new Api(allowed.url, (await createTenant('Allowed')).apiKey);
+    assert.equal((await allowedApi.post('/v1/webhook-endpoints', { url: 'http://10.1.2.3/x' })).status, 201);
+    assert.equal(
+      (await allowedApi.post('/v1/webhook-endpoints', { url: 'http://192.168.1.1/x' })).status,
+      422,
+    );
+  });
+
+  it('a succeeded transaction reaches its endpoint once, signed per Standard Webhooks', async () => {
+    const hook = await endpoint('/signed', { eventTypes: ['transaction.succeeded'] });
+    const account = await api.account();
+    const t = await api.deposit(account, 250);
+    await waitFor('the webhook', () => receiver.at('/signed').length === 1);
+    const [request] = receiver.at('/signed');
+    // An independent implementation verifies it (throws if the signature is wrong).
+    const verified = new Webhook(hook.secret).verify(request.body, {
+      'webhook-id': request.headers['webhook-id'] as string,
+      'webhook-timestamp': request.headers['webhook-timestamp'] as string,
+      'webhook-signature': request.headers['webhook-signature'] as string,
+    }) as { id: string; type: string; data: { id: string; amount: number } };
+    assert.equal(verified.type, 'transaction.succeeded');
+    assert.equal(verified.data.id, t.id);
+    assert.equal(verified.data.amount, 250);
+    assert.equal(request.headers['webhook-id'], verified.id);
+    assert.throws(() =>
+      new Webhook('whsec_' + Buffer.alloc(24, 1).toString('base64')).verify(request.body, {
+        'webhook-id': request.headers['webhook-id'] as string,
+        'webhook-timestamp': request.headers['webhook-timestamp'] as string,
+        'webhook-signature': request.headers['webhook-signature'] as string,
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(receiver.at('/signed').length, 1);
+    const [delivery] = await deliveries(hook.id);
+    assert.equal(delivery.status, 'succeeded');
+    assert.equal(delivery.attempts.length, 1);
+    assert.equal(delivery.attempts[0].statusCode, 200);
+  });
+
+  it('a receiver failing 3 times then succeeding: 4 attempts logged, growing delays, one success', async () => {
+    receiver.scripts.set('/flaky', [500, 503, 500, 200]);
+    const hook = await endpoint('/flaky', { eventTypes: ['transaction.succeeded'] });
+    await api.deposit(await api.account(), 10);
+    await waitFor('4 attempts', () => receiver.at('/flaky').length === 4, 20_000);
+    const [delivery] = await waitFor('the delivery to succeed', async () => {
+      const d = await deliveries(hook.id);
+      return d[0]?.status === 'succeeded' ? d : null;
+    });
+    assert.deepEqual(
+      delivery.attempts.map((a: { statusCode: number }) => a.statusCode),
+      [500, 503, 500, 200],
+    );
+    const at = receiver.at('/flaky').map((r) => r.at);
+    const gaps = at.slice(1).map((t, i) => t - at[i]);
+    assert.ok(gaps[0] >= 150 && gaps[1] > gaps[0] && gaps[2] > gaps[1], `gaps ${gaps.join(', ')}`);
+    assert.equal(new Set(receiver.at('/flaky').map((r) => r.headers['webhook-id'])).size, 1);
+  });
+
+  it('always failing: the delivery ends failed, in the DLQ with its event', async () => {
+    receiver.scripts.set('/down', [500]);
+    const hook = await endpoint('/down', { eventTypes: ['transaction.succeeded'] });
+    await api.deposit(await api.account(), 10);
+    const [delivery] = await waitFor(
+      'the delivery to fail',
+      async () => {
+        const d = await deliveries(hook.id);
+        return d[0]?.status === 'failed' ? d : null;
+      },
+      20_000,
+    );
+    assert.equal(delivery.attempts.length, 4);
+    const dlq = `${stack.prefix}notification.events.dlq`;
+    const dead = await waitFor('the DLQ copy', async () =>
+      (await probe.drain(dlq)).find((m) => m.properties.headers?.['x-webhook-delivery-id'] === delivery.id),
+    );
+    assert.equal(JSON.parse(dead.content.toString()).id, delivery.eventId);
+    assert.match(String(dead.properties.headers?.['x-error']), /4 attempts failed/);
+  });
+
+  it('410 Gone disables the endpoint at once and emails the tenant', async () => {
+    receiver.scripts.set('/gone', [410]);
+    const hook = await endpoint('/gone', { eventTypes: ['transaction.succeeded'] });
+    await api.deposit(await api.account(), 10);
+    await waitFor('the endpoint to be disabled', async () => {
+      const e = (await api.get(`/v1/webhook-endpoints/${hook.id}`)).body;
+      return e.status === 'disabled' && e.disabledReason?.includes('410');
+    });
+    await waitFor('the email', () => mail.some((m) => m.subject.includes(hook.id)));
+    const sent = mail.find((m) => m.subject.includes(hook.id))!;
+    assert.equal(sent.to, 'ops@hooks.test');
+    assert.match(sent.raw, /text\/html/);
+    assert.equal(receiver.at('/gone').length, 1);
+  });
+
+  it('the same event delivered twice to the notification app makes one delivery', async () => {
+    const hook = await endpoint('/dup', { eventTypes: ['hold.created'] });
+    const event = {
+      id: `evt_DUPLICATE${Date.now()}`,
+      type: 'hold.created',
+      tenantId,
+      createdAt: new Date().toISOString(),
+      data: { id: 'hold_x', accountId: 'acc_x', amount: 1, currency: 'USD', status: 'active' },
+    };
+    // Twice with the same message id, once with another: the inbox, then (event, endpoint) uniqueness.
+    for (const messageId of [event.id, event.id, `${event.id}-again`]) {
+      await probe.publishConfirmed(`${stack.prefix}tally.events`, 'hold.created', event, {
+        messageId,
+        type: 'hold.created',
+        contentType: 'application/json',
+      });
+    }
+    await waitFor('the webhook', () => receiver.at('/dup').length === 1);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(receiver.at('/dup').length, 1);
+    assert.equal((await deliveries(hook.id)).length, 1);
+  });
+
+  it("ordering: an account's later event waits while its earlier one is being retried", async () => {
+    receiver.scripts.set('/ordered', [500, 500, 200]);
+    const hook = await endpoint('/ordered', { eventTypes: ['transaction.succeeded'] });
+    const account = await api.account();
+    const first = await api.deposit(account, 1);
+    const second = await api.deposit(account, 2);
+    await waitFor(
+      'both delivered',
+      async () => {
+        const d = await deliveries(hook.id);
+        return d.length === 2 && d.every((x: { status: string }) => x.status === 'succeeded');
+      },
+      20_000,
+    );
+    const order = receiver
+      .at('/ordered')
+      .map((r) => (JSON.parse(r.body) as { data: { id: string } }).data.id);
+    assert.deepEqual(order, [first.id, first.id, first.id, second.id]);
+  });
+
+  it('rotating the secret: for a while both secrets sign', async () => {
+    const hook = await endpoint('/rotated', { eventTypes: ['transaction.succeeded'] });
+    const rotated = (await api.post(`/v1/webhook-endpoints/${hook.id}/rotate-secret`)).body;
+    assert.notEqual(rotated.secret, hook.secret);
+    await api.deposit(await api.account(), 3);
+    await waitFor('the webhook', () => receiver.at('/rotated').length === 1);
+    const [r] = receiver.at('/rotated');
+    const signatures = String(r.headers['webhook-signature']).split(' ');
+    assert.equal(signatures.length, 2);
+    for (const secret of [hook.secret, rotated.secret]) {
+      assert.ok(
+        new Webhook(secret).verify(r.body, {
+          'webhook-id': r.headers['webhook-id'] as string,
+          'webhook-timestamp': r.headers['webhook-timestamp'] as string,
+          'webhook-signature': r.headers['webhook-signature'] as string,
+        }),
+      );
+    }
+  });
+
+  it('retry one delivery, and recover everything that failed since a time', async () => {
+    receiver.scripts.set('/later', [500]);
+    const hook = await endpoint('/later', { eventTypes: ['transaction.succeeded'] });
+    const since = new Date(Date.now() - 1000).toISOString();
+    await api.deposit(await api.account(), 4);
+    await api.deposit(await api.account(), 5);
+    await waitFor(
+      'both to fail',
+      async () => {
+        const d = await deliveries(hook.id);
+        return d.length === 2 && d.every((x: { status: string }) => x.status === 'failed');
+      },
+      20_000,
+    );
+    receiver.scripts.set('/later', [200]);
+    const [one] = await deliveries(hook.id);
+    const retried = await api.post(`/v1/webhook-endpoints/${hook.id}/deliveries/${one.id}/retry`);
+    assert.equal(retried.status, 202);
+    await waitFor('the retried one', async () =>
+      (await deliveries(hook.id)).some((d: { status: string }) => d.status === 'succeeded'),
+    );
+    const recovered = await api.post(`/v1/webhook-endpoints/${hook.id}/recover`, { since });
+    assert.deepEqual(recovered.body, { recovered: 1 });
+    await waitFor('all delivered', async () =>
+      (await deliveries(hook.id)).every((d: { status: string }) => d.status === 'succeeded'),
+    );
+    assert.equal((await api.post(`/v1/webhook-endpoints/${hook.id}/deliveries/dlv_nope/retry`)).status, 404);
+  });
+
+  it('low balance: crossing the threshold sends one email; staying below sends no more', async () => {
+    const account = await api.account({ currency: 'USD', lowBalanceThreshold: 500 });
+    await api.deposit(account, 1000);
+    const before = mail.length;
+    const spend = async (amount: number) =>
+      waitFinal(
+        api,
+        (await api.transact({ type: 'withdrawal', sourceAccountId: account, amount, currency: 'USD' })).body
+          .id,
+      );
+    assert.equal((await spend(600)).status, 'succeeded');
+    await waitFor(
+      'the low-balance email',
+      () => mail.slice(before).some((m) => m.raw.includes(account)),
+      15_000,
+    );
+    assert.equal((await spend(100)).status, 'succeeded');
+    await new Promise((r) => setTimeout(r, 1500));
+    const about = mail.slice(before).filter((m) => m.raw.includes(account));
+    assert.equal(about.length, 1);
+    assert.match(about[0].subject, /Low balance/);
+    assert.equal(about[0].to, 'ops@hooks.test');
+  });
+
+  // Last: it replaces the notification app with one that gives up on an endpoint quickly.
+  it('an endpoint failing continuously past the threshold is disabled, and the tenant emailed', async () => {
+    await stack.apps.get('notification')!.process.stop();
+    await stack.startExtra('notification', { WEBHOOK_DISABLE_AFTER_MS: '300' });
+    receiver.scripts.set('/sick', [500]);
+    const hook = await endpoint('/sick', { eventTypes: ['transaction.succeeded'] });
+    await api.deposit(await api.account(), 6);
+    await waitFor(
+      'the endpoint to be disabled',
+      async () => {
+        const e = (await api.get(`/v1/webhook-endpoints/${hook.id}`)).body;
+        return e.status === 'disabled' && /failing without a success since/.test(e.disabledReason);
+      },
+      20_000,
+    );
+    await waitFor('the email', () => mail.some((m) => m.subject.includes(hook.id)));
+    const attempts = receiver.at('/sick').length;
+    assert.ok(attempts >= 2 && attempts < 4, `${attempts} attempts before it was disabled`);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(receiver.at('/sick').length, attempts, 'a disabled endpoint gets nothing more');
+  });
+});
