@@ -151,7 +151,7 @@ describe('webhooks and email (notification app)', () => {
     }
   });
 
-  it('an endpoint at 127.0.0.1 is refused unless allow-listed', async () => {
+  it('an endpoint at 127.0.0.1 is refused unless allow-listed; production requires https', async () => {
     const strict = await stack.startExtra('gateway', { WEBHOOK_ALLOWED_HOSTS: '' });
     const strictApi = new Api(strict.url, (await createTenant('Strict')).apiKey);
     for (const url of [
@@ -165,6 +165,14 @@ describe('webhooks and email (notification app)', () => {
       assert.equal(res.status, 422, url);
       assert.equal(res.body.code, 'webhook_url_refused');
     }
+    const production = await stack.startExtra('gateway', {
+      NODE_ENV: 'production',
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    });
+    const productionApi = new Api(production.url, (await createTenant('Production')).apiKey);
+    const plain = await productionApi.post('/v1/webhook-endpoints', { url: receiver.url('/x') });
+    assert.equal(plain.status, 422);
+    assert.match(plain.body.detail, /https/);
     const allowed = await stack.startExtra('gateway', { WEBHOOK_ALLOWED_HOSTS: '10.0.0.0/8' });
     const allowedApi = new Api(allowed.url, (await createTenant('Allowed')).apiKey);
     assert.equal((await allowedApi.post('/v1/webhook-endpoints', { url: 'http://10.1.2.3/x' })).status, 201);
