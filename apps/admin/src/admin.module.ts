@@ -1,10 +1,19 @@
+import { randomBytes } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { ObservabilityModule } from '#observability';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
+import { AuditController } from './audit/audit.controller.js';
+import { AuditLog } from './audit/audit-log.js';
+import { AuthController } from './auth/auth.controller.js';
+import { AuthService } from './auth/auth.service.js';
+import { RolesGuard } from './auth/roles.guard.js';
 import type { AdminConfig } from './config.js';
+import { AdminProblemFilter } from './http/admin-error.js';
+import { TenantsController } from './tenants/tenants.controller.js';
 
-/** The operators' API and dashboard; projects events from `admin.events`. */
+/** The operators' API (and, later, dashboard); projects events from `admin.events`. */
 @Module({})
 export class AdminModule {
   static register(config: AdminConfig): DynamicModule {
@@ -18,6 +27,28 @@ export class AdminModule {
         }),
         PersistenceModule.forRoot(config, 'tally-admin'),
         MessagingModule.forRoot({ app: 'admin', amqp: config }),
+      ],
+      controllers: [AuthController, TenantsController, AuditController],
+      providers: [
+        { provide: APP_FILTER, useClass: AdminProblemFilter },
+        AuditLog,
+        AuthService,
+        RolesGuard,
+        {
+          provide: 'AUTH_OPTIONS',
+          useValue: {
+            // Without a configured secret (development only), tokens last until the app restarts.
+            jwtSecret: config.ADMIN_JWT_SECRET
+              ? new TextEncoder().encode(config.ADMIN_JWT_SECRET)
+              : randomBytes(32),
+            accessTtlSeconds: config.ADMIN_ACCESS_TTL_SECONDS,
+            refreshTtlSeconds: config.ADMIN_REFRESH_TTL_SECONDS,
+            bootstrap:
+              config.ADMIN_EMAIL && config.ADMIN_PASSWORD
+                ? { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }
+                : null,
+          },
+        },
       ],
     };
   }

@@ -30,7 +30,8 @@ export function ulid(now: number = Date.now()): string {
   return time + random;
 }
 
-export type IdPrefix = 'acc' | 'txn' | 'hold' | 'evt' | 'whe' | 'msg' | 'ten' | 'key' | 'ent' | 'mtr' | 'dlv';
+export type IdPrefix =
+  'acc' | 'txn' | 'hold' | 'evt' | 'whe' | 'msg' | 'ten' | 'key' | 'ent' | 'mtr' | 'dlv' | 'op' | 'rt';
 
 /** Opaque prefixed id such as `txn_01JD3…`; lexical order is creation order. */
 export function newId(prefix: IdPrefix, now?: number): string {

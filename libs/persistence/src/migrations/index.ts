@@ -3,6 +3,7 @@ import { Ledger1763730000000 } from './1763730000000-Ledger.js';
 import { OutboxNotifyAfterCommit1763733600000 } from './1763733600000-OutboxNotifyAfterCommit.js';
 import { HoldsAndUsage1763740800000 } from './1763740800000-HoldsAndUsage.js';
 import { Webhooks1763744400000 } from './1763744400000-Webhooks.js';
+import { Operators1763748000000 } from './1763748000000-Operators.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   OutboxNotifyAfterCommit1763733600000,
   HoldsAndUsage1763740800000,
   Webhooks1763744400000,
+  Operators1763748000000,
 ];
