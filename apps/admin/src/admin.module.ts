@@ -10,6 +10,8 @@ import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
 import { RolesGuard } from './auth/roles.guard.js';
 import type { AdminConfig } from './config.js';
+import { DeadLetterCollector } from './dead-letters/dead-letter-collector.js';
+import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
 import { AdminProblemFilter } from './http/admin-error.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 
@@ -28,12 +30,13 @@ export class AdminModule {
         PersistenceModule.forRoot(config, 'tally-admin'),
         MessagingModule.forRoot({ app: 'admin', amqp: config }),
       ],
-      controllers: [AuthController, TenantsController, AuditController],
+      controllers: [AuthController, TenantsController, AuditController, DeadLettersController],
       providers: [
         { provide: APP_FILTER, useClass: AdminProblemFilter },
         AuditLog,
         AuthService,
         RolesGuard,
+        DeadLetterCollector,
         {
           provide: 'AUTH_OPTIONS',
           useValue: {

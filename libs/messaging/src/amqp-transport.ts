@@ -168,6 +168,10 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     delete headers['x-first-death-exchange'];
     delete headers['x-first-death-queue'];
     delete headers['x-first-death-reason'];
+    // Where the message was first published: a retried copy comes back through the default
+    // exchange, so the first delivery's exchange and routing key travel in headers.
+    headers[Headers.originalExchange] ??= ctx.message.fields.exchange;
+    headers[Headers.originalRoutingKey] ??= ctx.message.fields.routingKey;
     const options = {
       messageId: props.messageId,
       correlationId: props.correlationId,
@@ -211,8 +215,6 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
             [Headers.errorPermanent]: decision.reason === 'permanent',
             [Headers.failedQueue]: ctx.queue,
             [Headers.failedAt]: new Date().toISOString(),
-            [Headers.originalExchange]: ctx.message.fields.exchange,
-            [Headers.originalRoutingKey]: ctx.message.fields.routingKey,
           },
         },
       );

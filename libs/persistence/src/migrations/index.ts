@@ -4,6 +4,7 @@ import { OutboxNotifyAfterCommit1763733600000 } from './1763733600000-OutboxNoti
 import { HoldsAndUsage1763740800000 } from './1763740800000-HoldsAndUsage.js';
 import { Webhooks1763744400000 } from './1763744400000-Webhooks.js';
 import { Operators1763748000000 } from './1763748000000-Operators.js';
+import { DeadLetters1763751600000 } from './1763751600000-DeadLetters.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   HoldsAndUsage1763740800000,
   Webhooks1763744400000,
   Operators1763748000000,
+  DeadLetters1763751600000,
 ];
