@@ -25,9 +25,9 @@ export function uniquePrefix(tag: string): string {
 }
 
 /** A connection as the schema owner, for test set-up and assertions (the apps use the app role). */
-export async function openDataSource(poolMax = 10) {
+export async function openDataSource(poolMax = 10, url = testSettings().ownerUrl) {
   const ds = createDataSource({
-    DATABASE_URL: testSettings().ownerUrl,
+    DATABASE_URL: url,
     DATABASE_POOL_MAX: poolMax,
     DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
   });

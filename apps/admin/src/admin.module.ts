@@ -13,6 +13,8 @@ import type { AdminConfig } from './config.js';
 import { DeadLetterCollector } from './dead-letters/dead-letter-collector.js';
 import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
 import { AdminProblemFilter } from './http/admin-error.js';
+import { Adjustments } from './ledger/adjustments.js';
+import { LedgerController } from './ledger/ledger.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 
 /** The operators' API (and, later, dashboard); projects events from `admin.events`. */
@@ -30,13 +32,24 @@ export class AdminModule {
         PersistenceModule.forRoot(config, 'tally-admin'),
         MessagingModule.forRoot({ app: 'admin', amqp: config }),
       ],
-      controllers: [AuthController, TenantsController, AuditController, DeadLettersController],
+      controllers: [
+        AuthController,
+        TenantsController,
+        AuditController,
+        DeadLettersController,
+        LedgerController,
+      ],
       providers: [
         { provide: APP_FILTER, useClass: AdminProblemFilter },
         AuditLog,
         AuthService,
         RolesGuard,
         DeadLetterCollector,
+        Adjustments,
+        {
+          provide: 'LEDGER_OPTIONS',
+          useValue: { approvalThreshold: BigInt(config.ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD) },
+        },
         {
           provide: 'AUTH_OPTIONS',
           useValue: {

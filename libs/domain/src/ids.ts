@@ -31,7 +31,21 @@ export function ulid(now: number = Date.now()): string {
 }
 
 export type IdPrefix =
-  'acc' | 'txn' | 'hold' | 'evt' | 'whe' | 'msg' | 'ten' | 'key' | 'ent' | 'mtr' | 'dlv' | 'op' | 'rt' | 'dl';
+  | 'acc'
+  | 'txn'
+  | 'hold'
+  | 'evt'
+  | 'whe'
+  | 'msg'
+  | 'ten'
+  | 'key'
+  | 'ent'
+  | 'mtr'
+  | 'dlv'
+  | 'op'
+  | 'rt'
+  | 'dl'
+  | 'adj';
 
 /** Opaque prefixed id such as `txn_01JD3…`; lexical order is creation order. */
 export function newId(prefix: IdPrefix, now?: number): string {

@@ -194,6 +194,11 @@ export class ApplyTransactions {
       case 'charge':
       case 'capture':
         return { from: t.sourceAccountId!, to: await system('revenue') };
+      case 'adjustment':
+        // An operator's correction, against the outside world: a credit has a destination, a debit a source.
+        return t.destinationAccountId
+          ? { from: await system('external'), to: t.destinationAccountId }
+          : { from: t.sourceAccountId!, to: await system('external') };
       case 'refund': {
         const parent = parents.get(t.parentTransactionId!);
         if (!parent) throw new PermanentMessageError(`parent of ${t.id} is missing`, 'transaction_missing');

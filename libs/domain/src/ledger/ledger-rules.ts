@@ -14,6 +14,7 @@ export const TRANSACTION_TYPES = [
   'charge',
   'refund',
   'capture',
+  'adjustment',
 ] as const;
 export type TransactionType = (typeof TRANSACTION_TYPES)[number];
 

@@ -5,6 +5,7 @@ import { HoldsAndUsage1763740800000 } from './1763740800000-HoldsAndUsage.js';
 import { Webhooks1763744400000 } from './1763744400000-Webhooks.js';
 import { Operators1763748000000 } from './1763748000000-Operators.js';
 import { DeadLetters1763751600000 } from './1763751600000-DeadLetters.js';
+import { Adjustments1763755200000 } from './1763755200000-Adjustments.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   Webhooks1763744400000,
   Operators1763748000000,
   DeadLetters1763751600000,
+  Adjustments1763755200000,
 ];

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { DataSource } from 'typeorm';
+import { newId } from '#domain';
+import { Api, Stack, createTenant, openDataSource, tallyCli, waitFinal } from '#test-support';
+
+describe('admin: interventions on the ledger', () => {
+  let stack: Stack;
+  let api: Api;
+  let db: DataSource;
+  const tokens: Record<'first' | 'second' | 'viewer', string> = { first: '', second: '', viewer: '' };
+
+  const admin = async (method: string, path: string, body?: unknown, as: keyof typeof tokens = 'first') => {
+    const res = await fetch(stack.url('admin') + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${tokens[as]}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const balance = async (account: string) => (await api.get(`/v1/accounts/${account}`)).body.balance.posted;
+
+  before(async () => {
+    stack = await Stack.start('adminledger', ['gateway', 'transaction-worker', 'admin'], {
+      ADMIN_JWT_SECRET: 'z'.repeat(40),
+      ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD: '1000',
+    });
+    api = new Api(stack.url('gateway'), (await createTenant('Interventions')).apiKey);
+    db = await openDataSource(2);
+    const { hash } = await import('@node-rs/argon2');
+    for (const [who, role] of [
+      ['first', 'operator'],
+      ['second', 'operator'],
+      ['viewer', 'viewer'],
+    ] as const) {
+      const email = `${who}-${Date.now()}@ledger.test`;
+      await db.query(`INSERT INTO operators (id, email, password_hash, role) VALUES ($1, $2, $3, $4)`, [
+        newId('op'),
+        email,
+        await hash('a long password!'),
+        role,
+      ]);
+      const res = await fetch(stack.url('admin') + '/admin/api/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'a long password!' }),
+      });
+      tokens[who] = ((await res.json()) as { accessToken: string }).accessToken;
+    }
+  });
+  after(async () => {
+    await db?.destroy();
+    await stack.stop();
+  });
+
+  it('freeze stops money moving; unfreeze lets it move again; both audited with the reason', async () => {
+    const account = await api.account();
+    await api.deposit(account, 100);
+    assert.equal(
+      (await admin('POST', `/admin/api/accounts/${account}/freeze`, { reason: 'fraud review' })).status,
+      200,
+    );
+    const refused = await api.transact({
+      type: 'withdrawal',
+      sourceAccountId: account,
+      amount: 10,
+      currency: 'USD',
+    });
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.code, 'account_frozen');
+    assert.equal(
+      (await admin('POST', `/admin/api/accounts/${account}/unfreeze`, { reason: 'cleared' })).status,
+      200,
+    );
+    const ok = await api.transact({
+      type: 'withdrawal',
+      sourceAccountId: account,
+      amount: 10,
+      currency: 'USD',
+    });
+    assert.equal((await waitFinal(api, ok.body.id)).status, 'succeeded');
+    const trail = (await admin('GET', `/admin/api/audit?targetId=${account}`)).body.data;
+    assert.deepEqual(
+      trail.map((a: { action: string; reason: string }) => [a.action, a.reason]),
+      [
+        ['account.unfreeze', 'cleared'],
+        ['account.freeze', 'fraud review'],
+      ],
+    );
+    const viewer = await admin(
+      'POST',
+      `/admin/api/accounts/${account}/freeze`,
+      { reason: 'x y z' },
+      'viewer',
+    );
+    assert.equal(viewer.status, 403);
+  });
+
+  it('small adjustments go through the worker at once; large ones need a second operator', async () => {
+    const account = await api.account();
+    await api.deposit(account, 500);
+    const small = await admin('POST', `/admin/api/accounts/${account}/adjustments`, {
+      direction: 'credit',
+      amount: 250,
+      reason: 'goodwill credit',
+    });
+    assert.equal(small.status, 202, JSON.stringify(small.body));
+    assert.equal(small.body.status, 'executed');
+    const credit = await waitFinal(api, small.body.transactionId);
+    assert.deepEqual([credit.type, credit.status, credit.amount], ['adjustment', 'succeeded', 250]);
+    assert.equal(await balance(account), 750);
+
+    const large = await admin('POST', `/admin/api/accounts/${account}/adjustments`, {
+      direction: 'debit',
+      amount: 5000,
+      reason: 'chargeback',
+    });
+    assert.equal(large.body.status, 'pending_approval');
+    const self = await admin('POST', `/admin/api/adjustments/${large.body.id}/approve`);
+    assert.equal(self.status, 403);
+    assert.equal(self.body.code, 'second_approval_required');
+    const byViewer = await admin(
+      'POST',
+      `/admin/api/adjustments/${large.body.id}/approve`,
+      undefined,
+      'viewer',
+    );
+    assert.equal(byViewer.status, 403);
+    const approved = await admin(
+      'POST',
+      `/admin/api/adjustments/${large.body.id}/approve`,
+      undefined,
+      'second',
+    );
+    assert.equal(approved.status, 202);
+    // A debit the account cannot cover fails like any other: never a negative balance.
+    const debit = await waitFinal(api, approved.body.transactionId);
+    assert.deepEqual([debit.status, debit.failure.code], ['failed', 'insufficient_funds']);
+    assert.equal(await balance(account), 750);
+    const again = await admin('POST', `/admin/api/adjustments/${large.body.id}/approve`, undefined, 'second');
+    assert.equal(again.status, 409);
+
+    const covered = await admin('POST', `/admin/api/accounts/${account}/adjustments`, {
+      direction: 'debit',
+      amount: 700,
+      reason: 'duplicate top-up reversed',
+    });
+    assert.equal((await waitFinal(api, covered.body.transactionId)).status, 'succeeded');
+    assert.equal(await balance(account), 50);
+    for (const bad of [
+      { direction: 'credit', amount: 0, reason: 'zero' },
+      { direction: 'credit', amount: 5, reason: '' },
+      { direction: 'up', amount: 5, reason: 'bad' },
+    ]) {
+      assert.equal((await admin('POST', `/admin/api/accounts/${account}/adjustments`, bad)).status, 400);
+    }
+    const actions = (await admin('GET', `/admin/api/audit?targetId=${account}`)).body.data.map(
+      (a: { action: string }) => a.action,
+    );
+    assert.deepEqual(actions, [
+      'adjustment.execute',
+      'adjustment.approve',
+      'adjustment.request',
+      'adjustment.execute',
+    ]);
+    const verify = await tallyCli(['ledger:verify']);
+    assert.equal(verify.code, 0, verify.stdout);
+  });
+
+  it('a failed transaction is re-run as a new one; search and detail show it', async () => {
+    const account = await api.account();
+    const failed = await waitFinal(
+      api,
+      (await api.transact({ type: 'withdrawal', sourceAccountId: account, amount: 40, currency: 'USD' })).body
+        .id,
+    );
+    assert.equal(failed.status, 'failed');
+    await api.deposit(account, 100);
+    const rerun = await admin('POST', `/admin/api/transactions/${failed.id}/rerun`, {
+      reason: 'customer topped up',
+    });
+    assert.equal(rerun.status, 202, JSON.stringify(rerun.body));
+    assert.notEqual(rerun.body.id, failed.id);
+    assert.equal((await waitFinal(api, rerun.body.id)).status, 'succeeded');
+    assert.equal((await api.get(`/v1/transactions/${failed.id}`)).body.status, 'failed');
+    assert.equal(await balance(account), 60);
+    const notFailed = await admin('POST', `/admin/api/transactions/${rerun.body.id}/rerun`, {
+      reason: 'nope',
+    });
+    assert.equal(notFailed.status, 409);
+
+    const found = (await admin('GET', `/admin/api/transactions?accountId=${account}&status=failed`)).body
+      .data;
+    assert.deepEqual(
+      found.map((t: { id: string }) => t.id),
+      [failed.id],
+    );
+    const detail = (await admin('GET', `/admin/api/transactions/${rerun.body.id}`)).body;
+    assert.equal(detail.metadata.rerunOf, failed.id);
+    assert.equal(detail.entries.length, 2);
+    assert.ok(detail.timeline.some((s: { what: string }) => s.what === 'succeeded'));
+    assert.ok(detail.messages.some((m: { type: string }) => m.type === 'transaction.requested'));
+  });
+});
