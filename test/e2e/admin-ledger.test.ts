@@ -205,4 +205,25 @@ describe('admin: interventions on the ledger', () => {
     assert.ok(detail.timeline.some((s: { what: string }) => s.what === 'succeeded'));
     assert.ok(detail.messages.some((m: { type: string }) => m.type === 'transaction.requested'));
   });
+
+  it('metrics for the dashboard: throughput, success rates, latency percentiles, queues, outbox, dead letters', async () => {
+    const res = await admin('GET', '/admin/api/metrics?window=15m', undefined, 'viewer');
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    const m = res.body;
+    const withdrawals = m.transactions.find((t: { type: string }) => t.type === 'withdrawal');
+    assert.ok(withdrawals.total >= 3 && withdrawals.succeeded >= 2 && withdrawals.failed >= 1);
+    assert.ok(withdrawals.successRate > 0 && withdrawals.successRate < 1);
+    assert.ok(withdrawals.latencyMs.p50 > 0 && withdrawals.latencyMs.p99 >= withdrawals.latencyMs.p50);
+    const adjustments = m.transactions.find((t: { type: string }) => t.type === 'adjustment');
+    assert.ok(adjustments.total >= 3);
+    const commands = m.queues.find(
+      (q: { queue: string }) => q.queue === `${stack.prefix}transaction-worker.commands`,
+    );
+    assert.ok(commands.consumers >= 1);
+    assert.equal(typeof commands.messages, 'number');
+    assert.ok(m.queues.some((q: { queue: string }) => q.queue.endsWith('.dlq')));
+    assert.equal(typeof m.outbox.backlog, 'number');
+    assert.equal(typeof m.deadLetters.pending, 'number');
+    assert.equal((await admin('GET', '/admin/api/metrics?window=2d')).status, 400);
+  });
 });

@@ -15,6 +15,7 @@ import { DeadLettersController } from './dead-letters/dead-letters.controller.js
 import { AdminProblemFilter } from './http/admin-error.js';
 import { Adjustments } from './ledger/adjustments.js';
 import { LedgerController } from './ledger/ledger.controller.js';
+import { MetricsController } from './metrics/metrics.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 
 /** The operators' API (and, later, dashboard); projects events from `admin.events`. */
@@ -38,6 +39,7 @@ export class AdminModule {
         AuditController,
         DeadLettersController,
         LedgerController,
+        MetricsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AdminProblemFilter },

@@ -60,3 +60,8 @@ export function hasIdPrefix(value: string, prefix: IdPrefix): boolean {
   if (!pattern) ID_PATTERNS.set(prefix, (pattern = new RegExp(`^${prefix}_[${ALPHABET}]{26}$`)));
   return pattern.test(value);
 }
+
+/** The smallest id of this kind created at or after `time`: a time window as an id range (index-friendly). */
+export function idFloor(prefix: IdPrefix, time: number): string {
+  return `${prefix}_${ulid(time).slice(0, 10)}${'0'.repeat(16)}`;
+}

@@ -6,6 +6,7 @@ import { Webhooks1763744400000 } from './1763744400000-Webhooks.js';
 import { Operators1763748000000 } from './1763748000000-Operators.js';
 import { DeadLetters1763751600000 } from './1763751600000-DeadLetters.js';
 import { Adjustments1763755200000 } from './1763755200000-Adjustments.js';
+import { MetricsIndexes1763758800000 } from './1763758800000-MetricsIndexes.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   Operators1763748000000,
   DeadLetters1763751600000,
   Adjustments1763755200000,
+  MetricsIndexes1763758800000,
 ];
