@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import { newId } from '#domain';
-import { Api, Stack, createTenant, openDataSource, tallyCli, waitFinal } from '#test-support';
+import { Api, Stack, createTenant, openDataSource, tallyCli, waitFinal, waitFor } from '#test-support';
 
 describe('admin: interventions on the ledger', () => {
   let stack: Stack;
@@ -225,5 +225,73 @@ describe('admin: interventions on the ledger', () => {
     assert.equal(typeof m.outbox.backlog, 'number');
     assert.equal(typeof m.deadLetters.pending, 'number');
     assert.equal((await admin('GET', '/admin/api/metrics?window=2d')).status, 400);
+  });
+
+  it('usage logs; a failed usage event re-run is processed again (once more failing, one failure row); webhook redelivery', async () => {
+    const event = `bad-purchase-${Date.now()}`;
+    const sent = await api.post('/v1/events', { id: event, type: 'purchase', properties: { amount: -1 } });
+    assert.equal(sent.status, 202);
+    const failedEvent = async () =>
+      (await admin('GET', `/admin/api/usage-events?type=purchase&status=failed`)).body.data.find(
+        (e: { id: string }) => e.id === event,
+      );
+    const failed = await waitFor('the event to fail', failedEvent);
+    assert.equal(failed.failureCode, 'invalid_purchase');
+    const rerun = await admin('POST', `/admin/api/usage-events/${failed.tenantId}/${event}/rerun`, {
+      reason: 'rules fixed',
+    });
+    assert.equal(rerun.status, 202);
+    await waitFor('the re-run to finish', async () => (await failedEvent()) !== undefined);
+    const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM usage_failed WHERE event_id = $1`, [
+      event,
+    ]);
+    assert.equal(n, 1);
+    const again = await admin('POST', `/admin/api/usage-events/${failed.tenantId}/nope/rerun`, {
+      reason: 'x y z',
+    });
+    assert.equal(again.status, 404);
+
+    // A failed delivery (no notification app here: it stays pending once redelivered).
+    const endpointId = newId('whe');
+    const deliveryId = newId('dlv');
+    await db.query(
+      `INSERT INTO webhook_endpoints (id, tenant_id, url, secret) VALUES ($1, $2, 'https://example.com/h', 'whsec_x')`,
+      [endpointId, failed.tenantId],
+    );
+    await db.query(
+      `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, payload, status, attempts)
+       VALUES ($1, $2, $3, 'evt_x', 'transaction.succeeded', '{}', 'failed', 7)`,
+      [deliveryId, failed.tenantId, endpointId],
+    );
+    const listed = (
+      await admin('GET', `/admin/api/webhook-deliveries?endpointId=${endpointId}`, undefined, 'viewer')
+    ).body.data;
+    assert.deepEqual(
+      listed.map((d: { id: string; status: string }) => [d.id, d.status]),
+      [[deliveryId, 'failed']],
+    );
+    const viewer = await admin(
+      'POST',
+      `/admin/api/webhook-deliveries/${deliveryId}/redeliver`,
+      { reason: 'x y z' },
+      'viewer',
+    );
+    assert.equal(viewer.status, 403);
+    assert.equal(
+      (
+        await admin('POST', `/admin/api/webhook-deliveries/${deliveryId}/redeliver`, {
+          reason: 'receiver fixed',
+        })
+      ).status,
+      202,
+    );
+    const [delivery] = await db.query(`SELECT status, attempts FROM webhook_deliveries WHERE id = $1`, [
+      deliveryId,
+    ]);
+    assert.deepEqual([delivery.status, delivery.attempts], ['pending', 0]);
+    const actions = (await admin('GET', `/admin/api/audit?targetId=${deliveryId}`)).body.data.map(
+      (a: { action: string }) => a.action,
+    );
+    assert.deepEqual(actions, ['webhook_delivery.redeliver']);
   });
 });

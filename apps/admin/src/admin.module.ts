@@ -16,6 +16,7 @@ import { AdminProblemFilter } from './http/admin-error.js';
 import { Adjustments } from './ledger/adjustments.js';
 import { LedgerController } from './ledger/ledger.controller.js';
 import { MetricsController } from './metrics/metrics.controller.js';
+import { OperationsController } from './operations/operations.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
 
 /** The operators' API (and, later, dashboard); projects events from `admin.events`. */
@@ -40,6 +41,7 @@ export class AdminModule {
         DeadLettersController,
         LedgerController,
         MetricsController,
+        OperationsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AdminProblemFilter },

@@ -11,6 +11,8 @@ export class MetricsIndexes1763758800000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP INDEX usage_processed_time_idx, webhook_deliveries_created_idx, webhook_attempts_time_idx`);
+    await q.query(
+      `DROP INDEX usage_processed_time_idx, webhook_deliveries_created_idx, webhook_attempts_time_idx`,
+    );
   }
 }

@@ -7,6 +7,7 @@ import { Operators1763748000000 } from './1763748000000-Operators.js';
 import { DeadLetters1763751600000 } from './1763751600000-DeadLetters.js';
 import { Adjustments1763755200000 } from './1763755200000-Adjustments.js';
 import { MetricsIndexes1763758800000 } from './1763758800000-MetricsIndexes.js';
+import { UsageReruns1763762400000 } from './1763762400000-UsageReruns.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   DeadLetters1763751600000,
   Adjustments1763755200000,
   MetricsIndexes1763758800000,
+  UsageReruns1763762400000,
 ];

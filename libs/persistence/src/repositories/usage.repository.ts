@@ -266,7 +266,9 @@ export class UsageRepository {
     if (failed.length > 0) {
       await manager.query(
         `INSERT INTO usage_failed (tenant_id, event_id, code, reason, worker_id)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])`,
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+         ON CONFLICT (tenant_id, event_id) DO UPDATE
+           SET code = excluded.code, reason = excluded.reason, worker_id = excluded.worker_id, failed_at = now()`,
         [
           tenantId,
           failed.map((f) => f.eventId),
