@@ -405,4 +405,20 @@ describe('webhooks and email (notification app)', () => {
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(receiver.at('/sick').length, attempts, 'a disabled endpoint gets nothing more');
   });
+
+  // After the one above: a notification app that allows no private hosts at all.
+  it('at delivery time the address is checked again: a private target is refused, not contacted', async () => {
+    for (const extra of stack.extras.splice(0)) await extra.stop();
+    await stack.startExtra('notification', { WEBHOOK_ALLOWED_HOSTS: '' });
+    // Registered while allowed (the gateway here allows 127.0.0.1); the host is private all the same.
+    const hook = await endpoint('/private', { eventTypes: ['transaction.succeeded'] });
+    await api.deposit(await api.account(), 7);
+    const [delivery] = await waitFor('a refused attempt', async () => {
+      const d = await deliveries(hook.id);
+      return d[0]?.attempts.length > 0 ? d : null;
+    });
+    assert.equal(delivery.attempts[0].statusCode, null);
+    assert.match(delivery.attempts[0].error, /refused: 127\.0\.0\.1 .*private, loopback or link-local/);
+    assert.equal(receiver.at('/private').length, 0);
+  });
 });
