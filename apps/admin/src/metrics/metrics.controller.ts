@@ -1,4 +1,5 @@
-import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Query, UseGuards, type OnModuleDestroy } from '@nestjs/common';
+import type { ChannelWrapper } from 'amqp-connection-manager';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { idFloor } from '#domain';
@@ -22,7 +23,10 @@ const ms = (v: unknown) => (v === null || v === undefined ? null : Math.round(Nu
  */
 @Controller('admin/api/metrics')
 @UseGuards(RolesGuard)
-export class MetricsController {
+export class MetricsController implements OnModuleDestroy {
+  /** One channel for the passive declares, opened on first use (the manager re-opens it after a 404). */
+  private channel: ChannelWrapper | undefined;
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AmqpConnection) private readonly amqp: AmqpConnection,
@@ -130,21 +134,21 @@ export class MetricsController {
       this.topology.queue(q.name),
       this.topology.dlq(q.name),
     ]);
-    const channel = this.amqp.manager.createChannel({ json: false });
-    try {
-      await channel.waitForConnect();
-      const out = [];
-      for (const name of names) {
-        try {
-          const info = await channel.checkQueue(name);
-          out.push({ queue: name, messages: info.messageCount, consumers: info.consumerCount });
-        } catch {
-          out.push({ queue: name, messages: null, consumers: null });
-        }
+    this.channel ??= this.amqp.manager.createChannel({ name: 'admin-metrics', json: false });
+    await this.channel.waitForConnect();
+    const out = [];
+    for (const name of names) {
+      try {
+        const info = await this.channel.checkQueue(name);
+        out.push({ queue: name, messages: info.messageCount, consumers: info.consumerCount });
+      } catch {
+        out.push({ queue: name, messages: null, consumers: null });
       }
-      return out;
-    } finally {
-      await channel.close();
     }
+    return out;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.channel?.close();
   }
 }
