@@ -46,6 +46,11 @@ if command -v rabbitmqctl >/dev/null; then
   sudo_if_needed rabbitmqctl await_startup --timeout 120 >/dev/null 2>&1 || true
 fi
 
+# Chromium for the dashboard's browser test (driven by playwright-core; never downloaded by it)
+if [ ! -x /usr/bin/chromium ]; then
+  apt_install chromium || log "chromium could not be installed: the dashboard browser test will fail"
+fi
+
 # Redis (optional: shared rate-limit state)
 if ! port_open 6379 && command -v redis-server >/dev/null; then
   log "starting Redis"

@@ -216,9 +216,7 @@ describe('admin: interventions on the ledger', () => {
     assert.ok(withdrawals.latencyMs.p50 > 0 && withdrawals.latencyMs.p99 >= withdrawals.latencyMs.p50);
     const adjustments = m.transactions.find((t: { type: string }) => t.type === 'adjustment');
     assert.ok(adjustments.total >= 3);
-    const commands = m.queues.find(
-      (q: { queue: string }) => q.queue === `${stack.prefix}transaction-worker.commands`,
-    );
+    const commands = m.queues.find((q: { queue: string }) => q.queue === 'transaction-worker.commands');
     assert.ok(commands.consumers >= 1);
     assert.equal(typeof commands.messages, 'number');
     assert.ok(m.queues.some((q: { queue: string }) => q.queue.endsWith('.dlq')));

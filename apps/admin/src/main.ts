@@ -3,6 +3,7 @@ import { Queues, connectAmqpConsumer } from '#messaging';
 import { runMain, startHttpApp } from '#observability';
 import { loadAdminConfig } from './config.js';
 import { AdminModule } from './admin.module.js';
+import { serveDashboard } from './dashboard.js';
 
 runMain(async () => {
   const config = loadAdminConfig();
@@ -11,6 +12,9 @@ runMain(async () => {
     port: config.ADMIN_PORT,
     host: config.HTTP_HOST,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
-    configure: (app) => connectAmqpConsumer(app, [Queues.admin], config.AMQP_PREFETCH),
+    configure: (app) => {
+      serveDashboard(app);
+      connectAmqpConsumer(app, [Queues.admin], config.AMQP_PREFETCH);
+    },
   });
 });

@@ -130,16 +130,14 @@ export class MetricsController implements OnModuleDestroy {
 
   /** Depth and consumers of every queue and its DLQ, from the broker. */
   private async queueDepths() {
-    const names = this.topology.queues.flatMap((q) => [
-      this.topology.queue(q.name),
-      this.topology.dlq(q.name),
-    ]);
+    // Logical names (no prefix) for people; the broker is asked with the physical ones.
+    const names = this.topology.queues.flatMap((q) => [q.name, `${q.name}.dlq`]);
     this.channel ??= this.amqp.manager.createChannel({ name: 'admin-metrics', json: false });
     await this.channel.waitForConnect();
     const out = [];
     for (const name of names) {
       try {
-        const info = await this.channel.checkQueue(name);
+        const info = await this.channel.checkQueue(this.topology.queue(name));
         out.push({ queue: name, messages: info.messageCount, consumers: info.consumerCount });
       } catch {
         out.push({ queue: name, messages: null, consumers: null });

@@ -1,0 +1,54 @@
+// The admin API from the browser: tokens in sessionStorage, one refresh on a 401, then sign-in again.
+export interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+}
+
+const KEY = 'tally.admin.tokens';
+
+export const session = {
+  get: (): Tokens | null => JSON.parse(sessionStorage.getItem(KEY) ?? 'null'),
+  set: (t: Tokens | null) =>
+    t ? sessionStorage.setItem(KEY, JSON.stringify(t)) : sessionStorage.removeItem(KEY),
+};
+
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function send(method: string, path: string, body: unknown, token: string | undefined) {
+  return fetch(`/admin/api${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+}
+
+export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  let tokens = session.get();
+  let res = await send(method, path, body, tokens?.accessToken);
+  if (res.status === 401 && tokens) {
+    const refreshed = await send('POST', '/auth/refresh', { refreshToken: tokens.refreshToken }, undefined);
+    if (refreshed.ok) {
+      tokens = (await refreshed.json()) as Tokens;
+      session.set(tokens);
+      res = await send(method, path, body, tokens.accessToken);
+    } else {
+      session.set(null);
+      window.dispatchEvent(new Event('tally:signed-out'));
+    }
+  }
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : undefined;
+  if (!res.ok) throw new ApiProblem(res.status, data?.code ?? 'error', data?.detail ?? res.statusText);
+  return data as T;
+}

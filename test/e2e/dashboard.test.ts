@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { DataSource } from 'typeorm';
+import { newId } from '#domain';
+import { Api, BrokerProbe, Stack, createTenant, openDataSource, waitFinal, waitFor } from '#test-support';
+
+// UPDATE_SCREENSHOTS=1 refreshes the README's screenshots; otherwise they go to a temporary folder.
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const shots = process.env.UPDATE_SCREENSHOTS
+  ? path.join(root, 'docs/screenshots')
+  : path.join(os.tmpdir(), 'tally-screenshots');
+const OPERATOR = { email: `dash-${Date.now()}@tally.test`, password: 'a long password!' };
+
+describe('dashboard in a real browser (Chromium, playwright-core)', () => {
+  let stack: Stack;
+  let api: Api;
+  let tenantId: string;
+  let db: DataSource;
+  let browser: Browser;
+  let page: Page;
+
+  before(async () => {
+    mkdirSync(shots, { recursive: true });
+    stack = await Stack.start('dashboard', ['gateway', 'transaction-worker', 'admin'], {
+      ADMIN_JWT_SECRET: 'd'.repeat(40),
+    });
+    const tenant = await createTenant('Dashboard');
+    tenantId = tenant.tenantId;
+    api = new Api(stack.url('gateway'), tenant.apiKey);
+    db = await openDataSource(2);
+    const { hash } = await import('@node-rs/argon2');
+    await db.query(`INSERT INTO operators (id, email, password_hash, role) VALUES ($1, $2, $3, 'operator')`, [
+      newId('op'),
+      OPERATOR.email,
+      await hash(OPERATOR.password),
+    ]);
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  });
+  after(async () => {
+    await browser?.close();
+    await db?.destroy();
+    await stack.stop();
+  });
+
+  it('signs in, shows the overview with real data, finds a failed transaction, replays a dead letter to success', async () => {
+    // Real data: money moved, one failure, and a command dead-lettered for a transaction not yet written.
+    const account = await api.account();
+    await api.deposit(account, 500);
+    const failed = await waitFinal(
+      api,
+      (await api.transact({ type: 'withdrawal', sourceAccountId: account, amount: 9999, currency: 'USD' }))
+        .body.id,
+    );
+    assert.equal(failed.status, 'failed');
+    const lost = newId('txn');
+    const probe = await BrokerProbe.open();
+    await probe.publishConfirmed(
+      `${stack.prefix}tally.commands`,
+      'transaction.requested',
+      { transactionId: lost, tenantId },
+      {
+        messageId: newId('msg'),
+        type: 'transaction.requested',
+        contentType: 'application/json',
+      },
+    );
+    await probe.close();
+    const letter = await waitFor('the dead letter', async () => {
+      const [row] = await db.query(`SELECT id FROM dead_letters WHERE payload LIKE '%' || $1 || '%'`, [lost]);
+      return row?.id as string | undefined;
+    });
+
+    await page.goto(stack.url('admin') + '/');
+    await page.fill('input[name=email]', OPERATOR.email);
+    await page.fill('input[name=password]', 'wrong password');
+    await page.click('button[type=submit]');
+    await page.getByRole('alert').waitFor();
+    await page.fill('input[name=password]', OPERATOR.password);
+    await page.click('button[type=submit]');
+
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    const throughput = page.getByTestId('chart-Throughput (per minute)');
+    await throughput.locator('rect').first().waitFor();
+    assert.ok((await throughput.locator('rect').count()) >= 2, 'a bar per transaction type');
+    assert.ok(Number(await page.getByTestId('card-Transactions').textContent()) >= 2);
+    assert.ok(Number(await page.getByTestId('card-Failed').textContent()) >= 1);
+    const queues = page.getByTestId('chart-Queue depth');
+    assert.ok((await queues.textContent())?.includes('transaction-worker.commands'));
+    await page.screenshot({ path: path.join(shots, 'overview.png'), fullPage: true });
+
+    await page.click('nav >> text=Transactions');
+    await page.selectOption('select[aria-label=Status]', 'failed');
+    await page.getByRole('cell', { name: failed.id }).click();
+    const detail = page.getByRole('complementary', { name: 'Transaction detail' });
+    await detail.getByRole('heading', { name: failed.id }).waitFor();
+    assert.match((await detail.textContent()) ?? '', /failed/);
+    assert.equal(new URL(page.url()).hash, `#/transactions?status=failed&open=${failed.id}`); // shareable
+    await page.getByRole('cell', { name: failed.id }).waitFor(); // the list stays, next to the detail
+    assert.equal(await page.getByRole('alert').count(), 0);
+    await page.screenshot({ path: path.join(shots, 'transactions.png'), fullPage: true });
+
+    // The cause fixed, the dead letter replayed from the dashboard (reason asked in a prompt).
+    await db.query(
+      `INSERT INTO transactions (id, tenant_id, type, status, amount, currency, destination_account_id)
+       VALUES ($1, $2, 'deposit', 'pending', 42, 'USD', $3)`,
+      [lost, tenantId, account],
+    );
+    await page.click('nav >> text=Dead letters');
+    const row = page.getByTestId(`dead-letter-${letter}`);
+    await row.waitFor();
+    await page.screenshot({ path: path.join(shots, 'dead-letters.png'), fullPage: true });
+    page.once('dialog', (dialog) => void dialog.accept('transaction restored'));
+    await row.getByRole('button', { name: 'Replay' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${letter} replayed` })
+      .waitFor();
+    assert.equal((await waitFinal(api, lost)).status, 'succeeded');
+    await page.goto(`${stack.url('admin')}/#/transactions?id=${lost}`);
+    await page.getByRole('cell', { name: 'succeeded' }).waitFor();
+
+    await page.click('nav >> text=Audit log');
+    await page.getByRole('cell', { name: 'dead_letter.replay' }).first().waitFor();
+    await page.screenshot({ path: path.join(shots, 'audit.png'), fullPage: true });
+  });
+});
