@@ -128,6 +128,18 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     await page.goto(`${stack.url('admin')}/#/transactions?id=${lost}`);
     await page.getByRole('cell', { name: 'succeeded' }).waitFor();
 
+    // The account, its ledger, and a freeze from the dashboard (reason asked in a prompt).
+    await page.goto(`${stack.url('admin')}/#/accounts?tenantId=${tenantId}`);
+    await page.getByRole('cell', { name: account }).click();
+    const accountDetail = page.getByRole('complementary', { name: 'Account detail' });
+    await accountDetail.getByRole('cell', { name: lost }).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept('fraud review'));
+    await accountDetail.getByRole('button', { name: 'Freeze' }).click();
+    await page.getByRole('status').filter({ hasText: 'Frozen' }).waitFor();
+    await accountDetail.getByRole('button', { name: 'Unfreeze' }).waitFor();
+    await page.screenshot({ path: path.join(shots, 'accounts.png'), fullPage: true });
+    assert.equal((await api.get(`/v1/accounts/${account}`)).body.status, 'frozen');
+
     await page.click('nav >> text=Audit log');
     await page.getByRole('cell', { name: 'dead_letter.replay' }).first().waitFor();
     await page.screenshot({ path: path.join(shots, 'audit.png'), fullPage: true });

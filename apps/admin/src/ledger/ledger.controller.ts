@@ -198,6 +198,45 @@ export class LedgerController {
     return JSON.parse(stringifyJson(transactionView(rerun)));
   }
 
+  @Get('accounts')
+  @Needs('viewer')
+  async accounts(@Query() query: unknown) {
+    const q = validate(
+      z.object({ tenantId: z.string().max(64).optional(), id: z.string().max(64).optional() }).strict(),
+      query,
+    );
+    const rows = await this.dataSource.query(
+      `SELECT id, tenant_id AS "tenantId", currency, external_ref AS "externalRef", status, posted::text,
+              held::text, (posted - held)::text AS available, created_at AS "createdAt"
+         FROM accounts WHERE kind = 'customer' AND ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR id = $2)
+        ORDER BY id DESC LIMIT 200`,
+      [q.tenantId ?? null, q.id ?? null],
+    );
+    return { data: rows };
+  }
+
+  /** One account with its latest ledger entries. */
+  @Get('accounts/:id')
+  @Needs('viewer')
+  async account(@Param('id') id: string) {
+    const [account] = await this.dataSource.query(
+      `SELECT id, tenant_id AS "tenantId", currency, external_ref AS "externalRef", status, posted::text,
+              held::text, (posted - held)::text AS available, low_balance_threshold::text AS "lowBalanceThreshold",
+              created_at AS "createdAt"
+         FROM accounts WHERE id = $1 AND kind = 'customer'`,
+      [id],
+    );
+    if (!account) throw notFound(`Account ${id}`);
+    const entries = await this.dataSource.query(
+      `SELECT e.id, e.transaction_id AS "transactionId", t.type, e.amount::text, e.balance_after::text AS "balanceAfter",
+              e.created_at AS "createdAt"
+         FROM ledger_entries e JOIN transactions t ON t.id = e.transaction_id
+        WHERE e.account_id = $1 ORDER BY e.seq DESC LIMIT 100`,
+      [id],
+    );
+    return { ...account, entries };
+  }
+
   @Post('accounts/:id/freeze')
   @Needs('operator')
   @HttpCode(200)

@@ -451,6 +451,216 @@ function DeadLetters({ query, go }: { query: URLSearchParams; go: (to: string) =
   );
 }
 
+/** Asks for a reason, then posts; answers the error message or null. */
+async function withReason(
+  question: string,
+  method: string,
+  path: string,
+  extra: Record<string, unknown> = {},
+) {
+  const reason = window.prompt(question);
+  if (!reason) return 'Cancelled.';
+  try {
+    await api(method, path, { ...extra, reason });
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function Accounts({ query, go }: { query: URLSearchParams; go: (to: string) => void }) {
+  const open = query.get('open');
+  const search = new URLSearchParams(query);
+  search.delete('open');
+  const list = useLoad<{ data: Row[] }>(`/accounts?${search.toString()}`);
+  const detail = useLoad<Row & { entries: Row[] }>(open ? `/accounts/${open}` : null);
+  const [message, setMessage] = useState<string>();
+  const act = async (label: string, run: () => Promise<string | null>) => {
+    const error = await run();
+    setMessage(error ?? `${label}.`);
+    detail.reload();
+    list.reload();
+  };
+  return (
+    <section>
+      <h1>Accounts</h1>
+      <div className="row filters">
+        <input
+          aria-label="Tenant"
+          placeholder="tenant id"
+          defaultValue={query.get('tenantId') ?? ''}
+          onKeyDown={(e) =>
+            e.key === 'Enter' && go(`/accounts?tenantId=${encodeURIComponent(e.currentTarget.value)}`)
+          }
+        />
+      </div>
+      {message && (
+        <p role="status" className="notice">
+          {message}
+        </p>
+      )}
+      <Status loading={list.loading} error={list.error} empty={list.data?.data.length === 0} />
+      {list.data && list.data.data.length > 0 && (
+        <Table
+          rows={list.data.data}
+          columns={[
+            ['id', 'Id'],
+            ['tenantId', 'Tenant'],
+            ['currency', 'Currency'],
+            ['status', 'Status'],
+            ['posted', 'Posted'],
+            ['held', 'Held'],
+            ['available', 'Available'],
+          ]}
+          onOpen={(r) => {
+            const next = new URLSearchParams(query);
+            next.set('open', String(r.id));
+            go(`/accounts?${next}`);
+          }}
+        />
+      )}
+      {open && detail.data && (
+        <aside className="detail" aria-label="Account detail">
+          <h2>{String(detail.data.id)}</h2>
+          <p>
+            <strong>{String(detail.data.status)}</strong> · posted {String(detail.data.posted)} · held{' '}
+            {String(detail.data.held)} · available {String(detail.data.available)}{' '}
+            {String(detail.data.currency)}
+          </p>
+          <div className="row">
+            {detail.data.status === 'active' ? (
+              <button
+                type="button"
+                onClick={() =>
+                  act('Frozen', () =>
+                    withReason('Freeze this account? Reason:', 'POST', `/accounts/${open}/freeze`),
+                  )
+                }
+              >
+                Freeze
+              </button>
+            ) : (
+              <button
+                type="button"
+                onClick={() =>
+                  act('Unfrozen', () =>
+                    withReason('Unfreeze this account? Reason:', 'POST', `/accounts/${open}/unfreeze`),
+                  )
+                }
+              >
+                Unfreeze
+              </button>
+            )}
+            {(['credit', 'debit'] as const).map((direction) => (
+              <button
+                key={direction}
+                type="button"
+                className="secondary"
+                onClick={() =>
+                  act(`Adjustment (${direction}) submitted`, async () => {
+                    const amount = window.prompt(`Amount to ${direction} (minor units):`);
+                    if (!amount) return 'Cancelled.';
+                    return withReason(
+                      `Reason for this ${direction}:`,
+                      'POST',
+                      `/accounts/${open}/adjustments`,
+                      { direction, amount },
+                    );
+                  })
+                }
+              >
+                Adjust ({direction})
+              </button>
+            ))}
+          </div>
+          <h3>Ledger</h3>
+          <Table
+            rows={detail.data.entries}
+            columns={[
+              ['createdAt', 'When'],
+              ['type', 'Type'],
+              ['transactionId', 'Transaction'],
+              ['amount', 'Amount'],
+              ['balanceAfter', 'Balance after'],
+            ]}
+          />
+        </aside>
+      )}
+    </section>
+  );
+}
+
+function Tenants() {
+  const list = useLoad<{ data: Row[] }>('/tenants');
+  const [message, setMessage] = useState<string>();
+  const create = async () => {
+    const name = window.prompt('Name of the new tenant:');
+    if (!name) return;
+    try {
+      const t = await api<{ id: string; apiKey: string }>('POST', '/tenants', { name });
+      setMessage(`Created ${t.id}. Its API key, shown only now: ${t.apiKey}`);
+      list.reload();
+    } catch (e) {
+      setMessage((e as Error).message);
+    }
+  };
+  const toggle = async (r: Row) => {
+    const action = r.status === 'active' ? 'disable' : 'enable';
+    setMessage(
+      (await withReason(`${action} ${r.id}? Reason:`, 'POST', `/tenants/${r.id}/${action}`)) ??
+        `${r.id}: ${action}d.`,
+    );
+    list.reload();
+  };
+  return (
+    <section>
+      <header className="row">
+        <h1>Tenants</h1>
+        <button type="button" onClick={create}>
+          New tenant
+        </button>
+      </header>
+      {message && (
+        <p role="status" className="notice">
+          {message}
+        </p>
+      )}
+      <Status loading={list.loading} error={list.error} empty={list.data?.data.length === 0} />
+      {list.data && list.data.data.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Id</th>
+              <th>Name</th>
+              <th>Status</th>
+              <th>Keys</th>
+              <th>Email</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.data.map((r) => (
+              <tr key={String(r.id)}>
+                <td>{String(r.id)}</td>
+                <td>{String(r.name)}</td>
+                <td>{String(r.status)}</td>
+                <td>{String(r.activeKeys)}</td>
+                <td>{format(r.notificationEmail)}</td>
+                <td className="actions">
+                  <a href={`#/accounts?tenantId=${r.id}`}>Accounts</a>
+                  <button type="button" className="secondary" onClick={() => toggle(r)}>
+                    {r.status === 'active' ? 'Disable' : 'Enable'}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 function Simple({ title, path, columns }: { title: string; path: string; columns: [string, string][] }) {
   const list = useLoad<{ data: Row[] }>(path);
   return (
@@ -501,6 +711,7 @@ function Login({ onSignedIn }: { onSignedIn: () => void }) {
 const PAGES: [string, string][] = [
   ['/overview', 'Overview'],
   ['/transactions', 'Transactions'],
+  ['/accounts', 'Accounts'],
   ['/dead-letters', 'Dead letters'],
   ['/usage', 'Usage'],
   ['/webhooks', 'Webhooks'],
@@ -586,20 +797,8 @@ function App() {
             ]}
           />
         )}
-        {page === '/tenants' && (
-          <Simple
-            title="Tenants"
-            path="/tenants"
-            columns={[
-              ['id', 'Id'],
-              ['name', 'Name'],
-              ['status', 'Status'],
-              ['activeKeys', 'Keys'],
-              ['notificationEmail', 'Email'],
-              ['createdAt', 'Created'],
-            ]}
-          />
-        )}
+        {page === '/tenants' && <Tenants />}
+        {page === '/accounts' && <Accounts query={query} go={go} />}
       </main>
     </div>
   );
