@@ -287,9 +287,47 @@ describe('admin: interventions on the ledger', () => {
       deliveryId,
     ]);
     assert.deepEqual([delivery.status, delivery.attempts], ['pending', 0]);
+    const endpoints = (
+      await admin('GET', `/admin/api/webhook-endpoints?tenantId=${failed.tenantId}`, undefined, 'viewer')
+    ).body.data;
+    assert.deepEqual(
+      endpoints.map((e: { id: string; pending: number; failed: number }) => [e.id, e.pending, e.failed]),
+      [[endpointId, 1, 0]],
+    );
     const actions = (await admin('GET', `/admin/api/audit?targetId=${deliveryId}`)).body.data.map(
       (a: { action: string }) => a.action,
     );
     assert.deepEqual(actions, ['webhook_delivery.redeliver']);
+  });
+
+  it('a viewer gets 403 on every change the admin API offers', async () => {
+    const changes: [string, string][] = [
+      ['POST', '/admin/api/tenants'],
+      ['POST', '/admin/api/tenants/ten_x/disable'],
+      ['POST', '/admin/api/tenants/ten_x/enable'],
+      ['PUT', '/admin/api/tenants/ten_x/notification-email'],
+      ['POST', '/admin/api/tenants/ten_x/keys'],
+      ['POST', '/admin/api/tenants/ten_x/keys/key_x/revoke'],
+      ['POST', '/admin/api/operators'],
+      ['POST', '/admin/api/dead-letters/dl_x/replay'],
+      ['POST', '/admin/api/dead-letters/replay'],
+      ['POST', '/admin/api/dead-letters/dl_x/discard'],
+      ['POST', '/admin/api/accounts/acc_x/freeze'],
+      ['POST', '/admin/api/accounts/acc_x/unfreeze'],
+      ['POST', '/admin/api/accounts/acc_x/adjustments'],
+      ['POST', '/admin/api/adjustments/adj_x/approve'],
+      ['POST', '/admin/api/adjustments/adj_x/reject'],
+      ['POST', '/admin/api/transactions/txn_x/rerun'],
+      ['POST', '/admin/api/usage-events/ten_x/e_x/rerun'],
+      ['POST', '/admin/api/webhook-deliveries/dlv_x/redeliver'],
+    ];
+    for (const [method, path] of changes) {
+      const res = await admin(method, path, { reason: 'just looking' }, 'viewer');
+      assert.equal(res.status, 403, `${method} ${path}`);
+    }
+    const actions = (await admin('GET', '/admin/api/audit?limit=500')).body.data.map(
+      (a: { reason: string }) => a.reason,
+    );
+    assert.ok(!actions.includes('just looking'), 'a refused change leaves no audit row');
   });
 });

@@ -93,6 +93,10 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     assert.ok((await throughput.locator('rect').count()) >= 2, 'a bar per transaction type');
     assert.ok(Number(await page.getByTestId('card-Transactions').textContent()) >= 2);
     assert.ok(Number(await page.getByTestId('card-Failed').textContent()) >= 1);
+    const health = (await page.getByRole('list', { name: 'Service health' }).textContent()) ?? '';
+    for (const up of ['database: up', 'broker: up', 'transaction-worker: up', 'admin: up'])
+      assert.ok(health.includes(up), health);
+    assert.ok(health.includes('notification: down'), health); // not started in this test
     const queues = page.getByTestId('chart-Queue depth');
     assert.ok((await queues.textContent())?.includes('transaction-worker.commands'));
     await page.screenshot({ path: path.join(shots, 'overview.png'), fullPage: true });
@@ -139,6 +143,26 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     await accountDetail.getByRole('button', { name: 'Unfreeze' }).waitFor();
     await page.screenshot({ path: path.join(shots, 'accounts.png'), fullPage: true });
     assert.equal((await api.get(`/v1/accounts/${account}`)).body.status, 'frozen');
+
+    // Keys: a new one is shown once, and revoking it stops it at the gateway.
+    await page.goto(`${stack.url('admin')}/#/tenants?keys=${tenantId}`);
+    const keys = page.getByRole('complementary', { name: 'API keys' });
+    await keys.getByRole('button', { name: 'New key' }).waitFor();
+    page.once('dialog', (dialog) => void dialog.accept('ci'));
+    await keys.getByRole('button', { name: 'New key' }).click();
+    const shown = await page.getByRole('status').filter({ hasText: 'Shown only now' }).textContent();
+    const plaintext = /(tk_[A-Za-z0-9_-]{32})/.exec(shown ?? '')![1];
+    const ci = new Api(stack.url('gateway'), plaintext);
+    assert.equal((await ci.get('/v1/accounts')).status, 200);
+    page.once('dialog', (dialog) => void dialog.accept('leaked'));
+    await keys.getByRole('row', { name: /ci/ }).getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('status').filter({ hasText: 'revoked' }).waitFor();
+    await waitFor(
+      'the key to stop working',
+      async () => (await ci.get('/v1/accounts')).status === 401,
+      10_000,
+    );
+    await page.screenshot({ path: path.join(shots, 'tenants.png'), fullPage: true });
 
     await page.click('nav >> text=Audit log');
     await page.getByRole('cell', { name: 'dead_letter.replay' }).first().waitFor();

@@ -125,6 +125,19 @@ export class MetricsController implements OnModuleDestroy {
       },
       deadLetters: { pending: deadLetters[0].pending },
       queues,
+      // Each service is up when it consumes its queue (the database and broker answered above).
+      services: [
+        { name: 'database', up: true },
+        { name: 'broker', up: queues.some((q) => q.messages !== null) },
+        ...[
+          ['transaction-worker', 'transaction-worker.commands'],
+          ['notification', 'notification.events'],
+          ['admin', 'admin.events'],
+        ].map(([name, queue]) => ({
+          name,
+          up: (queues.find((q) => q.queue === queue)?.consumers ?? 0) > 0,
+        })),
+      ],
     };
   }
 

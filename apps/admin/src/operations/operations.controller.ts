@@ -123,6 +123,22 @@ export class OperationsController {
     return { tenantId, id, status: 'received' };
   }
 
+  @Get('webhook-endpoints')
+  @Needs('viewer')
+  async endpoints(@Query() input: unknown) {
+    const q = validate(z.object({ tenantId: z.string().max(64).optional() }).strict(), input);
+    const rows = await this.dataSource.query(
+      `SELECT e.id, e.tenant_id AS "tenantId", e.url, e.event_types AS "eventTypes", e.status,
+              e.disabled_reason AS "disabledReason", e.failing_since AS "failingSince", e.created_at AS "createdAt",
+              (SELECT count(*)::int FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'failed') AS failed,
+              (SELECT count(*)::int FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.status = 'pending') AS pending
+         FROM webhook_endpoints e WHERE e.deleted_at IS NULL AND ($1::text IS NULL OR e.tenant_id = $1)
+        ORDER BY e.id DESC LIMIT 200`,
+      [q.tenantId ?? null],
+    );
+    return { data: rows };
+  }
+
   @Get('webhook-deliveries')
   @Needs('viewer')
   async deliveries(@Query() input: unknown) {

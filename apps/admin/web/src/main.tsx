@@ -157,11 +157,16 @@ interface Metrics {
   };
   deadLetters: { pending: number };
   queues: { queue: string; messages: number | null; consumers: number | null }[];
+  services: { name: string; up: boolean }[];
 }
 
 function Overview({ query, go }: { query: URLSearchParams; go: (to: string) => void }) {
   const window = query.get('window') ?? '1h';
-  const m = useLoad<Metrics>(`/metrics?window=${window}`, 5000);
+  const tenant = query.get('tenantId') ?? '';
+  const m = useLoad<Metrics>(
+    `/metrics?window=${window}${tenant ? `&tenantId=${encodeURIComponent(tenant)}` : ''}`,
+    5000,
+  );
   const d = m.data;
   return (
     <section>
@@ -169,16 +174,35 @@ function Overview({ query, go }: { query: URLSearchParams; go: (to: string) => v
         <h1>Overview</h1>
         <label>
           Window{' '}
-          <select value={window} onChange={(e) => go(`/overview?window=${e.target.value}`)}>
+          <select
+            value={window}
+            onChange={(e) => go(`/overview?window=${e.target.value}&tenantId=${tenant}`)}
+          >
             {['5m', '15m', '1h', '6h', '24h'].map((w) => (
               <option key={w}>{w}</option>
             ))}
           </select>
         </label>
+        <input
+          aria-label="Tenant"
+          placeholder="all tenants"
+          defaultValue={tenant}
+          onKeyDown={(e) =>
+            e.key === 'Enter' &&
+            go(`/overview?window=${window}&tenantId=${encodeURIComponent(e.currentTarget.value)}`)
+          }
+        />
       </header>
       <Status loading={m.loading && !d} error={m.error} />
       {d && (
         <>
+          <ul className="services" aria-label="Service health">
+            {d.services.map((svc) => (
+              <li key={svc.name} className={svc.up ? 'up' : 'down'}>
+                {svc.name}: {svc.up ? 'up' : 'down'}
+              </li>
+            ))}
+          </ul>
           <div className="cards">
             <Card label="Transactions" value={d.transactions.reduce((s, t) => s + t.total, 0)} />
             <Card label="Failed" value={d.transactions.reduce((s, t) => s + t.failed, 0)} />
@@ -342,6 +366,31 @@ function Transactions({ query, go }: { query: URLSearchParams; go: (to: string) 
                   </li>
                 ))}
               </ol>
+              <h3>Messages</h3>
+              <Table
+                rows={detail.data.messages as Row[]}
+                columns={[
+                  ['type', 'Message'],
+                  ['createdAt', 'Written'],
+                  ['publishedAt', 'Published'],
+                  ['publishAttempts', 'Publish attempts'],
+                ]}
+              />
+              {(detail.data.deadLetters as Row[]).length > 0 && (
+                <>
+                  <h3>Dead letters</h3>
+                  <Table
+                    rows={detail.data.deadLetters as Row[]}
+                    columns={[
+                      ['id', 'Id'],
+                      ['status', 'Status'],
+                      ['errorCode', 'Code'],
+                      ['error', 'Error'],
+                      ['failedAt', 'Failed'],
+                    ]}
+                  />
+                </>
+              )}
               <h3>Ledger entries</h3>
               <Table
                 rows={detail.data.entries as Row[]}
@@ -590,9 +639,80 @@ function Accounts({ query, go }: { query: URLSearchParams; go: (to: string) => v
   );
 }
 
-function Tenants() {
+function Keys({ tenantId, onMessage }: { tenantId: string; onMessage: (m: string) => void }) {
+  const keys = useLoad<{ data: Row[] }>(`/tenants/${tenantId}/keys`);
+  const create = async () => {
+    const name = window.prompt('A name for the new key (what uses it):');
+    if (!name) return;
+    try {
+      const k = await api<{ id: string; apiKey: string }>('POST', `/tenants/${tenantId}/keys`, { name });
+      onMessage(`Key ${k.id} created. Shown only now: ${k.apiKey}`);
+      keys.reload();
+    } catch (e) {
+      onMessage((e as Error).message);
+    }
+  };
+  const revoke = async (r: Row) => {
+    onMessage(
+      (await withReason(
+        `Revoke ${r.prefix}…? Reason:`,
+        'POST',
+        `/tenants/${tenantId}/keys/${r.id}/revoke`,
+      )) ?? `Key ${r.id} revoked.`,
+    );
+    keys.reload();
+  };
+  return (
+    <aside className="detail" aria-label="API keys">
+      <header className="row">
+        <h2>API keys of {tenantId}</h2>
+        <button type="button" onClick={create}>
+          New key
+        </button>
+      </header>
+      <Status loading={keys.loading} error={keys.error} empty={keys.data?.data.length === 0} />
+      {keys.data && keys.data.data.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Prefix</th>
+              <th>Name</th>
+              <th>Created</th>
+              <th>Last used</th>
+              <th>Revoked</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {keys.data.data.map((k) => (
+              <tr key={String(k.id)}>
+                <td>
+                  <code>{String(k.prefix)}…</code>
+                </td>
+                <td>{format(k.name)}</td>
+                <td>{format(k.createdAt)}</td>
+                <td>{format(k.lastUsedAt)}</td>
+                <td>{format(k.revokedAt)}</td>
+                <td className="actions">
+                  {!k.revokedAt && (
+                    <button type="button" className="secondary" onClick={() => revoke(k)}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </aside>
+  );
+}
+
+function Tenants({ query, go }: { query: URLSearchParams; go: (to: string) => void }) {
   const list = useLoad<{ data: Row[] }>('/tenants');
   const [message, setMessage] = useState<string>();
+  const keysOf = query.get('keys');
   const create = async () => {
     const name = window.prompt('Name of the new tenant:');
     if (!name) return;
@@ -648,6 +768,9 @@ function Tenants() {
                 <td>{format(r.notificationEmail)}</td>
                 <td className="actions">
                   <a href={`#/accounts?tenantId=${r.id}`}>Accounts</a>
+                  <button type="button" className="secondary" onClick={() => go(`/tenants?keys=${r.id}`)}>
+                    Keys
+                  </button>
                   <button type="button" className="secondary" onClick={() => toggle(r)}>
                     {r.status === 'active' ? 'Disable' : 'Enable'}
                   </button>
@@ -657,6 +780,7 @@ function Tenants() {
           </tbody>
         </table>
       )}
+      {keysOf && <Keys tenantId={keysOf} onMessage={setMessage} />}
     </section>
   );
 }
@@ -769,19 +893,35 @@ function App() {
           />
         )}
         {page === '/webhooks' && (
-          <Simple
-            title="Webhook deliveries"
-            path="/webhook-deliveries"
-            columns={[
-              ['id', 'Delivery'],
-              ['url', 'Endpoint'],
-              ['eventType', 'Event'],
-              ['status', 'Status'],
-              ['attempts', 'Attempts'],
-              ['lastStatus', 'Last HTTP'],
-              ['createdAt', 'Created'],
-            ]}
-          />
+          <>
+            <Simple
+              title="Webhook endpoints"
+              path="/webhook-endpoints"
+              columns={[
+                ['id', 'Endpoint'],
+                ['tenantId', 'Tenant'],
+                ['url', 'URL'],
+                ['status', 'Status'],
+                ['disabledReason', 'Why disabled'],
+                ['pending', 'Pending'],
+                ['failed', 'Failed'],
+              ]}
+            />
+            <Simple
+              title="Deliveries"
+              path="/webhook-deliveries"
+              columns={[
+                ['id', 'Delivery'],
+                ['url', 'Endpoint'],
+                ['eventType', 'Event'],
+                ['status', 'Status'],
+                ['attempts', 'Attempts'],
+                ['lastStatus', 'Last HTTP'],
+                ['lastError', 'Last error'],
+                ['createdAt', 'Created'],
+              ]}
+            />
+          </>
         )}
         {page === '/audit' && (
           <Simple
@@ -797,7 +937,7 @@ function App() {
             ]}
           />
         )}
-        {page === '/tenants' && <Tenants />}
+        {page === '/tenants' && <Tenants query={query} go={go} />}
         {page === '/accounts' && <Accounts query={query} go={go} />}
       </main>
     </div>
