@@ -50,14 +50,19 @@ function Status({ loading, error, empty }: { loading: boolean; error?: string; e
   return null;
 }
 
+/** A data table; rows open on click or Enter when `onOpen` is given; `actions` adds a last column of buttons. */
 function Table({
   rows,
   columns,
   onOpen,
+  actions,
+  testId,
 }: {
   rows: Row[];
   columns: [string, string][];
   onOpen?: (r: Row) => void;
+  actions?: (r: Row) => ReactNode;
+  testId?: (r: Row) => string;
 }) {
   return (
     <table>
@@ -66,6 +71,7 @@ function Table({
           {columns.map(([, label]) => (
             <th key={label}>{label}</th>
           ))}
+          {actions && <th />}
         </tr>
       </thead>
       <tbody>
@@ -76,12 +82,14 @@ function Table({
             onClick={() => onOpen?.(r)}
             onKeyDown={(e) => e.key === 'Enter' && onOpen?.(r)}
             className={onOpen ? 'clickable' : undefined}
+            data-testid={testId?.(r)}
           >
             {columns.map(([key, label]) => (
               <td key={label} data-label={label}>
                 {format(r[key])}
               </td>
             ))}
+            {actions && <td className="actions">{actions(r)}</td>}
           </tr>
         ))}
       </tbody>
@@ -456,45 +464,32 @@ function DeadLetters({ query, go }: { query: URLSearchParams; go: (to: string) =
       )}
       <Status loading={list.loading} error={list.error} empty={list.data?.data.length === 0} />
       {list.data && list.data.data.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>Type</th>
-              <th>Queue</th>
-              <th>Error</th>
-              <th>Failed</th>
-              <th>Status</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.data.map((r) => (
-              <tr key={String(r.id)} data-testid={`dead-letter-${r.id}`}>
-                <td>{String(r.id)}</td>
-                <td>{format(r.type)}</td>
-                <td>{format(r.failedQueue)}</td>
-                <td>
-                  {format(r.errorCode)} {format(r.error)}
-                </td>
-                <td>{format(r.failedAt)}</td>
-                <td>{String(r.status)}</td>
-                <td className="actions">
-                  {r.status !== 'discarded' && (
-                    <button type="button" onClick={() => act(r, 'replay')}>
-                      Replay
-                    </button>
-                  )}
-                  {r.status === 'pending' && (
-                    <button type="button" className="secondary" onClick={() => act(r, 'discard')}>
-                      Discard
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          rows={list.data.data}
+          columns={[
+            ['type', 'Type'],
+            ['failedQueue', 'Queue'],
+            ['errorCode', 'Code'],
+            ['error', 'Error'],
+            ['failedAt', 'Failed'],
+            ['status', 'Status'],
+          ]}
+          testId={(r) => `dead-letter-${r.id}`}
+          actions={(r) => (
+            <>
+              {r.status !== 'discarded' && (
+                <button type="button" onClick={() => act(r, 'replay')}>
+                  Replay
+                </button>
+              )}
+              {r.status === 'pending' && (
+                <button type="button" className="secondary" onClick={() => act(r, 'discard')}>
+                  Discard
+                </button>
+              )}
+            </>
+          )}
+        />
       )}
     </section>
   );
@@ -672,38 +667,23 @@ function Keys({ tenantId, onMessage }: { tenantId: string; onMessage: (m: string
       </header>
       <Status loading={keys.loading} error={keys.error} empty={keys.data?.data.length === 0} />
       {keys.data && keys.data.data.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Prefix</th>
-              <th>Name</th>
-              <th>Created</th>
-              <th>Last used</th>
-              <th>Revoked</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data.data.map((k) => (
-              <tr key={String(k.id)}>
-                <td>
-                  <code>{String(k.prefix)}…</code>
-                </td>
-                <td>{format(k.name)}</td>
-                <td>{format(k.createdAt)}</td>
-                <td>{format(k.lastUsedAt)}</td>
-                <td>{format(k.revokedAt)}</td>
-                <td className="actions">
-                  {!k.revokedAt && (
-                    <button type="button" className="secondary" onClick={() => revoke(k)}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          rows={keys.data.data}
+          columns={[
+            ['prefix', 'Prefix'],
+            ['name', 'Name'],
+            ['createdAt', 'Created'],
+            ['lastUsedAt', 'Last used'],
+            ['revokedAt', 'Revoked'],
+          ]}
+          actions={(k) =>
+            !k.revokedAt && (
+              <button type="button" className="secondary" onClick={() => revoke(k)}>
+                Revoke
+              </button>
+            )
+          }
+        />
       )}
     </aside>
   );
@@ -747,38 +727,27 @@ function Tenants({ query, go }: { query: URLSearchParams; go: (to: string) => vo
       )}
       <Status loading={list.loading} error={list.error} empty={list.data?.data.length === 0} />
       {list.data && list.data.data.length > 0 && (
-        <table>
-          <thead>
-            <tr>
-              <th>Id</th>
-              <th>Name</th>
-              <th>Status</th>
-              <th>Keys</th>
-              <th>Email</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.data.map((r) => (
-              <tr key={String(r.id)}>
-                <td>{String(r.id)}</td>
-                <td>{String(r.name)}</td>
-                <td>{String(r.status)}</td>
-                <td>{String(r.activeKeys)}</td>
-                <td>{format(r.notificationEmail)}</td>
-                <td className="actions">
-                  <a href={`#/accounts?tenantId=${r.id}`}>Accounts</a>
-                  <button type="button" className="secondary" onClick={() => go(`/tenants?keys=${r.id}`)}>
-                    Keys
-                  </button>
-                  <button type="button" className="secondary" onClick={() => toggle(r)}>
-                    {r.status === 'active' ? 'Disable' : 'Enable'}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Table
+          rows={list.data.data}
+          columns={[
+            ['id', 'Id'],
+            ['name', 'Name'],
+            ['status', 'Status'],
+            ['activeKeys', 'Keys'],
+            ['notificationEmail', 'Email'],
+          ]}
+          actions={(r) => (
+            <>
+              <a href={`#/accounts?tenantId=${r.id}`}>Accounts</a>
+              <button type="button" className="secondary" onClick={() => go(`/tenants?keys=${r.id}`)}>
+                Keys
+              </button>
+              <button type="button" className="secondary" onClick={() => toggle(r)}>
+                {r.status === 'active' ? 'Disable' : 'Enable'}
+              </button>
+            </>
+          )}
+        />
       )}
       {keysOf && <Keys tenantId={keysOf} onMessage={setMessage} />}
     </section>
