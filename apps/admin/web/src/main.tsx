@@ -336,26 +336,23 @@ function Transactions({ query, go }: { query: URLSearchParams; go: (to: string) 
           onKeyDown={(e) => e.key === 'Enter' && filter('accountId', e.currentTarget.value)}
         />
       </div>
-      <Status loading={list.loading} error={list.error} empty={list.data?.data.length === 0} />
-      {list.data && list.data.data.length > 0 && (
-        <Table
-          rows={list.data.data}
-          columns={[
-            ['id', 'Id'],
-            ['type', 'Type'],
-            ['status', 'Status'],
-            ['amount', 'Amount'],
-            ['currency', 'Currency'],
-            ['failureCode', 'Failure'],
-            ['createdAt', 'Created'],
-          ]}
-          onOpen={(r) => {
-            const next = new URLSearchParams(query);
-            next.set('open', String(r.id));
-            go(`/transactions?${next}`);
-          }}
-        />
-      )}
+      <Listing
+        load={list}
+        columns={[
+          ['id', 'Id'],
+          ['type', 'Type'],
+          ['status', 'Status'],
+          ['amount', 'Amount'],
+          ['currency', 'Currency'],
+          ['failureCode', 'Failure'],
+          ['createdAt', 'Created'],
+        ]}
+        onOpen={(r) => {
+          const next = new URLSearchParams(query);
+          next.set('open', String(r.id));
+          go(`/transactions?${next}`);
+        }}
+      />
       {open && (
         <aside className="detail" aria-label="Transaction detail">
           <Status loading={detail.loading} error={detail.error} />
@@ -457,40 +454,33 @@ function DeadLetters({ query, go }: { query: URLSearchParams; go: (to: string) =
           </button>
         )}
       </header>
-      {message && (
-        <p role="status" className="notice">
-          {message}
-        </p>
-      )}
-      <Status loading={list.loading} error={list.error} empty={list.data?.data.length === 0} />
-      {list.data && list.data.data.length > 0 && (
-        <Table
-          rows={list.data.data}
-          columns={[
-            ['type', 'Type'],
-            ['failedQueue', 'Queue'],
-            ['errorCode', 'Code'],
-            ['error', 'Error'],
-            ['failedAt', 'Failed'],
-            ['status', 'Status'],
-          ]}
-          testId={(r) => `dead-letter-${r.id}`}
-          actions={(r) => (
-            <>
-              {r.status !== 'discarded' && (
-                <button type="button" onClick={() => act(r, 'replay')}>
-                  Replay
-                </button>
-              )}
-              {r.status === 'pending' && (
-                <button type="button" className="secondary" onClick={() => act(r, 'discard')}>
-                  Discard
-                </button>
-              )}
-            </>
-          )}
-        />
-      )}
+      <Notice message={message} />
+      <Listing
+        load={list}
+        columns={[
+          ['type', 'Type'],
+          ['failedQueue', 'Queue'],
+          ['errorCode', 'Code'],
+          ['error', 'Error'],
+          ['failedAt', 'Failed'],
+          ['status', 'Status'],
+        ]}
+        testId={(r) => `dead-letter-${r.id}`}
+        actions={(r) => (
+          <>
+            {r.status !== 'discarded' && (
+              <button type="button" onClick={() => act(r, 'replay')}>
+                Replay
+              </button>
+            )}
+            {r.status === 'pending' && (
+              <button type="button" className="secondary" onClick={() => act(r, 'discard')}>
+                Discard
+              </button>
+            )}
+          </>
+        )}
+      />
     </section>
   );
 }
@@ -538,31 +528,24 @@ function Accounts({ query, go }: { query: URLSearchParams; go: (to: string) => v
           }
         />
       </div>
-      {message && (
-        <p role="status" className="notice">
-          {message}
-        </p>
-      )}
-      <Status loading={list.loading} error={list.error} empty={list.data?.data.length === 0} />
-      {list.data && list.data.data.length > 0 && (
-        <Table
-          rows={list.data.data}
-          columns={[
-            ['id', 'Id'],
-            ['tenantId', 'Tenant'],
-            ['currency', 'Currency'],
-            ['status', 'Status'],
-            ['posted', 'Posted'],
-            ['held', 'Held'],
-            ['available', 'Available'],
-          ]}
-          onOpen={(r) => {
-            const next = new URLSearchParams(query);
-            next.set('open', String(r.id));
-            go(`/accounts?${next}`);
-          }}
-        />
-      )}
+      <Notice message={message} />
+      <Listing
+        load={list}
+        columns={[
+          ['id', 'Id'],
+          ['tenantId', 'Tenant'],
+          ['currency', 'Currency'],
+          ['status', 'Status'],
+          ['posted', 'Posted'],
+          ['held', 'Held'],
+          ['available', 'Available'],
+        ]}
+        onOpen={(r) => {
+          const next = new URLSearchParams(query);
+          next.set('open', String(r.id));
+          go(`/accounts?${next}`);
+        }}
+      />
       {open && detail.data && (
         <aside className="detail" aria-label="Account detail">
           <h2>{String(detail.data.id)}</h2>
@@ -665,26 +648,23 @@ function Keys({ tenantId, onMessage }: { tenantId: string; onMessage: (m: string
           New key
         </button>
       </header>
-      <Status loading={keys.loading} error={keys.error} empty={keys.data?.data.length === 0} />
-      {keys.data && keys.data.data.length > 0 && (
-        <Table
-          rows={keys.data.data}
-          columns={[
-            ['prefix', 'Prefix'],
-            ['name', 'Name'],
-            ['createdAt', 'Created'],
-            ['lastUsedAt', 'Last used'],
-            ['revokedAt', 'Revoked'],
-          ]}
-          actions={(k) =>
-            !k.revokedAt && (
-              <button type="button" className="secondary" onClick={() => revoke(k)}>
-                Revoke
-              </button>
-            )
-          }
-        />
-      )}
+      <Listing
+        load={keys}
+        columns={[
+          ['prefix', 'Prefix'],
+          ['name', 'Name'],
+          ['createdAt', 'Created'],
+          ['lastUsedAt', 'Last used'],
+          ['revokedAt', 'Revoked'],
+        ]}
+        actions={(k) =>
+          !k.revokedAt && (
+            <button type="button" className="secondary" onClick={() => revoke(k)}>
+              Revoke
+            </button>
+          )
+        }
+      />
     </aside>
   );
 }
@@ -720,37 +700,54 @@ function Tenants({ query, go }: { query: URLSearchParams; go: (to: string) => vo
           New tenant
         </button>
       </header>
-      {message && (
-        <p role="status" className="notice">
-          {message}
-        </p>
-      )}
-      <Status loading={list.loading} error={list.error} empty={list.data?.data.length === 0} />
-      {list.data && list.data.data.length > 0 && (
-        <Table
-          rows={list.data.data}
-          columns={[
-            ['id', 'Id'],
-            ['name', 'Name'],
-            ['status', 'Status'],
-            ['activeKeys', 'Keys'],
-            ['notificationEmail', 'Email'],
-          ]}
-          actions={(r) => (
-            <>
-              <a href={`#/accounts?tenantId=${r.id}`}>Accounts</a>
-              <button type="button" className="secondary" onClick={() => go(`/tenants?keys=${r.id}`)}>
-                Keys
-              </button>
-              <button type="button" className="secondary" onClick={() => toggle(r)}>
-                {r.status === 'active' ? 'Disable' : 'Enable'}
-              </button>
-            </>
-          )}
-        />
-      )}
+      <Notice message={message} />
+      <Listing
+        load={list}
+        columns={[
+          ['id', 'Id'],
+          ['name', 'Name'],
+          ['status', 'Status'],
+          ['activeKeys', 'Keys'],
+          ['notificationEmail', 'Email'],
+        ]}
+        actions={(r) => (
+          <>
+            <a href={`#/accounts?tenantId=${r.id}`}>Accounts</a>
+            <button type="button" className="secondary" onClick={() => go(`/tenants?keys=${r.id}`)}>
+              Keys
+            </button>
+            <button type="button" className="secondary" onClick={() => toggle(r)}>
+              {r.status === 'active' ? 'Disable' : 'Enable'}
+            </button>
+          </>
+        )}
+      />
       {keysOf && <Keys tenantId={keysOf} onMessage={setMessage} />}
     </section>
+  );
+}
+
+function Notice({ message }: { message?: string }) {
+  return message ? (
+    <p role="status" className="notice">
+      {message}
+    </p>
+  ) : null;
+}
+
+/** A loaded list: its loading, error and empty states, then its table. */
+function Listing({
+  load,
+  ...table
+}: { load: { data?: { data: Row[] }; loading: boolean; error?: string } } & Omit<
+  Parameters<typeof Table>[0],
+  'rows'
+>) {
+  return (
+    <>
+      <Status loading={load.loading} error={load.error} empty={load.data?.data.length === 0} />
+      {load.data && load.data.data.length > 0 && <Table rows={load.data.data} {...table} />}
+    </>
   );
 }
 
