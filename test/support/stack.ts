@@ -51,6 +51,10 @@ export class Stack {
       RETRY_DELAYS_MS: '200,1000',
       OUTBOX_POLL_INTERVAL_MS: '200',
       LOG_LEVEL: 'warn',
+      // Load tests send thousands of requests on one key; the rate-limit tests set their own.
+      RATE_LIMIT_WRITES_BURST: '1000000',
+      RATE_LIMIT_READS_BURST: '1000000',
+      RATE_LIMIT_EVENTS_BURST: '1000000',
       [PORT_VARIABLE[name]]: String(port),
       ...this.env,
       ...env,

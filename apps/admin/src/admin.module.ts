@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { BrokerReadiness, MessagingModule } from '#messaging';
-import { ObservabilityModule } from '#observability';
+import { Metrics, ObservabilityModule, createRateLimiter } from '#observability';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
 import { AuditController } from './audit/audit.controller.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
+import { LoginThrottle } from './auth/login-throttle.js';
 import { RolesGuard } from './auth/roles.guard.js';
 import type { AdminConfig } from './config.js';
 import { DeadLetterCollector } from './dead-letters/dead-letter-collector.js';
@@ -48,6 +49,25 @@ export class AdminModule {
         AuditLog,
         AuthService,
         RolesGuard,
+        {
+          provide: LoginThrottle,
+          useFactory: (metrics: Metrics) =>
+            new LoginThrottle(
+              createRateLimiter({
+                redisUrl: config.REDIS_URL,
+                keyPrefix: `${config.REDIS_KEY_PREFIX}rl:`,
+                timeoutMs: config.REDIS_TIMEOUT_MS,
+                onStoreFailure: () => metrics.rateLimitStoreFailures.inc(),
+              }),
+              metrics,
+              {
+                failuresPerAccount: config.ADMIN_LOGIN_MAX_FAILURES,
+                failureWindowSeconds: config.ADMIN_LOGIN_FAILURE_WINDOW_SECONDS,
+                attemptsPerAddressPerMinute: config.ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
+              },
+            ),
+          inject: [Metrics],
+        },
         DeadLetterCollector,
         Adjustments,
         {

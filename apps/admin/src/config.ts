@@ -1,11 +1,32 @@
 import { z } from 'zod';
-import { amqpEnv, databaseEnv, int, loadEnv, port, runtimeEnv } from '#config';
+import { amqpEnv, databaseEnv, int, loadEnv, port, redisEnv, runtimeEnv } from '#config';
 
 export const adminEnv = {
   ...runtimeEnv,
   ...databaseEnv,
   ...amqpEnv,
+  ...redisEnv,
   ...port('ADMIN_PORT', 3001),
+  /** Browser origins allowed to call the admin API besides its own (the dashboard is same-origin). */
+  ADMIN_CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (origins) => origins.every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
+      'each origin must be scheme://host[:port]',
+    ),
+  /** Wrong passwords per operator account before sign-in waits… */
+  ADMIN_LOGIN_MAX_FAILURES: int(1, 1000, 5),
+  /** …and the seconds in which they are forgiven. */
+  ADMIN_LOGIN_FAILURE_WINDOW_SECONDS: int(1, 86_400, 900),
+  /** Sign-in attempts per client address per minute. */
+  ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: int(1, 100_000, 30),
   /** Signs operators' access tokens (HS256, ≥ 32 characters). Unset: a random key per start (development only). */
   ADMIN_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Access token lifetime. */

@@ -1,4 +1,16 @@
-import { amqpEnv, bool, databaseEnv, int, loadEnv, outboxEnv, port, runtimeEnv, webhookEnv } from '#config';
+import {
+  amqpEnv,
+  bool,
+  databaseEnv,
+  int,
+  loadEnv,
+  requireInProduction,
+  outboxEnv,
+  port,
+  rateLimitEnv,
+  runtimeEnv,
+  webhookEnv,
+} from '#config';
 
 export const gatewayEnv = {
   ...runtimeEnv,
@@ -6,6 +18,7 @@ export const gatewayEnv = {
   ...amqpEnv,
   ...outboxEnv,
   ...webhookEnv,
+  ...rateLimitEnv,
   ...port('GATEWAY_PORT', 3000),
   /** How long Idempotency-Keys are remembered; API.md promises at least 24 hours. */
   IDEMPOTENCY_RETENTION_HOURS: int(24, 24 * 90, 24),
@@ -13,4 +26,4 @@ export const gatewayEnv = {
   DOCS_ENABLED: bool(true),
 };
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
-export const loadGatewayConfig = () => loadEnv(gatewayEnv);
+export const loadGatewayConfig = () => requireInProduction(loadEnv(gatewayEnv), ['WEBHOOK_ENCRYPTION_KEYS']);

@@ -2,10 +2,11 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { BrokerReadiness, MessagingModule } from '#messaging';
-import { ObservabilityModule } from '#observability';
+import { Metrics, ObservabilityModule, createRateLimiter } from '#observability';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { GatewayRateLimits } from './auth/rate-limits.js';
 import type { GatewayConfig } from './config.js';
 import { HoldsController } from './holds/holds.controller.js';
 import { HoldsService } from './holds/holds.service.js';
@@ -34,7 +35,7 @@ export class GatewayModule {
           logLevel: config.LOG_LEVEL,
           readiness: [DatabaseReadiness, BrokerReadiness],
         }),
-        PersistenceModule.forRoot(config, 'tally-gateway'),
+        PersistenceModule.forRoot(config, 'tally-gateway', config.WEBHOOK_ENCRYPTION_KEYS),
         MessagingModule.forRoot({ app: 'gateway', amqp: config, outbox: config }),
       ],
       controllers: [
@@ -53,6 +54,23 @@ export class GatewayModule {
           useFactory: (dataSource: DataSource) =>
             new IdempotencyRetention(dataSource, config.IDEMPOTENCY_RETENTION_HOURS),
           inject: [DataSource],
+        },
+        {
+          provide: GatewayRateLimits,
+          useFactory: (metrics: Metrics) =>
+            new GatewayRateLimits(
+              config.RATE_LIMIT_ENABLED
+                ? createRateLimiter({
+                    redisUrl: config.REDIS_URL,
+                    keyPrefix: `${config.REDIS_KEY_PREFIX}rl:`,
+                    timeoutMs: config.REDIS_TIMEOUT_MS,
+                    onStoreFailure: () => metrics.rateLimitStoreFailures.inc(),
+                  })
+                : null,
+              metrics,
+              config,
+            ),
+          inject: [Metrics],
         },
         ApiKeyGuard,
         IdempotencyService,

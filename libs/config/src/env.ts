@@ -39,6 +39,23 @@ const url = (schemes: string[], fallback: string) =>
       `must be a URL with scheme ${schemes.join(' or ')}`,
     );
 
+const optionalUrl = (schemes: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .refine(
+      (v) => {
+        if (v === undefined) return true;
+        try {
+          return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      },
+      `must be a URL with scheme ${schemes.join(' or ')}`,
+    );
+
 const intList = (fallback: string) =>
   z
     .string()
@@ -57,6 +74,8 @@ export const runtimeEnv = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   HTTP_HOST: z.string().trim().min(1).default('0.0.0.0'),
   SHUTDOWN_GRACE_MS: int(0, 120_000, 10_000),
+  /** Behind a reverse proxy or ingress: take the client address from X-Forwarded-For. */
+  HTTP_TRUST_PROXY: bool(false),
 };
 
 export const databaseEnv = {
@@ -127,6 +146,22 @@ export type OutboxConfig = z.infer<z.ZodObject<typeof outboxEnv>>;
 
 /** Where webhooks may go (gateway checks at registration, notification again at delivery). */
 export const webhookEnv = {
+  /**
+   * Keys that encrypt webhook signing secrets at rest: comma-separated, each 32 random bytes in
+   * base64 (`openssl rand -base64 32`). The first encrypts, all decrypt (rotation). Required in
+   * production; development and tests fall back to a fixed development key.
+   */
+  WEBHOOK_ENCRYPTION_KEYS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter(Boolean)
+        .map((k) => Buffer.from(k, 'base64')),
+    )
+    .refine((keys) => keys.every((k) => k.length === 32), 'each key must be 32 bytes, base64-encoded'),
   /** Hosts or CIDRs allowed although private, loopback or link-local (comma-separated). */
   WEBHOOK_ALLOWED_HOSTS: z
     .string()
@@ -138,3 +173,46 @@ export const webhookEnv = {
         .filter(Boolean),
     ),
 };
+
+/** Shared state for rate limits: Redis when REDIS_URL is set, else each process keeps its own. */
+export const redisEnv = {
+  REDIS_URL: optionalUrl(['redis', 'rediss']),
+  /** Prepended to every key, so several deployments (or test runs) can share one Redis. */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.:-]*$/, 'may only contain letters, digits, ".", "_", ":" and "-"')
+    .max(64)
+    .default('tally:'),
+  /** A Redis command slower than this fails, and the rate limit fails open. */
+  REDIS_TIMEOUT_MS: int(5, 5_000, 100),
+};
+
+/** A token bucket per API key and route class: refill rate per second and burst size. */
+export const rateLimitEnv = {
+  ...redisEnv,
+  RATE_LIMIT_ENABLED: bool(true),
+  RATE_LIMIT_WRITES_PER_SECOND: int(1, 1_000_000, 100),
+  RATE_LIMIT_WRITES_BURST: int(1, 1_000_000, 200),
+  RATE_LIMIT_READS_PER_SECOND: int(1, 1_000_000, 100),
+  RATE_LIMIT_READS_BURST: int(1, 1_000_000, 200),
+  /** Requests to POST /v1/events (each carries up to 500 events). */
+  RATE_LIMIT_EVENTS_PER_SECOND: int(1, 1_000_000, 50),
+  RATE_LIMIT_EVENTS_BURST: int(1, 1_000_000, 100),
+};
+
+/** Fails start-up in production when a variable that has a development fallback is unset. */
+export function requireInProduction<C extends { NODE_ENV: string }>(
+  config: C,
+  variables: (keyof C & string)[],
+): C {
+  if (config.NODE_ENV !== 'production') return config;
+  const missing = variables.filter((v) => {
+    const value = config[v] as unknown;
+    return value === undefined || (Array.isArray(value) && value.length === 0);
+  });
+  if (missing.length > 0) {
+    throw new ConfigError(missing.map((variable) => ({ variable, message: 'is required in production' })));
+  }
+  return config;
+}

@@ -19,6 +19,19 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly rateLimited = new Counter({
+    name: 'tally_rate_limited_total',
+    help: 'Requests refused with 429, by rate-limit policy (writes, reads, events, login-account, login-address)',
+    labelNames: ['policy'] as const,
+    registers: [this.registry],
+  });
+
+  readonly rateLimitStoreFailures = new Counter({
+    name: 'tally_rate_limit_store_failures_total',
+    help: 'Rate-limit checks that could not reach the shared store (Redis) and let the request through',
+    registers: [this.registry],
+  });
+
   readonly messagesConsumed = new Counter({
     name: 'tally_messages_consumed_total',
     help: 'Messages handled by a consumer, by queue, type and outcome (ok, retried, dead_lettered, duplicate)',

@@ -1,8 +1,10 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { validate } from '../http/admin-error.js';
+import { AdminError, validate } from '../http/admin-error.js';
 import { AuthService, ROLES, type Operator } from './auth.service.js';
+import { LoginThrottle } from './login-throttle.js';
 import { CurrentOperator, Needs, Public, RolesGuard } from './roles.guard.js';
 
 const login = z.object({ email: z.string().min(3).max(320), password: z.string().min(1).max(1000) }).strict();
@@ -17,14 +19,21 @@ export class AuthController {
   constructor(
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
   ) {}
 
   @Post('auth/login')
   @Public()
   @HttpCode(200)
-  async login(@Body() body: unknown) {
+  async login(@Body() body: unknown, @Req() request: FastifyRequest) {
     const input = validate(login, body ?? {});
-    return this.auth.login(input.email, input.password);
+    await this.throttle.admit(input.email, request.ip);
+    try {
+      return await this.auth.login(input.email, input.password);
+    } catch (error) {
+      if (error instanceof AdminError && error.status === 401) await this.throttle.failed(input.email);
+      throw error;
+    }
   }
 
   /** Spends the refresh token and answers a new pair; a spent token again revokes the session. */

@@ -2,6 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { DataSource } from 'typeorm';
 import { hashApiKey, looksLikeApiKey } from '#domain';
 import { ApiError } from '../http/problem.js';
+import { GatewayRateLimits } from './rate-limits.js';
 
 export interface Tenant {
   tenantId: string;
@@ -18,7 +19,8 @@ const CACHE_TTL_MS = 5_000; // a revoked key stops working within this
 const TOUCH_INTERVAL_MS = 60_000; // last_used_at precision
 
 /**
- * Authenticates `Authorization: Bearer <api key>` and scopes the request to the key's tenant.
+ * Authenticates `Authorization: Bearer <api key>` and scopes the request to the key's tenant,
+ * then takes a token from the key's rate-limit bucket for the route's class (429 when empty).
  * Keys are looked up by SHA-256 hash; a short cache keeps the lookup off the hot path.
  */
 @Injectable()
@@ -26,7 +28,10 @@ export class ApiKeyGuard implements CanActivate {
   private readonly cache = new Map<string, { tenant: Tenant | null; expires: number }>();
   private readonly touched = new Map<string, number>();
 
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(GatewayRateLimits) private readonly rateLimits: GatewayRateLimits,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<import('fastify').FastifyRequest>();
@@ -37,6 +42,7 @@ export class ApiKeyGuard implements CanActivate {
     if (!tenant) throw unauthorized('The API key is not valid, or has been revoked.');
     request.tenant = tenant;
     this.touch(tenant.apiKeyId);
+    await this.rateLimits.enforce(tenant.apiKeyId, request, context.switchToHttp().getResponse());
     return true;
   }
 

@@ -1,0 +1,69 @@
+import type { OnApplicationShutdown } from '@nestjs/common';
+import { rateLimitHeaders, type BucketPolicy, type Metrics, type RateLimiter } from '#observability';
+import { AdminError } from '../http/admin-error.js';
+
+export interface LoginLimits {
+  /** Failed sign-ins one operator account may have before it must wait… */
+  failuresPerAccount: number;
+  /** …and the time in which those failures are forgiven again. */
+  failureWindowSeconds: number;
+  /** Sign-in attempts (failed or not) from one client address per minute. */
+  attemptsPerAddressPerMinute: number;
+}
+
+/**
+ * Slows password guessing: a bucket of failures per operator email (so one account cannot be
+ * brute-forced from many addresses) and a bucket of attempts per client address (so one address
+ * cannot spray many accounts). Both answer 429 `rate_limited` with Retry-After.
+ */
+export class LoginThrottle implements OnApplicationShutdown {
+  private readonly account: BucketPolicy;
+  private readonly address: BucketPolicy;
+
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly metrics: Metrics,
+    limits: LoginLimits,
+  ) {
+    this.account = {
+      name: 'login-account',
+      capacity: limits.failuresPerAccount,
+      refillPerSecond: limits.failuresPerAccount / limits.failureWindowSeconds,
+    };
+    this.address = {
+      name: 'login-address',
+      capacity: limits.attemptsPerAddressPerMinute,
+      refillPerSecond: limits.attemptsPerAddressPerMinute / 60,
+    };
+  }
+
+  /** Before checking the password: refuse if this address or this account is out of attempts. */
+  async admit(email: string, address: string): Promise<void> {
+    const byAddress = await this.limiter.take(address, this.address);
+    if (!byAddress.allowed) this.refuse(byAddress, 'Too many sign-in attempts from this address.');
+    const byAccount = await this.limiter.check(accountKey(email), this.account);
+    if (!byAccount.allowed) this.refuse(byAccount, 'Too many failed sign-ins for this account.');
+  }
+
+  /** After a wrong password (or an unknown email: the same answer, the same cost). */
+  async failed(email: string): Promise<void> {
+    await this.limiter.take(accountKey(email), this.account);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.limiter.close();
+  }
+
+  private refuse(decision: Awaited<ReturnType<RateLimiter['take']>>, message: string): never {
+    this.metrics.rateLimited.inc({ policy: decision.policy.name });
+    throw new AdminError(
+      429,
+      'rate_limited',
+      `${message} Retry after ${decision.retryAfterSeconds} s.`,
+      undefined,
+      rateLimitHeaders(decision),
+    );
+  }
+}
+
+const accountKey = (email: string) => email.trim().toLowerCase();

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Api, Stack, TcpProxy, createTenant, openDataSource, waitFor } from '#test-support';
+
+const REDIS_PORT = 6379;
+const lowLimits = {
+  RATE_LIMIT_WRITES_BURST: '3',
+  RATE_LIMIT_WRITES_PER_SECOND: '1',
+  RATE_LIMIT_READS_BURST: '5',
+  RATE_LIMIT_READS_PER_SECOND: '1',
+  RATE_LIMIT_EVENTS_BURST: '2',
+  RATE_LIMIT_EVENTS_PER_SECOND: '1',
+};
+
+const problem = (res: { status: number; headers: Headers; body: { code?: string } }) => ({
+  status: res.status,
+  type: res.headers.get('content-type')?.split(';')[0],
+  code: res.body?.code,
+});
+
+/** The sum of a series' samples on an app's /metrics, optionally only those with a label. */
+async function metric(url: string, name: string, label = ''): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(label))
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
+}
+
+describe('rate limits per API key (in-process buckets)', () => {
+  let stack: Stack;
+  let api: Api;
+  let other: Api;
+
+  before(async () => {
+    stack = await Stack.start('ratelimit', ['gateway'], lowLimits);
+    api = new Api(stack.url('gateway'), (await createTenant('limited')).apiKey);
+    other = new Api(stack.url('gateway'), (await createTenant('neighbour')).apiKey);
+  });
+  after(() => stack?.stop());
+
+  it('answers 429 rate_limited with Retry-After and the RateLimit headers once the write bucket is empty, and does nothing', async () => {
+    const ref = `rl-${randomBytes(4).toString('hex')}`;
+    for (let i = 0; i < 3; i++) {
+      const ok = await api.post('/v1/accounts', { currency: 'USD', externalRef: `${ref}-${i}` });
+      assert.equal(ok.status, 201);
+      assert.equal(ok.headers.get('ratelimit-policy'), '"writes";q=3;w=3');
+      assert.match(ok.headers.get('ratelimit')!, new RegExp(`^"writes";r=${2 - i};t=\\d+$`));
+    }
+    const refused = await api.post('/v1/accounts', { currency: 'USD', externalRef: `${ref}-refused` });
+    assert.deepEqual(problem(refused), {
+      status: 429,
+      type: 'application/problem+json',
+      code: 'rate_limited',
+    });
+    assert.ok(Number(refused.headers.get('retry-after')) >= 1);
+    assert.equal(refused.headers.get('ratelimit-policy'), '"writes";q=3;w=3');
+    assert.match(refused.headers.get('ratelimit')!, /^"writes";r=0;t=\d+$/);
+
+    const db = await openDataSource(1);
+    try {
+      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM accounts WHERE external_ref LIKE $1`, [
+        `${ref}-%`,
+      ]);
+      assert.equal(n, 3, 'the refused request created nothing');
+    } finally {
+      await db.destroy();
+    }
+    assert.ok((await metric(stack.url('gateway'), 'tally_rate_limited_total', 'policy="writes"')) >= 1);
+  });
+
+  it('keeps reads, events and other keys in buckets of their own', async () => {
+    const reads = await api.get('/v1/accounts');
+    assert.equal(reads.status, 200, 'reads have their own bucket');
+    assert.equal(reads.headers.get('ratelimit-policy'), '"reads";q=5;w=5');
+    assert.equal(
+      (await other.post('/v1/accounts', { currency: 'USD' })).status,
+      201,
+      'another key is untouched',
+    );
+
+    const event = () =>
+      other.post('/v1/events', {
+        id: `e-${randomBytes(6).toString('hex')}`,
+        type: 'api_call',
+        timestamp: new Date().toISOString(),
+      });
+    const statuses = [(await event()).status, (await event()).status, (await event()).status];
+    assert.notEqual(statuses[0], 429);
+    assert.notEqual(statuses[1], 429);
+    assert.equal(statuses[2], 429, 'the events bucket holds 2');
+  });
+
+  it('refills at the configured rate', async () => {
+    // The writes bucket of `api` is empty; one token comes back per second.
+    await waitFor(
+      'a refilled token',
+      async () => (await api.post('/v1/accounts', { currency: 'USD' })).status === 201,
+      5_000,
+    );
+  });
+});
+
+describe('rate limits shared through Redis', () => {
+  const keyPrefix = `test-${randomBytes(4).toString('hex')}:`;
+  const proxy = new TcpProxy(REDIS_PORT);
+  let stack: Stack;
+  let second: { url: string };
+  let apiKey: string;
+
+  before(async () => {
+    const redisUrl = `redis://127.0.0.1:${await proxy.start()}`;
+    const env = {
+      ...lowLimits,
+      RATE_LIMIT_WRITES_BURST: '4',
+      REDIS_URL: redisUrl,
+      REDIS_KEY_PREFIX: keyPrefix,
+    };
+    stack = await Stack.start('ratelimit-redis', ['gateway'], env);
+    second = await stack.startExtra('gateway', env);
+    apiKey = (await createTenant('shared limits')).apiKey;
+  });
+  after(async () => {
+    await stack?.stop();
+    await proxy.close();
+  });
+
+  it('one bucket for every gateway replica', async () => {
+    const replicas = [new Api(stack.url('gateway'), apiKey), new Api(second.url, apiKey)];
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await replicas[i % 2].post('/v1/accounts', { currency: 'USD' })).status);
+    assert.deepEqual(statuses, [201, 201, 201, 201, 429, 429]);
+  });
+
+  it('fails open when Redis is unreachable: requests pass, the failure is counted', async () => {
+    const api = new Api(stack.url('gateway'), (await createTenant('redis down')).apiKey);
+    const before = await metric(stack.url('gateway'), 'tally_rate_limit_store_failures_total');
+    proxy.cut();
+    try {
+      for (let i = 0; i < 6; i++) {
+        const res = await api.post('/v1/accounts', { currency: 'USD' });
+        assert.equal(res.status, 201, 'no 429 and no 5xx while the shared store is down');
+        assert.equal(res.headers.get('ratelimit'), null, 'no remaining count is claimed without the store');
+      }
+      assert.ok((await metric(stack.url('gateway'), 'tally_rate_limit_store_failures_total')) >= before + 6);
+    } finally {
+      proxy.restore();
+    }
+    await waitFor(
+      'limits enforced again once Redis is back',
+      async () => (await api.post('/v1/accounts', { currency: 'USD' })).status === 429,
+      15_000,
+    );
+  });
+});
+
+describe('admin sign-in attempts', () => {
+  let stack: Stack;
+  const password = 'correct horse battery staple';
+  const email = `root-${randomBytes(3).toString('hex')}@tally.test`;
+
+  before(async () => {
+    stack = await Stack.start('login-limits', ['admin'], {
+      ADMIN_EMAIL: email,
+      ADMIN_PASSWORD: password,
+      ADMIN_LOGIN_MAX_FAILURES: '3',
+      ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: '8',
+    });
+  });
+  after(() => stack?.stop());
+
+  const login = (email: string, pass: string) =>
+    fetch(`${stack.url('admin')}/admin/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password: pass }),
+    });
+
+  it('locks an account after repeated wrong passwords, even for the right one, and not other accounts', async () => {
+    for (let i = 0; i < 3; i++) assert.equal((await login(email, 'wrong password!')).status, 401);
+    const locked = await login(email, password);
+    assert.equal(locked.status, 429);
+    assert.match(locked.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.equal(((await locked.json()) as { code: string }).code, 'rate_limited');
+    assert.ok(Number(locked.headers.get('retry-after')) >= 1);
+    assert.equal(
+      (await login('nobody@tally.test', 'whatever it is')).status,
+      401,
+      'another account is not locked',
+    );
+  });
+
+  it('limits attempts from one address across accounts', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++)
+      statuses.push((await login(`spray${i}@tally.test`, 'guess guess guess')).status);
+    // 8 per minute from this address, 5 already spent above.
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429]);
+  });
+});
