@@ -3,3 +3,5 @@ export * from './broker-probe.js';
 export * from './env.js';
 export * from './tcp-proxy.js';
 export * from './stack.js';
+export * from './routes.js';
+export * from './operators.js';

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { amqpEnv, bool, databaseEnv, int, loadEnv, port, runtimeEnv, webhookEnv } from '#config';
+import {
+  amqpEnv,
+  bool,
+  databaseEnv,
+  int,
+  loadEnv,
+  requireInProduction,
+  port,
+  runtimeEnv,
+  webhookEnv,
+} from '#config';
 
 const delays = (fallback: string) =>
   z
@@ -44,4 +54,5 @@ export const notificationEnv = {
   EMAIL_FROM: z.string().min(3).default('Tally <notifications@tally.local>'),
 };
 export type NotificationConfig = ReturnType<typeof loadNotificationConfig>;
-export const loadNotificationConfig = () => loadEnv(notificationEnv);
+export const loadNotificationConfig = () =>
+  requireInProduction(loadEnv(notificationEnv), ['WEBHOOK_ENCRYPTION_KEYS']);

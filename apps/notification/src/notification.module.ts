@@ -19,7 +19,7 @@ export class NotificationModule {
           logLevel: config.LOG_LEVEL,
           readiness: [DatabaseReadiness, BrokerReadiness],
         }),
-        PersistenceModule.forRoot(config, 'tally-notification'),
+        PersistenceModule.forRoot(config, 'tally-notification', config.WEBHOOK_ENCRYPTION_KEYS),
         MessagingModule.forRoot({ app: 'notification', amqp: config }),
       ],
       controllers: [EventsHandler],

@@ -10,3 +10,5 @@ export * from './ledger-verifier.js';
 export * from './outbox-signal.js';
 export { migrations } from './migrations/index.js';
 export * from './prepared.js';
+export * from './secret-box.js';
+export * from './database-errors.js';

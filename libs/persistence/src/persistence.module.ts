@@ -13,6 +13,7 @@ import { createDataSource, migrateDatabase } from './data-source.js';
 import { InboxStore } from './inbox.store.js';
 import { OutboxSignal } from './outbox-signal.js';
 import { OutboxStore } from './outbox.store.js';
+import { DEVELOPMENT_SECRET_KEY, SecretBox } from './secret-box.js';
 import {
   AccountRepository,
   HoldRepository,
@@ -36,10 +37,18 @@ class DataSourceCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class PersistenceModule {
-  static forRoot(config: DatabaseConfig, applicationName: string): DynamicModule {
+  /**
+   * `secretKeys`: the apps that read webhook secrets (gateway, notification) pass their
+   * WEBHOOK_ENCRYPTION_KEYS; empty means the development key (production configs refuse that).
+   */
+  static forRoot(config: DatabaseConfig, applicationName: string, secretKeys: Buffer[] = []): DynamicModule {
     return {
       module: PersistenceModule,
       providers: [
+        {
+          provide: SecretBox,
+          useValue: new SecretBox(secretKeys.length > 0 ? secretKeys : [DEVELOPMENT_SECRET_KEY]),
+        },
         {
           provide: DataSource,
           useFactory: async () => {
@@ -65,6 +74,7 @@ export class PersistenceModule {
         WebhookRepository,
       ],
       exports: [
+        SecretBox,
         DataSource,
         OutboxStore,
         OutboxSignal,

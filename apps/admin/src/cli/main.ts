@@ -3,14 +3,17 @@
  *   tenants:create <name>   create a tenant and its first API key; prints {"tenantId","apiKey"}
  *   tenants:set-email <tenantId> <email|->   the tenant's notification address (- clears it)
  *   ledger:verify           check the ledger's invariants over the whole database; exit 1 on any violation
+ *   webhooks:reencrypt [tenantId]   seal webhook secrets (all, or one tenant's) under the first
+ *                           WEBHOOK_ENCRYPTION_KEYS key: after adding a key, or for secrets stored
+ *                           before encryption at rest
  */
-import { databaseEnv, loadEnv } from '#config';
+import { databaseEnv, loadEnv, requireInProduction, runtimeEnv, webhookEnv } from '#config';
 import { generateApiKey, newId } from '#domain';
 import { runMain } from '#observability';
-import { createDataSource, verifyLedger } from '#persistence';
+import { DEVELOPMENT_SECRET_KEY, SecretBox, createDataSource, verifyLedger } from '#persistence';
 
 const USAGE =
-  'usage: npm run tally -- tenants:create <name> | tenants:set-email <tenantId> <email|-> | ledger:verify';
+  'usage: npm run tally -- tenants:create <name> | tenants:set-email <tenantId> <email|-> | ledger:verify | webhooks:reencrypt [tenantId]';
 
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
@@ -54,6 +57,20 @@ async function main(): Promise<number> {
         console.log(JSON.stringify({ tenantId, notificationEmail: email === '-' ? null : email }));
         return 0;
       }
+      case 'webhooks:reencrypt': {
+        const { WEBHOOK_ENCRYPTION_KEYS: keys } = requireInProduction(
+          loadEnv({ ...runtimeEnv, ...webhookEnv }),
+          ['WEBHOOK_ENCRYPTION_KEYS'],
+        );
+        const box = new SecretBox(keys.length > 0 ? keys : [DEVELOPMENT_SECRET_KEY]);
+        const result = await reencryptWebhookSecrets(dataSource, box, args[0]);
+        console.log(JSON.stringify(result));
+        if (result.unreadable.length > 0) {
+          console.error(`${result.unreadable.length} secrets are under a key that is not configured`);
+          return 1;
+        }
+        return 0;
+      }
       case 'ledger:verify': {
         const report = await verifyLedger(dataSource);
         const { transactions, entries, accounts } = report.counts;
@@ -77,3 +94,41 @@ async function main(): Promise<number> {
 }
 
 runMain(main);
+
+/**
+ * Opens each stale secret (plaintext or under an older key) and seals it under the current key.
+ * Rows under a key that is not configured are left as they are and reported.
+ */
+async function reencryptWebhookSecrets(
+  dataSource: import('typeorm').DataSource,
+  box: SecretBox,
+  tenantId: string | undefined,
+) {
+  let reencrypted = 0;
+  const unreadable: string[] = [];
+  const rows: { id: string; secret: string; previous_secret: string | null }[] = await dataSource.query(
+    `SELECT id, secret, previous_secret FROM webhook_endpoints WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY id`,
+    [tenantId ?? null],
+  );
+  for (const row of rows) {
+    const stale =
+      box.isStale(row.secret) || (row.previous_secret !== null && box.isStale(row.previous_secret));
+    if (!stale) continue;
+    let sealed: [string, string | null];
+    try {
+      const reseal = (v: string | null) => (v === null ? null : box.seal(box.open(v, row.id), row.id));
+      sealed = [reseal(row.secret)!, reseal(row.previous_secret)];
+    } catch {
+      unreadable.push(row.id);
+      continue;
+    }
+    // Only if unchanged meanwhile (a rotation in between wins; run again to catch it).
+    const [, count]: [unknown, number] = await dataSource.query(
+      `UPDATE webhook_endpoints SET secret = $2, previous_secret = $3
+        WHERE id = $1 AND secret = $4 AND previous_secret IS NOT DISTINCT FROM $5`,
+      [row.id, sealed[0], sealed[1], row.secret, row.previous_secret],
+    );
+    reencrypted += count;
+  }
+  return { reencrypted, unreadable };
+}

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import { newId } from '#domain';
+import { SecretBox } from '../secret-box.js';
 
 export interface WebhookEndpointRecord {
   id: string;
@@ -37,7 +38,7 @@ const ENDPOINT_COLUMNS = `id, tenant_id, url, description, event_types, status, 
   CASE WHEN previous_secret_until > now() THEN previous_secret END AS previous_secret, failing_since,
   created_at, updated_at`;
 
-function toEndpoint(r: EndpointRow): WebhookEndpointRecord {
+function toEndpoint(r: EndpointRow, box: SecretBox): WebhookEndpointRecord {
   return {
     id: r.id,
     tenantId: r.tenant_id,
@@ -46,8 +47,8 @@ function toEndpoint(r: EndpointRow): WebhookEndpointRecord {
     eventTypes: r.event_types,
     status: r.status,
     disabledReason: r.disabled_reason,
-    secret: r.secret,
-    previousSecret: r.previous_secret,
+    secret: box.open(r.secret, r.id),
+    previousSecret: r.previous_secret === null ? null : box.open(r.previous_secret, r.id),
     failingSince: r.failing_since,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -125,16 +126,19 @@ function toDelivery(r: DeliveryRow): DeliveryRecord {
 /** Webhook endpoints and their deliveries. Every read is tenant-scoped; deleted endpoints are gone. */
 @Injectable()
 export class WebhookRepository {
+  constructor(@Inject(SecretBox) private readonly box: SecretBox) {}
+
   async createEndpoint(
     manager: EntityManager,
     e: { tenantId: string; url: string; description: string | null; eventTypes: string[]; secret: string },
   ): Promise<WebhookEndpointRecord> {
+    const id = newId('whe');
     const [row]: EndpointRow[] = await manager.query(
       `INSERT INTO webhook_endpoints (id, tenant_id, url, description, event_types, secret)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ENDPOINT_COLUMNS}`,
-      [newId('whe'), e.tenantId, e.url, e.description, e.eventTypes, e.secret],
+      [id, e.tenantId, e.url, e.description, e.eventTypes, this.box.seal(e.secret, id)],
     );
-    return toEndpoint(row);
+    return toEndpoint(row, this.box);
   }
 
   async findEndpoint(
@@ -146,7 +150,7 @@ export class WebhookRepository {
       `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL`,
       [id, tenantId],
     );
-    return rows[0] ? toEndpoint(rows[0]) : null;
+    return rows[0] ? toEndpoint(rows[0], this.box) : null;
   }
 
   async listEndpoints(
@@ -160,7 +164,7 @@ export class WebhookRepository {
         ORDER BY id DESC LIMIT $3`,
       [tenantId, page.before ?? null, page.limit],
     );
-    return rows.map(toEndpoint);
+    return rows.map((r) => toEndpoint(r, this.box));
   }
 
   /** Changes what is given; enabling clears the reason it was disabled and its failure streak. */
@@ -196,7 +200,7 @@ export class WebhookRepository {
         patch.status ?? null,
       ],
     );
-    return rows[0] ? toEndpoint(rows[0]) : null;
+    return rows[0] ? toEndpoint(rows[0], this.box) : null;
   }
 
   async deleteEndpoint(manager: EntityManager, tenantId: string, id: string): Promise<boolean> {
@@ -221,9 +225,9 @@ export class WebhookRepository {
               previous_secret_until = now() + make_interval(secs => $4), updated_at = now()
         WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL
         RETURNING ${ENDPOINT_COLUMNS}`,
-      [id, tenantId, secret, overlapMs / 1000],
+      [id, tenantId, this.box.seal(secret, id), overlapMs / 1000],
     );
-    return rows[0] ? toEndpoint(rows[0]) : null;
+    return rows[0] ? toEndpoint(rows[0], this.box) : null;
   }
 
   /** The tenant's enabled endpoints that want this event type (no filter: every type). */
@@ -238,7 +242,7 @@ export class WebhookRepository {
           AND (cardinality(event_types) = 0 OR $2 = ANY(event_types))`,
       [tenantId, eventType],
     );
-    return rows.map(toEndpoint);
+    return rows.map((r) => toEndpoint(r, this.box));
   }
 
   /** One delivery per (event, endpoint): a redelivered event adds nothing. Answers how many are new. */
@@ -307,12 +311,15 @@ export class WebhookRepository {
     );
     return rows.map((r) => ({
       delivery: toDelivery(r),
-      endpoint: toEndpoint({
-        ...r.endpoint,
-        failing_since: r.endpoint.failing_since ? new Date(r.endpoint.failing_since) : null,
-        created_at: new Date(r.endpoint.created_at),
-        updated_at: new Date(r.endpoint.updated_at),
-      }),
+      endpoint: toEndpoint(
+        {
+          ...r.endpoint,
+          failing_since: r.endpoint.failing_since ? new Date(r.endpoint.failing_since) : null,
+          created_at: new Date(r.endpoint.created_at),
+          updated_at: new Date(r.endpoint.updated_at),
+        },
+        this.box,
+      ),
     }));
   }
 

@@ -1,0 +1,56 @@
+import 'reflect-metadata';
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { distPath } from './app-process.js';
+
+export interface Route {
+  method: string;
+  /** Nest's template, e.g. /v1/accounts/:id */
+  path: string;
+  controller: string;
+  handler: string;
+}
+
+// Nest's RequestMethod enum, by value.
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'ALL', 'OPTIONS', 'HEAD', 'SEARCH'];
+
+function controllerFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const full = path.join(dir, entry);
+    if (statSync(full).isDirectory()) return controllerFiles(full);
+    return entry.endsWith('.controller.js') ? [full] : [];
+  });
+}
+
+/**
+ * Every HTTP route an app declares, read from its compiled controllers' Nest metadata — so a test
+ * that walks them covers a route the day it is added.
+ */
+export async function routesOf(app: 'gateway' | 'admin'): Promise<Route[]> {
+  const routes: Route[] = [];
+  for (const file of controllerFiles(distPath(`apps/${app}/src`))) {
+    const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    for (const exported of Object.values(module)) {
+      if (typeof exported !== 'function') continue;
+      const base = Reflect.getMetadata('path', exported) as string | undefined;
+      if (base === undefined) continue;
+      const proto = (exported as { prototype: Record<string, unknown> }).prototype;
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        const handler = proto[name];
+        if (name === 'constructor' || typeof handler !== 'function') continue;
+        const method = Reflect.getMetadata('method', handler) as number | undefined;
+        const sub = Reflect.getMetadata('path', handler) as string | string[] | undefined;
+        if (method === undefined || sub === undefined) continue;
+        for (const p of Array.isArray(sub) ? sub : [sub]) {
+          const joined = `/${[base, p]
+            .map((s) => s.replace(/^\/+|\/+$/g, ''))
+            .filter(Boolean)
+            .join('/')}`;
+          routes.push({ method: METHODS[method], path: joined, controller: exported.name, handler: name });
+        }
+      }
+    }
+  }
+  return routes.sort((a, b) => (a.path + a.method).localeCompare(b.path + b.method));
+}
