@@ -12,6 +12,8 @@ runMain(async () => {
     port: config.ADMIN_PORT,
     host: config.HTTP_HOST,
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    trustProxy: config.HTTP_TRUST_PROXY,
+    corsOrigins: config.ADMIN_CORS_ORIGINS,
     configure: (app) => {
       serveDashboard(app);
       connectAmqpConsumer(app, [Queues.admin], config.AMQP_PREFETCH);

@@ -1,4 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger as NestLogger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -18,6 +21,15 @@ export interface HttpAppOptions {
    * exact). Only application/json bodies are then accepted: anything else is a 415.
    */
   json?: { parse: (text: string) => unknown; stringify: (value: unknown) => string };
+  /** Take the client address from X-Forwarded-For (behind an ingress or reverse proxy). */
+  trustProxy?: boolean;
+  /** Origins a browser may call this app from (CORS); none by default. */
+  corsOrigins?: string[];
+  /**
+   * The problem+json for errors the router raises before any hook or filter runs (a URL that does
+   * not decode, a path parameter too long). Defaults to a generic problem.
+   */
+  frameworkProblem?: (error: Error & { code?: string }, requestId: string) => FrameworkProblem;
   /** Runs after the app is created and before it listens (consumers, Swagger, …). */
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
 }
@@ -32,10 +44,29 @@ export async function startHttpApp(options: HttpAppOptions): Promise<NestFastify
     new FastifyAdapter({
       bodyLimit: options.bodyLimit ?? 64 * 1024,
       genReqId: (req: unknown) => requestIdOf(req as IncomingMessage),
+      trustProxy: options.trustProxy ?? false,
+      // Slow or stuck clients do not hold sockets: a whole request (Prefer: wait is at most
+      // 30 s) must arrive and be answered within 40 s, headers within 10 s.
+      requestTimeout: 40_000,
+      http: { headersTimeout: 10_000 },
+      maxParamLength: 512,
+      frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+        const requestId = requestIdOf(request.raw);
+        const { status, body, headers } = (options.frameworkProblem ?? genericFrameworkProblem)(
+          error,
+          requestId,
+        );
+        void reply
+          .code(status)
+          .headers({ ...headers, 'x-request-id': requestId, 'x-content-type-options': 'nosniff' })
+          .type('application/problem+json')
+          .send(body);
+      },
     }),
     { bufferLogs: true, bodyParser: !options.json },
   );
   if (options.json) installJson(app, options.json);
+  await secureHeaders(app, options.corsOrigins ?? []);
   app.useLogger(app.get(Logger));
   instrumentHttp(app);
   // Graceful shutdown: consumers stop taking messages and finish in-flight ones, the HTTP server
@@ -64,6 +95,46 @@ export async function startHttpApp(options: HttpAppOptions): Promise<NestFastify
   await app.startAllMicroservices();
   await app.listen(options.port, options.host);
   return app;
+}
+
+export interface FrameworkProblem {
+  status: number;
+  body: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+function genericFrameworkProblem(error: Error & { code?: string }, requestId: string): FrameworkProblem {
+  const [status, code, detail] =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? [414, 'uri_too_long', 'A path segment of the URL is too long.']
+      : error.code === 'FST_ERR_BAD_URL'
+        ? [400, 'bad_url', 'The URL is not valid.']
+        : [400, 'bad_request', 'The request could not be routed.'];
+  return { status, body: { type: 'about:blank', title: code, status, detail, code, requestId } };
+}
+
+/**
+ * Helmet's security headers on every response (CSP, HSTS, nosniff, frame-ancestors, referrer
+ * policy, …), and CORS only for the origins named — the JSON APIs are not for browsers elsewhere.
+ */
+async function secureHeaders(app: NestFastifyApplication, corsOrigins: string[]): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: true,
+      // TLS ends at the ingress; the app does not tell browsers to rewrite its own URLs.
+      directives: { 'upgrade-insecure-requests': null },
+    },
+  });
+  if (corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: corsOrigins,
+      credentials: false,
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+      maxAge: 600,
+    });
+  }
 }
 
 function installJson(app: NestFastifyApplication, json: NonNullable<HttpAppOptions['json']>): void {

@@ -2,6 +2,7 @@ import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isDomainError } from '#domain';
+import { isDataException, isDatabaseUnavailable } from '#persistence';
 import { requestIdOf } from '#observability';
 
 /** An admin API failure with a stable code (problem+json). */
@@ -11,6 +12,7 @@ export class AdminError extends Error {
     readonly code: string,
     message: string,
     readonly errors?: { field: string; message: string }[],
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -49,10 +51,20 @@ export class AdminProblemFilter implements ExceptionFilter {
     if (error instanceof AdminError) {
       ({ status, code, errors } = error);
       detail = error.message;
+      void reply.headers(error.headers);
     } else if (isDomainError(error)) {
       status = DOMAIN_STATUS[error.code] ?? 422;
       code = error.code;
       detail = error.message;
+    } else if (isDataException(error)) {
+      status = 400;
+      code = 'invalid_input';
+      detail = 'A value in the request cannot be stored or compared.';
+    } else if (isDatabaseUnavailable(error)) {
+      status = 503;
+      code = 'service_unavailable';
+      detail = 'The service is briefly unavailable; please retry.';
+      void reply.header('retry-after', '1');
     } else if (error instanceof HttpException) {
       status = error.getStatus();
       code = status === 404 ? 'not_found' : status === 415 ? 'unsupported_media_type' : 'bad_request';

@@ -1,6 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError } from '#domain';
+import { isDataException, isDatabaseUnavailable } from '#persistence';
 import { requestIdOf } from '#observability';
 import { stringifyJson } from './json.js';
 
@@ -60,6 +61,7 @@ const TITLES: Record<number, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -79,6 +81,7 @@ const FASTIFY_CODES: Record<string, [number, string, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json', 'The body is empty; send a JSON object.'],
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json', 'The body is not valid JSON.'],
   FST_ERR_BAD_URL: [400, 'bad_url', 'The URL is not valid.'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'uri_too_long', 'A path segment of the URL is too long.'],
   FST_ERR_ASYNC_CONSTRAINT: [400, 'bad_request', 'The request could not be routed.'],
 };
 
@@ -130,6 +133,11 @@ export function problemOf(
     FASTIFY_CODES[(error as { code: string }).code]
   ) {
     [status, code, detail] = FASTIFY_CODES[(error as { code: string }).code];
+  } else if (isDataException(error)) {
+    status = 400;
+    code = 'invalid_input';
+    detail =
+      'A value in the request cannot be stored or compared (for example a NUL character or an out-of-range date).';
   } else if (isDatabaseUnavailable(error)) {
     status = 503;
     code = 'service_unavailable';
@@ -156,17 +164,6 @@ export function problemOf(
     },
     headers,
   };
-}
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  const e = error as { code?: string; message?: string } | null;
-  if (!e) return false;
-  // Connection refused/reset, admin shutdown, too many connections, pool timeout.
-  return (
-    ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P02', '57P03', '53300', '08006', '08001', '08003'].includes(
-      e.code ?? '',
-    ) || /timeout exceeded when trying to connect|Connection terminated/.test(e.message ?? '')
-  );
 }
 
 export function sendProblem(
