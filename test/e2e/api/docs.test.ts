@@ -120,6 +120,9 @@ describe('API documentation', () => {
       'webhook_endpoint_not_found',
       'webhook_delivery_not_found',
       'webhook_url_refused',
+      'rate_limited',
+      'invalid_input',
+      'uri_too_long',
     ]) {
       assert.ok(text.includes(code), code);
     }

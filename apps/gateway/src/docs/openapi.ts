@@ -55,6 +55,7 @@ const problemBody = (code: string, status: number, detail: string) => ({
     413: 'Content Too Large',
     415: 'Unsupported Media Type',
     422: 'Unprocessable Content',
+    429: 'Too Many Requests',
     503: 'Service Unavailable',
   }[status],
   status,
@@ -87,6 +88,29 @@ const problems = (status: number, cases: [code: string, detail: string][]) => ({
 const common = {
   400: problem('validation_error', 400, 'The request is not valid (each bad field is listed in `errors`).'),
   401: problem('unauthorized', 401, 'The API key is missing, not valid, or revoked.'),
+  429: {
+    ...problem(
+      'rate_limited',
+      429,
+      'Too many requests of this class (writes, reads or events) for this API key; retry after Retry-After seconds.',
+    ),
+    headers: {
+      'Retry-After': {
+        description: 'Seconds until a request of this class is allowed again.',
+        schema: { type: 'integer' },
+      },
+      'RateLimit-Policy': {
+        description:
+          'The bucket (IETF RateLimit headers draft): quota `q` per window `w` seconds, e.g. `"writes";q=200;w=2`. Sent on every answer.',
+        schema: { type: 'string' },
+      },
+      RateLimit: {
+        description:
+          'Requests left `r` and seconds `t` until the quota is whole again, e.g. `"writes";r=0;t=2`. Sent on every answer.',
+        schema: { type: 'string' },
+      },
+    },
+  },
 };
 const writes = {
   413: problem('payload_too_large', 413, 'The request body is larger than 64 KiB.'),
@@ -525,6 +549,7 @@ export const openApiDocument = {
         responses: {
           200: ok('Account', accountExample),
           401: common[401],
+          429: common[429],
           404: problem('account_not_found', 404, 'No such account in this tenant.'),
         },
       },
@@ -612,6 +637,7 @@ export const openApiDocument = {
           },
           400: problem('validation_error', 400, 'The request is not valid; or idempotency_key_required.'),
           401: common[401],
+          429: common[429],
           404: problem(
             'account_not_found',
             404,
@@ -661,6 +687,7 @@ export const openApiDocument = {
         responses: {
           200: ok('Transaction', transactionExample),
           401: common[401],
+          429: common[429],
           404: problem('transaction_not_found', 404, 'No such transaction in this tenant.'),
         },
       },
@@ -697,6 +724,7 @@ export const openApiDocument = {
           },
           400: problems(400, [validationError, keyRequired]),
           401: common[401],
+          429: common[429],
           402: problem(
             'insufficient_funds',
             402,
@@ -722,6 +750,7 @@ export const openApiDocument = {
         responses: {
           200: ok('Hold', holdExample),
           401: common[401],
+          429: common[429],
           404: problems(404, [holdNotFound]),
         },
       },
@@ -763,6 +792,7 @@ export const openApiDocument = {
           },
           400: problems(400, [validationError, keyRequired]),
           401: common[401],
+          429: common[429],
           404: problems(404, [holdNotFound]),
           409: problems(409, [holdNotActive, keyInUse]),
           422: problems(422, [
@@ -803,6 +833,7 @@ export const openApiDocument = {
           },
           400: problems(400, [keyRequired, validationError]),
           401: common[401],
+          429: common[429],
           404: problems(404, [holdNotFound]),
           409: problems(409, [holdNotActive, keyInUse]),
           422: problems(422, [keyReused]),
@@ -883,6 +914,7 @@ export const openApiDocument = {
             ],
           ]),
           401: common[401],
+          429: common[429],
           404: problems(404, [
             [
               'account_not_found',
@@ -912,6 +944,7 @@ export const openApiDocument = {
         responses: {
           200: ok('UsageEvent', usageEventExample),
           401: common[401],
+          429: common[429],
           404: problems(404, [['event_not_found', 'No usage event with this id in this tenant.']]),
         },
       },
@@ -1023,6 +1056,7 @@ export const openApiDocument = {
             ],
           ]),
           401: common[401],
+          429: common[429],
           404: problems(404, [accountNotFound]),
         },
       },
@@ -1098,6 +1132,7 @@ export const openApiDocument = {
         responses: {
           200: ok('WebhookEndpoint', endpointExample),
           401: common[401],
+          429: common[429],
           404: problems(404, [endpointNotFound]),
         },
       },
@@ -1143,6 +1178,7 @@ export const openApiDocument = {
         responses: {
           204: { description: 'Deleted' },
           401: common[401],
+          429: common[429],
           404: problems(404, [endpointNotFound]),
         },
       },
@@ -1168,6 +1204,7 @@ export const openApiDocument = {
             updatedAt: '2026-11-28T09:30:00.000Z',
           }),
           401: common[401],
+          429: common[429],
           404: problems(404, [endpointNotFound]),
           ...writes,
         },
@@ -1226,6 +1263,7 @@ export const openApiDocument = {
             },
           },
           401: common[401],
+          429: common[429],
           404: problems(404, [endpointNotFound, deliveryNotFound]),
           ...writes,
         },
@@ -1380,7 +1418,8 @@ export const openApiDocument = {
               'Stable snake_case code: validation_error, unauthorized, account_not_found, transaction_not_found, hold_not_found, event_not_found, ' +
               'external_ref_taken, meter_exists, hold_not_active, currency_mismatch, account_frozen, transaction_not_refundable, refund_exceeds_remaining, ' +
               'capture_exceeds_hold, insufficient_funds, idempotency_key_required, idempotency_key_reused, idempotency_key_in_use, payload_too_large, unsupported_media_type, ' +
-              'webhook_endpoint_not_found, webhook_delivery_not_found, webhook_url_refused.',
+              'webhook_endpoint_not_found, webhook_delivery_not_found, webhook_url_refused, rate_limited, ' +
+              'invalid_input (a value the database cannot store, such as a NUL character), bad_url, uri_too_long (a path segment over 512 characters).',
           },
           errors: {
             type: 'array',
