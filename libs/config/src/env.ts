@@ -52,6 +52,25 @@ const intList = (fallback: string) =>
     .refine((xs) => xs.every((x) => x > 0 && x <= 86_400_000), 'each value must be between 1 and 86400000')
     .refine((xs) => xs.every((x, i) => i === 0 || x >= xs[i - 1]), 'must not decrease');
 
+/**
+ * Variables whose default only makes sense on a developer's machine (a loopback address, a key
+ * made up per start): with NODE_ENV=production they must be set explicitly. Deployment manifests
+ * are checked against this list (test/unit/deploy), so it is the one place that says what a
+ * deployment has to provide.
+ */
+const productionRequired = new WeakSet<z.ZodType>();
+export function requiredInProduction<T extends z.ZodType>(schema: T): T {
+  productionRequired.add(schema);
+  return schema;
+}
+
+/** The variables of `shape` that production must set (see requiredInProduction). */
+export function productionRequiredVariables(shape: z.ZodRawShape): string[] {
+  return Object.entries(shape)
+    .filter(([, schema]) => productionRequired.has(schema as z.ZodType))
+    .map(([name]) => name);
+}
+
 export const runtimeEnv = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -61,7 +80,9 @@ export const runtimeEnv = {
 
 export const databaseEnv = {
   /** The apps' connection: the least-privileged `tally_app` role (it cannot rewrite the ledger). */
-  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://tally_app@127.0.0.1:5432/tally'),
+  DATABASE_URL: requiredInProduction(
+    url(['postgres', 'postgresql'], 'postgres://tally_app@127.0.0.1:5432/tally'),
+  ),
   /** The schema owner's connection, used only to create the database and run migrations. */
   DATABASE_MIGRATION_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/tally'),
   DATABASE_POOL_MAX: int(1, 200, 10),
@@ -70,8 +91,17 @@ export const databaseEnv = {
   DATABASE_MIGRATE_ON_START: bool(true),
 };
 
+/** The migrate command: it connects as the schema owner, and only as the schema owner. */
+export const migrationEnv = {
+  ...databaseEnv,
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://tally_app@127.0.0.1:5432/tally'),
+  DATABASE_MIGRATION_URL: requiredInProduction(
+    url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/tally'),
+  ),
+};
+
 export const amqpEnv = {
-  AMQP_URL: url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_URL: requiredInProduction(url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672')),
   /** Prepended to every exchange and queue name, so test runs never see each other. */
   AMQP_PREFIX: z
     .string()
@@ -95,8 +125,19 @@ export const outboxEnv = {
   OUTBOX_PUBLISH_TIMEOUT_MS: int(100, 120_000, 10_000),
 };
 
-export const port = <K extends string>(variable: K, fallback: number) =>
-  ({ [variable]: int(1, 65535, fallback) }) as Record<K, ReturnType<typeof int>>;
+const httpPorts = new WeakSet<z.ZodType>();
+
+/** The app's HTTP port (API, /health, /metrics): one per app. */
+export const port = <K extends string>(variable: K, fallback: number) => {
+  const schema = int(1, 65535, fallback);
+  httpPorts.add(schema);
+  return { [variable]: schema } as Record<K, ReturnType<typeof int>>;
+};
+
+/** The variable of `shape` that holds the app's HTTP port (for deployment checks). */
+export function httpPortVariable(shape: z.ZodRawShape): string | undefined {
+  return Object.entries(shape).find(([, schema]) => httpPorts.has(schema as z.ZodType))?.[0];
+}
 
 /**
  * Validates `env` against `shape` and returns the typed values.
@@ -109,14 +150,23 @@ export function loadEnv<S extends z.ZodRawShape>(
   // Empty strings mean "unset", as in most process managers.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = z.object(shape).safeParse(cleaned);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => ({
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => ({
         variable: String(issue.path[0] ?? '(environment)'),
         message: issue.message,
-      })),
-    );
+      }));
+  if (cleaned.NODE_ENV === 'production') {
+    for (const variable of productionRequiredVariables(shape)) {
+      if (cleaned[variable] === undefined && !problems.some((p) => p.variable === variable)) {
+        problems.push({
+          variable,
+          message: 'must be set in production (the default is for local development)',
+        });
+      }
+    }
   }
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   return result.data;
 }
 
