@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { amqpEnv, bool, databaseEnv, int, loadEnv, port, runtimeEnv, webhookEnv } from '#config';
+import {
+  amqpEnv,
+  bool,
+  databaseEnv,
+  int,
+  loadEnv,
+  port,
+  requiredInProduction,
+  runtimeEnv,
+  webhookEnv,
+} from '#config';
 
 const delays = (fallback: string) =>
   z
@@ -35,7 +45,7 @@ export const notificationEnv = {
   WEBHOOK_DISPATCH_INTERVAL_MS: int(10, 60_000, 500),
   /** Deliveries in flight at once. */
   WEBHOOK_CONCURRENCY: int(1, 200, 16),
-  SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SMTP_HOST: requiredInProduction(z.string().min(1).default('127.0.0.1')),
   SMTP_PORT: int(1, 65_535, 1025),
   /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
   SMTP_SECURE: bool(false),
