@@ -23,7 +23,7 @@ export interface AmqpTransportOptions {
 }
 
 /** Longest wait for the broker when a scrape asks for queue depths (a scrape must not hang). */
-const QUEUE_SAMPLE_TIMEOUT_MS = 1_000;
+const QUEUE_SAMPLE_TIMEOUT_MS = 2_000;
 
 type Outcome = 'ok' | 'duplicate' | 'ignored' | 'retried' | 'dead_lettered' | 'requeued';
 
@@ -90,15 +90,17 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       () => callback(),
       (error: unknown) => callback(error),
     );
+    // Opened now, so that the first scrape does not wait for a new channel.
+    this.depthChannel = connection.manager.createChannel({ name: 'queue-depth', confirm: false });
+    this.depthChannel.on('error', (error: Error) => this.log.warn(`queue-depth channel: ${error.message}`));
     this.options.metrics.sampleQueuesWith(() => this.sampleQueueDepths());
   }
 
   /** Depth and consumers of each consumed queue and its DLQ, labelled with logical names. */
   private async sampleQueueDepths(): Promise<void> {
-    const { connection, topology, queues, metrics } = this.options;
-    if (this.closing) return;
-    this.depthChannel ??= connection.manager.createChannel({ name: 'queue-depth', confirm: false });
+    const { topology, queues, metrics } = this.options;
     const channel = this.depthChannel;
+    if (this.closing || !channel) return;
     for (const spec of queues) {
       for (const [logical, physical] of [
         [spec.name, topology.queue(spec.name)],
