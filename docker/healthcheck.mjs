@@ -1,3 +1,4 @@
+/* global fetch, AbortSignal -- Node 20 globals */
 // The image's HEALTHCHECK: GET /health/live on the app's own port (the variable and default of
 // each app's config; test/unit/deploy checks this table against the apps' code).
 const PORTS = {
