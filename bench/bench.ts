@@ -56,6 +56,7 @@ async function startApp(name: string, portVar: string): Promise<{ child: ChildPr
       ...process.env,
       NODE_ENV: 'production',
       DATABASE_URL: appUrl.toString(),
+      AMQP_URL: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
       DATABASE_MIGRATE_ON_START: 'false',
       DATABASE_POOL_MAX: process.env.BENCH_POOL ?? '20',
       AMQP_PREFIX: prefix,

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, amqpEnv, databaseEnv, loadEnv, outboxEnv, port, runtimeEnv } from '#config';
+import {
+  ConfigError,
+  amqpEnv,
+  databaseEnv,
+  loadEnv,
+  migrationEnv,
+  outboxEnv,
+  port,
+  productionRequiredVariables,
+  runtimeEnv,
+} from '#config';
 
 const shape = { ...runtimeEnv, ...databaseEnv, ...amqpEnv, ...outboxEnv, ...port('GATEWAY_PORT', 3000) };
 
@@ -69,5 +79,25 @@ describe('configuration', () => {
     } catch (e) {
       assert.doesNotMatch((e as Error).message, /s3cret/);
     }
+  });
+
+  it('in production, refuses the development defaults of the connections', () => {
+    const problems = (env: Record<string, string>, of: Parameters<typeof loadEnv>[0] = shape) => {
+      try {
+        loadEnv(of, env);
+        return [];
+      } catch (e) {
+        return (e as ConfigError).problems.map((p) => p.variable).sort();
+      }
+    };
+    assert.deepEqual(problems({ NODE_ENV: 'production' }), ['AMQP_URL', 'DATABASE_URL']);
+    assert.deepEqual(problems({ NODE_ENV: 'development' }), []);
+    assert.deepEqual(
+      problems({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x', AMQP_URL: 'amqp://mq' }),
+      [],
+    );
+    // The migrate command connects only as the schema owner.
+    assert.deepEqual(problems({ NODE_ENV: 'production' }, migrationEnv), ['DATABASE_MIGRATION_URL']);
+    assert.deepEqual(productionRequiredVariables(shape).sort(), ['AMQP_URL', 'DATABASE_URL']);
   });
 });

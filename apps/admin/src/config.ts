@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { amqpEnv, databaseEnv, int, loadEnv, port, redisEnv, runtimeEnv } from '#config';
+import {
+  amqpEnv,
+  databaseEnv,
+  int,
+  loadEnv,
+  port,
+  redisEnv,
+  requiredInProduction,
+  runtimeEnv,
+} from '#config';
 
 export const adminEnv = {
   ...runtimeEnv,
@@ -28,7 +37,7 @@ export const adminEnv = {
   /** Sign-in attempts per client address per minute. */
   ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: int(1, 100_000, 30),
   /** Signs operators' access tokens (HS256, ≥ 32 characters). Unset: a random key per start (development only). */
-  ADMIN_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  ADMIN_JWT_SECRET: requiredInProduction(z.string().min(32, 'must be at least 32 characters').optional()),
   /** Access token lifetime. */
   ADMIN_ACCESS_TTL_SECONDS: int(30, 24 * 3600, 900),
   /** Refresh token lifetime. */
@@ -40,10 +49,4 @@ export const adminEnv = {
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
 };
 export type AdminConfig = ReturnType<typeof loadAdminConfig>;
-export const loadAdminConfig = () => {
-  const config = loadEnv(adminEnv);
-  if (config.NODE_ENV === 'production' && !config.ADMIN_JWT_SECRET) {
-    throw new Error('configuration: ADMIN_JWT_SECRET is required in production');
-  }
-  return config;
-};
+export const loadAdminConfig = () => loadEnv(adminEnv);

@@ -4,7 +4,6 @@ import {
   databaseEnv,
   int,
   loadEnv,
-  requireInProduction,
   outboxEnv,
   port,
   rateLimitEnv,
@@ -26,4 +25,4 @@ export const gatewayEnv = {
   DOCS_ENABLED: bool(true),
 };
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
-export const loadGatewayConfig = () => requireInProduction(loadEnv(gatewayEnv), ['WEBHOOK_ENCRYPTION_KEYS']);
+export const loadGatewayConfig = () => loadEnv(gatewayEnv);

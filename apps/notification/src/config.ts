@@ -5,8 +5,8 @@ import {
   databaseEnv,
   int,
   loadEnv,
-  requireInProduction,
   port,
+  requiredInProduction,
   runtimeEnv,
   webhookEnv,
 } from '#config';
@@ -45,7 +45,7 @@ export const notificationEnv = {
   WEBHOOK_DISPATCH_INTERVAL_MS: int(10, 60_000, 500),
   /** Deliveries in flight at once. */
   WEBHOOK_CONCURRENCY: int(1, 200, 16),
-  SMTP_HOST: z.string().min(1).default('127.0.0.1'),
+  SMTP_HOST: requiredInProduction(z.string().min(1).default('127.0.0.1')),
   SMTP_PORT: int(1, 65_535, 1025),
   /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
   SMTP_SECURE: bool(false),
@@ -54,5 +54,4 @@ export const notificationEnv = {
   EMAIL_FROM: z.string().min(3).default('Tally <notifications@tally.local>'),
 };
 export type NotificationConfig = ReturnType<typeof loadNotificationConfig>;
-export const loadNotificationConfig = () =>
-  requireInProduction(loadEnv(notificationEnv), ['WEBHOOK_ENCRYPTION_KEYS']);
+export const loadNotificationConfig = () => loadEnv(notificationEnv);

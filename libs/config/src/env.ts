@@ -69,6 +69,25 @@ const intList = (fallback: string) =>
     .refine((xs) => xs.every((x) => x > 0 && x <= 86_400_000), 'each value must be between 1 and 86400000')
     .refine((xs) => xs.every((x, i) => i === 0 || x >= xs[i - 1]), 'must not decrease');
 
+/**
+ * Variables whose default only makes sense on a developer's machine (a loopback address, a key
+ * made up per start): with NODE_ENV=production they must be set explicitly. Deployment manifests
+ * are checked against this list (test/unit/deploy), so it is the one place that says what a
+ * deployment has to provide.
+ */
+const productionRequired = new WeakSet<z.ZodType>();
+export function requiredInProduction<T extends z.ZodType>(schema: T): T {
+  productionRequired.add(schema);
+  return schema;
+}
+
+/** The variables of `shape` that production must set (see requiredInProduction). */
+export function productionRequiredVariables(shape: z.ZodRawShape): string[] {
+  return Object.entries(shape)
+    .filter(([, schema]) => productionRequired.has(schema as z.ZodType))
+    .map(([name]) => name);
+}
+
 export const runtimeEnv = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -80,7 +99,9 @@ export const runtimeEnv = {
 
 export const databaseEnv = {
   /** The apps' connection: the least-privileged `tally_app` role (it cannot rewrite the ledger). */
-  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://tally_app@127.0.0.1:5432/tally'),
+  DATABASE_URL: requiredInProduction(
+    url(['postgres', 'postgresql'], 'postgres://tally_app@127.0.0.1:5432/tally'),
+  ),
   /** The schema owner's connection, used only to create the database and run migrations. */
   DATABASE_MIGRATION_URL: url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/tally'),
   DATABASE_POOL_MAX: int(1, 200, 10),
@@ -89,8 +110,17 @@ export const databaseEnv = {
   DATABASE_MIGRATE_ON_START: bool(true),
 };
 
+/** The migrate command: it connects as the schema owner, and only as the schema owner. */
+export const migrationEnv = {
+  ...databaseEnv,
+  DATABASE_URL: url(['postgres', 'postgresql'], 'postgres://tally_app@127.0.0.1:5432/tally'),
+  DATABASE_MIGRATION_URL: requiredInProduction(
+    url(['postgres', 'postgresql'], 'postgres://postgres@127.0.0.1:5432/tally'),
+  ),
+};
+
 export const amqpEnv = {
-  AMQP_URL: url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_URL: requiredInProduction(url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672')),
   /** Prepended to every exchange and queue name, so test runs never see each other. */
   AMQP_PREFIX: z
     .string()
@@ -114,8 +144,19 @@ export const outboxEnv = {
   OUTBOX_PUBLISH_TIMEOUT_MS: int(100, 120_000, 10_000),
 };
 
-export const port = <K extends string>(variable: K, fallback: number) =>
-  ({ [variable]: int(1, 65535, fallback) }) as Record<K, ReturnType<typeof int>>;
+const httpPorts = new WeakSet<z.ZodType>();
+
+/** The app's HTTP port (API, /health, /metrics): one per app. */
+export const port = <K extends string>(variable: K, fallback: number) => {
+  const schema = int(1, 65535, fallback);
+  httpPorts.add(schema);
+  return { [variable]: schema } as Record<K, ReturnType<typeof int>>;
+};
+
+/** The variable of `shape` that holds the app's HTTP port (for deployment checks). */
+export function httpPortVariable(shape: z.ZodRawShape): string | undefined {
+  return Object.entries(shape).find(([, schema]) => httpPorts.has(schema as z.ZodType))?.[0];
+}
 
 /**
  * Validates `env` against `shape` and returns the typed values.
@@ -128,14 +169,23 @@ export function loadEnv<S extends z.ZodRawShape>(
   // Empty strings mean "unset", as in most process managers.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = z.object(shape).safeParse(cleaned);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => ({
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => ({
         variable: String(issue.path[0] ?? '(environment)'),
         message: issue.message,
-      })),
-    );
+      }));
+  if (cleaned.NODE_ENV === 'production') {
+    for (const variable of productionRequiredVariables(shape)) {
+      if (cleaned[variable] === undefined && !problems.some((p) => p.variable === variable)) {
+        problems.push({
+          variable,
+          message: 'must be set in production (the default is for local development)',
+        });
+      }
+    }
   }
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   return result.data;
 }
 
@@ -151,17 +201,19 @@ export const webhookEnv = {
    * base64 (`openssl rand -base64 32`). The first encrypts, all decrypt (rotation). Required in
    * production; development and tests fall back to a fixed development key.
    */
-  WEBHOOK_ENCRYPTION_KEYS: z
-    .string()
-    .optional()
-    .transform((v) =>
-      (v ?? '')
-        .split(',')
-        .map((k) => k.trim())
-        .filter(Boolean)
-        .map((k) => Buffer.from(k, 'base64')),
-    )
-    .refine((keys) => keys.every((k) => k.length === 32), 'each key must be 32 bytes, base64-encoded'),
+  WEBHOOK_ENCRYPTION_KEYS: requiredInProduction(
+    z
+      .string()
+      .optional()
+      .transform((v) =>
+        (v ?? '')
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean)
+          .map((k) => Buffer.from(k, 'base64')),
+      )
+      .refine((keys) => keys.every((k) => k.length === 32), 'each key must be 32 bytes, base64-encoded'),
+  ),
   /** Hosts or CIDRs allowed although private, loopback or link-local (comma-separated). */
   WEBHOOK_ALLOWED_HOSTS: z
     .string()
@@ -200,19 +252,3 @@ export const rateLimitEnv = {
   RATE_LIMIT_EVENTS_PER_SECOND: int(1, 1_000_000, 50),
   RATE_LIMIT_EVENTS_BURST: int(1, 1_000_000, 100),
 };
-
-/** Fails start-up in production when a variable that has a development fallback is unset. */
-export function requireInProduction<C extends { NODE_ENV: string }>(
-  config: C,
-  variables: (keyof C & string)[],
-): C {
-  if (config.NODE_ENV !== 'production') return config;
-  const missing = variables.filter((v) => {
-    const value = config[v] as unknown;
-    return value === undefined || (Array.isArray(value) && value.length === 0);
-  });
-  if (missing.length > 0) {
-    throw new ConfigError(missing.map((variable) => ({ variable, message: 'is required in production' })));
-  }
-  return config;
-}

@@ -22,6 +22,9 @@ export interface AmqpTransportOptions {
   prefetch: number;
 }
 
+/** Longest wait for the broker when a scrape asks for queue depths (a scrape must not hang). */
+const QUEUE_SAMPLE_TIMEOUT_MS = 2_000;
+
 type Outcome = 'ok' | 'duplicate' | 'ignored' | 'retried' | 'dead_lettered' | 'requeued';
 
 /**
@@ -48,6 +51,8 @@ export class RpcErrorPassthroughFilter implements RpcExceptionFilter<unknown> {
 export class AmqpTransport extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(AmqpTransport.name);
   private channel?: ChannelWrapper;
+  /** Passive declares for the queue-depth gauges, on a channel of their own (a 404 closes a channel). */
+  private depthChannel?: ChannelWrapper;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly consumers = new Map<Channel, string[]>();
   private closing = false;
@@ -85,6 +90,33 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       () => callback(),
       (error: unknown) => callback(error),
     );
+    // Opened now, so that the first scrape does not wait for a new channel.
+    this.depthChannel = connection.manager.createChannel({ name: 'queue-depth', confirm: false });
+    this.depthChannel.on('error', (error: Error) => this.log.warn(`queue-depth channel: ${error.message}`));
+    this.options.metrics.sampleQueuesWith(() => this.sampleQueueDepths());
+  }
+
+  /** Depth and consumers of each consumed queue and its DLQ, labelled with logical names. */
+  private async sampleQueueDepths(): Promise<void> {
+    const { topology, queues, metrics } = this.options;
+    const channel = this.depthChannel;
+    if (this.closing || !channel) return;
+    for (const spec of queues) {
+      for (const [logical, physical] of [
+        [spec.name, topology.queue(spec.name)],
+        [`${spec.name}.dlq`, topology.dlq(spec.name)],
+      ]) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), QUEUE_SAMPLE_TIMEOUT_MS);
+        });
+        const info = await Promise.race([channel.checkQueue(physical).catch(() => undefined), timeout]);
+        clearTimeout(timer);
+        if (!info) continue;
+        metrics.queueMessages.set({ queue: logical }, info.messageCount);
+        metrics.queueConsumers.set({ queue: logical }, info.consumerCount);
+      }
+    }
   }
 
   /** Stops taking messages, lets in-flight ones finish (ack or retry), then closes the channel. */
@@ -94,6 +126,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
     }
     await Promise.allSettled([...this.inFlight]);
+    await this.depthChannel?.close().catch(() => undefined);
     await this.channel?.close().catch(() => undefined);
   }
 

@@ -94,9 +94,41 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly queueMessages = new Gauge({
+    name: 'tally_queue_messages',
+    help: 'Messages waiting in a queue this app consumes, and in its dead-letter queue (read from the broker when scraped)',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+    collect: () => this.sampleQueues(),
+  });
+
+  readonly queueConsumers = new Gauge({
+    name: 'tally_queue_consumers',
+    help: 'Consumers attached to a queue this app consumes (read from the broker when scraped)',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+    collect: () => this.sampleQueues(),
+  });
+
+  private queueSampler: (() => Promise<void>) | undefined;
+  private sampling: Promise<void> | undefined;
+
   constructor(appName = 'tally') {
     this.registry.setDefaultLabels({ app: appName });
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** The consumer transport tells how to read its queues' depths; one read serves both gauges. */
+  sampleQueuesWith(sampler: () => Promise<void>): void {
+    this.queueSampler = sampler;
+  }
+
+  private sampleQueues(): Promise<void> {
+    if (!this.queueSampler) return Promise.resolve();
+    this.sampling ??= this.queueSampler()
+      .catch(() => undefined)
+      .finally(() => (this.sampling = undefined));
+    return this.sampling;
   }
 
   contentType(): string {

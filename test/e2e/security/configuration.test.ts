@@ -154,7 +154,7 @@ describe('production configuration', () => {
       assert.equal(code, 1);
       assert.match(
         proc.stderr.join('\n') + proc.stdout.join('\n'),
-        /WEBHOOK_ENCRYPTION_KEYS: is required in production/,
+        /WEBHOOK_ENCRYPTION_KEYS: must be set in production/,
       );
     });
   }

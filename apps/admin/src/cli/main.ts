@@ -7,7 +7,7 @@
  *                           WEBHOOK_ENCRYPTION_KEYS key: after adding a key, or for secrets stored
  *                           before encryption at rest
  */
-import { databaseEnv, loadEnv, requireInProduction, runtimeEnv, webhookEnv } from '#config';
+import { databaseEnv, loadEnv, runtimeEnv, webhookEnv } from '#config';
 import { generateApiKey, newId } from '#domain';
 import { runMain } from '#observability';
 import { DEVELOPMENT_SECRET_KEY, SecretBox, createDataSource, verifyLedger } from '#persistence';
@@ -58,10 +58,7 @@ async function main(): Promise<number> {
         return 0;
       }
       case 'webhooks:reencrypt': {
-        const { WEBHOOK_ENCRYPTION_KEYS: keys } = requireInProduction(
-          loadEnv({ ...runtimeEnv, ...webhookEnv }),
-          ['WEBHOOK_ENCRYPTION_KEYS'],
-        );
+        const { WEBHOOK_ENCRYPTION_KEYS: keys } = loadEnv({ ...runtimeEnv, ...webhookEnv });
         const box = new SecretBox(keys.length > 0 ? keys : [DEVELOPMENT_SECRET_KEY]);
         const result = await reencryptWebhookSecrets(dataSource, box, args[0]);
         console.log(JSON.stringify(result));

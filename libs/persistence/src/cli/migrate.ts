@@ -1,17 +1,60 @@
 /**
  * `npm run migrate`: creates the database if needed and applies pending migrations, connected as
  * the schema owner (DATABASE_MIGRATION_URL). `npm run migrate -- --revert` undoes the last one.
+ *
+ * `--check` (exit 0 when every migration this build knows is applied, 1 otherwise) and
+ * `--wait[=seconds]` (poll until they are, default 300 s) connect as the app role (DATABASE_URL):
+ * a deployment's app pods wait with them for the migration job before they start.
  */
-import { databaseEnv, loadEnv } from '#config';
+import { databaseEnv, loadEnv, migrationEnv } from '#config';
 import { createDataSource, migrateDatabase } from '../data-source.js';
+import { migrations } from '../migrations/index.js';
 
-const config = loadEnv(databaseEnv);
-if (process.argv.includes('--revert')) {
+const args = process.argv.slice(2);
+const waitArg = args.find((a) => a === '--wait' || a.startsWith('--wait='));
+
+/** Names of the migrations this build knows that the database has not applied yet. */
+async function pendingMigrations(config: ReturnType<typeof loadEnv<typeof databaseEnv>>): Promise<string[]> {
+  const app = createDataSource({ ...config, DATABASE_POOL_MAX: 1 }, 'tally-migrate-check');
+  await app.initialize();
+  try {
+    const rows: { name: string }[] = await app.query('SELECT name FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.name));
+    return migrations.map((m) => new m().name).filter((name) => !applied.has(name));
+  } finally {
+    await app.destroy();
+  }
+}
+
+if (args.includes('--check') || waitArg) {
+  const config = loadEnv(databaseEnv);
+  const timeoutMs = waitArg ? Number(waitArg.split('=')[1] ?? 300) * 1000 : 0;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let pending: string[] | string;
+    try {
+      pending = await pendingMigrations(config);
+    } catch (error) {
+      pending = (error as Error).message; // no database or no schema_migrations yet
+    }
+    if (Array.isArray(pending) && pending.length === 0) {
+      console.log(JSON.stringify({ upToDate: true }));
+      process.exit(0);
+    }
+    if (Date.now() >= deadline) {
+      console.error(JSON.stringify({ upToDate: false, pending }));
+      process.exit(1);
+    }
+    console.log(JSON.stringify({ waiting: true, pending }));
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+} else if (args.includes('--revert')) {
+  const config = loadEnv(migrationEnv);
   const owner = createDataSource({ ...config, DATABASE_URL: config.DATABASE_MIGRATION_URL }, 'tally-migrate');
   await owner.initialize();
   await owner.undoLastMigration({ transaction: 'each' });
   await owner.destroy();
   console.log(JSON.stringify({ reverted: true }));
 } else {
-  console.log(JSON.stringify({ applied: await migrateDatabase(config) }));
+  console.log(JSON.stringify({ applied: await migrateDatabase(loadEnv(migrationEnv)) }));
 }

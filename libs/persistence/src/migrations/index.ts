@@ -8,6 +8,7 @@ import { DeadLetters1763751600000 } from './1763751600000-DeadLetters.js';
 import { Adjustments1763755200000 } from './1763755200000-Adjustments.js';
 import { MetricsIndexes1763758800000 } from './1763758800000-MetricsIndexes.js';
 import { UsageReruns1763762400000 } from './1763762400000-UsageReruns.js';
+import { MigrationsVisibleToApp1763766000000 } from './1763766000000-MigrationsVisibleToApp.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   Adjustments1763755200000,
   MetricsIndexes1763758800000,
   UsageReruns1763762400000,
+  MigrationsVisibleToApp1763766000000,
 ];
