@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -168,6 +169,7 @@ describe('webhooks and email (notification app)', () => {
     const production = await stack.startExtra('gateway', {
       NODE_ENV: 'production',
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      WEBHOOK_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
     });
     const productionApi = new Api(production.url, (await createTenant('Production')).apiKey);
     const plain = await productionApi.post('/v1/webhook-endpoints', { url: receiver.url('/x') });
