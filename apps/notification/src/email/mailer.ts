@@ -82,35 +82,51 @@ export class Mailer {
     return rows.length > 0;
   }
 
-  /** Sends what is pending (a few attempts each); answers how many went out. */
-  async sendPending(): Promise<number> {
-    const rows: { id: string; recipient: string; subject: string; body_text: string; body_html: string }[] =
-      await this.dataSource.query(
-        `SELECT id, recipient, subject, body_text, body_html FROM notification_emails
-          WHERE status = 'pending' AND attempts < 20 ORDER BY id LIMIT 50`,
-      );
+  /**
+   * Sends what is pending (a few attempts each); answers how many went out. Each email is claimed
+   * with a row lock (SKIP LOCKED) for as long as it is being sent, so overlapping calls — in this
+   * process or in another replica — never send the same email twice.
+   */
+  async sendPending(limit = 50): Promise<number> {
     let sent = 0;
-    for (const row of rows) {
-      try {
-        await this.transport.sendMail({
-          from: this.options.from,
-          to: row.recipient,
-          subject: row.subject,
-          text: row.body_text,
-          html: row.body_html,
-        });
-        await this.dataSource.query(
+    for (let i = 0; i < limit; i++) {
+      const outcome = await this.dataSource.transaction(async (manager) => {
+        const [row]: {
+          id: string;
+          recipient: string;
+          subject: string;
+          body_text: string;
+          body_html: string;
+        }[] = await manager.query(
+          `SELECT id, recipient, subject, body_text, body_html FROM notification_emails
+              WHERE status = 'pending' AND attempts < 20 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
+        );
+        if (!row) return 'none';
+        try {
+          await this.transport.sendMail({
+            from: this.options.from,
+            to: row.recipient,
+            subject: row.subject,
+            text: row.body_text,
+            html: row.body_html,
+          });
+        } catch (error) {
+          this.log.warn(`email ${row.id} not sent: ${(error as Error).message}`);
+          await manager.query(
+            `UPDATE notification_emails SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
+            [row.id, (error as Error).message.slice(0, 500)],
+          );
+          return 'failed';
+        }
+        await manager.query(
           `UPDATE notification_emails SET status = 'sent', sent_at = now(), attempts = attempts + 1 WHERE id = $1`,
           [row.id],
         );
-        sent++;
-      } catch (error) {
-        this.log.warn(`email ${row.id} not sent: ${(error as Error).message}`);
-        await this.dataSource.query(
-          `UPDATE notification_emails SET attempts = attempts + 1, last_error = $2 WHERE id = $1`,
-          [row.id, (error as Error).message.slice(0, 500)],
-        );
-      }
+        return 'sent';
+      });
+      if (outcome === 'none') break;
+      if (outcome === 'sent') sent++;
+      else break; // the mail server is failing: try the rest next time
     }
     return sent;
   }
