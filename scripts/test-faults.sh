@@ -8,27 +8,30 @@ cd "$(dirname "$0")/.."
 bash scripts/services.sh
 bash scripts/ensure-deps.sh
 
+# Hold the gate (new test runs queue behind it), then wait for the runs under way to finish.
+exec 8>"${TMPDIR:-/tmp}/tally-services.gate"
+flock -x 8
 lock="${TMPDIR:-/tmp}/tally-services.lock"
 exec 9>"$lock"
 if ! flock -x -n 9; then
-  echo "[faults] waiting for other test runs to release $lock" >&2
+  echo "[faults] waiting for the test runs under way to release $lock" >&2
   flock -x 9
 fi
 
-# Every process started from here on gets `9>&-`: a server (re)started with the lock's descriptor
-# would hold the lock for as long as it runs.
+# Every process started from here on gets `8>&- 9>&-`: a server (re)started with a lock's
+# descriptor would hold that lock for as long as it runs.
 suite=""
 restore_services() {
   local status=$?
   # The suite runs in a process group of its own: end whatever of it is left (apps included).
   if [ -n "$suite" ]; then kill -- "-$suite" 2>/dev/null || true; fi
-  rabbitmqctl start_app >/dev/null 2>&1 9>&- || true
-  bash scripts/services.sh 9>&- || status=1
+  rabbitmqctl start_app >/dev/null 2>&1 8>&- 9>&- || true
+  bash scripts/services.sh 8>&- 9>&- || status=1
   exit "$status"
 }
 trap restore_services EXIT
 trap 'exit 130' INT TERM
 
-setsid -w node dist/test/support/run-tests.js faults 9>&- &
+setsid -w node dist/test/support/run-tests.js faults 8>&- 9>&- &
 suite=$!
 wait "$suite"
