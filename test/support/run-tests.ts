@@ -2,6 +2,7 @@
  * The test command: gives this run its own database (name contains "test") and its own
  * RabbitMQ prefix, migrates, runs the chosen tiers with node's test runner, then drops both.
  *   node dist/test/support/run-tests.js [unit] [integration] [e2e]     (TEST_FILTER=part-of-a-path for some files)
+ * The `faults` tier runs only when named, through scripts/test-faults.sh (npm run test:faults).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,8 @@ import { databaseName, dropDatabase, migrateDatabase } from '#persistence';
 import { deletePrefixedBrokerObjects } from './broker-cleanup.js';
 
 const TIERS = ['unit', 'integration', 'e2e'] as const;
+/** Run only when named: it stops and restarts the shared services (scripts/test-faults.sh). */
+const NAMED_ONLY = ['faults'] as const;
 const distTest = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function testFiles(dir: string): string[] {
@@ -27,8 +30,8 @@ function testFiles(dir: string): string[] {
 const requested = process.argv.slice(2);
 const tiers = requested.length > 0 ? requested : [...TIERS];
 for (const tier of tiers) {
-  if (!(TIERS as readonly string[]).includes(tier)) {
-    console.error(`unknown tier "${tier}"; use ${TIERS.join(', ')}`);
+  if (![...TIERS, ...NAMED_ONLY].includes(tier as never)) {
+    console.error(`unknown tier "${tier}"; use ${[...TIERS, ...NAMED_ONLY].join(', ')}`);
     process.exit(2);
   }
 }
@@ -52,7 +55,7 @@ if (needsServices) {
   await migrateDatabase({ DATABASE_MIGRATION_URL: migrationUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
 }
 
-// TEST_FILTER=concurrency runs only the files whose path contains it.
+// TEST_FILTER=concurrency runs only the files whose path contains it (TEST_NAME: see below).
 const filter = process.env.TEST_FILTER;
 const files = tiers
   .flatMap((tier) => testFiles(path.join(distTest, tier)))
@@ -68,8 +71,11 @@ const code = await new Promise<number>((resolve) => {
       '--test',
       '--test-concurrency=1',
       '--test-force-exit',
-      '--test-timeout=300000',
+      // The fault suite is one file of several scenarios, each a few tens of seconds.
+      `--test-timeout=${tiers.includes('faults') ? 900_000 : 300_000}`,
       '--test-reporter=spec',
+      // TEST_NAME=part-of-a-test-name runs only the tests whose name matches (others are skipped).
+      ...(process.env.TEST_NAME ? ['--test-name-pattern', process.env.TEST_NAME] : []),
       ...files,
     ],
     {

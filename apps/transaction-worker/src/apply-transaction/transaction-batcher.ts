@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { AmqpContext } from '#messaging';
+import { faultPoint, type AmqpContext } from '#messaging';
 import { InboxStore, OutboxSignal } from '#persistence';
 import { ApplyTransactions } from './apply-transactions.use-case.js';
 
@@ -101,8 +101,10 @@ export class TransactionBatcher {
           manager,
           live.map((b) => b.transactionId),
         );
+      faultPoint('worker.before-commit');
       return batch.filter((b) => !fresh.has(b.ctx.messageId));
     });
+    faultPoint('worker.after-commit');
     // Only once committed: a rolled-back batch proves nothing about duplicates.
     for (const b of duplicates) b.ctx.markDuplicate();
     this.outboxSignal.committed();
