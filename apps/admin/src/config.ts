@@ -3,6 +3,7 @@ import {
   amqpEnv,
   databaseEnv,
   int,
+  list,
   loadEnv,
   port,
   redisEnv,
@@ -17,19 +18,10 @@ export const adminEnv = {
   ...redisEnv,
   ...port('ADMIN_PORT', 3001),
   /** Browser origins allowed to call the admin API besides its own (the dashboard is same-origin). */
-  ADMIN_CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((o) => o.trim())
-        .filter(Boolean),
-    )
-    .refine(
-      (origins) => origins.every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
-      'each origin must be scheme://host[:port]',
-    ),
+  ADMIN_CORS_ORIGINS: list().refine(
+    (origins) => origins.every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
+    'each origin must be scheme://host[:port]',
+  ),
   /** Wrong passwords per operator account before sign-in waits… */
   ADMIN_LOGIN_MAX_FAILURES: int(1, 1000, 5),
   /** …and the seconds in which they are forgiven. */

@@ -56,6 +56,18 @@ const optionalUrl = (schemes: string[]) =>
       `must be a URL with scheme ${schemes.join(' or ')}`,
     );
 
+/** A comma-separated list of trimmed, non-empty items (unset or empty: no items). */
+export const list = () =>
+  z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
+
 const intList = (fallback: string) =>
   z
     .string()
@@ -202,28 +214,12 @@ export const webhookEnv = {
    * production; development and tests fall back to a fixed development key.
    */
   WEBHOOK_ENCRYPTION_KEYS: requiredInProduction(
-    z
-      .string()
-      .optional()
-      .transform((v) =>
-        (v ?? '')
-          .split(',')
-          .map((k) => k.trim())
-          .filter(Boolean)
-          .map((k) => Buffer.from(k, 'base64')),
-      )
+    list()
+      .transform((keys) => keys.map((k) => Buffer.from(k, 'base64')))
       .refine((keys) => keys.every((k) => k.length === 32), 'each key must be 32 bytes, base64-encoded'),
   ),
   /** Hosts or CIDRs allowed although private, loopback or link-local (comma-separated). */
-  WEBHOOK_ALLOWED_HOSTS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((h) => h.trim())
-        .filter(Boolean),
-    ),
+  WEBHOOK_ALLOWED_HOSTS: list(),
 };
 
 /** Shared state for rate limits: Redis when REDIS_URL is set, else each process keeps its own. */
