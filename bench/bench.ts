@@ -48,6 +48,9 @@ function peakRssMiB(pid: number): number {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
+/** Production mode wants a key for webhook secrets at rest; the bench registers no webhooks. */
+const BENCH_WEBHOOK_KEY = randomBytes(32).toString('base64');
+
 async function startApp(name: string, portVar: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -61,6 +64,7 @@ async function startApp(name: string, portVar: string): Promise<{ child: ChildPr
       DATABASE_POOL_MAX: process.env.BENCH_POOL ?? '20',
       AMQP_PREFIX: prefix,
       LOG_LEVEL: 'warn',
+      WEBHOOK_ENCRYPTION_KEYS: BENCH_WEBHOOK_KEY,
       // One API key drives the whole load: limits far above it, so the check runs but never refuses.
       RATE_LIMIT_WRITES_BURST: '1000000',
       RATE_LIMIT_WRITES_PER_SECOND: '1000000',

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger as NestLogger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -49,7 +49,7 @@ export async function startHttpApp(options: HttpAppOptions): Promise<NestFastify
       // 30 s) must arrive and be answered within 40 s, headers within 10 s.
       requestTimeout: 40_000,
       http: { headersTimeout: 10_000 },
-      maxParamLength: 512,
+      routerOptions: { maxParamLength: 512 },
       frameworkErrors: (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply) => {
         const requestId = requestIdOf(request.raw);
         const { status, body, headers } = (options.frameworkProblem ?? genericFrameworkProblem)(
@@ -116,14 +116,21 @@ function genericFrameworkProblem(error: Error & { code?: string }, requestId: st
 /**
  * Helmet's security headers on every response (CSP, HSTS, nosniff, frame-ancestors, referrer
  * policy, …), and CORS only for the origins named — the JSON APIs are not for browsers elsewhere.
+ * The headers do not depend on the request, so helmet runs once, at start-up, and each response
+ * gets the result (running its middleware per request cost ~0.15 ms of the gateway's ~0.7 ms).
  */
 async function secureHeaders(app: NestFastifyApplication, corsOrigins: string[]): Promise<void> {
-  await app.register(helmet, {
+  const headers = helmetHeaders({
     contentSecurityPolicy: {
       useDefaults: true,
       // TLS ends at the ingress; the app does not tell browsers to rewrite its own URLs.
       directives: { 'upgrade-insecure-requests': null },
     },
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(headers);
+    done();
   });
   if (corsOrigins.length > 0) {
     await app.register(cors, {
@@ -135,6 +142,29 @@ async function secureHeaders(app: NestFastifyApplication, corsOrigins: string[])
       maxAge: 600,
     });
   }
+}
+
+/** The headers helmet would set, computed once by running it against a recording response. */
+export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => {
+      headers[name] = Array.isArray(value) ? value.join(', ') : String(value);
+    },
+    removeHeader: (name: string) => {
+      delete headers[name];
+    },
+  };
+  let failure: unknown;
+  helmet(options)(
+    {} as IncomingMessage,
+    recorder as unknown as import('node:http').ServerResponse,
+    (error?: unknown) => {
+      failure = error;
+    },
+  );
+  if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
+  return headers;
 }
 
 function installJson(app: NestFastifyApplication, json: NonNullable<HttpAppOptions['json']>): void {
