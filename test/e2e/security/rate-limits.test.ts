@@ -200,3 +200,31 @@ describe('admin sign-in attempts', () => {
     assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429]);
   });
 });
+
+describe('admin sign-in behind a proxy (HTTP_TRUST_PROXY=true)', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await Stack.start('login-proxy', ['admin'], {
+      HTTP_TRUST_PROXY: 'true',
+      ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: '2',
+    });
+  });
+  after(() => stack?.stop());
+
+  it('counts attempts per client address from X-Forwarded-For, not per proxy', async () => {
+    const attempt = (address: string) =>
+      fetch(`${stack.url('admin')}/admin/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
+        body: JSON.stringify({
+          email: `${randomBytes(3).toString('hex')}@tally.test`,
+          password: 'guess guess',
+        }),
+      }).then((r) => r.status);
+    assert.deepEqual(
+      [await attempt('203.0.113.7'), await attempt('203.0.113.7'), await attempt('203.0.113.7')],
+      [401, 401, 429],
+    );
+    assert.equal(await attempt('198.51.100.9'), 401, 'another client behind the same proxy is not limited');
+  });
+});
