@@ -13,6 +13,7 @@ import { HoldsService } from './holds/holds.service.js';
 import { ProblemFilter } from './http/problem.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { IdempotencyRetention } from './idempotency/idempotency-retention.js';
+import { AcceptBatcher } from './transactions/create-transaction/accept-batcher.js';
 import { CreateTransaction } from './transactions/create-transaction/create-transaction.use-case.js';
 import { TransactionCompletion } from './transactions/transaction-completion.js';
 import { TransactionsController } from './transactions/transactions.controller.js';
@@ -75,6 +76,11 @@ export class GatewayModule {
         ApiKeyGuard,
         IdempotencyService,
         CreateTransaction,
+        AcceptBatcher,
+        {
+          provide: 'ACCEPT_BATCH_OPTIONS',
+          useValue: { maxBatch: config.ACCEPT_BATCH_MAX, inFlight: config.ACCEPT_BATCHES_IN_FLIGHT },
+        },
         TransactionCompletion,
         HoldsService,
         IngestUsage,

@@ -122,86 +122,93 @@ export class TransactionRepository {
   }
 
   /**
-   * Accepts a transaction in ONE statement (an implicit transaction: one round trip): takes the
-   * idempotency key's transaction-scoped advisory lock; checks that `accountIds` are this tenant's
-   * active customer accounts in the transaction's currency; only then stores the answer under the
-   * key (ON CONFLICT DO NOTHING: a key already answered wins) and, only if that row was written,
-   * the pending transaction and its outbox messages. Answers whether the lock was had, whether
-   * the transaction was written, and the accounts found (for the caller's refusal when not).
+   * Accepts deposits, withdrawals, transfers and charges, many requests in one statement and one
+   * commit (group commit). Each row is decided on its own: an advisory try-lock on its idempotency
+   * key (taken: the same key is in flight), its accounts checked (exist in the tenant, customer,
+   * active, same currency), then — only if all hold — its idempotency row (ON CONFLICT DO NOTHING:
+   * the key's primary key decides), its transaction and its command; so one refused or in-flight
+   * request does not affect the others. Requests in one call must have distinct
+   * (tenant, key) pairs. Answers in the order given.
    */
-  async acceptOnce(
-    dataSource: DataSource,
-    t: Omit<TransactionRecord, 'refundedAmount' | 'failureCode' | 'failureMessage' | 'completedAt'>,
-    announce: OutboxMessageInput[],
-    guard: {
-      key: string;
-      fingerprint: string;
-      accountIds: string[];
-      response: { status: number; body: string; headers: Record<string, string> };
-    },
-  ): Promise<{
-    locked: boolean;
-    inserted: boolean;
-    accounts: { id: string; currency: string; status: string }[];
-  }> {
-    const outbox = OutboxStore.insertStatement(announce, 19);
-    // Its text depends only on the number of outbox messages: prepared once per connection.
-    const [row] = await queryPrepared<{
-      locked: boolean;
-      inserted: boolean;
-      accounts: { id: string; currency: string; status: string }[];
-    }>(
+  async acceptMany(dataSource: DataSource, requests: AcceptRequest[]): Promise<AcceptResult[]> {
+    const messages = requests.map((r) => OutboxStore.insertStatement([r.command], 1));
+    const rows = await queryPrepared<AcceptResult & { idx: number }>(
       dataSource,
-      `tally_accept_once_${announce.length}`,
-      `WITH lock AS (
-         SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked
+      'tally_accept_many',
+      `WITH req AS (
+         SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::jsonb[],
+           $8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[],
+           $16::jsonb[], $17::text[], $18::timestamptz[], $19::text[], $20::text[], $21::text[], $22::text[],
+           $23::int[], $24::jsonb[], $25::jsonb[], $26::text[])
+           AS r(idx, tenant_id, key, fingerprint, response_status, response_body, response_headers,
+             id, currency, type, status, amount, source_account_id, destination_account_id, description,
+             metadata, correlation_id, created_at, message_id, exchange, routing_key, message_type,
+             schema_version, payload, message_headers, message_correlation_id)
+       ), locks AS (
+         SELECT idx, pg_try_advisory_xact_lock(hashtextextended(tenant_id || ':' || key, 0)) AS locked FROM req
        ), found AS (
-         SELECT id, currency, status FROM accounts
-          WHERE id = ANY($3::text[]) AND tenant_id = $1 AND kind = 'customer'
+         SELECT r.idx, a.id, a.currency, a.status
+           FROM req r JOIN accounts a
+             ON a.id IN (r.source_account_id, r.destination_account_id)
+            AND a.tenant_id = r.tenant_id AND a.kind = 'customer'
        ), checked AS (
-         SELECT (SELECT locked FROM lock)
-                AND (SELECT count(*) FROM found) = cardinality($3::text[])
-                AND NOT EXISTS (SELECT 1 FROM found WHERE currency <> $9 OR status <> 'active') AS ok
+         SELECT r.idx, l.locked
+                AND (SELECT count(*) FROM found f WHERE f.idx = r.idx)
+                    = (r.source_account_id IS NOT NULL)::int + (r.destination_account_id IS NOT NULL)::int
+                AND NOT EXISTS (SELECT 1 FROM found f WHERE f.idx = r.idx
+                                 AND (f.currency <> r.currency OR f.status <> 'active')) AS ok
+           FROM req r JOIN locks l USING (idx)
        ), answered AS (
          INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body, response_headers)
-         SELECT $1, $2, $4, $5, $6, $7::jsonb WHERE (SELECT ok FROM checked)
+         SELECT r.tenant_id, r.key, r.fingerprint, r.response_status, r.response_body, r.response_headers
+           FROM req r JOIN checked c USING (idx) WHERE c.ok
          ON CONFLICT (tenant_id, key) DO NOTHING
-         RETURNING 1
+         RETURNING tenant_id, key
        ), inserted AS (
          INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id,
            destination_account_id, description, metadata, correlation_id, created_at, updated_at)
-         SELECT $8, $1, $10, $11, $12, $9, $13, $14, $15, $16::jsonb, $17, $18, $18
-          WHERE EXISTS (SELECT 1 FROM answered)
+         SELECT r.id, r.tenant_id, r.type, r.status, r.amount, r.currency, r.source_account_id,
+                r.destination_account_id, r.description, r.metadata, r.correlation_id, r.created_at, r.created_at
+           FROM req r JOIN answered a ON a.tenant_id = r.tenant_id AND a.key = r.key
          RETURNING id
        ), announced AS (
-         ${outbox.sql} WHERE EXISTS (SELECT 1 FROM inserted)
+         INSERT INTO outbox (message_id, exchange, routing_key, message_type, schema_version, payload, headers, correlation_id)
+         SELECT r.message_id, r.exchange, r.routing_key, r.message_type, r.schema_version, r.payload,
+                r.message_headers, r.message_correlation_id
+           FROM req r JOIN inserted i ON i.id = r.id
        )
-       SELECT (SELECT locked FROM lock) AS locked,
-              EXISTS (SELECT 1 FROM inserted) AS inserted,
-              coalesce((SELECT json_agg(found) FROM found), '[]'::json) AS accounts`,
+       SELECT r.idx, l.locked,
+              EXISTS (SELECT 1 FROM inserted i WHERE i.id = r.id) AS inserted,
+              coalesce((SELECT json_agg(json_build_object('id', f.id, 'currency', f.currency, 'status', f.status))
+                          FROM found f WHERE f.idx = r.idx), '[]'::json) AS accounts
+         FROM req r JOIN locks l USING (idx)`,
       [
-        t.tenantId,
-        guard.key,
-        guard.accountIds,
-        guard.fingerprint,
-        guard.response.status,
-        guard.response.body,
-        JSON.stringify(guard.response.headers),
-        t.id,
-        t.currency,
-        t.type,
-        t.status,
-        t.amount.toString(),
-        t.sourceAccountId,
-        t.destinationAccountId,
-        t.description,
-        JSON.stringify(t.metadata),
-        t.correlationId,
-        t.createdAt,
-        ...outbox.params,
+        requests.map((_, i) => i),
+        requests.map((r) => r.transaction.tenantId),
+        requests.map((r) => r.guard.key),
+        requests.map((r) => r.guard.fingerprint),
+        requests.map((r) => r.guard.response.status),
+        requests.map((r) => r.guard.response.body),
+        requests.map((r) => JSON.stringify(r.guard.response.headers)),
+        requests.map((r) => r.transaction.id),
+        requests.map((r) => r.transaction.currency),
+        requests.map((r) => r.transaction.type),
+        requests.map((r) => r.transaction.status),
+        requests.map((r) => r.transaction.amount.toString()),
+        requests.map((r) => r.transaction.sourceAccountId),
+        requests.map((r) => r.transaction.destinationAccountId),
+        requests.map((r) => r.transaction.description),
+        requests.map((r) => JSON.stringify(r.transaction.metadata)),
+        requests.map((r) => r.transaction.correlationId),
+        requests.map((r) => r.transaction.createdAt),
+        ...[0, 1, 2, 3, 4, 5, 6, 7].map((column) => messages.map((m) => (m.params[column] as unknown[])[0])),
       ],
     );
-    return row;
+    const byIndex = new Map(rows.map((row) => [row.idx, row]));
+    return requests.map((_, i) => {
+      const row = byIndex.get(i)!;
+      return { locked: row.locked, inserted: row.inserted, accounts: row.accounts };
+    });
   }
 
   /** Inserts transactions that are already final (usage charges, applied where they are decided). */
@@ -293,4 +300,24 @@ export class TransactionRepository {
     );
     return rows.map(toRecord);
   }
+}
+
+export interface AcceptRequest {
+  transaction: Omit<TransactionRecord, 'refundedAmount' | 'failureCode' | 'failureMessage' | 'completedAt'>;
+  /** The transaction's command (one outbox message). */
+  command: OutboxMessageInput;
+  guard: {
+    key: string;
+    fingerprint: string;
+    response: { status: number; body: string; headers: Record<string, string> };
+  };
+}
+
+export interface AcceptResult {
+  /** The key's advisory lock was free (false: the same key is being handled elsewhere). */
+  locked: boolean;
+  /** The idempotency row, the transaction and its command were written. */
+  inserted: boolean;
+  /** The request's accounts as found in its tenant (to explain a refusal). */
+  accounts: { id: string; currency: string; status: string }[];
 }

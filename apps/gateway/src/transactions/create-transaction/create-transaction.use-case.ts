@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import {
   AccountFrozenError,
   AccountNotFoundError,
@@ -19,6 +19,7 @@ import {
   type TransactionRecord,
 } from '#persistence';
 import type { StoredResponse } from '../../idempotency/idempotency.service.js';
+import { AcceptBatcher } from './accept-batcher.js';
 import type { CreateTransactionCommand } from './create-transaction.command.js';
 
 /**
@@ -29,9 +30,9 @@ import type { CreateTransactionCommand } from './create-transaction.command.js';
 @Injectable()
 export class CreateTransaction {
   constructor(
-    @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AccountRepository) private readonly accounts: AccountRepository,
     @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
+    @Inject(AcceptBatcher) private readonly batcher: AcceptBatcher,
   ) {}
 
   async execute(
@@ -92,7 +93,7 @@ export class CreateTransaction {
 
   /**
    * Accepts a deposit, withdrawal, transfer or charge in one SQL statement, idempotency record
-   * included (see IdempotencyService.executeInOneStatement and TransactionRepository.acceptOnce):
+   * included (see IdempotencyService.executeInOneStatement and TransactionRepository.acceptMany, batched by AcceptBatcher):
    * the hot path, one round trip to the database.
    */
   async acceptInOneStatement(
@@ -130,17 +131,15 @@ export class CreateTransaction {
       body: transactionView(t),
       headers: { Location: `/v1/transactions/${id}` },
     };
-    const result = await this.transactions.acceptOnce(
-      this.dataSource,
-      t,
-      [requestedMessage({ transactionId: id, tenantId }, correlationId)],
-      {
+    const result = await this.batcher.accept({
+      transaction: t,
+      command: requestedMessage({ transactionId: id, tenantId }, correlationId),
+      guard: {
         key: record.key,
         fingerprint: record.fingerprint,
-        accountIds,
         response: { status: response.status, body: stringifyJson(response.body), headers: response.headers },
       },
-    );
+    });
     if (result.inserted) return { locked: true, written: response, refusal: null };
     const found = new Map(result.accounts.map((a) => [a.id, a]));
     return { locked: result.locked, written: null, refusal: accountsRefusal(accountIds, found, t.currency) };

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Api, Stack, createTenant, inParallel, tallyCli, waitFinal } from '#test-support';
+
+/** Accepts are written in groups (AcceptBatcher): each request must still stand on its own. */
+describe('group commit of accepts', () => {
+  let stack: Stack;
+  let api: Api;
+
+  before(async () => {
+    stack = await Stack.start('batching', ['gateway', 'transaction-worker']);
+    api = new Api(stack.url('gateway'), (await createTenant('batched')).apiKey);
+  });
+  after(() => stack?.stop());
+
+  it('a request the database refuses fails alone; the requests written with it are accepted once', async () => {
+    const account = await api.account();
+    const poisoned = 17;
+    const answers = await inParallel(40, 40, async (i) =>
+      api.post(
+        '/v1/transactions',
+        {
+          type: 'deposit',
+          destinationAccountId: account,
+          amount: 10,
+          currency: 'USD',
+          // Postgres cannot store a NUL in jsonb: this one statement row would fail the batch.
+          ...(i === poisoned ? { metadata: { note: 'nul\u0000here' } } : {}),
+        },
+        { 'idempotency-key': `batch-${i}` },
+      ),
+    );
+    assert.equal(answers[poisoned].status, 400, answers[poisoned].text);
+    assert.equal(answers[poisoned].body.code, 'invalid_input');
+    const accepted = answers.filter((_, i) => i !== poisoned);
+    assert.ok(
+      accepted.every((a) => a.status === 202),
+      JSON.stringify(accepted.map((a) => a.status)),
+    );
+    for (const a of accepted) assert.equal((await waitFinal(api, a.body.id)).status, 'succeeded');
+    assert.equal((await api.get(`/v1/accounts/${account}`)).body.balance.posted, 390);
+    // The same requests again, in parallel: the same answers, nothing new (the refused one is
+    // refused again: a request the database cannot store is not remembered under its key).
+    const replays = await inParallel(40, 40, async (i) =>
+      api.post(
+        '/v1/transactions',
+        {
+          type: 'deposit',
+          destinationAccountId: account,
+          amount: 10,
+          currency: 'USD',
+          ...(i === poisoned ? { metadata: { note: 'nul\u0000here' } } : {}),
+        },
+        { 'idempotency-key': `batch-${i}` },
+      ),
+    );
+    assert.equal(replays[poisoned].status, 400);
+    replays.forEach((r, i) => {
+      if (i === poisoned) return;
+      assert.equal(r.status, 202);
+      assert.equal(r.headers.get('idempotent-replayed'), 'true');
+      assert.equal(r.body.id, answers[i].body.id);
+    });
+    assert.equal((await api.get(`/v1/accounts/${account}`)).body.balance.posted, 390);
+    const verify = await tallyCli(['ledger:verify']);
+    assert.equal(verify.code, 0, verify.stdout);
+  });
+});
