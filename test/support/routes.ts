@@ -23,6 +23,30 @@ function controllerFiles(dir: string): string[] {
   });
 }
 
+/** The routes one Nest controller class declares (method and full path, from its metadata). */
+export function controllerRoutes(controller: unknown): Route[] {
+  if (typeof controller !== 'function') return [];
+  const base = Reflect.getMetadata('path', controller) as string | undefined;
+  if (base === undefined) return [];
+  const routes: Route[] = [];
+  const proto = (controller as { prototype: Record<string, unknown> }).prototype;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const handler = proto[name];
+    if (name === 'constructor' || typeof handler !== 'function') continue;
+    const method = Reflect.getMetadata('method', handler) as number | undefined;
+    const sub = Reflect.getMetadata('path', handler) as string | string[] | undefined;
+    if (method === undefined || sub === undefined) continue;
+    for (const p of Array.isArray(sub) ? sub : [sub]) {
+      const joined = `/${[base, p]
+        .map((s) => s.replace(/^\/+|\/+$/g, ''))
+        .filter(Boolean)
+        .join('/')}`;
+      routes.push({ method: METHODS[method], path: joined, controller: controller.name, handler: name });
+    }
+  }
+  return routes;
+}
+
 /**
  * Every HTTP route an app declares, read from its compiled controllers' Nest metadata — so a test
  * that walks them covers a route the day it is added.
@@ -31,26 +55,7 @@ export async function routesOf(app: 'gateway' | 'admin'): Promise<Route[]> {
   const routes: Route[] = [];
   for (const file of controllerFiles(distPath(`apps/${app}/src`))) {
     const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-    for (const exported of Object.values(module)) {
-      if (typeof exported !== 'function') continue;
-      const base = Reflect.getMetadata('path', exported) as string | undefined;
-      if (base === undefined) continue;
-      const proto = (exported as { prototype: Record<string, unknown> }).prototype;
-      for (const name of Object.getOwnPropertyNames(proto)) {
-        const handler = proto[name];
-        if (name === 'constructor' || typeof handler !== 'function') continue;
-        const method = Reflect.getMetadata('method', handler) as number | undefined;
-        const sub = Reflect.getMetadata('path', handler) as string | string[] | undefined;
-        if (method === undefined || sub === undefined) continue;
-        for (const p of Array.isArray(sub) ? sub : [sub]) {
-          const joined = `/${[base, p]
-            .map((s) => s.replace(/^\/+|\/+$/g, ''))
-            .filter(Boolean)
-            .join('/')}`;
-          routes.push({ method: METHODS[method], path: joined, controller: exported.name, handler: name });
-        }
-      }
-    }
+    for (const exported of Object.values(module)) routes.push(...controllerRoutes(exported));
   }
   return routes.sort((a, b) => (a.path + a.method).localeCompare(b.path + b.method));
 }

@@ -52,20 +52,11 @@ export class AdminModule {
         {
           provide: LoginThrottle,
           useFactory: (metrics: Metrics) =>
-            new LoginThrottle(
-              createRateLimiter({
-                redisUrl: config.REDIS_URL,
-                keyPrefix: `${config.REDIS_KEY_PREFIX}rl:`,
-                timeoutMs: config.REDIS_TIMEOUT_MS,
-                onStoreFailure: () => metrics.rateLimitStoreFailures.inc(),
-              }),
-              metrics,
-              {
-                failuresPerAccount: config.ADMIN_LOGIN_MAX_FAILURES,
-                failureWindowSeconds: config.ADMIN_LOGIN_FAILURE_WINDOW_SECONDS,
-                attemptsPerAddressPerMinute: config.ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
-              },
-            ),
+            new LoginThrottle(createRateLimiter(config, metrics), metrics, {
+              failuresPerAccount: config.ADMIN_LOGIN_MAX_FAILURES,
+              failureWindowSeconds: config.ADMIN_LOGIN_FAILURE_WINDOW_SECONDS,
+              attemptsPerAddressPerMinute: config.ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
+            }),
           inject: [Metrics],
         },
         DeadLetterCollector,

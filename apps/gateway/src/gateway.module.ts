@@ -60,14 +60,7 @@ export class GatewayModule {
           provide: GatewayRateLimits,
           useFactory: (metrics: Metrics) =>
             new GatewayRateLimits(
-              config.RATE_LIMIT_ENABLED
-                ? createRateLimiter({
-                    redisUrl: config.REDIS_URL,
-                    keyPrefix: `${config.REDIS_KEY_PREFIX}rl:`,
-                    timeoutMs: config.REDIS_TIMEOUT_MS,
-                    onStoreFailure: () => metrics.rateLimitStoreFailures.inc(),
-                  })
-                : null,
+              config.RATE_LIMIT_ENABLED ? createRateLimiter(config, metrics) : null,
               metrics,
               config,
             ),

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import type { Metrics } from './metrics.js';
 
 /** A token bucket: `capacity` tokens at most, refilled at `refillPerSecond`; one request takes one. */
 export interface BucketPolicy {
@@ -217,15 +218,17 @@ export function rateLimitHeaders(decision: RateDecision): Record<string, string>
   return headers;
 }
 
-/** A Redis store when a URL is given, else an in-process one. */
-export function createRateLimiter(options: {
-  redisUrl?: string;
-  keyPrefix: string;
-  timeoutMs: number;
-  onStoreFailure?: () => void;
-}): RateLimiter {
-  const store = options.redisUrl
-    ? new RedisBucketStore(options.redisUrl, options.keyPrefix, options.timeoutMs)
+/**
+ * The app's rate limiter: buckets in Redis when REDIS_URL is set (keys under REDIS_KEY_PREFIX +
+ * "rl:"), else in this process; store failures are counted in
+ * tally_rate_limit_store_failures_total.
+ */
+export function createRateLimiter(
+  config: { REDIS_URL?: string; REDIS_KEY_PREFIX: string; REDIS_TIMEOUT_MS: number },
+  metrics: Metrics,
+): RateLimiter {
+  const store = config.REDIS_URL
+    ? new RedisBucketStore(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}rl:`, config.REDIS_TIMEOUT_MS)
     : new MemoryBucketStore();
-  return new RateLimiter(store, options.onStoreFailure);
+  return new RateLimiter(store, () => metrics.rateLimitStoreFailures.inc());
 }

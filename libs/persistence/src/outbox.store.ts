@@ -37,22 +37,30 @@ export class OutboxStore {
     messages: OutboxMessageInput[],
     first: number,
   ): { sql: string; params: unknown[]; ids: string[] } {
-    const ids = messages.map((m) => m.messageId ?? newId('msg'));
+    const params = OutboxStore.columns(messages);
     const p = (i: number) => `$${first + i}`;
     return {
-      ids,
+      ids: params[0] as string[],
       sql: `INSERT INTO outbox (message_id, exchange, routing_key, message_type, schema_version, payload, headers, correlation_id)
        SELECT * FROM unnest(${p(0)}::text[], ${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::int[], ${p(5)}::jsonb[], ${p(6)}::jsonb[], ${p(7)}::text[])`,
-      params: [
-        ids,
-        messages.map((m) => m.exchange),
-        messages.map((m) => m.routingKey),
-        messages.map((m) => m.type ?? m.routingKey),
-        messages.map((m) => m.schemaVersion ?? 1),
-        messages.map((m) => stringifyJson(m.payload)),
-        messages.map((m) => stringifyJson(m.headers ?? {})),
-        messages.map((m) => m.correlationId ?? null),
-      ],
+      params,
     };
+  }
+
+  /**
+   * The outbox columns of `messages` as eight parallel arrays (message_id, exchange, routing_key,
+   * message_type, schema_version, payload, headers, correlation_id), for an `unnest` insert.
+   */
+  static columns(messages: OutboxMessageInput[]): unknown[][] {
+    return [
+      messages.map((m) => m.messageId ?? newId('msg')),
+      messages.map((m) => m.exchange),
+      messages.map((m) => m.routingKey),
+      messages.map((m) => m.type ?? m.routingKey),
+      messages.map((m) => m.schemaVersion ?? 1),
+      messages.map((m) => stringifyJson(m.payload)),
+      messages.map((m) => stringifyJson(m.headers ?? {})),
+      messages.map((m) => m.correlationId ?? null),
+    ];
   }
 }

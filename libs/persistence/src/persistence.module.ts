@@ -13,7 +13,7 @@ import { createDataSource, migrateDatabase } from './data-source.js';
 import { InboxStore } from './inbox.store.js';
 import { OutboxSignal } from './outbox-signal.js';
 import { OutboxStore } from './outbox.store.js';
-import { DEVELOPMENT_SECRET_KEY, SecretBox } from './secret-box.js';
+import { SecretBox } from './secret-box.js';
 import {
   AccountRepository,
   HoldRepository,
@@ -47,7 +47,7 @@ export class PersistenceModule {
       providers: [
         {
           provide: SecretBox,
-          useValue: new SecretBox(secretKeys.length > 0 ? secretKeys : [DEVELOPMENT_SECRET_KEY]),
+          useValue: SecretBox.forKeys(secretKeys),
         },
         {
           provide: DataSource,

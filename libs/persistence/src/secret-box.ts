@@ -18,6 +18,14 @@ export class SecretBox {
     this.keys = keys.map((key) => ({ id: keyId(key), key }));
   }
 
+  /**
+   * The box for WEBHOOK_ENCRYPTION_KEYS as configured; none configured (development and tests —
+   * production configs refuse that) means a fixed development key.
+   */
+  static forKeys(keys: Buffer[]): SecretBox {
+    return new SecretBox(keys.length > 0 ? keys : [DEVELOPMENT_SECRET_KEY]);
+  }
+
   seal(plaintext: string, context: string): string {
     const { id, key } = this.keys[0];
     const iv = randomBytes(12);
@@ -52,6 +60,6 @@ const b64 = (bytes: Buffer) => bytes.toString('base64url');
 const keyId = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 8);
 
 /** Only for development and tests, where no key is configured; production refuses to start without one. */
-export const DEVELOPMENT_SECRET_KEY = createHash('sha256')
+const DEVELOPMENT_SECRET_KEY = createHash('sha256')
   .update('tally development webhook key: never used in production')
   .digest();

@@ -27,6 +27,7 @@ import {
 import { Queues } from '#messaging';
 import { HealthController } from '#observability';
 import { repoRoot } from '../../support/app-process.js';
+import { controllerRoutes } from '../../support/routes.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- manifests are untyped YAML */
 export type K8sObject = Record<string, any>;
@@ -41,22 +42,6 @@ export interface AppFacts {
   healthRoutes: string[];
   metricsRoute: string;
   queueNames: string[];
-}
-
-const routeOf = (...parts: (string | undefined)[]) =>
-  '/' +
-  parts
-    .filter((p): p is string => !!p && p !== '/')
-    .map((p) => p.replace(/^\/|\/$/g, ''))
-    .join('/');
-
-function controllerRoutes(controller: new (...args: never[]) => unknown): string[] {
-  const base = Reflect.getMetadata('path', controller) as string;
-  return Object.getOwnPropertyNames(controller.prototype)
-    .filter((m) => m !== 'constructor')
-    .map((m) => Reflect.getMetadata('path', controller.prototype[m]) as string | undefined)
-    .filter((p): p is string => p !== undefined)
-    .map((p) => routeOf(base, p));
 }
 
 /** The apps (folders of apps/ with a main), each app's env shape, routes and queues. */
@@ -80,8 +65,8 @@ export async function loadAppFacts(): Promise<AppFacts> {
   };
   return {
     shapes,
-    healthRoutes: controllerRoutes(HealthController as never),
-    metricsRoute: controllerRoutes(metrics.MetricsController)[0],
+    healthRoutes: controllerRoutes(HealthController).map((r) => r.path),
+    metricsRoute: controllerRoutes(metrics.MetricsController)[0].path,
     queueNames: Object.values(Queues).map((q) => q.name),
   };
 }

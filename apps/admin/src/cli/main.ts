@@ -10,7 +10,7 @@
 import { databaseEnv, loadEnv, runtimeEnv, webhookEnv } from '#config';
 import { generateApiKey, newId } from '#domain';
 import { runMain } from '#observability';
-import { DEVELOPMENT_SECRET_KEY, SecretBox, createDataSource, verifyLedger } from '#persistence';
+import { SecretBox, createDataSource, verifyLedger } from '#persistence';
 
 const USAGE =
   'usage: npm run tally -- tenants:create <name> | tenants:set-email <tenantId> <email|-> | ledger:verify | webhooks:reencrypt [tenantId]';
@@ -59,7 +59,7 @@ async function main(): Promise<number> {
       }
       case 'webhooks:reencrypt': {
         const { WEBHOOK_ENCRYPTION_KEYS: keys } = loadEnv({ ...runtimeEnv, ...webhookEnv });
-        const box = new SecretBox(keys.length > 0 ? keys : [DEVELOPMENT_SECRET_KEY]);
+        const box = SecretBox.forKeys(keys);
         const result = await reencryptWebhookSecrets(dataSource, box, args[0]);
         console.log(JSON.stringify(result));
         if (result.unreadable.length > 0) {

@@ -38,6 +38,31 @@ function useRoute(): [string, URLSearchParams, (to: string) => void] {
   return [page, new URLSearchParams(query), (to) => (window.location.hash = to)];
 }
 
+/**
+ * A list page whose open row lives in the URL (`?open=<id>`), next to its filters: the list's own
+ * query (without `open`), the open id, and how to open a row or change a filter (which closes it).
+ */
+function useOpenRow(page: string, query: URLSearchParams, go: (to: string) => void) {
+  const search = new URLSearchParams(query);
+  search.delete('open'); // the open detail is the page's, not the search's
+  const navigate = (change: (next: URLSearchParams) => void) => {
+    const next = new URLSearchParams(query);
+    change(next);
+    go(`${page}?${next}`);
+  };
+  return {
+    search,
+    open: query.get('open'),
+    openRow: (r: Row) => navigate((next) => next.set('open', String(r.id))),
+    filter: (key: string, value: string) =>
+      navigate((next) => {
+        if (value) next.set(key, value);
+        else next.delete(key);
+        next.delete('open');
+      }),
+  };
+}
+
 function Status({ loading, error, empty }: { loading: boolean; error?: string; empty?: boolean }) {
   if (error)
     return (
@@ -293,18 +318,9 @@ function Card({ label, value, onClick }: { label: string; value: ReactNode; onCl
 }
 
 function Transactions({ query, go }: { query: URLSearchParams; go: (to: string) => void }) {
-  const search = new URLSearchParams(query);
-  search.delete('open'); // the open detail is the page's, not the search's
+  const { search, open, openRow, filter } = useOpenRow('/transactions', query, go);
   const list = useLoad<{ data: Row[] }>(`/transactions?${search.toString()}`);
-  const open = query.get('open');
   const detail = useLoad<Row>(open ? `/transactions/${open}` : null);
-  const filter = (key: string, value: string) => {
-    const next = new URLSearchParams(query);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    next.delete('open');
-    go(`/transactions?${next}`);
-  };
   return (
     <section>
       <h1>Transactions</h1>
@@ -347,11 +363,7 @@ function Transactions({ query, go }: { query: URLSearchParams; go: (to: string) 
           ['failureCode', 'Failure'],
           ['createdAt', 'Created'],
         ]}
-        onOpen={(r) => {
-          const next = new URLSearchParams(query);
-          next.set('open', String(r.id));
-          go(`/transactions?${next}`);
-        }}
+        onOpen={openRow}
       />
       {open && (
         <aside className="detail" aria-label="Transaction detail">
@@ -503,9 +515,7 @@ async function withReason(
 }
 
 function Accounts({ query, go }: { query: URLSearchParams; go: (to: string) => void }) {
-  const open = query.get('open');
-  const search = new URLSearchParams(query);
-  search.delete('open');
+  const { search, open, openRow } = useOpenRow('/accounts', query, go);
   const list = useLoad<{ data: Row[] }>(`/accounts?${search.toString()}`);
   const detail = useLoad<Row & { entries: Row[] }>(open ? `/accounts/${open}` : null);
   const [message, setMessage] = useState<string>();
@@ -540,11 +550,7 @@ function Accounts({ query, go }: { query: URLSearchParams; go: (to: string) => v
           ['held', 'Held'],
           ['available', 'Available'],
         ]}
-        onOpen={(r) => {
-          const next = new URLSearchParams(query);
-          next.set('open', String(r.id));
-          go(`/accounts?${next}`);
-        }}
+        onOpen={openRow}
       />
       {open && detail.data && (
         <aside className="detail" aria-label="Account detail">

@@ -131,7 +131,6 @@ export class TransactionRepository {
    * (tenant, key) pairs. Answers in the order given.
    */
   async acceptMany(dataSource: DataSource, requests: AcceptRequest[]): Promise<AcceptResult[]> {
-    const messages = requests.map((r) => OutboxStore.insertStatement([r.command], 1));
     const rows = await queryPrepared<AcceptResult & { idx: number }>(
       dataSource,
       'tally_accept_many',
@@ -201,7 +200,7 @@ export class TransactionRepository {
         requests.map((r) => JSON.stringify(r.transaction.metadata)),
         requests.map((r) => r.transaction.correlationId),
         requests.map((r) => r.transaction.createdAt),
-        ...[0, 1, 2, 3, 4, 5, 6, 7].map((column) => messages.map((m) => (m.params[column] as unknown[])[0])),
+        ...OutboxStore.columns(requests.map((r) => r.command)),
       ],
     );
     const byIndex = new Map(rows.map((row) => [row.idx, row]));
