@@ -24,6 +24,15 @@ describe('ids', () => {
     assert.equal(ids.size, 10_000);
   });
 
+  it('spread their 80 random bits over every character, across refills of the random pool', () => {
+    const randoms = Array.from({ length: 2_000 }, () => ulid(1).slice(10));
+    for (let position = 0; position < 16; position++) {
+      const seen = new Set(randoms.map((r) => r[position]));
+      // 2,000 draws of 32 symbols (the last character carries 5 of the bits too): all appear.
+      assert.equal(seen.size, 32, `position ${position} takes every symbol`);
+    }
+  });
+
   it('reject timestamps outside 48 bits', () => {
     assert.throws(() => ulid(-1), RangeError);
     assert.throws(() => ulid(2 ** 48), RangeError);
