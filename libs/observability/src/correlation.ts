@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 
 /** What every log line and every message written inside a unit of work is tagged with. */
 export interface CorrelationStore {
@@ -30,7 +30,7 @@ const REQUEST_ID = Symbol('tally.requestId');
 
 /**
  * The request's correlation id: its `X-Request-Id` when acceptable, otherwise a new UUID.
- * Memoised on the request so the HTTP logger and the correlation middleware agree.
+ * Memoised on the request so Fastify's request id, the access log and the correlation agree.
  */
 export function requestIdOf(req: IncomingMessage): string {
   const memo = req as IncomingMessage & { [REQUEST_ID]?: string };
@@ -40,11 +40,4 @@ export function requestIdOf(req: IncomingMessage): string {
   const id = candidate && ACCEPTABLE_REQUEST_ID.test(candidate) ? candidate : randomUUID();
   memo[REQUEST_ID] = id;
   return id;
-}
-
-/** Nest middleware (raw Node req/res): echoes X-Request-Id and runs the request in its correlation. */
-export function correlationMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void): void {
-  const correlationId = requestIdOf(req);
-  res.setHeader('X-Request-Id', correlationId);
-  storage.run({ correlationId }, next);
 }

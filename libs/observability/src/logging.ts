@@ -1,8 +1,6 @@
-import type { IncomingMessage } from 'node:http';
-import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import pino from 'pino';
-import { Correlation, requestIdOf } from './correlation.js';
+import { Correlation } from './correlation.js';
 
 /** Paths never written to logs: credentials, keys, secrets, wherever they appear. */
 export const REDACTED_PATHS = [
@@ -42,32 +40,18 @@ export function pinoOptions(app: string, level: string): pino.LoggerOptions {
   };
 }
 
-/** nestjs-pino parameters: JSON logs, one line per request, secrets redacted. */
+/**
+ * nestjs-pino parameters: the app's logger, JSON, secrets redacted. Its per-request middleware is
+ * not mounted (no routes): a request's correlation and its access log line come from two Fastify
+ * hooks (runtime.ts, `correlateRequests`) — three middlewares per request through Nest's
+ * middleware engine cost ~10 % of the gateway's CPU, most of it a child logger made for every
+ * request whether or not a line was written.
+ */
 export function loggerParams(app: string, level: string): Params {
-  return {
-    // The package default ('{/*splat}') does not match under the Fastify adapter here.
-    forRoutes: [{ path: '{*path}', method: RequestMethod.ALL }],
-    pinoHttp: {
-      ...pinoOptions(app, level),
-      genReqId: (req: IncomingMessage) => requestIdOf(req),
-      autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
-      serializers: {
-        // Method and URL only: headers may carry keys, bodies may carry personal data.
-        req: (req: { id: string; method: string; url: string }) => ({
-          id: req.id,
-          method: req.method,
-          url: req.url,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customSuccessObject: (req: IncomingMessage, _res: unknown, value: object) => ({
-        ...value,
-        correlationId: requestIdOf(req),
-      }),
-      customErrorObject: (req: IncomingMessage, _res: unknown, _error: Error, value: object) => ({
-        ...value,
-        correlationId: requestIdOf(req),
-      }),
-    },
-  };
+  return { forRoutes: [], pinoHttp: pinoOptions(app, level) };
+}
+
+/** Requests not worth an access log line: probes and scrapes. */
+export function isQuietPath(url: string): boolean {
+  return QUIET_PATHS.test(url);
 }

@@ -1,7 +1,6 @@
-import { Global, Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
-import { correlationMiddleware } from './correlation.js';
 import {
   HealthController,
   READINESS_CHECKS,
@@ -22,7 +21,7 @@ export interface ObservabilityOptions {
 /** JSON logs with correlation ids, /metrics and /health/{live,ready} for one app. */
 @Global()
 @Module({})
-export class ObservabilityModule implements NestModule {
+export class ObservabilityModule {
   static forRoot(options: ObservabilityOptions): DynamicModule {
     return {
       module: ObservabilityModule,
@@ -42,9 +41,5 @@ export class ObservabilityModule implements NestModule {
       ],
       exports: [Metrics],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(correlationMiddleware).forRoutes('{*path}');
   }
 }

@@ -5,8 +5,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger as NestLogger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger } from 'nestjs-pino';
-import { requestIdOf } from './correlation.js';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import { Correlation, requestIdOf } from './correlation.js';
+import { isQuietPath } from './logging.js';
 import { Metrics } from './metrics.js';
 
 export interface HttpAppOptions {
@@ -65,6 +66,7 @@ export async function startHttpApp(options: HttpAppOptions): Promise<NestFastify
     }),
     { bufferLogs: true, bodyParser: !options.json },
   );
+  correlateRequests(app);
   if (options.json) installJson(app, options.json);
   await secureHeaders(app, options.corsOrigins ?? []);
   app.useLogger(app.get(Logger));
@@ -183,6 +185,37 @@ function installJson(app: NestFastifyApplication, json: NonNullable<HttpAppOptio
     }
   });
   fastify.setReplySerializer((payload) => json.stringify(payload));
+}
+
+/**
+ * Every request runs inside its correlation (its acceptable `X-Request-Id` or a new UUID, echoed
+ * on the response), so each log line and each message written while serving it carries the id;
+ * and each request but probes and scrapes ends with one access log line (info, or error for a
+ * 5xx) — method, URL and status only: headers may carry keys, bodies personal data.
+ */
+function correlateRequests(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const log = PinoLogger.root;
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const correlationId = requestIdOf(request.raw);
+    void reply.header('x-request-id', correlationId);
+    Correlation.run({ correlationId }, done);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const url = request.raw.url ?? '';
+    const failed = reply.statusCode >= 500;
+    if (!isQuietPath(url) && log.isLevelEnabled(failed ? 'error' : 'info')) {
+      const line = {
+        req: { id: request.id, method: request.method, url },
+        res: { statusCode: reply.statusCode },
+        responseTime: Math.round(reply.elapsedTime),
+        correlationId: requestIdOf(request.raw),
+      };
+      if (failed) log.error(line, 'request errored');
+      else log.info(line, 'request completed');
+    }
+    done();
+  });
 }
 
 /** HTTP latency histogram by route template (not raw URL, which would explode cardinality). */
