@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { queryPreparedIn } from './prepared.js';
 
 /**
  * The consumer side of exactly-once: a message's effect and its inbox row commit in one
@@ -22,7 +23,9 @@ export class InboxStore {
 
   /** claim() for many messages in one statement; returns the ids that were not seen before. */
   async claimMany(manager: EntityManager, consumer: string, messageIds: string[]): Promise<Set<string>> {
-    const rows: { message_id: string }[] = await manager.query(
+    const rows = await queryPreparedIn<{ message_id: string }>(
+      manager,
+      'tally_inbox_claim_many',
       `INSERT INTO inbox (consumer, message_id) SELECT $1, unnest($2::text[])
        ON CONFLICT DO NOTHING RETURNING message_id`,
       [consumer, messageIds],

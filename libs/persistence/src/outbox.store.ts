@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { newId, stringifyJson } from '#domain';
+import { queryPreparedIn } from './prepared.js';
 
 /** A message to publish once the surrounding database transaction commits. */
 export interface OutboxMessageInput {
@@ -25,7 +26,7 @@ export class OutboxStore {
   async enqueue(manager: EntityManager, messages: OutboxMessageInput[]): Promise<string[]> {
     if (messages.length === 0) return [];
     const { sql, params, ids } = OutboxStore.insertStatement(messages, 1);
-    await manager.query(sql, params);
+    await queryPreparedIn(manager, 'tally_outbox_enqueue', sql, params);
     return ids;
   }
 

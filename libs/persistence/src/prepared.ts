@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /**
  * Runs `text` as a named prepared statement on the data source's pool: each connection parses
@@ -15,5 +15,23 @@ export async function queryPrepared<T>(
 ): Promise<T[]> {
   const pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
   const result = await pool.query<T & pg.QueryResultRow>({ name, text, values });
+  return result.rows;
+}
+
+/**
+ * `queryPrepared` inside the caller's transaction: on the connection of `manager` (from
+ * DataSource.transaction), or on the pool, autocommit, for a manager outside one. For the
+ * worker's per-batch statements, which were parsed and planned again for every batch.
+ */
+export async function queryPreparedIn<T>(
+  manager: EntityManager,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
+  const runner = manager.queryRunner;
+  if (!runner) return queryPrepared<T>(manager.connection, name, text, values);
+  const client = (await runner.connect()) as pg.PoolClient;
+  const result = await client.query<T & pg.QueryResultRow>({ name, text, values });
   return result.rows;
 }

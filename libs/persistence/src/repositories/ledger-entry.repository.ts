@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { queryPreparedIn } from '../prepared.js';
 import { newId, type Posting } from '#domain';
 
 export interface EntryRecord {
@@ -22,7 +23,9 @@ export class LedgerEntryRepository {
   ): Promise<void> {
     const rows = groups.flatMap((g) => g.postings.map((p) => ({ t: g.transaction, p })));
     if (rows.length === 0) return;
-    await manager.query(
+    await queryPreparedIn(
+      manager,
+      'tally_ledger_append_many',
       `INSERT INTO ledger_entries (id, tenant_id, transaction_id, account_id, amount, balance_after, currency)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[])`,
       [
