@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ExternalRefTakenError, lockOrder, newId, type AccountKind, type LedgerAccount } from '#domain';
-import { queryPreparedIn } from '../prepared.js';
 
 export interface AccountRecord extends LedgerAccount {
   tenantId: string;
@@ -147,9 +146,7 @@ export class AccountRepository {
    * transaction referencing these accounts; with FOR UPDATE those two orders deadlock.
    */
   async lockInOrder(manager: EntityManager, ids: string[]): Promise<Map<string, AccountRecord>> {
-    const rows = await queryPreparedIn<AccountRow>(
-      manager,
-      'tally_accounts_lock_in_order',
+    const rows: AccountRow[] = await manager.query(
       `SELECT ${COLUMNS} FROM accounts WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
       [lockOrder(ids)],
     );
@@ -177,9 +174,7 @@ export class AccountRepository {
     balances: { accountId: string; posted: bigint; held: bigint }[],
   ): Promise<void> {
     if (balances.length === 0) return;
-    await queryPreparedIn(
-      manager,
-      'tally_accounts_set_balances',
+    await manager.query(
       `UPDATE accounts a SET posted = d.posted, held = d.held, version = a.version + 1, updated_at = now()
          FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS d(id, posted, held) WHERE a.id = d.id`,
       [

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { TransactionStatus, TransactionType } from '#domain';
 import { OutboxStore, type OutboxMessageInput } from '../outbox.store.js';
-import { queryPrepared, queryPreparedIn } from '../prepared.js';
+import { queryPrepared } from '../prepared.js';
 
 export interface TransactionRecord {
   id: string;
@@ -250,9 +250,7 @@ export class TransactionRepository {
    */
   async lockMany(manager: EntityManager, ids: string[]): Promise<Map<string, TransactionRecord>> {
     if (ids.length === 0) return new Map();
-    const rows = await queryPreparedIn<TransactionRow>(
-      manager,
-      'tally_transactions_lock_many',
+    const rows: TransactionRow[] = await manager.query(
       `SELECT ${COLUMNS} FROM transactions WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE`,
       [[...new Set(ids)]],
     );
@@ -262,9 +260,7 @@ export class TransactionRepository {
   /** Records the outcome of several transactions in one statement. */
   async finishMany(manager: EntityManager, finished: TransactionRecord[]): Promise<void> {
     if (finished.length === 0) return;
-    await queryPreparedIn(
-      manager,
-      'tally_transactions_finish_many',
+    await manager.query(
       `UPDATE transactions t SET status = d.status, failure_code = d.code, failure_message = d.message,
               completed_at = d.completed_at, updated_at = now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
