@@ -22,6 +22,7 @@ import { generateApiKey, newId } from '#domain';
 import { dropDatabase, migrateDatabase } from '#persistence';
 import { freePort } from '#test-support';
 import { deletePrefixedBrokerObjects } from '../test/support/broker-cleanup.js';
+import { LoadConnection } from './load-connection.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -150,6 +151,14 @@ async function main() {
       req.end(body);
     });
   let n = 0;
+  const connections = await Promise.all(
+    Array.from({ length: CONCURRENCY }, () =>
+      LoadConnection.open(gatewayUrl.hostname, Number(gatewayUrl.port)),
+    ),
+  );
+  const transferHead =
+    `POST /v1/transactions HTTP/1.1\r\nhost: ${gatewayUrl.host}\r\n` +
+    `authorization: Bearer ${key.plaintext}\r\ncontent-type: application/json\r\n`;
   /** Transfers for `seconds`; each accepted one's latency, with the second of the run it started in. */
   const driveTransfers = async (seconds: number) => {
     const accepts: { second: number; ms: number }[] = [];
@@ -157,14 +166,15 @@ async function main() {
     const started = Date.now();
     const until = started + seconds * 1000;
     await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
+      connections.map(async (connection) => {
         while (Date.now() < until) {
           const a = ids[Math.floor(Math.random() * ACCOUNTS)];
           let b = ids[Math.floor(Math.random() * ACCOUNTS)];
           if (a === b) b = ids[(ids.indexOf(a) + 1) % ACCOUNTS];
           const t0 = performance.now();
           const second = Math.floor((Date.now() - started) / 1000);
-          const status = await post(
+          const status = await connection.request(
+            `${transferHead}idempotency-key: b-${n++}\r\n`,
             JSON.stringify({
               type: 'transfer',
               sourceAccountId: a,
@@ -172,7 +182,6 @@ async function main() {
               amount: 1 + (n % 100),
               currency: 'USD',
             }),
-            `b-${n++}`,
           );
           if (status === 202) accepts.push({ second, ms: performance.now() - t0 });
           else errors++;
@@ -211,8 +220,22 @@ async function main() {
   await drained();
   const cpuBefore = Object.fromEntries(Object.entries(apps).map(([n, pid]) => [n, cpuSeconds(pid)]));
   const measuredFrom = new Date();
+  // Postgres's side: WAL written and checkpoints begun while the measured run went on.
+  const walState = async () =>
+    (
+      await db.query(
+        `SELECT pg_current_wal_lsn()::text AS lsn, (checkpoints_timed + checkpoints_req)::int AS checkpoints
+           FROM pg_stat_bgwriter`,
+      )
+    ).rows[0] as { lsn: string; checkpoints: number };
+  const walBefore = await walState();
   const load = await driveTransfers(SECONDS);
   await drained();
+  const walAfter = await walState();
+  const { rows: walRows } = await db.query(`SELECT pg_wal_lsn_diff($1, $2)::float8 AS bytes`, [
+    walAfter.lsn,
+    walBefore.lsn,
+  ]);
   const { rows: e2e } = await db.query(
     `SELECT count(*)::int AS done,
             count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
@@ -333,6 +356,7 @@ async function main() {
   // Quorum queues hold file handles on the broker: leave none behind.
   await deletePrefixedBrokerObjects(process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', prefix);
   agent.destroy();
+  for (const connection of connections) connection.close();
 
   const accepted = load.latencies.length;
   const sorted = load.latencies;
@@ -362,6 +386,9 @@ async function main() {
       `| ${name}: CPU (s, % of one core) / peak RSS (MiB) | ${fmt(cpu[name])} (${fmt((100 * cpu[name]) / e.span, 0)}%) / ${fmt(rss[name], 0)} |`,
     );
   }
+  console.log(
+    `| Postgres: WAL per transfer (KiB) / checkpoints begun during the run | ${fmt(walRows[0].bytes / 1024 / e.done, 1)} / ${walAfter.checkpoints - walBefore.checkpoints} |`,
+  );
   console.log(`| raw baseline (direct SQL transfers)/s | ${fmt(rawPerSecond)} |`);
   console.log(`| end-to-end ÷ raw | ${fmt(e2ePerSecond / rawPerSecond, 2)} |`);
   console.log(
