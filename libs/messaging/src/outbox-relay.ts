@@ -86,6 +86,10 @@ export class OutboxRelay {
     const pool = (this.dataSource.driver as PostgresDriver).master as pg.Pool;
     const client = await pool.connect();
     let broken: Error | undefined;
+    // While checked out, an error the server sends between queries (a restart's "terminating
+    // connection", say) is emitted on the client: without a listener it would end the process.
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
     try {
       // An index scan (in id order) marks the index entries of already-published rows dead as it
       // passes them, so the next claim skips them; a bitmap scan never does, and between vacuums
@@ -136,11 +140,12 @@ export class OutboxRelay {
       broken = error as Error;
       // A failed statement leaves the transaction aborted: roll back, or drop the connection.
       await client.query('ROLLBACK').then(
-        () => (broken = undefined),
+        () => (broken = broken === error ? undefined : broken),
         () => undefined,
       );
       throw error;
     } finally {
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

@@ -151,4 +151,62 @@ describe('outbox relay', () => {
     await consumer.app.stop();
     await cleanupBroker(prefix);
   });
+  it('a relay whose connection the server ends while it publishes fails that batch, lives on, and publishes it again', async () => {
+    await db.query('DELETE FROM outbox');
+    const prefix = uniquePrefix('relayterm');
+    const sink = { name: 'relay-sink', bindings: [{ exchange: Exchanges.events, routingKey: 'relay.#' }] };
+    const topology = new Topology({
+      prefix,
+      retryDelaysMs: [1000],
+      deliveryLimit: 5,
+      queues: [{ ...sink, unknownTypes: 'ignore' }],
+    });
+    const connection = new AmqpConnection(testSettings().amqpUrl, 'relay-test-terminated');
+    const publisher = new MessagePublisher(connection, topology, 10_000);
+    await publisher.channel.waitForConnect();
+    // The real publisher, but the first time it is handed a batch the relay's connection (idle in
+    // its claim transaction) is ended by the server, as a restart does, before the publish.
+    let terminate = true;
+    const interrupted = Object.create(publisher) as MessagePublisher;
+    interrupted.publishAll = async (messages) => {
+      if (terminate) {
+        terminate = false;
+        const ended = await db.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`,
+        );
+        assert.equal(ended.length, 1, "the relay's connection");
+        await new Promise((r) => setTimeout(r, 200)); // its FATAL reaches the relay between queries
+      }
+      return publisher.publishAll(messages);
+    };
+    const relay = new OutboxRelay(db, interrupted, new Metrics('relay-terminated'), {
+      databaseUrl: testSettings().databaseUrl,
+      OUTBOX_BATCH_SIZE: 50,
+      OUTBOX_POLL_INTERVAL_MS: 100,
+    });
+    const received: string[] = [];
+    await broker.channel.consume(`${prefix}relay-sink`, (m: ConsumeMessage | null) => {
+      if (!m) return;
+      received.push(String(m.properties.messageId));
+      broker.channel.ack(m);
+    });
+    try {
+      const [messageId] = await db.transaction((m) =>
+        new OutboxStore().enqueue(m, [{ exchange: Exchanges.events, routingKey: 'relay.test', payload: {} }]),
+      );
+      await assert.rejects(relay.relayOnce(), 'the batch fails: its transaction went with the connection');
+      const [row] = await db.query(`SELECT published_at FROM outbox WHERE message_id = $1`, [messageId]);
+      assert.equal(row.published_at, null);
+      assert.equal(await relay.relayOnce(), 1, 'the next batch claims it again');
+      const [again] = await db.query(`SELECT published_at FROM outbox WHERE message_id = $1`, [messageId]);
+      assert.notEqual(again.published_at, null);
+      await waitFor('both copies to arrive (at least once)', () => received.length === 2);
+      assert.deepEqual(received, [messageId, messageId]);
+    } finally {
+      await publisher.close();
+      await connection.close();
+      await cleanupBroker(prefix);
+    }
+  });
 });
