@@ -195,7 +195,9 @@ function installJson(app: NestFastifyApplication, json: NonNullable<HttpAppOptio
  */
 function correlateRequests(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
-  const log = PinoLogger.root;
+  // pino-http gave the root logger serializers for raw Node req/res (a plain status reads as null).
+  const plain = (value: object) => value;
+  const log = PinoLogger.root.child({}, { serializers: { req: plain, res: plain } });
   fastify.addHook('onRequest', (request, reply, done) => {
     const correlationId = requestIdOf(request.raw);
     void reply.header('x-request-id', correlationId);

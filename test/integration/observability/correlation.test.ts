@@ -35,6 +35,9 @@ describe('correlation id', () => {
       .logs()
       .find((l) => l.msg === 'request completed' && l.correlationId === requestId);
     assert.ok(access, 'the HTTP access log line carries it too');
+    assert.deepEqual(access.req, { id: requestId, method: 'POST', url: '/fixture/enqueue' });
+    assert.deepEqual(access.res, { statusCode: 201 });
+    assert.equal(typeof access.responseTime, 'number');
   });
 
   it('a request without X-Request-Id gets a generated one; an unacceptable one is replaced', async () => {
