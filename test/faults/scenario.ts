@@ -179,9 +179,19 @@ async function waitDrained({ stack, db, tenantId }: ScenarioContext): Promise<nu
   const queues = queueNames(stack);
   // Opened after the fault: a broker connection open while RabbitMQ stops would be lost.
   const probe = await BrokerProbe.open();
+  // An app that dies now will not drain anything: say so at once rather than at the timeout.
+  let died: Error | undefined;
+  let watching = true;
+  for (const [name, app] of stack.apps) {
+    void app.process.exited.then((exit) => {
+      if (watching)
+        died ??= new Error(`${name} exited (${exit.signal ?? `code ${exit.code}`}) while draining`);
+    });
+  }
   await waitFor(
     'everything to drain',
     async () => {
+      if (died) return true;
       const [{ open }] = await db.query(
         `SELECT count(*)::int AS open FROM transactions WHERE tenant_id = $1 AND status NOT IN ('succeeded', 'failed')`,
         [tenantId],
@@ -196,7 +206,11 @@ async function waitDrained({ stack, db, tenantId }: ScenarioContext): Promise<nu
     },
     DRAIN_TIMEOUT_MS,
     100,
-  ).finally(() => probe.close());
+  ).finally(() => {
+    watching = false;
+    return probe.close();
+  });
+  if (died) throw died;
   const drainedAt = Date.now();
   // Messages a consumer holds unacked are not in the depth above; the broker's own count has them.
   await waitFor(
