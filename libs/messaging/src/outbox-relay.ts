@@ -1,10 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type pg from 'pg';
 import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver.js';
 import type { OutboxConfig } from '#config';
 import type { Metrics } from '#observability';
-import { PgListener, type OutboxSignal } from '#persistence';
+import { PgListener, poolOf, type OutboxSignal } from '#persistence';
 import { faultPoint } from './fault-points.js';
 import type { MessagePublisher, OutgoingMessage } from './publisher.js';
 
@@ -83,11 +82,10 @@ export class OutboxRelay {
    * back to back and these round trips were most of its database traffic (five per batch before).
    */
   async relayOnce(): Promise<number> {
-    const pool = (this.dataSource.driver as PostgresDriver).master as pg.Pool;
-    const client = await pool.connect();
-    let broken: Error | undefined;
+    const client = await poolOf(this.dataSource).connect();
     // While checked out, an error the server sends between queries (a restart's "terminating
     // connection", say) is emitted on the client: without a listener it would end the process.
+    let broken: Error | undefined;
     const onError = (error: Error) => (broken = error);
     client.on('error', onError);
     try {
@@ -137,12 +135,8 @@ export class OutboxRelay {
       }
       return rows.length;
     } catch (error) {
-      broken = error as Error;
       // A failed statement leaves the transaction aborted: roll back, or drop the connection.
-      await client.query('ROLLBACK').then(
-        () => (broken = broken === error ? undefined : broken),
-        () => undefined,
-      );
+      await client.query('ROLLBACK').catch(() => (broken ??= error as Error));
       throw error;
     } finally {
       client.removeListener('error', onError);

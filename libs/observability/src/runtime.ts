@@ -198,8 +198,9 @@ function correlateRequests(app: NestFastifyApplication): void {
   // pino-http gave the root logger serializers for raw Node req/res (a plain status reads as null).
   const plain = (value: object) => value;
   const log = PinoLogger.root.child({}, { serializers: { req: plain, res: plain } });
+  // request.id is the correlation id: Fastify's genReqId above is requestIdOf.
   fastify.addHook('onRequest', (request, reply, done) => {
-    const correlationId = requestIdOf(request.raw);
+    const correlationId = request.id;
     void reply.header('x-request-id', correlationId);
     Correlation.run({ correlationId }, done);
   });
@@ -211,7 +212,7 @@ function correlateRequests(app: NestFastifyApplication): void {
         req: { id: request.id, method: request.method, url },
         res: { statusCode: reply.statusCode },
         responseTime: Math.round(reply.elapsedTime),
-        correlationId: requestIdOf(request.raw),
+        correlationId: request.id,
       };
       if (failed) log.error(line, 'request errored');
       else log.info(line, 'request completed');

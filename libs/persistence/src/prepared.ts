@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
+/** The pg pool under a TypeORM data source, for what TypeORM's API cannot say (named statements, pipelined text). */
+export function poolOf(dataSource: DataSource): pg.Pool {
+  return (dataSource.driver as unknown as { master: pg.Pool }).master;
+}
+
 /**
  * Runs `text` as a named prepared statement on the data source's pool: each connection parses
  * and plans it once, then only binds and executes. For the hottest statements, where planning
@@ -13,8 +18,7 @@ export async function queryPrepared<T>(
   text: string,
   values: unknown[],
 ): Promise<T[]> {
-  const pool = (dataSource.driver as unknown as { master: pg.Pool }).master;
-  const result = await pool.query<T & pg.QueryResultRow>({ name, text, values });
+  const result = await poolOf(dataSource).query<T & pg.QueryResultRow>({ name, text, values });
   return result.rows;
 }
 

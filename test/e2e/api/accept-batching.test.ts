@@ -16,7 +16,7 @@ describe('group commit of accepts', () => {
   it('a request the database refuses fails alone; the requests written with it are accepted once', async () => {
     const account = await api.account();
     const poisoned = 17;
-    const answers = await inParallel(40, 40, async (i) =>
+    const deposit = (i: number) =>
       api.post(
         '/v1/transactions',
         {
@@ -28,8 +28,8 @@ describe('group commit of accepts', () => {
           ...(i === poisoned ? { metadata: { note: 'nul\u0000here' } } : {}),
         },
         { 'idempotency-key': `batch-${i}` },
-      ),
-    );
+      );
+    const answers = await inParallel(40, 40, deposit);
     assert.equal(answers[poisoned].status, 400, answers[poisoned].text);
     assert.equal(answers[poisoned].body.code, 'invalid_input');
     const accepted = answers.filter((_, i) => i !== poisoned);
@@ -41,19 +41,7 @@ describe('group commit of accepts', () => {
     assert.equal((await api.get(`/v1/accounts/${account}`)).body.balance.posted, 390);
     // The same requests again, in parallel: the same answers, nothing new (the refused one is
     // refused again: a request the database cannot store is not remembered under its key).
-    const replays = await inParallel(40, 40, async (i) =>
-      api.post(
-        '/v1/transactions',
-        {
-          type: 'deposit',
-          destinationAccountId: account,
-          amount: 10,
-          currency: 'USD',
-          ...(i === poisoned ? { metadata: { note: 'nul\u0000here' } } : {}),
-        },
-        { 'idempotency-key': `batch-${i}` },
-      ),
-    );
+    const replays = await inParallel(40, 40, deposit);
     assert.equal(replays[poisoned].status, 400);
     replays.forEach((r, i) => {
       if (i === poisoned) return;

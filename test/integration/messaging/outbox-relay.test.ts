@@ -15,6 +15,26 @@ import {
 } from '#test-support';
 import { startFixture, startFixtureReady } from '../../support/fixture-app/fixture-process.js';
 
+/** A topology with one queue, `relay-sink`, taking every `relay.*` event. */
+const sinkTopology = (prefix: string) =>
+  new Topology({
+    prefix,
+    retryDelaysMs: [1000],
+    deliveryLimit: 5,
+    queues: [
+      {
+        name: 'relay-sink',
+        bindings: [{ exchange: Exchanges.events, routingKey: 'relay.#' }],
+        unknownTypes: 'ignore',
+      },
+    ],
+  });
+const relayOptions = () => ({
+  databaseUrl: testSettings().databaseUrl,
+  OUTBOX_BATCH_SIZE: 50,
+  OUTBOX_POLL_INTERVAL_MS: 100,
+});
+
 describe('outbox relay', () => {
   let db: DataSource;
   let broker: BrokerProbe;
@@ -31,21 +51,11 @@ describe('outbox relay', () => {
   it('publishes every one of 2,000 rows written by concurrent transactions while three relays run', async () => {
     await db.query('DELETE FROM outbox');
     const prefix = uniquePrefix('relay');
-    const sink = { name: 'relay-sink', bindings: [{ exchange: Exchanges.events, routingKey: 'relay.#' }] };
-    const topology = new Topology({
-      prefix,
-      retryDelaysMs: [1000],
-      deliveryLimit: 5,
-      queues: [{ ...sink, unknownTypes: 'ignore' }],
-    });
+    const topology = sinkTopology(prefix);
     const relays = [1, 2, 3].map((n) => {
       const connection = new AmqpConnection(testSettings().amqpUrl, `relay-test-${n}`);
       const publisher = new MessagePublisher(connection, topology, 10_000);
-      const relay = new OutboxRelay(db, publisher, new Metrics(`relay-${n}`), {
-        databaseUrl: testSettings().databaseUrl,
-        OUTBOX_BATCH_SIZE: 50,
-        OUTBOX_POLL_INTERVAL_MS: 100,
-      });
+      const relay = new OutboxRelay(db, publisher, new Metrics(`relay-${n}`), relayOptions());
       return { connection, publisher, relay };
     });
     await relays[0].publisher.channel.waitForConnect(); // topology declared
@@ -151,16 +161,11 @@ describe('outbox relay', () => {
     await consumer.app.stop();
     await cleanupBroker(prefix);
   });
+
   it('a relay whose connection the server ends while it publishes fails that batch, lives on, and publishes it again', async () => {
     await db.query('DELETE FROM outbox');
     const prefix = uniquePrefix('relayterm');
-    const sink = { name: 'relay-sink', bindings: [{ exchange: Exchanges.events, routingKey: 'relay.#' }] };
-    const topology = new Topology({
-      prefix,
-      retryDelaysMs: [1000],
-      deliveryLimit: 5,
-      queues: [{ ...sink, unknownTypes: 'ignore' }],
-    });
+    const topology = sinkTopology(prefix);
     const connection = new AmqpConnection(testSettings().amqpUrl, 'relay-test-terminated');
     const publisher = new MessagePublisher(connection, topology, 10_000);
     await publisher.channel.waitForConnect();
@@ -180,11 +185,7 @@ describe('outbox relay', () => {
       }
       return publisher.publishAll(messages);
     };
-    const relay = new OutboxRelay(db, interrupted, new Metrics('relay-terminated'), {
-      databaseUrl: testSettings().databaseUrl,
-      OUTBOX_BATCH_SIZE: 50,
-      OUTBOX_POLL_INTERVAL_MS: 100,
-    });
+    const relay = new OutboxRelay(db, interrupted, new Metrics('relay-terminated'), relayOptions());
     const received: string[] = [];
     await broker.channel.consume(`${prefix}relay-sink`, (m: ConsumeMessage | null) => {
       if (!m) return;
@@ -204,6 +205,34 @@ describe('outbox relay', () => {
       await waitFor('both copies to arrive (at least once)', () => received.length === 2);
       assert.deepEqual(received, [messageId, messageId]);
     } finally {
+      await publisher.close();
+      await connection.close();
+      await cleanupBroker(prefix);
+    }
+  });
+  it('a row the broker does not confirm stays unpublished, with the attempt and the error recorded', async () => {
+    await db.query('DELETE FROM outbox');
+    const prefix = uniquePrefix('relaynack');
+    const connection = new AmqpConnection(testSettings().amqpUrl, 'relay-test-unconfirmed');
+    const publisher = new MessagePublisher(connection, sinkTopology(prefix), 10_000);
+    await publisher.channel.waitForConnect();
+    const relay = new OutboxRelay(db, publisher, new Metrics('relay-unconfirmed'), relayOptions());
+    try {
+      // An exchange that does not exist: the broker refuses the publish (404 on the channel).
+      const [messageId] = await db.transaction((m) =>
+        new OutboxStore().enqueue(m, [{ exchange: 'tally.nowhere', routingKey: 'relay.test', payload: {} }]),
+      );
+      assert.equal(await relay.relayOnce(), 1);
+      const [row] = await db.query(
+        `SELECT published_at, publish_attempts, last_error FROM outbox WHERE message_id = $1`,
+        [messageId],
+      );
+      assert.equal(row.published_at, null, 'not marked published');
+      assert.equal(row.publish_attempts, 1);
+      assert.match(row.last_error, /channel closed|NOT_FOUND|no exchange/i); // the refusal, as the publisher saw it
+    } finally {
+      // Every relay on this database would keep trying it, and have its channel closed each time.
+      await db.query(`DELETE FROM outbox WHERE exchange = 'tally.nowhere'`);
       await publisher.close();
       await connection.close();
       await cleanupBroker(prefix);
