@@ -7,17 +7,19 @@
  *   BENCH_WARMUP_SECONDS (5): the same load first, not counted (cold JIT, new connections and
  *   their prepared statements), then drained; the raw baseline warms up the same way.
  *   BENCH_NODE_ARGS: extra node flags for the apps, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+ *   BENCH_TIMELINE: print each second's accepted count and accept p50/p99 (to stderr)
  *   BENCH_USAGE_EVENTS (50000): metered usage events then sent in batches of 500 (4 at a time);
  *   prints events accepted/s and processed (priced and charged) /s.
  * It starts its own gateway and worker on a database of its own (tally_bench), from dist/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import http from 'node:http';
+import { cpus } from 'node:os';
 import { generateApiKey, newId } from '#domain';
 import { dropDatabase, migrateDatabase } from '#persistence';
 import { freePort } from '#test-support';
@@ -46,6 +48,40 @@ function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
+
+/** CPU seconds used so far by every live process with this command name (all of Postgres's, say). */
+function cpuSecondsOfCommand(command: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === command)
+        total += cpuSeconds(Number(entry));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return total;
+}
+
+/** CPU seconds the whole machine has been busy (every core, anything not idle or waiting on I/O). */
+function machineBusySeconds(): number {
+  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
+/** What the run's CPU is measured on, besides the two apps. */
+const machineCpu = () => ({
+  at: performance.now() / 1000,
+  machine: machineBusySeconds(),
+  postgres: cpuSecondsOfCommand('postgres'),
+  rabbitmq: cpuSecondsOfCommand('beam.smp'),
+});
 
 function peakRssMiB(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -195,6 +231,14 @@ async function main() {
       if (list) list.push(a.ms);
       else bySecond.set(a.second, [a.ms]);
     }
+    if (process.env.BENCH_TIMELINE) {
+      for (const [second, l] of [...bySecond.entries()].sort(([x], [y]) => x - y)) {
+        const sorted = [...l].sort((x, y) => x - y);
+        console.error(
+          `[bench] second ${second}: ${l.length} accepted, p50 ${fmt(percentile(sorted, 50), 1)} ms, p99 ${fmt(percentile(sorted, 99), 1)} ms`,
+        );
+      }
+    }
     const worstSecondP99 = Math.max(
       ...[...bySecond.values()].map((l) =>
         percentile(
@@ -219,6 +263,7 @@ async function main() {
   const warmup = await driveTransfers(WARMUP_SECONDS);
   await drained();
   const cpuBefore = Object.fromEntries(Object.entries(apps).map(([n, pid]) => [n, cpuSeconds(pid)]));
+  const machineBefore = machineCpu();
   const measuredFrom = new Date();
   // Postgres's side: WAL written and checkpoints begun while the measured run went on.
   const walState = async () =>
@@ -232,6 +277,9 @@ async function main() {
   const load = await driveTransfers(SECONDS);
   await drained();
   const walAfter = await walState();
+  const machineAfter = machineCpu();
+  // Where the run's WAL lies, to break it down: pg_waldump --stats=record -s <from> -e <to> -p <pg_wal>.
+  console.error(`[bench] WAL of the measured run: ${walBefore.lsn} .. ${walAfter.lsn}`);
   const { rows: walRows } = await db.query(`SELECT pg_wal_lsn_diff($1, $2)::float8 AS bytes`, [
     walAfter.lsn,
     walBefore.lsn,
@@ -364,7 +412,7 @@ async function main() {
   const e2ePerSecond = e.done / e.span;
   console.log('');
   console.log(
-    `Tally bench — ${SECONDS}s (after ${WARMUP_SECONDS}s of warm-up) at concurrency ${CONCURRENCY}, ${ACCOUNTS} accounts, transfers (node ${process.version}, ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length} cores)`,
+    `Tally bench — ${SECONDS}s (after ${WARMUP_SECONDS}s of warm-up) at concurrency ${CONCURRENCY}, ${ACCOUNTS} accounts, transfers (node ${process.version}, ${cpus().length} cores)`,
   );
   console.log('| measure | value |');
   console.log('| --- | --- |');
@@ -386,6 +434,13 @@ async function main() {
       `| ${name}: CPU (s, % of one core) / peak RSS (MiB) | ${fmt(cpu[name])} (${fmt((100 * cpu[name]) / e.span, 0)}%) / ${fmt(rss[name], 0)} |`,
     );
   }
+  const used = (k: keyof typeof machineAfter) => machineAfter[k] - machineBefore[k];
+  console.log(
+    `| Postgres / RabbitMQ: CPU (s, % of one core) | ${fmt(used('postgres'))} (${fmt((100 * used('postgres')) / used('at'), 0)}%) / ${fmt(used('rabbitmq'))} (${fmt((100 * used('rabbitmq')) / used('at'), 0)}%) |`,
+  );
+  console.log(
+    `| whole machine: CPU busy (% of ${cpus().length} cores) / CPU ms per transfer | ${fmt((100 * used('machine')) / used('at') / cpus().length, 0)}% / ${fmt((1000 * used('machine')) / e.done, 2)} |`,
+  );
   console.log(
     `| Postgres: WAL per transfer (KiB) / checkpoints begun during the run | ${fmt(walRows[0].bytes / 1024 / e.done, 1)} / ${walAfter.checkpoints - walBefore.checkpoints} |`,
   );
