@@ -9,6 +9,7 @@ import { Adjustments1763755200000 } from './1763755200000-Adjustments.js';
 import { MetricsIndexes1763758800000 } from './1763758800000-MetricsIndexes.js';
 import { UsageReruns1763762400000 } from './1763762400000-UsageReruns.js';
 import { MigrationsVisibleToApp1763766000000 } from './1763766000000-MigrationsVisibleToApp.js';
+import { HotTransactionOutcomes1763769600000 } from './1763769600000-HotTransactionOutcomes.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   MetricsIndexes1763758800000,
   UsageReruns1763762400000,
   MigrationsVisibleToApp1763766000000,
+  HotTransactionOutcomes1763769600000,
 ];

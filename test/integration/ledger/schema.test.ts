@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import type { DataSource } from 'typeorm';
+import {
+  AccountRepository,
+  dropDatabase,
+  migrateDatabase,
+  TransactionRepository,
+  type TransactionRecord,
+} from '#persistence';
+import { openDataSource, testSettings } from '#test-support';
+
+// A database of its own: whether an update can stay on its page depends on what else is there.
+describe('ledger schema: outcomes written in place, a hold captured once', () => {
+  const owner = new URL(testSettings().ownerUrl);
+  owner.pathname = `${owner.pathname}_schema`;
+  const app = new URL(testSettings().databaseUrl);
+  app.pathname = owner.pathname;
+  let superuser: pg.Client;
+  let db: DataSource;
+
+  before(async () => {
+    await migrateDatabase({
+      DATABASE_MIGRATION_URL: owner.toString(),
+      DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
+    });
+    superuser = new pg.Client({ connectionString: owner.toString() });
+    await superuser.connect();
+    await superuser.query(`
+      INSERT INTO tenants (id, name) VALUES ('ten_1', 't');
+      INSERT INTO accounts (id, tenant_id, kind, currency, posted) VALUES
+        ('acc_a', 'ten_1', 'customer', 'USD', 100), ('acc_b', 'ten_1', 'customer', 'USD', 0),
+        ('acc_ext', 'ten_1', 'external', 'USD', -100);
+      INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id, destination_account_id)
+        VALUES ('txn_1', 'ten_1', 'transfer', 'pending', 10, 'USD', 'acc_a', 'acc_b'),
+               ('txn_2', 'ten_1', 'transfer', 'pending', 10, 'USD', 'acc_a', 'acc_b');
+      INSERT INTO holds (id, tenant_id, account_id, amount, currency, expires_at)
+        VALUES ('hold_1', 'ten_1', 'acc_a', 10, 'USD', now() + interval '1 hour');`);
+    db = await openDataSource(2, app.toString());
+  });
+
+  after(async () => {
+    await db.destroy();
+    await superuser.end();
+    await dropDatabase(owner.toString());
+  });
+
+  /** Updates and heap-only updates of `table` in the transaction so far. */
+  const updates = async (m: DataSource['manager'], table: string) => {
+    const [row] = await m.query(
+      `SELECT n_tup_upd::int AS updated, n_tup_hot_upd::int AS hot FROM pg_stat_xact_user_tables WHERE relname = $1`,
+      [table],
+    );
+    return row as { updated: number; hot: number };
+  };
+
+  it("the worker's outcome and balance writes are heap-only updates: no index entry is added", async () => {
+    let counted: Record<string, { updated: number; hot: number }> = {};
+    // Rolled back: the rows stay as they were for the next test.
+    const rollBack = new Error('roll back');
+    await assert.rejects(
+      db.transaction(async (m) => {
+        const transactions = new TransactionRepository();
+        const [pending] = (await transactions.lockMany(m, ['txn_1'])).values();
+        const failed: TransactionRecord = {
+          ...pending,
+          status: 'failed',
+          failureCode: 'insufficient_funds',
+          failureMessage: 'not enough',
+          completedAt: new Date(),
+        };
+        await transactions.finishMany(m, [failed]);
+        await transactions.finishMany(m, [
+          { ...failed, status: 'succeeded', failureCode: null, failureMessage: null },
+        ]);
+        await new AccountRepository().setBalances(m, [
+          { accountId: 'acc_a', posted: 90n, held: 0n },
+          { accountId: 'acc_b', posted: 10n, held: 0n },
+        ]);
+        counted = { transactions: await updates(m, 'transactions'), accounts: await updates(m, 'accounts') };
+        throw rollBack;
+      }),
+      rollBack,
+    );
+    assert.deepEqual(counted, { transactions: { updated: 2, hot: 2 }, accounts: { updated: 2, hot: 2 } });
+  });
+
+  it('a hold is captured by one succeeded capture at most, whichever way the row gets there', async () => {
+    const capture = (id: string, status: string) =>
+      superuser.query(
+        `INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id, hold_id)
+         VALUES ($1, 'ten_1', 'capture', $2, 10, 'USD', 'acc_a', 'hold_1')`,
+        [id, status],
+      );
+    // A failed capture does not use the hold up; a pending one neither.
+    await capture('txn_c1', 'failed');
+    await capture('txn_c2', 'pending');
+    await db.query(`UPDATE transactions SET status = 'succeeded' WHERE id = 'txn_c2'`);
+    assert.deepEqual(await db.query(`SELECT hold_id, transaction_id FROM hold_captures`), [
+      { hold_id: 'hold_1', transaction_id: 'txn_c2' },
+    ]);
+
+    // A second success, by update or by insert, is refused, even to the superuser.
+    await assert.rejects(
+      db.query(`UPDATE transactions SET status = 'succeeded' WHERE id = 'txn_c1'`),
+      /hold_captures_pkey/,
+    );
+    await assert.rejects(capture('txn_c3', 'succeeded'), /hold_captures_pkey/);
+    // Writing the same outcome again is not a second capture.
+    await db.query(`UPDATE transactions SET status = 'succeeded', updated_at = now() WHERE id = 'txn_c2'`);
+
+    // The record follows the row: undone, the hold can be captured by another.
+    await superuser.query(`UPDATE transactions SET status = 'failed' WHERE id = 'txn_c2'`);
+    await db.query(`UPDATE transactions SET status = 'succeeded' WHERE id = 'txn_c1'`);
+    assert.deepEqual(await db.query(`SELECT hold_id, transaction_id FROM hold_captures`), [
+      { hold_id: 'hold_1', transaction_id: 'txn_c1' },
+    ]);
+  });
+
+  it("the apps' role reads hold_captures but cannot write it", async () => {
+    await assert.rejects(db.query(`DELETE FROM hold_captures`), /permission denied/);
+    await assert.rejects(
+      db.query(`INSERT INTO hold_captures (hold_id, transaction_id) VALUES ('hold_1', 'txn_2')`),
+      /permission denied/,
+    );
+  });
+});
