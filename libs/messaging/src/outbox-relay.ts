@@ -5,7 +5,7 @@ import type { OutboxConfig } from '#config';
 import type { Metrics } from '#observability';
 import { PgListener, poolOf, type OutboxSignal } from '#persistence';
 import { faultPoint } from './fault-points.js';
-import type { MessagePublisher, OutgoingMessage } from './publisher.js';
+import { UnknownExchangeError, type MessagePublisher, type OutgoingMessage } from './publisher.js';
 
 interface OutboxRow {
   id: string;
@@ -98,7 +98,7 @@ export class OutboxRelay {
          SELECT id, message_id, exchange, routing_key, message_type, schema_version, payload::text AS payload,
                 headers, correlation_id, created_at
            FROM outbox
-          WHERE published_at IS NULL
+          WHERE published_at IS NULL AND parked_at IS NULL
           ORDER BY id
           LIMIT ${this.batchSize}
             FOR UPDATE SKIP LOCKED`,
@@ -111,15 +111,31 @@ export class OutboxRelay {
       const results = await this.publisher.publishAll(rows.map(toMessage));
       faultPoint('relay.after-confirm');
       const confirmed = rows.filter((_, i) => results[i].status === 'fulfilled');
-      const failed = rows.filter((_, i) => results[i].status === 'rejected');
+      const failed = rows.flatMap((row, i) => {
+        const result = results[i];
+        if (result.status === 'fulfilled') return [];
+        const reason = result.reason as Error;
+        // Never publishable: parked, so it cannot hold up the rows behind it. The rest are tried again.
+        return [
+          { row, error: String(reason?.message ?? reason), park: reason instanceof UnknownExchangeError },
+        ];
+      });
       if (failed.length > 0) {
-        const reason = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult)
-          .reason as Error;
         await client.query(
-          `UPDATE outbox SET publish_attempts = publish_attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`,
-          [failed.map((r) => r.id), String(reason?.message ?? reason).slice(0, 1000)],
+          `UPDATE outbox o SET publish_attempts = o.publish_attempts + 1, last_error = left(f.error, 1000),
+                  parked_at = CASE WHEN f.park THEN clock_timestamp() END
+             FROM unnest($1::bigint[], $2::text[], $3::bool[]) AS f(id, error, park) WHERE o.id = f.id`,
+          [failed.map((f) => f.row.id), failed.map((f) => f.error), failed.map((f) => f.park)],
         );
-        this.log.warn(`${failed.length} of ${rows.length} outbox messages not confirmed: ${reason?.message}`);
+        for (const f of failed.filter((f) => f.park)) {
+          this.log.error(`outbox message ${f.row.message_id} parked, it can never be published: ${f.error}`);
+        }
+        const retried = failed.filter((f) => !f.park);
+        if (retried.length > 0) {
+          this.log.warn(
+            `${retried.length} of ${rows.length} outbox messages not confirmed: ${retried[0].error}`,
+          );
+        }
       }
       await client.query(
         confirmed.length > 0

@@ -4,7 +4,7 @@ import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Options } from 'amqplib';
 import type { AmqpConnection } from './amqp-connection.js';
 import { Headers } from './headers.js';
-import type { Topology } from './topology.js';
+import { Exchanges, type Topology } from './topology.js';
 
 /** A message ready to publish. `exchange` is logical; the topology's prefix is applied here. */
 export interface OutgoingMessage {
@@ -19,6 +19,20 @@ export interface OutgoingMessage {
   attempt?: number;
   headers?: Record<string, unknown>;
   timestamp?: Date;
+}
+
+const KNOWN_EXCHANGES: ReadonlySet<string> = new Set(Object.values(Exchanges));
+
+/**
+ * A message for an exchange outside Tally's topology. Refused before it is sent: the broker would
+ * answer by closing the channel, failing every other publish in flight on it, and sending it again
+ * can never succeed.
+ */
+export class UnknownExchangeError extends Error {
+  constructor(readonly exchange: string) {
+    super(`exchange "${exchange}" is not part of the topology (${[...KNOWN_EXCHANGES].join(', ')})`);
+    this.name = 'UnknownExchangeError';
+  }
 }
 
 /**
@@ -46,8 +60,12 @@ export class MessagePublisher {
     this.channel.on('error', (error: Error) => this.log.warn(`publisher channel: ${error.message}`));
   }
 
-  /** Resolves once the broker confirmed the message; rejects on nack, timeout or closed channel. */
+  /**
+   * Resolves once the broker confirmed the message; rejects on nack, timeout or closed channel, and
+   * at once, with UnknownExchangeError, for an exchange the topology does not declare.
+   */
   async publish(message: OutgoingMessage): Promise<void> {
+    if (!KNOWN_EXCHANGES.has(message.exchange)) throw new UnknownExchangeError(message.exchange);
     const content = Buffer.from(
       typeof message.body === 'string' ? message.body : stringifyJson(message.body),
     );

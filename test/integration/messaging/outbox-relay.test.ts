@@ -210,28 +210,86 @@ describe('outbox relay', () => {
       await cleanupBroker(prefix);
     }
   });
-  it('a row the broker does not confirm stays unpublished, with the attempt and the error recorded', async () => {
+  it('a row the broker does not confirm stays unpublished, with the attempt and the error recorded; it goes once the channel is back', async () => {
     await db.query('DELETE FROM outbox');
     const prefix = uniquePrefix('relaynack');
+    const topology = sinkTopology(prefix);
     const connection = new AmqpConnection(testSettings().amqpUrl, 'relay-test-unconfirmed');
-    const publisher = new MessagePublisher(connection, sinkTopology(prefix), 10_000);
+    const publisher = new MessagePublisher(connection, topology, 10_000);
     await publisher.channel.waitForConnect();
     const relay = new OutboxRelay(db, publisher, new Metrics('relay-unconfirmed'), relayOptions());
     try {
-      // An exchange that does not exist: the broker refuses the publish (404 on the channel).
+      // The exchange vanishes under the relay: the broker refuses the publish (404, channel closed).
+      await broker.channel.deleteExchange(topology.exchange(Exchanges.retry));
       const [messageId] = await db.transaction((m) =>
-        new OutboxStore().enqueue(m, [{ exchange: 'tally.nowhere', routingKey: 'relay.test', payload: {} }]),
+        new OutboxStore().enqueue(m, [{ exchange: Exchanges.retry, routingKey: 'relay.test', payload: {} }]),
       );
       assert.equal(await relay.relayOnce(), 1);
-      const [row] = await db.query(
-        `SELECT published_at, publish_attempts, last_error FROM outbox WHERE message_id = $1`,
-        [messageId],
-      );
-      assert.equal(row.published_at, null, 'not marked published');
-      assert.equal(row.publish_attempts, 1);
-      assert.match(row.last_error, /channel closed|NOT_FOUND|no exchange/i); // the refusal, as the publisher saw it
+      const row = async () =>
+        (
+          await db.query(
+            `SELECT published_at, parked_at, publish_attempts, last_error FROM outbox WHERE message_id = $1`,
+            [messageId],
+          )
+        )[0];
+      const refused = await row();
+      assert.equal(refused.published_at, null, 'not marked published');
+      assert.equal(refused.parked_at, null, 'not parked: it may go through later');
+      assert.equal(refused.publish_attempts, 1);
+      assert.match(refused.last_error, /channel closed|NOT_FOUND|no exchange/i); // the refusal, as the publisher saw it
+
+      // The channel reopens and declares the topology again; the row is claimed and published.
+      await waitFor('the row to be published', async () => {
+        await relay.relayOnce().catch(() => 0);
+        return (await row()).published_at !== null;
+      });
+      assert.equal((await row()).publish_attempts, 2);
     } finally {
-      // Every relay on this database would keep trying it, and have its channel closed each time.
+      await publisher.close();
+      await connection.close();
+      await cleanupBroker(prefix);
+    }
+  });
+
+  it('a row for an exchange outside the topology is parked, and the rows behind it go', async () => {
+    await db.query('DELETE FROM outbox');
+    const prefix = uniquePrefix('relaypark');
+    const connection = new AmqpConnection(testSettings().amqpUrl, 'relay-test-park');
+    const publisher = new MessagePublisher(connection, sinkTopology(prefix), 10_000);
+    await publisher.channel.waitForConnect();
+    const relay = new OutboxRelay(db, publisher, new Metrics('relay-park'), relayOptions());
+    const received: string[] = [];
+    await broker.channel.consume(`${prefix}relay-sink`, (m: ConsumeMessage | null) => {
+      if (!m) return;
+      received.push(String(m.properties.messageId));
+      broker.channel.ack(m);
+    });
+    try {
+      // Sent, the broker would close the channel and fail every publish in flight with it, each time.
+      const [poison] = await db.transaction((m) =>
+        new OutboxStore().enqueue(m, [{ exchange: 'tally.nowhere', routingKey: 'relay.test', payload: {} }]),
+      );
+      const behind = await db.transaction((m) =>
+        new OutboxStore().enqueue(
+          m,
+          [1, 2, 3].map(() => ({ exchange: Exchanges.events, routingKey: 'relay.test', payload: {} })),
+        ),
+      );
+      assert.equal(await relay.relayOnce(), 4);
+      const rows: { message_id: string; published: boolean; parked: boolean; last_error: string | null }[] =
+        await db.query(
+          `SELECT message_id, published_at IS NOT NULL AS published, parked_at IS NOT NULL AS parked, last_error
+             FROM outbox ORDER BY id`,
+        );
+      assert.deepEqual(
+        rows.map((r) => [r.message_id, r.published, r.parked]),
+        [[poison, false, true], ...behind.map((id) => [id, true, false])],
+      );
+      assert.match(rows[0].last_error!, /exchange "tally.nowhere" is not part of the topology/);
+      await waitFor('the rows behind it to arrive', () => received.length === 3);
+      assert.deepEqual(received.sort(), [...behind].sort());
+      assert.equal(await relay.relayOnce(), 0, 'a parked row is not claimed again');
+    } finally {
       await db.query(`DELETE FROM outbox WHERE exchange = 'tally.nowhere'`);
       await publisher.close();
       await connection.close();

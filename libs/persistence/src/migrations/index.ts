@@ -10,6 +10,7 @@ import { MetricsIndexes1763758800000 } from './1763758800000-MetricsIndexes.js';
 import { UsageReruns1763762400000 } from './1763762400000-UsageReruns.js';
 import { MigrationsVisibleToApp1763766000000 } from './1763766000000-MigrationsVisibleToApp.js';
 import { HotTransactionOutcomes1763769600000 } from './1763769600000-HotTransactionOutcomes.js';
+import { OutboxParking1763773200000 } from './1763773200000-OutboxParking.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   UsageReruns1763762400000,
   MigrationsVisibleToApp1763766000000,
   HotTransactionOutcomes1763769600000,
+  OutboxParking1763773200000,
 ];
