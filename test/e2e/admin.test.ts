@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import { dropDatabase, migrateDatabase } from '#persistence';
-import { Api, Stack, openDataSource, testSettings, waitFor } from '#test-support';
+import { Api, Stack, openDataSource, separateDatabase, waitFor } from '#test-support';
 
 const ADMIN = { email: 'root@tally.test', password: 'correct horse battery staple' };
 
@@ -32,30 +32,27 @@ describe('admin API: operators, sessions, tenants and keys, audit', () => {
     (await call('GET', `/admin/api/audit?${query}`, token)).body.data as { action: string; reason: string }[];
 
   // A database of its own: the first admin is created only where there is no operator yet.
-  const owner = new URL(testSettings().ownerUrl);
-  owner.pathname = `${owner.pathname}_admin`;
-  const app = new URL(testSettings().databaseUrl);
-  app.pathname = owner.pathname;
+  const { ownerUrl, appUrl } = separateDatabase('admin');
 
   before(async () => {
     await migrateDatabase({
-      DATABASE_MIGRATION_URL: owner.toString(),
+      DATABASE_MIGRATION_URL: ownerUrl,
       DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
     });
     stack = await Stack.start('admin', ['gateway', 'admin'], {
-      DATABASE_URL: app.toString(),
-      DATABASE_MIGRATION_URL: owner.toString(),
+      DATABASE_URL: appUrl,
+      DATABASE_MIGRATION_URL: ownerUrl,
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       ADMIN_JWT_SECRET: 'x'.repeat(40),
     });
     base = stack.url('admin');
-    db = await openDataSource(2, owner.toString());
+    db = await openDataSource(2, ownerUrl);
   });
   after(async () => {
     await db?.destroy();
     await stack.stop();
-    await dropDatabase(owner.toString());
+    await dropDatabase(ownerUrl);
   });
 
   it('bootstraps the first admin (argon2id); login answers an access and a refresh token', async () => {

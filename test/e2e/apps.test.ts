@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { dropDatabase, migrations } from '#persistence';
-import { AppProcess, cleanupBroker, distPath, freePort, testSettings, uniquePrefix } from '#test-support';
+import {
+  AppProcess,
+  cleanupBroker,
+  distPath,
+  freePort,
+  separateDatabase,
+  testSettings,
+  uniquePrefix,
+} from '#test-support';
 
 const APPS = ['gateway', 'transaction-worker', 'notification', 'admin'] as const;
 const PORT_VARS = {
@@ -98,22 +106,19 @@ describe('configuration is validated at start-up', () => {
 
 describe('development start-up', () => {
   it('creates the database and runs the migrations when DATABASE_MIGRATE_ON_START is on', async () => {
-    const owner = new URL(testSettings().ownerUrl);
-    owner.pathname = `${owner.pathname}_startup`;
-    const app = new URL(testSettings().databaseUrl);
-    app.pathname = owner.pathname;
+    const { ownerUrl, appUrl } = separateDatabase('startup');
     const prefix = uniquePrefix('startup');
     const port = await freePort();
     const gateway = AppProcess.node(distPath('apps/gateway/src/main.js'), {
       GATEWAY_PORT: String(port),
-      DATABASE_URL: app.toString(),
-      DATABASE_MIGRATION_URL: owner.toString(),
+      DATABASE_URL: appUrl,
+      DATABASE_MIGRATION_URL: ownerUrl,
       DATABASE_MIGRATE_ON_START: 'true',
       AMQP_PREFIX: prefix,
     });
     try {
       await gateway.waitForHttp(`http://127.0.0.1:${port}/health/ready`);
-      const client = new pg.Client({ connectionString: owner.toString() });
+      const client = new pg.Client({ connectionString: ownerUrl });
       await client.connect();
       const { rows } = await client.query(`SELECT name FROM schema_migrations ORDER BY id`);
       await client.end();
@@ -123,7 +128,7 @@ describe('development start-up', () => {
       );
     } finally {
       await gateway.stop();
-      await dropDatabase(owner.toString());
+      await dropDatabase(ownerUrl);
       await cleanupBroker(prefix);
     }
   });

@@ -19,6 +19,19 @@ export function testSettings() {
   return { databaseUrl, ownerUrl, amqpUrl, amqpPrefix };
 }
 
+/**
+ * A database beside the run's own, `<run database>_<suffix>`, for a test that must not share one
+ * (it breaks invariants, counts what happens on a page, needs an empty operators table, …): its
+ * URLs as the schema owner and as the apps' role. Creating, migrating and dropping it is the test's.
+ */
+export function separateDatabase(suffix: string): { ownerUrl: string; appUrl: string } {
+  const owner = new URL(testSettings().ownerUrl);
+  owner.pathname = `${owner.pathname}_${suffix}`;
+  const app = new URL(testSettings().databaseUrl);
+  app.pathname = owner.pathname;
+  return { ownerUrl: owner.toString(), appUrl: app.toString() };
+}
+
 /** A broker prefix of its own for one test file, inside the run's prefix (cleaned up with it). */
 export function uniquePrefix(tag: string): string {
   return `${testSettings().amqpPrefix}${tag}.${randomBytes(2).toString('hex')}.`;

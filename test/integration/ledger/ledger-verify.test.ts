@@ -2,24 +2,21 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { dropDatabase, migrateDatabase } from '#persistence';
-import { tallyCli, testSettings } from '#test-support';
+import { separateDatabase, tallyCli } from '#test-support';
 
 // A database of its own, so breaking it cannot disturb the rest of the run.
 describe('ledger:verify and the append-only ledger', () => {
-  const owner = new URL(testSettings().ownerUrl);
-  owner.pathname = `${owner.pathname}_verify`;
-  const app = new URL(testSettings().databaseUrl);
-  app.pathname = owner.pathname;
+  const { ownerUrl, appUrl } = separateDatabase('verify');
   let superuser: pg.Client;
   let appRole: pg.Client;
 
   before(async () => {
     await migrateDatabase({
-      DATABASE_MIGRATION_URL: owner.toString(),
+      DATABASE_MIGRATION_URL: ownerUrl,
       DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
     });
-    superuser = new pg.Client({ connectionString: owner.toString() });
-    appRole = new pg.Client({ connectionString: app.toString() });
+    superuser = new pg.Client({ connectionString: ownerUrl });
+    appRole = new pg.Client({ connectionString: appUrl });
     await superuser.connect();
     await appRole.connect();
     // A consistent little ledger: 100 deposited into a customer account from the outside world.
@@ -37,10 +34,10 @@ describe('ledger:verify and the append-only ledger', () => {
   after(async () => {
     await superuser.end();
     await appRole.end();
-    await dropDatabase(owner.toString());
+    await dropDatabase(ownerUrl);
   });
 
-  const verify = () => tallyCli(['ledger:verify'], { DATABASE_URL: app.toString() });
+  const verify = () => tallyCli(['ledger:verify'], { DATABASE_URL: appUrl });
 
   it('passes on a consistent ledger and says what it checked', async () => {
     const result = await verify();

@@ -9,23 +9,20 @@ import {
   TransactionRepository,
   type TransactionRecord,
 } from '#persistence';
-import { openDataSource, testSettings } from '#test-support';
+import { openDataSource, separateDatabase } from '#test-support';
 
 // A database of its own: whether an update can stay on its page depends on what else is there.
 describe('ledger schema: outcomes written in place, a hold captured once', () => {
-  const owner = new URL(testSettings().ownerUrl);
-  owner.pathname = `${owner.pathname}_schema`;
-  const app = new URL(testSettings().databaseUrl);
-  app.pathname = owner.pathname;
+  const { ownerUrl, appUrl } = separateDatabase('schema');
   let superuser: pg.Client;
   let db: DataSource;
 
   before(async () => {
     await migrateDatabase({
-      DATABASE_MIGRATION_URL: owner.toString(),
+      DATABASE_MIGRATION_URL: ownerUrl,
       DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
     });
-    superuser = new pg.Client({ connectionString: owner.toString() });
+    superuser = new pg.Client({ connectionString: ownerUrl });
     await superuser.connect();
     await superuser.query(`
       INSERT INTO tenants (id, name) VALUES ('ten_1', 't');
@@ -37,13 +34,13 @@ describe('ledger schema: outcomes written in place, a hold captured once', () =>
                ('txn_2', 'ten_1', 'transfer', 'pending', 10, 'USD', 'acc_a', 'acc_b');
       INSERT INTO holds (id, tenant_id, account_id, amount, currency, expires_at)
         VALUES ('hold_1', 'ten_1', 'acc_a', 10, 'USD', now() + interval '1 hour');`);
-    db = await openDataSource(2, app.toString());
+    db = await openDataSource(2, appUrl);
   });
 
   after(async () => {
     await db.destroy();
     await superuser.end();
-    await dropDatabase(owner.toString());
+    await dropDatabase(ownerUrl);
   });
 
   /** Updates and heap-only updates of `table` in the transaction so far. */

@@ -35,6 +35,37 @@ const relayOptions = () => ({
   OUTBOX_POLL_INTERVAL_MS: 100,
 });
 
+/** A relay on an AMQP connection and publisher of its own, over the sink topology under a new prefix. */
+async function openRelay(
+  db: DataSource,
+  tag: string,
+  publisherFor: (publisher: MessagePublisher) => MessagePublisher = (publisher) => publisher,
+) {
+  const prefix = uniquePrefix(tag);
+  const topology = sinkTopology(prefix);
+  const connection = new AmqpConnection(testSettings().amqpUrl, `relay-test-${tag}`);
+  const publisher = new MessagePublisher(connection, topology, 10_000);
+  await publisher.channel.waitForConnect(); // topology declared
+  const relay = new OutboxRelay(db, publisherFor(publisher), new Metrics(`relay-${tag}`), relayOptions());
+  const close = async () => {
+    await publisher.close();
+    await connection.close();
+    await cleanupBroker(prefix);
+  };
+  return { prefix, topology, relay, close };
+}
+
+/** The message ids that reach the sink queue under `prefix`, in arrival order (filled as they come). */
+async function sinkArrivals(broker: BrokerProbe, prefix: string): Promise<string[]> {
+  const received: string[] = [];
+  await broker.channel.consume(`${prefix}relay-sink`, (m: ConsumeMessage | null) => {
+    if (!m) return;
+    received.push(String(m.properties.messageId));
+    broker.channel.ack(m);
+  });
+  return received;
+}
+
 describe('outbox relay', () => {
   let db: DataSource;
   let broker: BrokerProbe;
@@ -164,34 +195,26 @@ describe('outbox relay', () => {
 
   it('a relay whose connection the server ends while it publishes fails that batch, lives on, and publishes it again', async () => {
     await db.query('DELETE FROM outbox');
-    const prefix = uniquePrefix('relayterm');
-    const topology = sinkTopology(prefix);
-    const connection = new AmqpConnection(testSettings().amqpUrl, 'relay-test-terminated');
-    const publisher = new MessagePublisher(connection, topology, 10_000);
-    await publisher.channel.waitForConnect();
     // The real publisher, but the first time it is handed a batch the relay's connection (idle in
     // its claim transaction) is ended by the server, as a restart does, before the publish.
     let terminate = true;
-    const interrupted = Object.create(publisher) as MessagePublisher;
-    interrupted.publishAll = async (messages) => {
-      if (terminate) {
-        terminate = false;
-        const ended = await db.query(
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-            WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`,
-        );
-        assert.equal(ended.length, 1, "the relay's connection");
-        await new Promise((r) => setTimeout(r, 200)); // its FATAL reaches the relay between queries
-      }
-      return publisher.publishAll(messages);
-    };
-    const relay = new OutboxRelay(db, interrupted, new Metrics('relay-terminated'), relayOptions());
-    const received: string[] = [];
-    await broker.channel.consume(`${prefix}relay-sink`, (m: ConsumeMessage | null) => {
-      if (!m) return;
-      received.push(String(m.properties.messageId));
-      broker.channel.ack(m);
+    const { prefix, relay, close } = await openRelay(db, 'relayterm', (publisher) => {
+      const interrupted = Object.create(publisher) as MessagePublisher;
+      interrupted.publishAll = async (messages) => {
+        if (terminate) {
+          terminate = false;
+          const ended = await db.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = current_database() AND state = 'idle in transaction' AND pid <> pg_backend_pid()`,
+          );
+          assert.equal(ended.length, 1, "the relay's connection");
+          await new Promise((r) => setTimeout(r, 200)); // its FATAL reaches the relay between queries
+        }
+        return publisher.publishAll(messages);
+      };
+      return interrupted;
     });
+    const received = await sinkArrivals(broker, prefix);
     try {
       const [messageId] = await db.transaction((m) =>
         new OutboxStore().enqueue(m, [{ exchange: Exchanges.events, routingKey: 'relay.test', payload: {} }]),
@@ -205,19 +228,12 @@ describe('outbox relay', () => {
       await waitFor('both copies to arrive (at least once)', () => received.length === 2);
       assert.deepEqual(received, [messageId, messageId]);
     } finally {
-      await publisher.close();
-      await connection.close();
-      await cleanupBroker(prefix);
+      await close();
     }
   });
   it('a row the broker does not confirm stays unpublished, with the attempt and the error recorded; it goes once the channel is back', async () => {
     await db.query('DELETE FROM outbox');
-    const prefix = uniquePrefix('relaynack');
-    const topology = sinkTopology(prefix);
-    const connection = new AmqpConnection(testSettings().amqpUrl, 'relay-test-unconfirmed');
-    const publisher = new MessagePublisher(connection, topology, 10_000);
-    await publisher.channel.waitForConnect();
-    const relay = new OutboxRelay(db, publisher, new Metrics('relay-unconfirmed'), relayOptions());
+    const { topology, relay, close } = await openRelay(db, 'relaynack');
     try {
       // The exchange vanishes under the relay: the broker refuses the publish (404, channel closed).
       await broker.channel.deleteExchange(topology.exchange(Exchanges.retry));
@@ -245,25 +261,14 @@ describe('outbox relay', () => {
       });
       assert.equal((await row()).publish_attempts, 2);
     } finally {
-      await publisher.close();
-      await connection.close();
-      await cleanupBroker(prefix);
+      await close();
     }
   });
 
   it('a row for an exchange outside the topology is parked, and the rows behind it go', async () => {
     await db.query('DELETE FROM outbox');
-    const prefix = uniquePrefix('relaypark');
-    const connection = new AmqpConnection(testSettings().amqpUrl, 'relay-test-park');
-    const publisher = new MessagePublisher(connection, sinkTopology(prefix), 10_000);
-    await publisher.channel.waitForConnect();
-    const relay = new OutboxRelay(db, publisher, new Metrics('relay-park'), relayOptions());
-    const received: string[] = [];
-    await broker.channel.consume(`${prefix}relay-sink`, (m: ConsumeMessage | null) => {
-      if (!m) return;
-      received.push(String(m.properties.messageId));
-      broker.channel.ack(m);
-    });
+    const { prefix, relay, close } = await openRelay(db, 'relaypark');
+    const received = await sinkArrivals(broker, prefix);
     try {
       // Sent, the broker would close the channel and fail every publish in flight with it, each time.
       const [poison] = await db.transaction((m) =>
@@ -291,9 +296,7 @@ describe('outbox relay', () => {
       assert.equal(await relay.relayOnce(), 0, 'a parked row is not claimed again');
     } finally {
       await db.query(`DELETE FROM outbox WHERE exchange = 'tally.nowhere'`);
-      await publisher.close();
-      await connection.close();
-      await cleanupBroker(prefix);
+      await close();
     }
   });
 });
