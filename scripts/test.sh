@@ -1,27 +1,26 @@
 #!/usr/bin/env bash
-# The test command: every tier and the fault-injection suite (or only the tiers named), against
-# the real PostgreSQL and RabbitMQ.
+# The test command: Jest over every tier (jest.config.mjs), or what its arguments select —
+#   npm test                                      every tier, the fault-injection suite last
+#   npm run test:e2e -- webhooks                  the e2e files whose path matches "webhooks"
+#   npm test -- --selectProjects api -t 'refunds' the api tier's tests whose name matches "refunds"
+# against the machine's PostgreSQL and RabbitMQ (started if they are not running), after a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh
 bash scripts/ensure-deps.sh
-# The fault-injection suite stops and restarts the shared PostgreSQL and RabbitMQ; it takes this
-# lock exclusively, every other test run shares it, so the two never overlap on one machine.
-# Passing through the gate first queues a run behind a fault suite that is waiting for the lock
-# (otherwise overlapping runs could keep it waiting for ever).
-tiers() (
-  exec 8>"${TMPDIR:-/tmp}/tally-services.gate"
-  flock -x 8
-  exec 9>"${TMPDIR:-/tmp}/tally-services.lock"
-  flock -s 9
-  exec 8>&-
-  exec node dist/test/support/run-tests.js "$@"
-)
-if [ $# -gt 0 ] || [ -n "${TEST_FILTER:-}" ]; then
-  tiers "$@"
-else
-  # Every test: unit, integration and e2e, then the fault-injection suite (which takes the lock
-  # exclusively itself, once this run has let go of it).
-  tiers
-  exec bash scripts/test-faults.sh
-fi
+
+# Jest runs in a process group of its own: whatever is left of it when it ends (an app a failed
+# test did not stop) is ended with it. The services lock's holders outlive that on purpose: they
+# let go when Jest's end closes their input, the fault suite's only once the services run again.
+jest=""
+end_group() {
+  local status=$?
+  if [ -n "$jest" ]; then kill -- "-$jest" 2>/dev/null || true; fi
+  exit "$status"
+}
+trap end_group EXIT
+trap 'exit 130' INT TERM
+NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules --disable-warning=ExperimentalWarning" \
+  setsid -w node node_modules/jest/bin/jest.js "$@" &
+jest=$!
+wait "$jest"

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { newId } from '#domain';
 import { Api, Stack, createTenant, openDataSource, tallyCli, waitFinal, waitFor } from '#test-support';
@@ -24,7 +24,7 @@ describe('admin: interventions on the ledger', () => {
   };
   const balance = async (account: string) => (await api.get(`/v1/accounts/${account}`)).body.balance.posted;
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('adminledger', ['gateway', 'transaction-worker', 'admin'], {
       ADMIN_JWT_SECRET: 'z'.repeat(40),
       ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD: '1000',
@@ -52,7 +52,7 @@ describe('admin: interventions on the ledger', () => {
       tokens[who] = ((await res.json()) as { accessToken: string }).accessToken;
     }
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.destroy();
     await stack.stop();
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { dropDatabase, migrateDatabase } from '#persistence';
 import { Api, Stack, openDataSource, separateDatabase, waitFor } from '#test-support';
@@ -34,7 +34,7 @@ describe('admin API: operators, sessions, tenants and keys, audit', () => {
   // A database of its own: the first admin is created only where there is no operator yet.
   const { ownerUrl, appUrl } = separateDatabase('admin');
 
-  before(async () => {
+  beforeAll(async () => {
     await migrateDatabase({
       DATABASE_MIGRATION_URL: ownerUrl,
       DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
@@ -49,7 +49,7 @@ describe('admin API: operators, sessions, tenants and keys, audit', () => {
     base = stack.url('admin');
     db = await openDataSource(2, ownerUrl);
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.destroy();
     await stack.stop();
     await dropDatabase(ownerUrl);

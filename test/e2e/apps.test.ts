@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import pg from 'pg';
 import { dropDatabase, migrations } from '#persistence';
 import {
@@ -25,7 +25,7 @@ describe('the four apps, started together with one command', () => {
   const prefix = uniquePrefix('apps');
   let all: AppProcess;
 
-  before(async () => {
+  beforeAll(async () => {
     const env: Record<string, string> = {
       DATABASE_URL: testSettings().databaseUrl,
       AMQP_PREFIX: prefix,
@@ -39,7 +39,7 @@ describe('the four apps, started together with one command', () => {
     for (const app of APPS) await all.waitForHttp(`http://127.0.0.1:${ports[app]}/health/ready`, 60_000);
   });
 
-  after(async () => {
+  afterAll(async () => {
     const { code, signal } = await all.stop(20_000);
     assert.ok(code === 0 || signal === 'SIGTERM', `stopped cleanly (code ${code}, signal ${signal})`);
     await cleanupBroker(prefix);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   AppProcess,
   TcpProxy,
@@ -17,7 +17,7 @@ describe('health while the broker is unreachable', () => {
   let gateway: AppProcess;
   let base: string;
 
-  before(async () => {
+  beforeAll(async () => {
     const proxyPort = await proxy.start();
     const amqp = new URL(testSettings().amqpUrl);
     amqp.port = String(proxyPort);
@@ -32,7 +32,7 @@ describe('health while the broker is unreachable', () => {
     await gateway.waitForHttp(`${base}/health/ready`);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await gateway.stop();
     await proxy.close();
     await cleanupBroker(prefix);

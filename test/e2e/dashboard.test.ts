@@ -2,17 +2,24 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { DataSource } from 'typeorm';
 import { newId } from '#domain';
-import { Api, BrokerProbe, Stack, createTenant, openDataSource, waitFinal, waitFor } from '#test-support';
+import {
+  Api,
+  BrokerProbe,
+  Stack,
+  createTenant,
+  openDataSource,
+  repoRoot,
+  waitFinal,
+  waitFor,
+} from '#test-support';
 
 // UPDATE_SCREENSHOTS=1 refreshes the README's screenshots; otherwise they go to a temporary folder.
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const shots = process.env.UPDATE_SCREENSHOTS
-  ? path.join(root, 'docs/screenshots')
+  ? path.join(repoRoot, 'docs/screenshots')
   : path.join(os.tmpdir(), 'tally-screenshots');
 const OPERATOR = { email: `dash-${Date.now()}@tally.test`, password: 'a long password!' };
 
@@ -24,7 +31,7 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
   let browser: Browser;
   let page: Page;
 
-  before(async () => {
+  beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     stack = await Stack.start('dashboard', ['gateway', 'transaction-worker', 'admin'], {
       ADMIN_JWT_SECRET: 'd'.repeat(40),
@@ -45,7 +52,7 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   });
-  after(async () => {
+  afterAll(async () => {
     await browser?.close();
     await db?.destroy();
     await stack.stop();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   Api,
   AppProcess,
@@ -20,7 +20,7 @@ describe('the database unreachable', () => {
   let gateway: AppProcess;
   let api: Api;
 
-  before(async () => {
+  beforeAll(async () => {
     const via = new URL(database);
     via.port = String(await proxy.start());
     const port = await freePort();
@@ -34,7 +34,7 @@ describe('the database unreachable', () => {
     assert.equal((await api.get('/v1/accounts')).status, 200);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await gateway.stop();
     await proxy.close();
     await cleanupBroker(prefix);

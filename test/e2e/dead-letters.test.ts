@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { newId } from '#domain';
 import { Api, BrokerProbe, Stack, createTenant, openDataSource, waitFinal, waitFor } from '#test-support';
@@ -43,7 +43,7 @@ describe('dead letters end to end (admin)', () => {
       return row?.id as string | undefined;
     });
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('deadletters', ['gateway', 'transaction-worker', 'admin'], {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
@@ -72,7 +72,7 @@ describe('dead letters end to end (admin)', () => {
     }
     token = ((await res.json()) as { accessToken: string }).accessToken;
   });
-  after(async () => {
+  afterAll(async () => {
     await probe?.close();
     await db?.destroy();
     await stack.stop();

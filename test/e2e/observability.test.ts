@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Api, Stack, createTenant, waitFor, type AppName } from '#test-support';
 import { dashboardExpressions, promqlMetricNames, readRepo } from '../unit/deploy/checks.js';
 
@@ -30,7 +30,7 @@ describe('observability: every series the Grafana dashboard queries is exposed',
     });
   });
 
-  before(async () => {
+  beforeAll(async () => {
     await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
     stack = await Stack.start('observability', APPS, {
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
@@ -39,7 +39,7 @@ describe('observability: every series the Grafana dashboard queries is exposed',
     api = new Api(stack.url('gateway'), (await createTenant('Observability')).apiKey);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await stack?.stop();
     receiver.closeAllConnections();
     await new Promise((r) => receiver.close(r));

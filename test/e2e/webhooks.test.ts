@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
 import { Webhook } from 'standardwebhooks';
 import type { DataSource } from 'typeorm';
@@ -78,7 +78,7 @@ describe('webhooks and email (notification app)', () => {
   const deliveries = async (endpointId: string) =>
     (await api.get(`/v1/webhook-endpoints/${endpointId}/deliveries?limit=100`)).body.data;
 
-  before(async () => {
+  beforeAll(async () => {
     smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
@@ -114,7 +114,7 @@ describe('webhooks and email (notification app)', () => {
     assert.equal(set.code, 0, set.stderr);
     probe = await BrokerProbe.open();
   });
-  after(async () => {
+  afterAll(async () => {
     await probe?.close();
     await db?.destroy();
     await stack.stop();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { tallyCli } from '#test-support';
 
 // Runs last (files run in name order): everything the suite did to the ledger must still add up.

@@ -3,15 +3,15 @@
  * load, injects one fault, clears it, waits until everything has drained and then checks the
  * guarantees — no accepted transaction lost, none applied twice, balances equal to what was
  * accepted, `ledger:verify` clean, every outbox row published, every queue empty and every dead
- * letter the expected one. It stops and restarts the shared PostgreSQL and RabbitMQ, so it runs
- * only through scripts/test-faults.sh, which holds the services lock exclusively.
+ * letter the expected one. It stops and restarts the shared PostgreSQL and RabbitMQ, so it holds
+ * the machine-wide services lock exclusively while it runs (and runs last in `npm test`).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { Exchanges } from '#messaging';
-import { testSettings, type AppName } from '#test-support';
+import { ServicesLock, releaseRunSharedLock, testSettings, type AppName } from '#test-support';
 import { restartPostgres, startBroker, stopBroker } from './services.js';
 import { FaultStack, counter, diedAtFaultPoint, formatTable, type ScenarioContext } from './scenario.js';
 
@@ -34,12 +34,22 @@ const unpublished = async ({ db }: ScenarioContext): Promise<number> =>
 
 describe('fault injection under live load', () => {
   const suite = new FaultStack();
-  before(async () => {
+  let lock: ServicesLock | undefined;
+  beforeAll(async () => {
+    // This run's shared hold on the services becomes an exclusive one: the suite waits for the
+    // other test runs on this machine to finish, and new ones wait for it.
+    await releaseRunSharedLock();
+    lock = await ServicesLock.take('exclusive');
     await suite.start();
   });
-  after(async () => {
+  afterAll(async () => {
     console.log(`\nFault-injection suite\n\n${formatTable(suite.results)}\n`);
-    await suite.stop();
+    try {
+      await suite.stop();
+    } finally {
+      // Let go only once PostgreSQL and RabbitMQ run again (the lock's holder sees to it).
+      await lock?.release();
+    }
   });
 
   it('kill -9 of the worker before its batch commits: rolled back, redelivered, applied once', async () => {

@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 
 /**
  * Stops and starts the machine's shared PostgreSQL and RabbitMQ. Only the fault suite does this,
- * under the exclusive services lock that scripts/test-faults.sh takes (and releases only after it
- * has made sure both run again).
+ * under the exclusive services lock (scripts/services-lock.sh, which lets go only after it has made
+ * sure both run again).
  */
 const run = promisify(execFile);
 

@@ -1,10 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './env.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The checkout: the nearest folder with a package.json above this file (run from test/ or dist/test/). */
+export const repoRoot = (function find(dir: string): string {
+  if (existsSync(path.join(dir, 'package.json'))) return dir;
+  const parent = path.dirname(dir);
+  if (parent === dir) throw new Error('no package.json above the test support');
+  return find(parent);
+})(path.dirname(fileURLToPath(import.meta.url)));
 export const distPath = (...parts: string[]) => path.join(repoRoot, 'dist', ...parts);
 
 export async function freePort(): Promise<number> {

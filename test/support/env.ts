@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createDataSource, databaseName } from '#persistence';
 
-/** Connection settings of this test run, set by the test command (run-tests). */
+/** Connection settings of this test run, set by its Jest global set-up (test/support/jest/test-run.ts). */
 export function testSettings() {
   const databaseUrl = process.env.DATABASE_URL;
   const ownerUrl = process.env.DATABASE_MIGRATION_URL ?? '';

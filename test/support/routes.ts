@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { distPath } from './app-process.js';
+import { repoRoot } from './app-process.js';
 
 export interface Route {
   method: string;
@@ -19,7 +19,7 @@ function controllerFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const full = path.join(dir, entry);
     if (statSync(full).isDirectory()) return controllerFiles(full);
-    return entry.endsWith('.controller.js') ? [full] : [];
+    return entry.endsWith('.controller.ts') ? [full] : [];
   });
 }
 
@@ -48,12 +48,12 @@ export function controllerRoutes(controller: unknown): Route[] {
 }
 
 /**
- * Every HTTP route an app declares, read from its compiled controllers' Nest metadata — so a test
- * that walks them covers a route the day it is added.
+ * Every HTTP route an app declares, read from its controllers' Nest metadata (the sources, as the
+ * tests load them) — so a test that walks them covers a route the day it is added.
  */
 export async function routesOf(app: 'gateway' | 'admin'): Promise<Route[]> {
   const routes: Route[] = [];
-  for (const file of controllerFiles(distPath(`apps/${app}/src`))) {
+  for (const file of controllerFiles(path.join(repoRoot, `apps/${app}/src`))) {
     const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     for (const exported of Object.values(module)) routes.push(...controllerRoutes(exported));
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, describe, it, mock } from 'node:test';
+import { afterEach, beforeEach, describe, it, jest } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { generateApiKey } from '#domain';
@@ -34,7 +34,25 @@ describe('API key cache', () => {
   const settle = () => new Promise((r) => setImmediate(() => setImmediate(r)));
 
   beforeEach(() => {
-    mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    jest.useFakeTimers({
+      now: 1_000_000,
+      doNotFake: [
+        'hrtime',
+        'nextTick',
+        'performance',
+        'queueMicrotask',
+        'requestAnimationFrame',
+        'cancelAnimationFrame',
+        'requestIdleCallback',
+        'cancelIdleCallback',
+        'setImmediate',
+        'clearImmediate',
+        'setInterval',
+        'clearInterval',
+        'setTimeout',
+        'clearTimeout',
+      ],
+    });
     queries = 0;
     answer = async () => [{ id: 'key_1', tenant_id: 'ten_1' }];
     const dataSource = {
@@ -43,7 +61,9 @@ describe('API key cache', () => {
     const rateLimits = { enforce: async () => undefined };
     guard = new ApiKeyGuard(dataSource as unknown as DataSource, rateLimits as unknown as GatewayRateLimits);
   });
-  afterEach(() => mock.timers.reset());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('requests that find no entry share one lookup', async () => {
     assert.deepEqual(tenants(await many(20)), Array(20).fill('ten_1'));
@@ -54,18 +74,18 @@ describe('API key cache', () => {
 
   it('a key in use is looked up again once, in the background, before its entry expires', async () => {
     await many(1);
-    mock.timers.tick(4_500);
+    jest.advanceTimersByTime(4_500);
     assert.deepEqual(tenants(await many(10)), Array(10).fill('ten_1'), 'answered from the entry');
     assert.equal(queries, 2, 'one refresh for the ten');
     await settle();
-    mock.timers.tick(4_000); // past the first entry's expiry: the refreshed one serves
+    jest.advanceTimersByTime(4_000); // past the first entry's expiry: the refreshed one serves
     await many(10);
     assert.equal(queries, 2);
   });
 
   it('an expired entry is looked up once for all the requests waiting on it', async () => {
     await many(1);
-    mock.timers.tick(5_001);
+    jest.advanceTimersByTime(5_001);
     await many(20);
     assert.equal(queries, 2);
   });
@@ -73,11 +93,11 @@ describe('API key cache', () => {
   it('a revoked key stops working when its entry expires', async () => {
     await many(1);
     answer = async () => [];
-    mock.timers.tick(4_500);
+    jest.advanceTimersByTime(4_500);
     assert.deepEqual(tenants(await many(1)), ['ten_1'], 'still cached while the refresh runs');
     await settle();
     assert.deepEqual(tenants(await many(3)), Array(3).fill('refused 401'), 'the refresh saw the revocation');
-    mock.timers.tick(5_001);
+    jest.advanceTimersByTime(5_001);
     assert.deepEqual(tenants(await many(3)), Array(3).fill('refused 401'));
   });
 
@@ -100,7 +120,7 @@ describe('API key cache', () => {
     answer = async () => {
       throw new Error('connection lost');
     };
-    mock.timers.tick(4_500);
+    jest.advanceTimersByTime(4_500);
     assert.deepEqual(tenants(await many(1)), ['ten_1']);
     await settle();
     answer = async () => [{ id: 'key_1', tenant_id: 'ten_1' }];

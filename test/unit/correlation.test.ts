@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { Correlation, requestIdOf } from '#observability';
 
 const request = (headers: Record<string, string | string[] | undefined>) =>

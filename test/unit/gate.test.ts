@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from '@jest/globals';
 import { Gate } from '../../apps/transaction-worker/src/usage/usage-commands.handler.js';
 
 describe('Gate (bounded concurrency for usage batches)', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { describe, it } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, it } from '@jest/globals';
+import { pathToFileURL } from 'node:url';
 import { Webhook } from 'standardwebhooks';
 import {
   isAddressAllowed,
@@ -11,8 +11,8 @@ import {
   signatureHeader,
   verifyWebhook,
 } from '#domain';
+import { repoRoot } from '#test-support';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 describe('webhook signing (Standard Webhooks)', () => {
   const secret = newWebhookSecret();
@@ -32,7 +32,7 @@ describe('webhook signing (Standard Webhooks)', () => {
 
   it("the docs' dependency-free receiver example verifies it and refuses tampering", async () => {
     const { verifyTallyWebhook } = await import(
-      pathToFileURL(path.join(root, 'docs/verify-webhook.mjs')).href
+      pathToFileURL(path.join(repoRoot, 'docs/verify-webhook.mjs')).href
     );
     const headers = {
       'webhook-id': 'evt_1',

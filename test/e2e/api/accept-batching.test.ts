@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Api, Stack, createTenant, inParallel, tallyCli, waitFinal } from '#test-support';
 
 /** Accepts are written in groups (AcceptBatcher): each request must still stand on its own. */
@@ -7,11 +7,11 @@ describe('group commit of accepts', () => {
   let stack: Stack;
   let api: Api;
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('batching', ['gateway', 'transaction-worker']);
     api = new Api(stack.url('gateway'), (await createTenant('batched')).apiKey);
   });
-  after(() => stack?.stop());
+  afterAll(() => stack?.stop());
 
   it('a request the database refuses fails alone; the requests written with it are accepted once', async () => {
     const account = await api.account();

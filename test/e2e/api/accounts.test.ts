@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { types } from 'node:util';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { Api, Stack, createTenant, openDataSource } from '#test-support';
 
@@ -11,13 +12,13 @@ describe('API: authentication and accounts', () => {
   let other: Api;
   let db: DataSource;
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('accounts', ['gateway']);
     api = new Api(stack.url('gateway'), (await createTenant('Acme')).apiKey);
     other = new Api(stack.url('gateway'), (await createTenant('Globex')).apiKey);
     db = await openDataSource(2);
   });
-  after(async () => {
+  afterAll(async () => {
     await stack.stop();
     await db.destroy();
   });
@@ -65,7 +66,8 @@ describe('API: authentication and accounts', () => {
         `SELECT prefix, key_hash, last_used_at FROM api_keys WHERE tenant_id = $1`,
         [tenant.tenantId],
       );
-      assert.ok(row.last_used_at instanceof Date);
+      // pg is loaded outside Jest's VM context: its Date is not this file's `Date`.
+      assert.ok(types.isDate(row.last_used_at));
       assert.equal(row.key_hash.length, 32);
       assert.ok(tenant.apiKey.startsWith(row.prefix));
       const [{ found }] = await db.query(

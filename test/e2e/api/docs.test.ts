@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Api, Stack, createTenant } from '#test-support';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -9,11 +9,11 @@ describe('API documentation', () => {
   let stack: Stack;
   let api: Api;
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('docs', ['gateway']);
     api = new Api(stack.url('gateway'), (await createTenant('Docs')).apiKey);
   });
-  after(async () => {
+  afterAll(async () => {
     await stack.stop();
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { Api, Stack, createTenant, openDataSource, waitFinal, waitFor } from '#test-support';
 
@@ -24,14 +24,14 @@ describe('holds (API.md, Holds)', () => {
     return account;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     // The expiry sweep runs often here so the expiry test is quick.
     stack = await Stack.start('holds', ['gateway', 'transaction-worker'], { HOLD_SWEEP_INTERVAL_MS: '100' });
     api = new Api(stack.url('gateway'), (await createTenant('Holds')).apiKey);
     other = new Api(stack.url('gateway'), (await createTenant('Other')).apiKey);
     db = await openDataSource(2);
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.destroy();
     await stack.stop();
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { Api, BrokerProbe, Stack, createTenant, openDataSource, waitFor, waitFinal } from '#test-support';
 
@@ -9,13 +9,13 @@ describe('API: transactions, idempotency, refunds', () => {
   let other: Api;
   let db: DataSource;
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('txns', ['gateway', 'transaction-worker']);
     api = new Api(stack.url('gateway'), (await createTenant('Acme')).apiKey);
     other = new Api(stack.url('gateway'), (await createTenant('Globex')).apiKey);
     db = await openDataSource(2);
   });
-  after(async () => {
+  afterAll(async () => {
     await stack.stop();
     await db.destroy();
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { Api, Stack, createTenant, openDataSource, waitFor } from '#test-support';
 
@@ -49,7 +49,7 @@ describe('usage events and meters (API.md, Usage events)', () => {
     return account;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('usage', ['gateway', 'transaction-worker'], {
       USAGE_HIGH_VALUE_THRESHOLD: '10000',
     });
@@ -64,7 +64,7 @@ describe('usage events and meters (API.md, Usage events)', () => {
       currency: 'CREDITS',
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.destroy();
     await stack.stop();
   });

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Api, Stack, createTenant, waitFinal } from '#test-support';
 
 describe('guarantees under concurrency', () => {
   let stack: Stack;
   let api: Api;
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('concurrency', ['gateway', 'transaction-worker']);
     api = new Api(stack.url('gateway'), (await createTenant('Concurrent')).apiKey);
   });
-  after(async () => {
+  afterAll(async () => {
     await stack.stop();
   });
 

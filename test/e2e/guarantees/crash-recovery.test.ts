@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { Api, Stack, createTenant, inParallel, openDataSource, tallyCli, waitFor } from '#test-support';
 
@@ -8,10 +8,10 @@ const BURST = 1000;
 describe('exactly once under crashes (kill -9)', () => {
   let db: DataSource;
 
-  before(async () => {
+  beforeAll(async () => {
     db = await openDataSource(2);
   });
-  after(async () => {
+  afterAll(async () => {
     await db.destroy();
   });
 

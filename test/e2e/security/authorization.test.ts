@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Api, Stack, createTenant, routesOf, signedInOperator, waitFor, type Route } from '#test-support';
 
 /** OWASP API1 (object level), API3 (property level) and API5 (function level), route by route. */
@@ -10,7 +10,7 @@ describe('authorization on every route', () => {
   let intruder: Api;
   const ids: Record<string, string> = {};
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('authz', ['gateway', 'transaction-worker', 'notification', 'admin'], {
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
       WEBHOOK_RETRY_SCHEDULE_MS: '3600000',
@@ -41,7 +41,7 @@ describe('authorization on every route', () => {
       15_000,
     );
   });
-  after(() => stack?.stop());
+  afterAll(() => stack?.stop());
 
   const RESOURCE_OF_SEGMENT: Record<string, string> = {
     accounts: 'account',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
 import {
@@ -246,7 +246,7 @@ describe('bad input on every route (property-based)', () => {
     holds: await db.query(`SELECT status, count(*)::int AS n FROM holds GROUP BY status ORDER BY status`),
   });
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('fuzz', ['gateway', 'transaction-worker', 'admin'], {
       // A limit would turn the run into a stream of 429s; those are covered by the rate-limit tests.
       ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: '100000',
@@ -259,7 +259,7 @@ describe('bad input on every route (property-based)', () => {
     await api.deposit(account, 10_000);
     adminToken = await signedInOperator(stack.url('admin'), 'admin');
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.destroy();
     await stack?.stop();
   });

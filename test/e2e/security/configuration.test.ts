@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import {
   Api,
   AppProcess,
@@ -17,7 +17,7 @@ const DASHBOARD_ORIGIN = 'https://dashboard.tally.test';
 describe('security misconfiguration guards', () => {
   let stack: Stack;
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('secconf', ['gateway', 'admin'], {
       DOCS_ENABLED: 'false',
       ADMIN_CORS_ORIGINS: DASHBOARD_ORIGIN,
@@ -25,7 +25,7 @@ describe('security misconfiguration guards', () => {
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
     });
   });
-  after(() => stack?.stop());
+  afterAll(() => stack?.stop());
 
   it('sends the helmet security headers from every app, on success and on error', async () => {
     for (const url of [

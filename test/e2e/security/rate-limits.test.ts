@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Api, Stack, TcpProxy, createTenant, openDataSource, waitFor } from '#test-support';
 
 const REDIS_PORT = 6379;
@@ -33,12 +33,12 @@ describe('rate limits per API key (in-process buckets)', () => {
   let api: Api;
   let other: Api;
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('ratelimit', ['gateway'], lowLimits);
     api = new Api(stack.url('gateway'), (await createTenant('limited')).apiKey);
     other = new Api(stack.url('gateway'), (await createTenant('neighbour')).apiKey);
   });
-  after(() => stack?.stop());
+  afterAll(() => stack?.stop());
 
   it('answers 429 rate_limited with Retry-After and the RateLimit headers once the write bucket is empty, and does nothing', async () => {
     const ref = `rl-${randomBytes(4).toString('hex')}`;
@@ -109,7 +109,7 @@ describe('rate limits shared through Redis', () => {
   let second: { url: string };
   let apiKey: string;
 
-  before(async () => {
+  beforeAll(async () => {
     const redisUrl = `redis://127.0.0.1:${await proxy.start()}`;
     const env = {
       ...lowLimits,
@@ -121,7 +121,7 @@ describe('rate limits shared through Redis', () => {
     second = await stack.startExtra('gateway', env);
     apiKey = (await createTenant('shared limits')).apiKey;
   });
-  after(async () => {
+  afterAll(async () => {
     await stack?.stop();
     await proxy.close();
   });
@@ -161,7 +161,7 @@ describe('admin sign-in attempts', () => {
   const password = 'correct horse battery staple';
   const email = `root-${randomBytes(3).toString('hex')}@tally.test`;
 
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('login-limits', ['admin'], {
       ADMIN_EMAIL: email,
       ADMIN_PASSWORD: password,
@@ -169,7 +169,7 @@ describe('admin sign-in attempts', () => {
       ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: '8',
     });
   });
-  after(() => stack?.stop());
+  afterAll(() => stack?.stop());
 
   const login = (email: string, pass: string) =>
     fetch(`${stack.url('admin')}/admin/api/auth/login`, {
@@ -203,13 +203,13 @@ describe('admin sign-in attempts', () => {
 
 describe('admin sign-in behind a proxy (HTTP_TRUST_PROXY=true)', () => {
   let stack: Stack;
-  before(async () => {
+  beforeAll(async () => {
     stack = await Stack.start('login-proxy', ['admin'], {
       HTTP_TRUST_PROXY: 'true',
       ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: '2',
     });
   });
-  after(() => stack?.stop());
+  afterAll(() => stack?.stop());
 
   it('counts attempts per client address from X-Forwarded-For, not per proxy', async () => {
     const attempt = (address: string) =>

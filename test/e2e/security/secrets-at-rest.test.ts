@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import type { DataSource } from 'typeorm';
 import { newId } from '#domain';
@@ -17,7 +17,7 @@ describe('secrets at rest', () => {
   let tenantId: string;
   let db: DataSource;
 
-  before(async () => {
+  beforeAll(async () => {
     server = http.createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
@@ -37,7 +37,7 @@ describe('secrets at rest', () => {
     api = new Api(stack.url('gateway'), tenant.apiKey);
     db = await openDataSource(2);
   });
-  after(async () => {
+  afterAll(async () => {
     await stack?.stop();
     await db?.destroy();
     server.closeAllConnections();

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
 import { openDataSource } from '#test-support';
 import { IdempotencyRetention } from '../../../apps/gateway/src/idempotency/idempotency-retention.js';
 
 describe('idempotency keys are kept at least 24 hours', () => {
   let db: DataSource;
-  before(async () => {
+  beforeAll(async () => {
     db = await openDataSource(2);
     await db.query(`INSERT INTO tenants (id, name) VALUES ('ten_retention', 'r') ON CONFLICT DO NOTHING`);
     await db.query(
@@ -15,7 +15,7 @@ describe('idempotency keys are kept at least 24 hours', () => {
          ('ten_retention', 'expired', 'f', 202, '{}', now() - interval '24 hours 10 minutes')`,
     );
   });
-  after(async () => {
+  afterAll(async () => {
     await db.destroy();
   });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import pg from 'pg';
 import { dropDatabase, migrateDatabase } from '#persistence';
 import { separateDatabase, tallyCli } from '#test-support';
@@ -10,7 +10,7 @@ describe('ledger:verify and the append-only ledger', () => {
   let superuser: pg.Client;
   let appRole: pg.Client;
 
-  before(async () => {
+  beforeAll(async () => {
     await migrateDatabase({
       DATABASE_MIGRATION_URL: ownerUrl,
       DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
@@ -31,7 +31,7 @@ describe('ledger:verify and the append-only ledger', () => {
         ('ent_2', 'ten_1', 'txn_1', 'acc_cust', 100, 100, 'USD');`);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await superuser.end();
     await appRole.end();
     await dropDatabase(ownerUrl);

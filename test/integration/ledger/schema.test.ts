@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
 import {
@@ -17,7 +17,7 @@ describe('ledger schema: outcomes written in place, a hold captured once', () =>
   let superuser: pg.Client;
   let db: DataSource;
 
-  before(async () => {
+  beforeAll(async () => {
     await migrateDatabase({
       DATABASE_MIGRATION_URL: ownerUrl,
       DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
@@ -37,7 +37,7 @@ describe('ledger schema: outcomes written in place, a hold captured once', () =>
     db = await openDataSource(2, appUrl);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await db.destroy();
     await superuser.end();
     await dropDatabase(ownerUrl);

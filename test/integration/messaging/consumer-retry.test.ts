@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Exchanges, Headers } from '#messaging';
 import {
   BrokerProbe,
@@ -44,13 +44,13 @@ describe('consumer: ack, retry tiers, dead-lettering, inbox', () => {
     return found;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     db = await openDataSource(2);
     broker = await BrokerProbe.open();
     fixture = await startFixtureReady({ prefix });
   });
 
-  after(async () => {
+  afterAll(async () => {
     const stopped = await fixture.app.stop();
     assert.equal(stopped.code, 0, 'the fixture shuts down cleanly on SIGTERM');
     // Nothing left unacked or waiting: every message above was settled exactly once.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { ConsumeMessage } from 'amqplib';
 import { DataSource } from 'typeorm';
 import { AmqpConnection, Exchanges, MessagePublisher, OutboxRelay, Topology } from '#messaging';
@@ -70,11 +70,11 @@ describe('outbox relay', () => {
   let db: DataSource;
   let broker: BrokerProbe;
 
-  before(async () => {
+  beforeAll(async () => {
     db = await openDataSource(20);
     broker = await BrokerProbe.open();
   });
-  after(async () => {
+  afterAll(async () => {
     await broker.close();
     await db.destroy();
   });

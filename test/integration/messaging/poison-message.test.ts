@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Exchanges } from '#messaging';
 import { BrokerProbe, cleanupBroker, openDataSource, uniquePrefix, waitFor } from '#test-support';
 import { DataSource } from 'typeorm';
@@ -11,11 +11,11 @@ describe('consumer: a message that kills its process', () => {
   let db: DataSource;
   let broker: BrokerProbe;
 
-  before(async () => {
+  beforeAll(async () => {
     db = await openDataSource(2);
     broker = await BrokerProbe.open();
   });
-  after(async () => {
+  afterAll(async () => {
     await broker.close();
     await db.destroy();
     await cleanupBroker(prefix);

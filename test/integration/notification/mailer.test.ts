@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
 import type { DataSource } from 'typeorm';
 import { openDataSource } from '#test-support';
@@ -11,7 +11,7 @@ describe('email is sent once, however many senders run at once', () => {
   let smtp: SMTPServer;
   const received: string[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     // A slow mail server widens the window in which two senders could pick the same email.
     smtp = new SMTPServer({
       authOptional: true,
@@ -32,7 +32,7 @@ describe('email is sent once, however many senders run at once', () => {
        ON CONFLICT (id) DO NOTHING`,
     );
   });
-  after(async () => {
+  afterAll(async () => {
     await db.destroy();
     await new Promise<void>((r) => smtp.close(() => r()));
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { cleanupBroker, uniquePrefix, waitFor, type AppProcess } from '#test-support';
 import { startFixtureReady } from '../../support/fixture-app/fixture-process.js';
 
@@ -7,10 +7,10 @@ describe('correlation id', () => {
   const prefix = uniquePrefix('corr');
   let fixture: { app: AppProcess; url: string };
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startFixtureReady({ prefix });
   });
-  after(async () => {
+  afterAll(async () => {
     await fixture.app.stop();
     await cleanupBroker(prefix);
   });
@@ -54,10 +54,10 @@ describe('logs never carry secrets', () => {
   const prefix = uniquePrefix('secrets');
   let fixture: { app: AppProcess; url: string };
 
-  before(async () => {
+  beforeAll(async () => {
     fixture = await startFixtureReady({ prefix, env: { LOG_LEVEL: 'trace' } });
   });
-  after(async () => {
+  afterAll(async () => {
     await fixture.app.stop();
     await cleanupBroker(prefix);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from '@jest/globals';
 import { repoRoot } from '../../support/app-process.js';
 import {
   USER_SECRETS,
@@ -37,7 +37,7 @@ describe('deployment files (static checks, no services needed)', () => {
   const dockerignore = readRepo('.dockerignore');
   const compose = readRepo('docker/compose.yaml');
 
-  before(async () => {
+  beforeAll(async () => {
     facts = await loadAppFacts();
     for (const overlay of OVERLAYS)
       rendered.set(overlay, renderOverlay(path.join(repoRoot, 'k8s/overlays', overlay)));
@@ -142,7 +142,7 @@ describe('the static checks fail on a broken copy', () => {
   const dockerfile = readRepo('docker/Dockerfile');
   const dockerignore = readRepo('.dockerignore');
 
-  before(async () => {
+  beforeAll(async () => {
     facts = await loadAppFacts();
     dev = renderOverlay(path.join(repoRoot, 'k8s/overlays/dev'));
   });
