@@ -15,6 +15,8 @@ const moduleNameMapper = {
   '^node:assert/strict$': '<rootDir>/test/support/jest/assert.ts',
 };
 
+const REQUIRED_ESM = ['content-disposition'];
+
 // The tiers that use PostgreSQL and RabbitMQ: the run's own database and broker prefix.
 const services = {
   globalSetup: '<rootDir>/test/support/jest/global-setup.mjs',
@@ -32,7 +34,19 @@ const tier = (name, options = {}) => ({
   testEnvironmentOptions: { globalsCleanup: 'off' },
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper,
-  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.jest.json' }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.jest.json' }],
+    // ESM-only packages that CommonJS ones require (@fastify/static: content-disposition): Jest on
+    // Node 20 cannot require ESM, so they are compiled to CommonJS for it.
+    [`/node_modules/(${REQUIRED_ESM.join('|')})/.+\\.js$`]: [
+      'ts-jest',
+      {
+        useESM: true,
+        tsconfig: { allowJs: true, isolatedModules: true, module: 'nodenext', target: 'es2022' },
+      },
+    ],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${REQUIRED_ESM.join('|')})/)`],
   ...options,
 });
 
@@ -40,6 +54,8 @@ export default {
   projects: [
     tier('unit'),
     tier('integration', services),
+    tier('service', services),
+    tier('api', services),
     tier('e2e', services),
     tier('faults', { ...services, setupFilesAfterEnv: ['<rootDir>/test/support/jest/faults-timeout.ts'] }),
   ],

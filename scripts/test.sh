@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The test command: Jest over every tier (jest.config.mjs), or what its arguments select —
-#   npm test                                      every tier, the fault-injection suite last
-#   npm run test:e2e -- webhooks                  the e2e files whose path matches "webhooks"
-#   npm test -- --selectProjects api -t 'refunds' the api tier's tests whose name matches "refunds"
+# The test command: Jest over every tier (jest.config.mjs), or one tier and what Jest's arguments
+# select —
+#   npm test                              every tier, the fault-injection suite last
+#   npm run test:e2e -- webhooks          the e2e files whose path matches "webhooks"
+#   npm run test:api -- -t 'refunds'      the api tier's tests whose name matches "refunds"
+#   bash scripts/test.sh [tier] [jest arguments…]
 # against the machine's PostgreSQL and RabbitMQ (started if they are not running), after a build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,13 @@ end_group() {
 }
 trap end_group EXIT
 trap 'exit 130' INT TERM
+args=("$@")
+case "${1:-}" in
+  # Last on the line: --selectProjects takes every word after it as a project name.
+  unit) args=("${@:2}" --selectProjects unit --maxWorkers=2) ;; # no shared state: files in parallel
+  integration | service | api | e2e | faults) args=("${@:2}" --selectProjects "$1") ;;
+esac
 NODE_OPTIONS="${NODE_OPTIONS:-} --experimental-vm-modules --disable-warning=ExperimentalWarning" \
-  setsid -w node node_modules/jest/bin/jest.js "$@" &
+  setsid -w node node_modules/jest/bin/jest.js "${args[@]}" &
 jest=$!
 wait "$jest"

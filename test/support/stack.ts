@@ -1,3 +1,4 @@
+import request, { type Test } from 'supertest';
 import { AppProcess, distPath, freePort } from './app-process.js';
 import { deletePrefixedBrokerObjects } from './broker-cleanup.js';
 import { testSettings, uniquePrefix } from './env.js';
@@ -10,6 +11,21 @@ const PORT_VARIABLE: Record<AppName, string> = {
   notification: 'NOTIFICATION_PORT',
   admin: 'ADMIN_PORT',
 };
+
+/** What the tests change in an app's configuration, started in a process or in-process. */
+export function appTestEnv(prefix: string): Record<string, string> {
+  return {
+    DATABASE_URL: testSettings().databaseUrl,
+    AMQP_PREFIX: prefix,
+    RETRY_DELAYS_MS: '200,1000',
+    OUTBOX_POLL_INTERVAL_MS: '200',
+    LOG_LEVEL: 'warn',
+    // Load tests send thousands of requests on one key; the rate-limit tests set their own.
+    RATE_LIMIT_WRITES_BURST: '1000000',
+    RATE_LIMIT_READS_BURST: '1000000',
+    RATE_LIMIT_EVENTS_BURST: '1000000',
+  };
+}
 
 /** Real apps in child processes, sharing this run's database and one broker prefix. */
 export class Stack {
@@ -46,15 +62,7 @@ export class Stack {
   private async spawn(name: AppName, env: Record<string, string>) {
     const port = await freePort();
     const process = AppProcess.node(distPath(`apps/${name}/src/main.js`), {
-      DATABASE_URL: testSettings().databaseUrl,
-      AMQP_PREFIX: this.prefix,
-      RETRY_DELAYS_MS: '200,1000',
-      OUTBOX_POLL_INTERVAL_MS: '200',
-      LOG_LEVEL: 'warn',
-      // Load tests send thousands of requests on one key; the rate-limit tests set their own.
-      RATE_LIMIT_WRITES_BURST: '1000000',
-      RATE_LIMIT_READS_BURST: '1000000',
-      RATE_LIMIT_EVENTS_BURST: '1000000',
+      ...appTestEnv(this.prefix),
       [PORT_VARIABLE[name]]: String(port),
       ...this.env,
       ...env,
@@ -110,6 +118,43 @@ export async function createTenant(name = 'Test tenant'): Promise<{ tenantId: st
   return JSON.parse(result.stdout.trim().split('\n').pop()!);
 }
 
+/**
+ * One request with supertest, the body sent exactly as given; the answer's body parsed as JSON when
+ * it is JSON (the raw text is kept too), its headers as a fetch Headers.
+ */
+export async function send(
+  baseUrl: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<ApiResponse> {
+  const agent = request(baseUrl) as unknown as Record<string, (path: string) => Test>;
+  const call = agent[method.toLowerCase()](path)
+    .set(headers)
+    // The raw bytes, whatever the content type (superagent would otherwise parse some for us).
+    .buffer(true)
+    .parse((res, done) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => done(null, text));
+    });
+  const res = await (body === undefined ? call : call.send(body));
+  const text = res.body as string;
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: tests look at `text`
+  }
+  const answerHeaders = new Headers();
+  for (const [name, value] of Object.entries(res.headers as Record<string, string | string[]>)) {
+    for (const v of Array.isArray(value) ? value : [value]) answerHeaders.append(name, String(v));
+  }
+  return { status: res.status, headers: answerHeaders, body: parsed, text };
+}
+
 // Test responses are read loosely: assertions check their shape.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface ApiResponse<T = any> {
@@ -119,7 +164,7 @@ export interface ApiResponse<T = any> {
   text: string;
 }
 
-/** A tiny HTTP client for the public API, as a tenant. */
+/** A tiny HTTP client (supertest) for the public API, as a tenant. */
 export class Api {
   constructor(
     readonly baseUrl: string,
@@ -130,22 +175,14 @@ export class Api {
     method: string,
     path: string,
     options: { body?: unknown; raw?: string; headers?: Record<string, string> } = {},
-  ) {
+  ): Promise<ApiResponse> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.apiKey}`, ...options.headers };
     let body: string | undefined = options.raw;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] ??= 'application/json';
     }
-    const res = await fetch(this.baseUrl + path, { method, headers, body });
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      // not JSON: tests look at `text`
-    }
-    return { status: res.status, headers: res.headers, body: parsed, text } as ApiResponse;
+    return send(this.baseUrl, method, path, headers, body);
   }
 
   get(path: string, headers?: Record<string, string>) {

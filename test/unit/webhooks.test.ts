@@ -13,7 +13,6 @@ import {
 } from '#domain';
 import { repoRoot } from '#test-support';
 
-
 describe('webhook signing (Standard Webhooks)', () => {
   const secret = newWebhookSecret();
   const body = '{"id":"evt_1","type":"transaction.succeeded","data":{}}';

@@ -41,4 +41,5 @@ export const adminEnv = {
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
 };
 export type AdminConfig = ReturnType<typeof loadAdminConfig>;
-export const loadAdminConfig = () => loadEnv(adminEnv);
+export const loadAdminConfig = (env: Record<string, string | undefined> = process.env) =>
+  loadEnv(adminEnv, env);

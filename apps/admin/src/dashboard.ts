@@ -4,8 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { Logger, type INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
+// Compiled, this file is in dist/apps/admin/src; loaded from its source (in-process tests), in
+// apps/admin/src of the checkout.
+const above = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 /** Where `npm run build` puts the dashboard (Vite): dist/admin-web. */
-export const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../admin-web');
+export const DASHBOARD_DIR = path.join(
+  path.basename(above) === 'dist' ? above : path.join(above, 'dist'),
+  'admin-web',
+);
 
 /**
  * Serves the React dashboard at `/`: index.html and its hashed assets, nothing else (its routes

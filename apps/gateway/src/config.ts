@@ -29,4 +29,5 @@ export const gatewayEnv = {
   DOCS_ENABLED: bool(true),
 };
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
-export const loadGatewayConfig = () => loadEnv(gatewayEnv);
+export const loadGatewayConfig = (env: Record<string, string | undefined> = process.env) =>
+  loadEnv(gatewayEnv, env);

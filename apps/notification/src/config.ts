@@ -54,4 +54,5 @@ export const notificationEnv = {
   EMAIL_FROM: z.string().min(3).default('Tally <notifications@tally.local>'),
 };
 export type NotificationConfig = ReturnType<typeof loadNotificationConfig>;
-export const loadNotificationConfig = () => loadEnv(notificationEnv);
+export const loadNotificationConfig = (env: Record<string, string | undefined> = process.env) =>
+  loadEnv(notificationEnv, env);

@@ -20,4 +20,5 @@ export const workerEnv = {
   USAGE_HIGH_VALUE_THRESHOLD: int(0, Number.MAX_SAFE_INTEGER, 100_000),
 };
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
-export const loadWorkerConfig = () => loadEnv(workerEnv);
+export const loadWorkerConfig = (env: Record<string, string | undefined> = process.env) =>
+  loadEnv(workerEnv, env);

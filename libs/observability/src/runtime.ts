@@ -2,7 +2,12 @@ import type { IncomingMessage } from 'node:http';
 import cors from '@fastify/cors';
 import helmet, { type HelmetOptions } from 'helmet';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Logger as NestLogger, type DynamicModule, type INestApplication } from '@nestjs/common';
+import {
+  Logger as NestLogger,
+  type DynamicModule,
+  type INestApplication,
+  type NestApplicationOptions,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
@@ -40,8 +45,52 @@ export interface HttpAppOptions {
  * /health and /metrics.
  */
 export async function startHttpApp(options: HttpAppOptions): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(
-    options.module,
+  const app = await createHttpApp(options);
+  // Graceful shutdown: consumers stop taking messages and finish in-flight ones, the HTTP server
+  // drains, connections close; then exit 0. Killed if it takes longer than the grace period.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      const log = new NestLogger('Shutdown');
+      log.log(`${signal} received; shutting down`);
+      setTimeout(() => {
+        log.error(`still running ${options.shutdownGraceMs} ms after ${signal}; exiting`);
+        process.exit(1);
+      }, options.shutdownGraceMs).unref();
+      app.close().then(
+        () => {
+          log.log('shutdown complete');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          log.error(`shutdown failed: ${String(error)}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+  await app.startAllMicroservices();
+  await app.listen(options.port, options.host);
+  return app;
+}
+
+/** How a Nest app is made from the adapter and options below: NestFactory, or a test's module. */
+export type NestAppFactory = (
+  adapter: FastifyAdapter,
+  appOptions: NestApplicationOptions,
+) => Promise<NestFastifyApplication>;
+
+/**
+ * One Tally app, created and set up exactly as it runs — the Fastify adapter, the JSON parser and
+ * serializer, request correlation and the access log, security headers, the logger, HTTP metrics,
+ * the app's own `configure` — but not yet listening. `startHttpApp` listens; the in-process tests
+ * pass the Nest testing module's factory and listen on a port of their own.
+ */
+export async function createHttpApp(
+  options: HttpAppOptions,
+  create: NestAppFactory = (adapter, appOptions) =>
+    NestFactory.create<NestFastifyApplication>(options.module, adapter, appOptions),
+): Promise<NestFastifyApplication> {
+  const app = await create(
     new FastifyAdapter({
       bodyLimit: options.bodyLimit ?? 64 * 1024,
       genReqId: (req: unknown) => requestIdOf(req as IncomingMessage),
@@ -71,31 +120,7 @@ export async function startHttpApp(options: HttpAppOptions): Promise<NestFastify
   await secureHeaders(app, options.corsOrigins ?? []);
   app.useLogger(app.get(Logger));
   instrumentHttp(app);
-  // Graceful shutdown: consumers stop taking messages and finish in-flight ones, the HTTP server
-  // drains, connections close; then exit 0. Killed if it takes longer than the grace period.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      const log = new NestLogger('Shutdown');
-      log.log(`${signal} received; shutting down`);
-      setTimeout(() => {
-        log.error(`still running ${options.shutdownGraceMs} ms after ${signal}; exiting`);
-        process.exit(1);
-      }, options.shutdownGraceMs).unref();
-      app.close().then(
-        () => {
-          log.log('shutdown complete');
-          process.exit(0);
-        },
-        (error: unknown) => {
-          log.error(`shutdown failed: ${String(error)}`);
-          process.exit(1);
-        },
-      );
-    });
-  }
   await options.configure?.(app);
-  await app.startAllMicroservices();
-  await app.listen(options.port, options.host);
   return app;
 }
 

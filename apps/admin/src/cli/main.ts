@@ -8,9 +8,9 @@
  *                           before encryption at rest
  */
 import { databaseEnv, loadEnv, runtimeEnv, webhookEnv } from '#config';
-import { generateApiKey, newId } from '#domain';
 import { runMain } from '#observability';
 import { SecretBox, createDataSource, verifyLedger } from '#persistence';
+import { insertTenant } from '../tenants/insert-tenant.js';
 
 const USAGE =
   'usage: npm run tally -- tenants:create <name> | tenants:set-email <tenantId> <email|-> | ledger:verify | webhooks:reencrypt [tenantId]';
@@ -28,16 +28,8 @@ async function main(): Promise<number> {
           console.error('tenants:create needs a name (1-200 characters)');
           return 2;
         }
-        const tenantId = newId('ten');
-        const key = generateApiKey();
-        await dataSource.transaction(async (m) => {
-          await m.query(`INSERT INTO tenants (id, name) VALUES ($1, $2)`, [tenantId, name]);
-          await m.query(
-            `INSERT INTO api_keys (id, tenant_id, prefix, key_hash, name) VALUES ($1, $2, $3, $4, 'default')`,
-            [newId('key'), tenantId, key.displayPrefix, key.hash],
-          );
-        });
-        console.log(JSON.stringify({ tenantId, apiKey: key.plaintext }));
+        const { tenantId, apiKey } = await dataSource.transaction((m) => insertTenant(m, name));
+        console.log(JSON.stringify({ tenantId, apiKey }));
         return 0;
       }
       case 'tenants:set-email': {

@@ -6,6 +6,7 @@ import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
 import { CurrentOperator, Needs, RolesGuard } from '../auth/roles.guard.js';
 import { notFound, validate } from '../http/admin-error.js';
+import { insertTenant } from './insert-tenant.js';
 
 const createTenant = z
   .object({ name: z.string().trim().min(1).max(200), notificationEmail: z.email().optional() })
@@ -42,29 +43,19 @@ export class TenantsController {
   @HttpCode(201)
   async create(@CurrentOperator() operator: Operator, @Body() body: unknown) {
     const input = validate(createTenant, body ?? {});
-    const tenantId = newId('ten');
-    const key = generateApiKey();
-    await this.dataSource.transaction(async (m) => {
-      await m.query(`INSERT INTO tenants (id, name, notification_email) VALUES ($1, $2, $3)`, [
-        tenantId,
-        input.name,
-        input.notificationEmail ?? null,
-      ]);
-      const keyId = newId('key');
-      await m.query(
-        `INSERT INTO api_keys (id, tenant_id, prefix, key_hash, name) VALUES ($1, $2, $3, $4, 'default')`,
-        [keyId, tenantId, key.displayPrefix, key.hash],
-      );
+    const { tenantId, apiKey } = await this.dataSource.transaction(async (m) => {
+      const created = await insertTenant(m, input.name, input.notificationEmail ?? null);
       await this.audit.record(m, {
         operatorId: operator.id,
         action: 'tenant.create',
         targetType: 'tenant',
-        targetId: tenantId,
-        details: { name: input.name, apiKeyId: keyId },
+        targetId: created.tenantId,
+        details: { name: input.name, apiKeyId: created.keyId },
       });
+      return created;
     });
     // The plaintext key is shown here, once.
-    return { id: tenantId, name: input.name, status: 'active', apiKey: key.plaintext };
+    return { id: tenantId, name: input.name, status: 'active', apiKey };
   }
 
   @Post(':id/disable')

@@ -1,21 +1,23 @@
 import assert from 'node:assert/strict';
 import { types } from 'node:util';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { Api, Stack, createTenant, openDataSource } from '#test-support';
+import { Api, openDataSource, waitFor } from '#test-support';
+import { InProcessStack, newTenant } from '../support/in-process.js';
 
 const PROBLEM = /^application\/problem\+json/;
 
 describe('API: authentication and accounts', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let api: Api;
   let other: Api;
   let db: DataSource;
 
   beforeAll(async () => {
-    stack = await Stack.start('accounts', ['gateway']);
-    api = new Api(stack.url('gateway'), (await createTenant('Acme')).apiKey);
-    other = new Api(stack.url('gateway'), (await createTenant('Globex')).apiKey);
+    stack = await InProcessStack.start('accounts', ['gateway']);
+    api = new Api(stack.url('gateway'), (await newTenant('Acme')).apiKey);
+    other = new Api(stack.url('gateway'), (await newTenant('Globex')).apiKey);
     db = await openDataSource(2);
   });
   afterAll(async () => {
@@ -32,20 +34,20 @@ describe('API: authentication and accounts', () => {
         'Bearer tk_nope',
         `Bearer tk_${'A'.repeat(32)}`,
       ]) {
-        const res = await fetch(`${stack.url('gateway')}/v1/accounts`, {
-          headers: authorization ? { authorization } : {},
-        });
-        assert.equal(res.status, 401, String(authorization));
-        assert.match(res.headers.get('content-type') ?? '', PROBLEM);
-        const body = (await res.json()) as { code: string; requestId: string; status: number };
-        assert.equal(body.code, 'unauthorized');
+        const res = await request(stack.url('gateway'))
+          .get('/v1/accounts')
+          .set(authorization ? { authorization } : {})
+          .expect(401)
+          .expect('content-type', PROBLEM);
+        const body = res.body as { code: string; requestId: string; status: number };
+        assert.equal(body.code, 'unauthorized', String(authorization));
         assert.equal(body.status, 401);
-        assert.equal(body.requestId, res.headers.get('x-request-id'));
+        assert.equal(body.requestId, res.headers['x-request-id']);
       }
     });
 
     it('a revoked key stops working', async () => {
-      const tenant = await createTenant('Soon revoked');
+      const tenant = await newTenant('Soon revoked');
       const revoked = new Api(stack.url('gateway'), tenant.apiKey);
       assert.equal((await revoked.get('/v1/accounts')).status, 200);
       await db.query(`UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1`, [tenant.tenantId]);
@@ -60,12 +62,16 @@ describe('API: authentication and accounts', () => {
     });
 
     it('records when a key was last used, and stores only its hash', async () => {
-      const tenant = await createTenant('Hashes');
+      const tenant = await newTenant('Hashes');
       await new Api(stack.url('gateway'), tenant.apiKey).get('/v1/accounts');
-      const [row] = await db.query(
-        `SELECT prefix, key_hash, last_used_at FROM api_keys WHERE tenant_id = $1`,
-        [tenant.tenantId],
-      );
+      // The guard records the use after answering (the test used to be slower than that).
+      const row = await waitFor('the key to be marked used', async () => {
+        const [key] = await db.query(
+          `SELECT prefix, key_hash, last_used_at FROM api_keys WHERE tenant_id = $1`,
+          [tenant.tenantId],
+        );
+        return key.last_used_at !== null && key;
+      });
       // pg is loaded outside Jest's VM context: its Date is not this file's `Date`.
       assert.ok(types.isDate(row.last_used_at));
       assert.equal(row.key_hash.length, 32);
@@ -131,7 +137,7 @@ describe('API: authentication and accounts', () => {
     });
 
     it('GET /v1/accounts?externalRef= finds it; pages are newest first with a cursor', async () => {
-      const tenant = new Api(stack.url('gateway'), (await createTenant('Pages')).apiKey);
+      const tenant = new Api(stack.url('gateway'), (await newTenant('Pages')).apiKey);
       const ids = [];
       for (let i = 0; i < 5; i++) ids.push(await tenant.account({ currency: 'EUR', externalRef: `p${i}` }));
       const byRef = await tenant.get('/v1/accounts?externalRef=p3');

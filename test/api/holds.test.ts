@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import { Api, Stack, createTenant, openDataSource, waitFinal, waitFor } from '#test-support';
+import { Api, openDataSource, waitFinal, waitFor } from '#test-support';
+import { InProcessStack, newTenant } from '../support/in-process.js';
 
 const key = () => `h-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 
 describe('holds (API.md, Holds)', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let api: Api;
   let other: Api;
   let db: DataSource;
@@ -26,9 +27,11 @@ describe('holds (API.md, Holds)', () => {
 
   beforeAll(async () => {
     // The expiry sweep runs often here so the expiry test is quick.
-    stack = await Stack.start('holds', ['gateway', 'transaction-worker'], { HOLD_SWEEP_INTERVAL_MS: '100' });
-    api = new Api(stack.url('gateway'), (await createTenant('Holds')).apiKey);
-    other = new Api(stack.url('gateway'), (await createTenant('Other')).apiKey);
+    stack = await InProcessStack.start('holds', ['gateway', 'transaction-worker'], {
+      HOLD_SWEEP_INTERVAL_MS: '100',
+    });
+    api = new Api(stack.url('gateway'), (await newTenant('Holds')).apiKey);
+    other = new Api(stack.url('gateway'), (await newTenant('Other')).apiKey);
     db = await openDataSource(2);
   });
   afterAll(async () => {

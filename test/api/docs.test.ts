@@ -1,33 +1,36 @@
 import assert from 'node:assert/strict';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { Api, Stack, createTenant } from '#test-support';
+import { Api } from '#test-support';
+import { InProcessStack, newTenant } from '../support/in-process.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type OpenApi = Record<string, any>;
 
 describe('API documentation', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let api: Api;
 
   beforeAll(async () => {
-    stack = await Stack.start('docs', ['gateway']);
-    api = new Api(stack.url('gateway'), (await createTenant('Docs')).apiKey);
+    stack = await InProcessStack.start('docs', ['gateway']);
+    api = new Api(stack.url('gateway'), (await newTenant('Docs')).apiKey);
   });
   afterAll(async () => {
     await stack.stop();
   });
 
   it('serves Swagger UI at /docs and OpenAPI 3.1 at /docs-json, without an API key', async () => {
-    const ui = await fetch(`${stack.url('gateway')}/docs`);
-    assert.equal(ui.status, 200);
-    assert.match(ui.headers.get('content-type') ?? '', /text\/html/);
-    const doc = (await (await fetch(`${stack.url('gateway')}/docs-json`)).json()) as OpenApi;
+    await request(stack.url('gateway'))
+      .get('/docs')
+      .expect(200)
+      .expect('content-type', /text\/html/);
+    const doc = (await request(stack.url('gateway')).get('/docs-json').expect(200)).body as OpenApi;
     assert.equal(doc.openapi, '3.1.0');
     assert.ok(doc.components.securitySchemes.apiKey);
   });
 
   it('documents every operation the gateway serves under /v1, and only those', async () => {
-    const doc = (await (await fetch(`${stack.url('gateway')}/docs-json`)).json()) as OpenApi;
+    const doc = (await request(stack.url('gateway')).get('/docs-json').expect(200)).body as OpenApi;
     // A well-formed id for each path family, so a route answers its own "not found", not the router's.
     const ids: [prefix: string, id: string][] = [
       ['/v1/accounts', 'acc_00000000000000000000000000'],
@@ -95,7 +98,7 @@ describe('API documentation', () => {
   });
 
   it('every error code the gateway can answer on these routes is documented', async () => {
-    const text = await (await fetch(`${stack.url('gateway')}/docs-json`)).text();
+    const { text } = await request(stack.url('gateway')).get('/docs-json').expect(200);
     for (const code of [
       'validation_error',
       'unauthorized',

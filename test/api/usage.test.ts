@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import { Api, Stack, createTenant, openDataSource, waitFor } from '#test-support';
+import { Api, openDataSource, waitFor } from '#test-support';
+import { InProcessStack, newTenant } from '../support/in-process.js';
 
 let seq = 0;
 const eventId = (tag: string) => `${tag}-${Date.now()}-${seq++}`;
 
 describe('usage events and meters (API.md, Usage events)', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let api: Api;
   let db: DataSource;
 
@@ -50,10 +51,10 @@ describe('usage events and meters (API.md, Usage events)', () => {
   };
 
   beforeAll(async () => {
-    stack = await Stack.start('usage', ['gateway', 'transaction-worker'], {
+    stack = await InProcessStack.start('usage', ['gateway', 'transaction-worker'], {
       USAGE_HIGH_VALUE_THRESHOLD: '10000',
     });
-    api = new Api(stack.url('gateway'), (await createTenant('Usage')).apiKey);
+    api = new Api(stack.url('gateway'), (await newTenant('Usage')).apiKey);
     db = await openDataSource(2);
     await meter({ eventType: 'api_call', aggregation: 'count', unitPrice: 5, currency: 'CREDITS' });
     await meter({

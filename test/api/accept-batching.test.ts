@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { Api, Stack, createTenant, inParallel, tallyCli, waitFinal } from '#test-support';
+import { Api, inParallel, waitFinal } from '#test-support';
+import { InProcessStack, newTenant, verifiedLedger } from '../support/in-process.js';
 
 /** Accepts are written in groups (AcceptBatcher): each request must still stand on its own. */
 describe('group commit of accepts', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let api: Api;
 
   beforeAll(async () => {
-    stack = await Stack.start('batching', ['gateway', 'transaction-worker']);
-    api = new Api(stack.url('gateway'), (await createTenant('batched')).apiKey);
+    stack = await InProcessStack.start('batching', ['gateway', 'transaction-worker']);
+    api = new Api(stack.url('gateway'), (await newTenant('batched')).apiKey);
   });
   afterAll(() => stack?.stop());
 
@@ -50,7 +51,7 @@ describe('group commit of accepts', () => {
       assert.equal(r.body.id, answers[i].body.id);
     });
     assert.equal((await api.get(`/v1/accounts/${account}`)).body.balance.posted, 390);
-    const verify = await tallyCli(['ledger:verify']);
-    assert.equal(verify.code, 0, verify.stdout);
+    const verify = await verifiedLedger();
+    assert.ok(verify.ok, verify.report);
   });
 });

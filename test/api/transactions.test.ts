@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
+import request from 'supertest';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { DataSource } from 'typeorm';
-import { Api, BrokerProbe, Stack, createTenant, openDataSource, waitFor, waitFinal } from '#test-support';
+import { Api, BrokerProbe, openDataSource, waitFor, waitFinal } from '#test-support';
+import { InProcessStack, newTenant } from '../support/in-process.js';
 
 describe('API: transactions, idempotency, refunds', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let api: Api;
   let other: Api;
   let db: DataSource;
 
   beforeAll(async () => {
-    stack = await Stack.start('txns', ['gateway', 'transaction-worker']);
-    api = new Api(stack.url('gateway'), (await createTenant('Acme')).apiKey);
-    other = new Api(stack.url('gateway'), (await createTenant('Globex')).apiKey);
+    stack = await InProcessStack.start('txns', ['gateway', 'transaction-worker']);
+    api = new Api(stack.url('gateway'), (await newTenant('Acme')).apiKey);
+    other = new Api(stack.url('gateway'), (await newTenant('Globex')).apiKey);
     db = await openDataSource(2);
   });
   afterAll(async () => {
@@ -174,7 +176,7 @@ describe('API: transactions, idempotency, refunds', () => {
     assert.equal((await balance(a)).posted, 1040);
     // The second copy of the same message id is counted as a duplicate by the worker.
     await waitFor('the duplicate to be counted', async () => {
-      const metrics = await (await fetch(`${stack.url('transaction-worker')}/metrics`)).text();
+      const { text: metrics } = await request(stack.url('transaction-worker')).get('/metrics').expect(200);
       return /tally_messages_consumed_total\{[^}]*type="transaction.requested",outcome="duplicate"[^}]*\} [1-9]/.test(
         metrics,
       );
@@ -288,7 +290,7 @@ describe('API: transactions, idempotency, refunds', () => {
     });
 
     it('GET /v1/transactions filters by account, status and type, newest first, paged', async () => {
-      const tenant = new Api(stack.url('gateway'), (await createTenant('Lister')).apiKey);
+      const tenant = new Api(stack.url('gateway'), (await newTenant('Lister')).apiKey);
       const a = await tenant.account();
       const b = await tenant.account();
       const d1 = await tenant.deposit(a, 100);

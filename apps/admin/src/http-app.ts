@@ -1,0 +1,21 @@
+import { Queues, connectAmqpConsumer } from '#messaging';
+import type { HttpAppOptions } from '#observability';
+import { AdminModule } from './admin.module.js';
+import type { AdminConfig } from './config.js';
+import { serveDashboard } from './dashboard.js';
+
+/** The admin app (API, dashboard, event projections), as main.ts starts it and the in-process tests boot it. */
+export function adminHttpApp(config: AdminConfig): HttpAppOptions {
+  return {
+    module: AdminModule.register(config),
+    port: config.ADMIN_PORT,
+    host: config.HTTP_HOST,
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
+    trustProxy: config.HTTP_TRUST_PROXY,
+    corsOrigins: config.ADMIN_CORS_ORIGINS,
+    configure: (app) => {
+      serveDashboard(app);
+      connectAmqpConsumer(app, [Queues.admin], config.AMQP_PREFETCH);
+    },
+  };
+}
