@@ -114,11 +114,12 @@ function urlOf(app: NestFastifyApplication): string {
 }
 
 /** A tenant and its API key, written straight to the run's database (as `tally tenants:create` does). */
-export async function newTenant(name = 'Test tenant'): Promise<{ tenantId: string; apiKey: string }> {
+export async function newTenant(
+  name = 'Test tenant',
+): Promise<{ tenantId: string; keyId: string; apiKey: string }> {
   const db = await openDataSource(1);
   try {
-    const { tenantId, apiKey } = await db.transaction((m) => insertTenant(m, name));
-    return { tenantId, apiKey };
+    return await db.transaction((m) => insertTenant(m, name));
   } finally {
     await db.destroy();
   }

@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { MessageTypes, tallyEvent, type TallyEvent, type UsageRecorded } from '#domain';
+import { MeterRepository, WebhookRepository } from '#persistence';
+import { EventsHandler } from '../../apps/notification/src/webhooks/events.handler.js';
+import { IngestUsage } from '../../apps/gateway/src/usage/ingest-usage.use-case.js';
+import { UsageCommandsHandler } from '../../apps/transaction-worker/src/usage/usage-commands.handler.js';
+import { UseCases, messageContext } from '../support/use-cases.js';
+
+/**
+ * Usage from the gateway's IngestUsage to the worker's usage handler (ProcessUsage), and webhook
+ * deliveries from the notification app's events handler to their schedule — through the apps'
+ * providers on the real database, each test on a tenant of its own.
+ */
+describe('usage and webhook delivery use cases on PostgreSQL', () => {
+  let uc: UseCases;
+
+  beforeAll(async () => {
+    uc = await UseCases.open();
+  });
+  afterAll(() => uc?.close());
+
+  describe('usage', () => {
+    const ingest = (
+      tenant: { tenantId: string; keyId: string },
+      events: { id: string; accountId: string }[],
+    ) =>
+      uc.db.transaction((m) =>
+        uc.gateway.get(IngestUsage).execute(
+          m,
+          { tenantId: tenant.tenantId, apiKeyId: tenant.keyId },
+          events.map((event, index) => ({ index, event: { ...event, type: 'api_call' } })),
+          [],
+          null,
+        ),
+      );
+    /** The usage.recorded commands the gateway wrote to its outbox for this tenant. */
+    const commands = async (tenantId: string): Promise<UsageRecorded[]> =>
+      (
+        await uc.db.query(
+          `SELECT payload FROM outbox WHERE routing_key = $1 AND payload->>'tenantId' = $2 ORDER BY id`,
+          [MessageTypes.usageRecorded, tenantId],
+        )
+      ).map((r: { payload: UsageRecorded }) => r.payload);
+    const process = (command: UsageRecorded, messageId?: string) =>
+      uc.worker
+        .get(UsageCommandsHandler)
+        .onUsageRecorded(
+          command,
+          messageContext(MessageTypes.usageRecorded, 'transaction-worker', messageId),
+        );
+    const charged = async (account: string) => {
+      const [row] = await uc.db.query(
+        `SELECT count(*)::int AS n, coalesce(sum(amount), 0)::int AS total FROM transactions
+          WHERE source_account_id = $1 AND type = 'charge' AND status = 'succeeded'`,
+        [account],
+      );
+      return row as { n: number; total: number };
+    };
+
+    it('each accepted event is charged once at its meter price; a duplicate id, a redelivery and a copy charge nothing', async () => {
+      const tenant = await uc.tenantWithAccounts(1);
+      const [wallet] = tenant.accounts;
+      await uc.transact(tenant.tenantId, {
+        type: 'deposit',
+        destinationAccountId: wallet,
+        amount: 100n,
+        currency: 'USD',
+      });
+      await uc.db.transaction((m) =>
+        uc.gateway.get(MeterRepository).create(m, {
+          tenantId: tenant.tenantId,
+          eventType: 'api_call',
+          aggregation: 'count',
+          property: null,
+          unitPrice: 5n,
+          currency: 'USD',
+        }),
+      );
+      const first = await ingest(tenant, [
+        { id: 'u-1', accountId: wallet },
+        { id: 'u-2', accountId: wallet },
+      ]);
+      const again = await ingest(tenant, [
+        { id: 'u-2', accountId: wallet },
+        { id: 'u-3', accountId: wallet },
+      ]);
+      assert.deepEqual([first.accepted, again.accepted, again.duplicates], [2, 1, 1]);
+      const recorded = await commands(tenant.tenantId);
+      assert.deepEqual(
+        recorded.map((c) => c.eventIds.length),
+        [2, 1],
+      );
+      for (const [i, command] of recorded.entries()) await process(command, `usage-${tenant.tenantId}-${i}`);
+      assert.deepEqual(await charged(wallet), { n: 3, total: 15 });
+      const [{ posted }] = await uc.db.query(`SELECT posted::int AS posted FROM accounts WHERE id = $1`, [
+        wallet,
+      ]);
+      assert.equal(posted, 85);
+
+      await process(recorded[0], `usage-${tenant.tenantId}-0`); // redelivered: the inbox has it
+      await process(recorded[0]); // the same events under a new message: already processed
+      assert.deepEqual(await charged(wallet), { n: 3, total: 15 });
+    });
+  });
+
+  describe('webhook deliveries', () => {
+    const endpoint = (tenantId: string, eventTypes: string[]) =>
+      uc.db.transaction((m) =>
+        uc.notification.get(WebhookRepository).createEndpoint(m, {
+          tenantId,
+          url: 'https://example.com/hook',
+          description: null,
+          eventTypes,
+          secret: 'whsec_c2VydmljZS10aWVyLXRlc3Qtc2VjcmV0',
+        }),
+      );
+    const deliveries = async (tenantId: string) =>
+      uc.db.query(
+        `SELECT id, endpoint_id AS "endpointId", event_id AS "eventId", status FROM webhook_deliveries
+          WHERE tenant_id = $1 ORDER BY seq`,
+        [tenantId],
+      );
+    const notify = (event: TallyEvent<object>, messageId?: string) =>
+      uc.notification
+        .get(EventsHandler)
+        .onEvent(event as TallyEvent, messageContext(event.type, 'notification', messageId));
+    /** This tenant's deliveries that a sender could lease now (others' are released again). */
+    const leaseable = async (tenantId: string) => {
+      const leased = await uc.notification.get(WebhookRepository).leaseDue(uc.db, 1000, 60_000);
+      await uc.db.query(`UPDATE webhook_deliveries SET lease_until = NULL WHERE id = ANY($1)`, [
+        leased.map((l) => l.delivery.id),
+      ]);
+      return leased.filter((l) => l.delivery.tenantId === tenantId).map((l) => l.delivery);
+    };
+
+    it('one delivery per subscribed endpoint and event; the event again adds none', async () => {
+      const { tenantId, accounts } = await uc.tenantWithAccounts(1);
+      const all = await endpoint(tenantId, []);
+      const succeededOnly = await endpoint(tenantId, [MessageTypes.transactionSucceeded]);
+      await endpoint(tenantId, [MessageTypes.holdCreated]);
+      const event = tallyEvent(MessageTypes.transactionSucceeded, tenantId, {
+        id: 'txn_x',
+        sourceAccountId: accounts[0],
+      });
+      await notify(event, `n-${event.id}`);
+      await notify(event, `n-${event.id}`); // redelivered
+      await notify(event); // the same event as a new message
+      const made = await deliveries(tenantId);
+      assert.deepEqual(
+        made.map((d: { endpointId: string }) => d.endpointId).sort(),
+        [all.id, succeededOnly.id].sort(),
+      );
+    });
+
+    it('deliveries about one account go out in order: the next waits for the one before, and for its retry time', async () => {
+      const { tenantId, accounts } = await uc.tenantWithAccounts(1);
+      await endpoint(tenantId, []);
+      const events = [1, 2].map((n) =>
+        tallyEvent(MessageTypes.transactionSucceeded, tenantId, {
+          id: `txn_${n}`,
+          destinationAccountId: accounts[0],
+        }),
+      );
+      for (const event of events) await notify(event);
+      const [first, second] = await deliveries(tenantId);
+      assert.deepEqual(
+        (await leaseable(tenantId)).map((d) => d.id),
+        [first.id],
+        'only the first of the account',
+      );
+      const repository = uc.notification.get(WebhookRepository);
+      const [leased] = (await repository.leaseDue(uc.db, 1000, 60_000)).filter(
+        (l) => l.delivery.id === first.id,
+      );
+      assert.ok(leased, 'the first is leased by this sender');
+      // It fails and is due again in an hour: the second still waits behind it.
+      await repository.recordAttempt(
+        uc.db,
+        leased.delivery,
+        { attempt: 1, statusCode: 503, latencyMs: 5, responseSnippet: null, error: null },
+        { status: 'pending', retryAt: new Date(Date.now() + 3600_000) },
+      );
+      assert.deepEqual(
+        await leaseable(tenantId),
+        [],
+        'neither: the first is not due, the second waits for it',
+      );
+      await uc.db.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE id = $1`, [first.id]);
+      const [retry] = (await repository.leaseDue(uc.db, 1000, 60_000)).filter(
+        (l) => l.delivery.id === first.id,
+      );
+      await repository.recordAttempt(
+        uc.db,
+        retry.delivery,
+        { attempt: 2, statusCode: 200, latencyMs: 5, responseSnippet: null, error: null },
+        { status: 'succeeded' },
+      );
+      assert.deepEqual(
+        (await leaseable(tenantId)).map((d) => d.id),
+        [second.id],
+        'the second, once the first is through',
+      );
+    });
+  });
+});
