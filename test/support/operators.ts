@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
+import request from 'supertest';
 import { newId } from '#domain';
 import { openDataSource } from './env.js';
 
@@ -34,11 +35,7 @@ export async function signIn(
   email: string,
   password: string,
 ): Promise<{ accessToken: string; refreshToken: string }> {
-  const res = await fetch(`${adminUrl}/admin/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  if (res.status !== 200) throw new Error(`sign-in as ${email} failed: ${res.status} ${await res.text()}`);
-  return (await res.json()) as { accessToken: string; refreshToken: string };
+  const res = await request(adminUrl).post('/admin/api/auth/login').send({ email, password });
+  if (res.status !== 200) throw new Error(`sign-in as ${email} failed: ${res.status} ${res.text}`);
+  return res.body as { accessToken: string; refreshToken: string };
 }

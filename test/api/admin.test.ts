@@ -2,26 +2,27 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { dropDatabase, migrateDatabase } from '#persistence';
-import { Api, Stack, openDataSource, separateDatabase, waitFor } from '#test-support';
+import { Api, openDataSource, send, separateDatabase, waitFor } from '#test-support';
+import { InProcessStack } from '../support/in-process.js';
 
 const ADMIN = { email: 'root@tally.test', password: 'correct horse battery staple' };
 
 describe('admin API: operators, sessions, tenants and keys, audit', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let db: DataSource;
   let base: string;
 
   const call = async (method: string, path: string, token?: string, body?: unknown) => {
-    const res = await fetch(base + path, {
+    return send(
+      base,
       method,
-      headers: {
+      path,
+      {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+      body !== undefined ? JSON.stringify(body) : undefined,
+    );
   };
   const login = async (email: string, password: string) => {
     const res = await call('POST', '/admin/api/auth/login', undefined, { email, password });
@@ -39,7 +40,7 @@ describe('admin API: operators, sessions, tenants and keys, audit', () => {
       DATABASE_MIGRATION_URL: ownerUrl,
       DATABASE_STATEMENT_TIMEOUT_MS: 60_000,
     });
-    stack = await Stack.start('admin', ['gateway', 'admin'], {
+    stack = await InProcessStack.start('admin', ['gateway', 'admin'], {
       DATABASE_URL: appUrl,
       DATABASE_MIGRATION_URL: ownerUrl,
       ADMIN_EMAIL: ADMIN.email,

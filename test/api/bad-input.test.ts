@@ -3,16 +3,8 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { DataSource } from 'typeorm';
-import {
-  Api,
-  Stack,
-  createTenant,
-  openDataSource,
-  routesOf,
-  signedInOperator,
-  tallyCli,
-  type Route,
-} from '#test-support';
+import { Api, openDataSource, routesOf, signedInOperator, type Route } from '#test-support';
+import { InProcessStack, newTenant, verifiedLedger } from '../support/in-process.js';
 
 /**
  * Property-based abuse of every route of the gateway and the admin API (OWASP API8, API4):
@@ -228,7 +220,7 @@ function requestArb(routes: Route[], credentials: fc.Arbitrary<Record<string, st
 // ---- the suite --------------------------------------------------------------------------------
 
 describe('bad input on every route (property-based)', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let db: DataSource;
   let api: Api;
   let apiKey: string;
@@ -247,13 +239,13 @@ describe('bad input on every route (property-based)', () => {
   });
 
   beforeAll(async () => {
-    stack = await Stack.start('fuzz', ['gateway', 'transaction-worker', 'admin'], {
+    stack = await InProcessStack.start('fuzz', ['gateway', 'transaction-worker', 'admin'], {
       // A limit would turn the run into a stream of 429s; those are covered by the rate-limit tests.
       ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: '100000',
       ADMIN_LOGIN_MAX_FAILURES: '1000',
     });
     db = await openDataSource(2);
-    ({ apiKey } = await createTenant('fuzzed'));
+    ({ apiKey } = await newTenant('fuzzed'));
     api = new Api(stack.url('gateway'), apiKey);
     account = await api.account();
     await api.deposit(account, 10_000);
@@ -314,8 +306,8 @@ describe('bad input on every route (property-based)', () => {
         if (was) assert.deepEqual(a, was, `account ${a.id} changed`);
         else assert.deepEqual([a.posted, a.held], ['0', '0'], `a new account ${a.id} holds money`);
       }
-      const verify = await tallyCli(['ledger:verify']);
-      assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+      const verify = await verifiedLedger();
+      assert.ok(verify.ok, verify.report);
     });
   }
 });

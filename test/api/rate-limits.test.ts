@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { Api, Stack, TcpProxy, createTenant, openDataSource, waitFor } from '#test-support';
+import { Api, TcpProxy, openDataSource, waitFor } from '#test-support';
+import { InProcessStack, newTenant } from '../support/in-process.js';
 
 const REDIS_PORT = 6379;
 const lowLimits = {
@@ -21,7 +23,7 @@ const problem = (res: { status: number; headers: Headers; body: { code?: string 
 
 /** The sum of a series' samples on an app's /metrics, optionally only those with a label. */
 async function metric(url: string, name: string, label = ''): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const { text } = await request(url).get('/metrics').expect(200);
   return text
     .split('\n')
     .filter((line) => (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(label))
@@ -29,14 +31,14 @@ async function metric(url: string, name: string, label = ''): Promise<number> {
 }
 
 describe('rate limits per API key (in-process buckets)', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let api: Api;
   let other: Api;
 
   beforeAll(async () => {
-    stack = await Stack.start('ratelimit', ['gateway'], lowLimits);
-    api = new Api(stack.url('gateway'), (await createTenant('limited')).apiKey);
-    other = new Api(stack.url('gateway'), (await createTenant('neighbour')).apiKey);
+    stack = await InProcessStack.start('ratelimit', ['gateway'], lowLimits);
+    api = new Api(stack.url('gateway'), (await newTenant('limited')).apiKey);
+    other = new Api(stack.url('gateway'), (await newTenant('neighbour')).apiKey);
   });
   afterAll(() => stack?.stop());
 
@@ -105,7 +107,7 @@ describe('rate limits per API key (in-process buckets)', () => {
 describe('rate limits shared through Redis', () => {
   const keyPrefix = `test-${randomBytes(4).toString('hex')}:`;
   const proxy = new TcpProxy(REDIS_PORT);
-  let stack: Stack;
+  let stack: InProcessStack;
   let second: { url: string };
   let apiKey: string;
 
@@ -117,9 +119,9 @@ describe('rate limits shared through Redis', () => {
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: keyPrefix,
     };
-    stack = await Stack.start('ratelimit-redis', ['gateway'], env);
+    stack = await InProcessStack.start('ratelimit-redis', ['gateway'], env);
     second = await stack.startExtra('gateway', env);
-    apiKey = (await createTenant('shared limits')).apiKey;
+    apiKey = (await newTenant('shared limits')).apiKey;
   });
   afterAll(async () => {
     await stack?.stop();
@@ -135,7 +137,7 @@ describe('rate limits shared through Redis', () => {
   });
 
   it('fails open when Redis is unreachable: requests pass, the failure is counted', async () => {
-    const api = new Api(stack.url('gateway'), (await createTenant('redis down')).apiKey);
+    const api = new Api(stack.url('gateway'), (await newTenant('redis down')).apiKey);
     const before = await metric(stack.url('gateway'), 'tally_rate_limit_store_failures_total');
     proxy.cut();
     try {
@@ -157,12 +159,12 @@ describe('rate limits shared through Redis', () => {
 });
 
 describe('admin sign-in attempts', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   const password = 'correct horse battery staple';
   const email = `root-${randomBytes(3).toString('hex')}@tally.test`;
 
   beforeAll(async () => {
-    stack = await Stack.start('login-limits', ['admin'], {
+    stack = await InProcessStack.start('login-limits', ['admin'], {
       ADMIN_EMAIL: email,
       ADMIN_PASSWORD: password,
       ADMIN_LOGIN_MAX_FAILURES: '3',
@@ -172,19 +174,15 @@ describe('admin sign-in attempts', () => {
   afterAll(() => stack?.stop());
 
   const login = (email: string, pass: string) =>
-    fetch(`${stack.url('admin')}/admin/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: pass }),
-    });
+    request(stack.url('admin')).post('/admin/api/auth/login').send({ email, password: pass });
 
   it('locks an account after repeated wrong passwords, even for the right one, and not other accounts', async () => {
     for (let i = 0; i < 3; i++) assert.equal((await login(email, 'wrong password!')).status, 401);
     const locked = await login(email, password);
     assert.equal(locked.status, 429);
-    assert.match(locked.headers.get('content-type') ?? '', /^application\/problem\+json/);
-    assert.equal(((await locked.json()) as { code: string }).code, 'rate_limited');
-    assert.ok(Number(locked.headers.get('retry-after')) >= 1);
+    assert.match(locked.headers['content-type'] ?? '', /^application\/problem\+json/);
+    assert.equal((locked.body as { code: string }).code, 'rate_limited');
+    assert.ok(Number(locked.headers['retry-after']) >= 1);
     assert.equal(
       (await login('nobody@tally.test', 'whatever it is')).status,
       401,
@@ -202,9 +200,9 @@ describe('admin sign-in attempts', () => {
 });
 
 describe('admin sign-in behind a proxy (HTTP_TRUST_PROXY=true)', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   beforeAll(async () => {
-    stack = await Stack.start('login-proxy', ['admin'], {
+    stack = await InProcessStack.start('login-proxy', ['admin'], {
       HTTP_TRUST_PROXY: 'true',
       ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: '2',
     });
@@ -213,14 +211,11 @@ describe('admin sign-in behind a proxy (HTTP_TRUST_PROXY=true)', () => {
 
   it('counts attempts per client address from X-Forwarded-For, not per proxy', async () => {
     const attempt = (address: string) =>
-      fetch(`${stack.url('admin')}/admin/api/auth/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-forwarded-for': address },
-        body: JSON.stringify({
-          email: `${randomBytes(3).toString('hex')}@tally.test`,
-          password: 'guess guess',
-        }),
-      }).then((r) => r.status);
+      request(stack.url('admin'))
+        .post('/admin/api/auth/login')
+        .set('x-forwarded-for', address)
+        .send({ email: `${randomBytes(3).toString('hex')}@tally.test`, password: 'guess guess' })
+        .then((r) => r.status);
     assert.deepEqual(
       [await attempt('203.0.113.7'), await attempt('203.0.113.7'), await attempt('203.0.113.7')],
       [401, 401, 429],

@@ -1,23 +1,24 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { Api, Stack, createTenant, routesOf, signedInOperator, waitFor, type Route } from '#test-support';
+import { Api, routesOf, send, signedInOperator, waitFor, type Route } from '#test-support';
+import { InProcessStack, newTenant } from '../support/in-process.js';
 
 /** OWASP API1 (object level), API3 (property level) and API5 (function level), route by route. */
 describe('authorization on every route', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let owner: Api;
   let intruder: Api;
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    stack = await Stack.start('authz', ['gateway', 'transaction-worker', 'notification', 'admin'], {
+    stack = await InProcessStack.start('authz', ['gateway', 'transaction-worker', 'notification', 'admin'], {
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
       WEBHOOK_RETRY_SCHEDULE_MS: '3600000',
       WEBHOOK_DISPATCH_INTERVAL_MS: '50',
     });
-    owner = new Api(stack.url('gateway'), (await createTenant('owner')).apiKey);
-    intruder = new Api(stack.url('gateway'), (await createTenant('intruder')).apiKey);
+    owner = new Api(stack.url('gateway'), (await newTenant('owner')).apiKey);
+    intruder = new Api(stack.url('gateway'), (await newTenant('intruder')).apiKey);
 
     ids.account = await owner.account();
     ids.transaction = (await owner.deposit(ids.account, 1_000)).id;
@@ -175,14 +176,13 @@ describe('authorization on every route', () => {
     const admin = stack.url('admin');
     const viewer = await signedInOperator(admin, 'viewer');
     const call = (r: Route, token?: string) =>
-      fetch(admin + concrete(r), {
-        method: r.method,
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: r.method === 'GET' ? undefined : '{}',
-      });
+      send(
+        admin,
+        r.method,
+        concrete(r),
+        { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        r.method === 'GET' ? undefined : '{}',
+      );
     let changes = 0;
     for (const route of routes.filter((r) => !isPublic(r))) {
       const key = `${route.method} ${route.path}`;

@@ -2,34 +2,36 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { newId } from '#domain';
-import { Api, Stack, createTenant, openDataSource, tallyCli, waitFinal, waitFor } from '#test-support';
+import { Api, openDataSource, send, signIn, waitFinal, waitFor } from '#test-support';
+import { InProcessStack, newTenant, verifiedLedger } from '../support/in-process.js';
 
 describe('admin: interventions on the ledger', () => {
-  let stack: Stack;
+  let stack: InProcessStack;
   let api: Api;
   let db: DataSource;
   const tokens: Record<'first' | 'second' | 'viewer', string> = { first: '', second: '', viewer: '' };
 
   const admin = async (method: string, path: string, body?: unknown, as: keyof typeof tokens = 'first') => {
-    const res = await fetch(stack.url('admin') + path, {
+    const res = await send(
+      stack.url('admin'),
       method,
-      headers: {
+      path,
+      {
         authorization: `Bearer ${tokens[as]}`,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+      body !== undefined ? JSON.stringify(body) : undefined,
+    );
+    return { status: res.status, body: res.body };
   };
   const balance = async (account: string) => (await api.get(`/v1/accounts/${account}`)).body.balance.posted;
 
   beforeAll(async () => {
-    stack = await Stack.start('adminledger', ['gateway', 'transaction-worker', 'admin'], {
+    stack = await InProcessStack.start('adminledger', ['gateway', 'transaction-worker', 'admin'], {
       ADMIN_JWT_SECRET: 'z'.repeat(40),
       ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD: '1000',
     });
-    api = new Api(stack.url('gateway'), (await createTenant('Interventions')).apiKey);
+    api = new Api(stack.url('gateway'), (await newTenant('Interventions')).apiKey);
     db = await openDataSource(2);
     const { hash } = await import('@node-rs/argon2');
     for (const [who, role] of [
@@ -44,12 +46,7 @@ describe('admin: interventions on the ledger', () => {
         await hash('a long password!'),
         role,
       ]);
-      const res = await fetch(stack.url('admin') + '/admin/api/auth/login', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email, password: 'a long password!' }),
-      });
-      tokens[who] = ((await res.json()) as { accessToken: string }).accessToken;
+      tokens[who] = (await signIn(stack.url('admin'), email, 'a long password!')).accessToken;
     }
   });
   afterAll(async () => {
@@ -167,8 +164,8 @@ describe('admin: interventions on the ledger', () => {
       'adjustment.request',
       'adjustment.execute',
     ]);
-    const verify = await tallyCli(['ledger:verify']);
-    assert.equal(verify.code, 0, verify.stdout);
+    const verify = await verifiedLedger();
+    assert.ok(verify.ok, verify.report);
   });
 
   it('a failed transaction is re-run as a new one; search and detail show it', async () => {
