@@ -17,8 +17,6 @@ fi
 gate="${TMPDIR:-/tmp}/tally-services.gate"
 lock="${TMPDIR:-/tmp}/tally-services.lock"
 trap '' INT TERM
-released=0
-trap 'released=1' USR1
 
 # Passing through the gate first queues a run behind an exclusive holder that is waiting for the
 # lock (otherwise overlapping shared runs could keep it waiting for ever). The exclusive holder
@@ -35,8 +33,13 @@ elif ! flock -x -n 9; then
 fi
 echo locked
 
-# A trapped signal interrupts `read`; end of input ends it too.
-while [ "$released" = 0 ] && IFS= read -r _; do :; done
+# Held until the input ends (a reader in the background sees it) or SIGUSR1 comes: a trapped
+# signal interrupts `wait`. (A background command reads /dev/null unless told otherwise.)
+cat <&0 >/dev/null 8>&- 9>&- &
+reader=$!
+trap 'kill "$reader" 2>/dev/null' USR1
+wait "$reader" || true
+kill "$reader" 2>/dev/null || true
 
 if [ "$mode" = exclusive ]; then
   # Whatever the suite did, PostgreSQL and RabbitMQ run again before anyone else gets them. Nothing
