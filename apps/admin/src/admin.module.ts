@@ -52,7 +52,7 @@ export class AdminModule {
         {
           provide: LoginThrottle,
           useFactory: (metrics: Metrics) =>
-            new LoginThrottle(createRateLimiter(config, metrics), metrics, {
+            new LoginThrottle(createRateLimiter(config, metrics, 'in-process'), metrics, {
               failuresPerAccount: config.ADMIN_LOGIN_MAX_FAILURES,
               failureWindowSeconds: config.ADMIN_LOGIN_FAILURE_WINDOW_SECONDS,
               attemptsPerAddressPerMinute: config.ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
