@@ -3,6 +3,7 @@ import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
+import { parseJson } from '#domain';
 import { Correlation, type Metrics } from '#observability';
 import { AmqpContext } from './amqp-context.js';
 import type { AmqpConnection } from './amqp-connection.js';
@@ -180,7 +181,8 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     }
     let data: unknown;
     try {
-      data = JSON.parse(ctx.message.content.toString('utf8'));
+      // Losslessly: integers past 2^53 arrive as bigint, and are written back exactly.
+      data = parseJson(ctx.message.content.toString('utf8'));
     } catch {
       throw new PermanentMessageError('message body is not valid JSON', 'malformed_body');
     }

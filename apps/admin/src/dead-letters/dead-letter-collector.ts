@@ -8,7 +8,7 @@ import {
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { DataSource } from 'typeorm';
-import { newId } from '#domain';
+import { newId, parseJson } from '#domain';
 import { AmqpConnection, Headers, Topology } from '#messaging';
 
 /**
@@ -62,7 +62,7 @@ export class DeadLetterCollector implements OnApplicationBootstrap, OnApplicatio
       const payload = message.content.toString('utf8');
       let tenantId: string | null = null;
       try {
-        const body = JSON.parse(payload) as { tenantId?: unknown };
+        const body = parseJson(payload) as { tenantId?: unknown };
         if (typeof body.tenantId === 'string') tenantId = body.tenantId;
       } catch {
         /* not JSON: kept as text */

@@ -1,14 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import {
-  MAX_AMOUNT,
-  MessageTypes,
-  TRANSACTION_STATUSES,
-  TRANSACTION_TYPES,
-  newId,
-  stringifyJson,
-} from '#domain';
+import { MAX_AMOUNT, MessageTypes, TRANSACTION_STATUSES, TRANSACTION_TYPES, newId } from '#domain';
 import { Exchanges } from '#messaging';
 import { OutboxSignal, TransactionRepository, transactionView } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
@@ -131,18 +124,16 @@ export class LedgerController {
       ),
       ...(record.completedAt ? [{ at: record.completedAt, what: record.status }] : []),
     ].sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
-    return JSON.parse(
-      stringifyJson({
-        ...transactionView(record),
-        tenantId: record.tenantId,
-        correlationId: record.correlationId,
-        updatedAt: times.updatedAt,
-        timeline,
-        entries,
-        messages,
-        deadLetters,
-      }),
-    );
+    return {
+      ...transactionView(record),
+      tenantId: record.tenantId,
+      correlationId: record.correlationId,
+      updatedAt: times.updatedAt,
+      timeline,
+      entries,
+      messages,
+      deadLetters,
+    };
   }
 
   /** A failed transaction stays failed: a re-run is a new transaction with the same intent. */
@@ -195,7 +186,7 @@ export class LedgerController {
       return t;
     });
     this.outboxSignal.committed();
-    return JSON.parse(stringifyJson(transactionView(rerun)));
+    return transactionView(rerun);
   }
 
   @Get('accounts')
