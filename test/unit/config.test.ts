@@ -11,6 +11,7 @@ import {
   productionRequiredVariables,
   runtimeEnv,
 } from '#config';
+import { adminEnv } from '../../apps/admin/src/config.js';
 
 const shape = { ...runtimeEnv, ...databaseEnv, ...amqpEnv, ...outboxEnv, ...port('GATEWAY_PORT', 3000) };
 
@@ -99,5 +100,23 @@ describe('configuration', () => {
     // The migrate command connects only as the schema owner.
     assert.deepEqual(problems({ NODE_ENV: 'production' }, migrationEnv), ['DATABASE_MIGRATION_URL']);
     assert.deepEqual(productionRequiredVariables(shape).sort(), ['AMQP_URL', 'DATABASE_URL']);
+  });
+
+  it("admin: the adjustments' rolling window is a day by default, between a minute and 31 days", () => {
+    assert.equal(loadEnv(adminEnv, {}).ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS, 86_400);
+    assert.equal(
+      loadEnv(adminEnv, { ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS: '3600' })
+        .ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS,
+      3600,
+    );
+    for (const bad of ['59', '2678401', '1h', '-5']) {
+      assert.throws(
+        () => loadEnv(adminEnv, { ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS: bad }),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          e.problems.some((p) => p.variable === 'ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS'),
+        bad,
+      );
+    }
   });
 });

@@ -14,8 +14,9 @@ import type { AdminConfig } from './config.js';
 import { DeadLetterCollector } from './dead-letters/dead-letter-collector.js';
 import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
 import { AdminProblemFilter } from './http/admin-error.js';
-import { Adjustments } from './ledger/adjustments.js';
+import { Adjustments, type AdjustmentPolicy } from './ledger/adjustments.js';
 import { LedgerController } from './ledger/ledger.controller.js';
+import { Reruns } from './ledger/reruns.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { OperationsController } from './operations/operations.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
@@ -61,9 +62,13 @@ export class AdminModule {
         },
         DeadLetterCollector,
         Adjustments,
+        Reruns,
         {
           provide: 'LEDGER_OPTIONS',
-          useValue: { approvalThreshold: BigInt(config.ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD) },
+          useValue: {
+            approvalThreshold: BigInt(config.ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD),
+            approvalWindowSeconds: config.ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS,
+          } satisfies AdjustmentPolicy,
         },
         {
           provide: 'AUTH_OPTIONS',
