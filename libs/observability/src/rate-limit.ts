@@ -28,8 +28,6 @@ export interface BucketStore {
    * negative cost gives tokens back (never beyond the capacity).
    */
   take(key: string, policy: BucketPolicy, cost: number): Promise<{ allowed: boolean; tokens: number }>;
-  /** Looks without taking. */
-  peek(key: string, policy: BucketPolicy): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -49,10 +47,6 @@ export class MemoryBucketStore implements BucketStore {
     if (this.buckets.size >= this.maxKeys && !this.buckets.has(key)) this.evictFull(policy);
     this.buckets.set(key, { tokens: left, at: this.now() });
     return { allowed, tokens: left };
-  }
-
-  async peek(key: string, policy: BucketPolicy) {
-    return this.current(key, policy);
   }
 
   async close() {}
@@ -90,23 +84,21 @@ if tokens == nil or at == nil then
 end
 tokens = math.min(capacity, tokens + math.max(0, now - at) * perMs)
 local allowed = 0
-if cost > 0 and tokens >= cost then
-  tokens = tokens - cost
-  allowed = 1
-elseif cost < 0 then
+if cost < 0 then
   tokens = math.min(capacity, tokens - cost)
   allowed = 1
+elseif tokens >= cost then
+  tokens = tokens - cost
+  allowed = 1
 end
-if cost ~= 0 then
-  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-  redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / perMs) + 1000)
-end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / perMs) + 1000)
 return {allowed, tostring(tokens)}
 `;
 
 type TakeCommand = (key: string, capacity: number, perMs: number, cost: number) => Promise<[number, string]>;
 
-/** Buckets in Redis, shared by every replica. Commands time out fast; callers fail open. */
+/** Buckets in Redis, shared by every replica. Commands time out fast; the limiter then decides. */
 export class RedisBucketStore implements BucketStore {
   private readonly redis: Redis;
 
@@ -137,10 +129,6 @@ export class RedisBucketStore implements BucketStore {
       cost,
     );
     return { allowed: allowed === 1, tokens: Number(tokens) };
-  }
-
-  async peek(key: string, policy: BucketPolicy) {
-    return (await this.take(key, policy, 0)).tokens;
   }
 
   async close() {
@@ -175,20 +163,6 @@ export class RateLimiter {
       if (!this.fallback) return allowOpen(policy);
       const { allowed, tokens } = await this.fallback.take(bucket, policy, cost);
       return decide(policy, allowed, tokens, cost);
-    }
-  }
-
-  /** Whether a take of `cost` would succeed now, without taking. */
-  async check(key: string, policy: BucketPolicy, cost = 1): Promise<RateDecision> {
-    const bucket = `${policy.name}:${key}`;
-    try {
-      const tokens = await this.store.peek(bucket, policy);
-      return decide(policy, tokens >= cost, tokens, cost);
-    } catch (error) {
-      this.storeFailed(error);
-      if (!this.fallback) return allowOpen(policy);
-      const tokens = await this.fallback.peek(bucket, policy);
-      return decide(policy, tokens >= cost, tokens, cost);
     }
   }
 
