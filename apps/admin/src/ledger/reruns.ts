@@ -54,7 +54,7 @@ export class Reruns {
       throw new AdminError(
         409,
         'already_rerun',
-        'This transaction has already been re-run; it can be re-run once.',
+        'This transaction has already been re-run (or its re-run awaits approval); it is re-run once.',
       );
     }
 
