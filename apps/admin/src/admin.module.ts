@@ -31,7 +31,9 @@ export class AdminModule {
         ObservabilityModule.forRoot({
           app: 'admin',
           logLevel: config.LOG_LEVEL,
-          readiness: [DatabaseReadiness, BrokerReadiness],
+          readiness: [DatabaseReadiness],
+          // Operators need the dashboard most while the broker is away.
+          degradedBy: [BrokerReadiness],
         }),
         PersistenceModule.forRoot(config, 'tally-admin'),
         MessagingModule.forRoot({ app: 'admin', amqp: config }),

@@ -34,7 +34,9 @@ export class GatewayModule {
         ObservabilityModule.forRoot({
           app: 'gateway',
           logLevel: config.LOG_LEVEL,
-          readiness: [DatabaseReadiness, BrokerReadiness],
+          readiness: [DatabaseReadiness],
+          // Accepted work waits in the outbox: the API serves while the broker is away.
+          degradedBy: [BrokerReadiness],
         }),
         PersistenceModule.forRoot(config, 'tally-gateway', config.WEBHOOK_ENCRYPTION_KEYS),
         MessagingModule.forRoot({ app: 'gateway', amqp: config, outbox: config }),

@@ -87,10 +87,11 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     });
     // A setup cut short by a dropped connection is retried on reconnect; it must not crash the process.
     this.channel.on('error', (error: Error) => this.log.warn(`consumer channel: ${error.message}`));
-    this.channel.waitForConnect().then(
-      () => callback(),
-      (error: unknown) => callback(error),
-    );
+    this.channel.on('connect', () => this.log.log(`consuming ${queues.map((q) => q.name).join(', ')}`));
+    // Started, not connected: the consumers attach whenever the broker is (or becomes) reachable,
+    // so the app's HTTP side (health, metrics) comes up and stays up without it. Readiness says
+    // whether the broker is there.
+    callback();
     // Opened now, so that the first scrape does not wait for a new channel.
     this.depthChannel = connection.manager.createChannel({ name: 'queue-depth', confirm: false });
     this.depthChannel.on('error', (error: Error) => this.log.warn(`queue-depth channel: ${error.message}`));
