@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh
 bash scripts/ensure-deps.sh
+bash scripts/ensure-promtool.sh
 # The fault-injection suite stops and restarts the shared PostgreSQL and RabbitMQ; it takes this
 # lock exclusively, every other test run shares it, so the two never overlap on one machine.
 # Passing through the gate first queues a run behind a fault suite that is waiting for the lock

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,27 @@ import {
   type AppFacts,
   type K8sObject,
 } from './checks.js';
+import {
+  checkBackups,
+  checkBrokerUsers,
+  checkComposeScaling,
+  checkDashboardConfigMap,
+  checkImageDigests,
+  checkMigrationJob,
+  checkMonitoring,
+  checkNamespace,
+  checkNetwork,
+  checkNodeRuntime,
+  checkOperatorVersions,
+  checkOwnedReplicas,
+  checkPlacementAndSizing,
+  checkProbeBudgets,
+  checkPrometheusRule,
+  checkReloadLabel,
+  checkTls,
+  connectionBudget,
+  documentedMinimums,
+} from './production.js';
 
 const OVERLAYS = ['dev', 'prod'];
 const clone = <T>(x: T): T => structuredClone(x);
@@ -65,8 +87,14 @@ describe('deployment files (static checks, no services needed)', () => {
         'ScaledObject',
         'NetworkPolicy',
         'ServiceMonitor',
+        'PodMonitor',
+        'PrometheusRule',
         'Cluster',
+        'ScheduledBackup',
+        'ObjectStore',
         'RabbitmqCluster',
+        'User',
+        'Permission',
       ])
         assert.ok(kinds.has(kind), `${overlay} renders a ${kind}`);
       const deployments = rendered.get(overlay)!.filter((o) => o.kind === 'Deployment');
@@ -80,7 +108,74 @@ describe('deployment files (static checks, no services needed)', () => {
     it(`${overlay}: probes, ports, env, selectors, targets and images agree with the code`, () => {
       assert.deepEqual(checkManifests(rendered.get(overlay)!, facts, dockerfile), []);
     });
+
+    it(`${overlay}: autoscalers own their counts; the pools fit max_connections; probes fit start-up; the Job is per release`, () => {
+      const objects = rendered.get(overlay)!;
+      assert.deepEqual(checkOwnedReplicas(objects), []);
+      const budget = connectionBudget(objects, facts);
+      assert.deepEqual(budget.problems, []);
+      assert.ok(budget.total > 0 && budget.perDeployment.length === 4);
+      assert.deepEqual(checkProbeBudgets(objects), []);
+      assert.deepEqual(checkMigrationJob(objects), []);
+    });
+
+    it(`${overlay}: the NetworkPolicies allow exactly the flows Tally needs`, () => {
+      assert.deepEqual(checkNetwork(rendered.get(overlay)!), []);
+    });
+
+    it(`${overlay}: operator versions, backups, monitoring, broker users, pod security, TLS to PostgreSQL`, () => {
+      const objects = rendered.get(overlay)!;
+      const readme = readRepo('k8s/README.md');
+      assert.deepEqual(checkOperatorVersions(objects, readme), []);
+      assert.deepEqual(checkBackups(objects), []);
+      assert.deepEqual(checkMonitoring(objects), []);
+      assert.deepEqual(checkBrokerUsers(objects, appNames()), []);
+      assert.deepEqual(checkNamespace(objects), []);
+      assert.deepEqual(checkReloadLabel(objects, readme), []);
+      assert.deepEqual(checkTls(objects, overlay === 'prod'), []);
+      assert.deepEqual(checkPrometheusRule(objects, readRepo('docker/prometheus/alerts.yml')), []);
+      assert.deepEqual(checkDashboardConfigMap(objects, readRepo('k8s/base/grafana/tally.json')), []);
+    });
   }
+
+  it('prod: placement, sizing and images by digest', () => {
+    const objects = rendered.get('prod')!;
+    assert.deepEqual(checkPlacementAndSizing(objects), []);
+    assert.deepEqual(checkImageDigests(objects), []);
+  });
+
+  it('k8s/README.md names a minimum version for every operator', () => {
+    const documented = documentedMinimums(readRepo('k8s/README.md'));
+    for (const operator of [
+      'CloudNativePG',
+      'barman-cloud plugin',
+      'RabbitMQ Cluster Operator',
+      'Messaging Topology Operator',
+      'KEDA',
+      'Prometheus Operator',
+      'Kubernetes',
+    ])
+      assert.ok(documented.has(operator), operator);
+  });
+
+  it('the alerting rules pass their promtool unit tests, and the Prometheus config loads them', () => {
+    const dir = path.join(repoRoot, 'docker/prometheus');
+    const out = execFileSync('promtool', ['test', 'rules', 'alerts.test.yml'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    assert.match(out, /SUCCESS/);
+    execFileSync('promtool', ['check', 'config', 'prometheus.yml'], { cwd: dir, encoding: 'utf8' });
+    // Every alert of the file has a test case.
+    const alerts = [...readRepo('docker/prometheus/alerts.yml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
+    const tests = readRepo('docker/prometheus/alerts.test.yml');
+    for (const a of alerts) assert.match(tests, new RegExp(`alertname: ${a}\n`), a);
+  });
+
+  it('compose scales the consumers; the image runs Node LTS under tini', () => {
+    assert.deepEqual(checkComposeScaling(compose, readRepo('docker/prometheus/prometheus.yml')), []);
+    assert.deepEqual(checkNodeRuntime(dockerfile), []);
+  });
 
   it('dev: secrets are generated with values that say they are for development only', () => {
     const secrets = rendered.get('dev')!.filter((o) => o.kind === 'Secret');
@@ -90,7 +185,9 @@ describe('deployment files (static checks, no services needed)', () => {
         let text = Buffer.from(value, 'base64').toString('utf8');
         // Encryption keys are base64 themselves: the bytes they stand for say it.
         if (key === 'encryption-keys') text = Buffer.from(text, 'base64').toString('utf8');
-        if (key !== 'username' && key !== 'first-admin-email')
+        // A URI carries its dev-only password inside.
+        if (key === 'host') assert.match(text, /:dev-only-[^@]+@/, `${s.metadata.name}.${key}`);
+        else if (key !== 'username' && key !== 'first-admin-email')
           assert.match(text, /^dev-only-/, `${s.metadata.name}.${key}`);
       }
   });
@@ -114,11 +211,11 @@ describe('deployment files (static checks, no services needed)', () => {
 
   it('docker/compose.yaml parses and refers only to services, files and build args that exist', () => {
     assert.deepEqual(checkCompose(compose, path.join(repoRoot, 'docker'), facts, dockerfile), []);
-    assert.deepEqual(checkPrometheus(readRepo('docker/prometheus.yml'), compose, facts), []);
+    assert.deepEqual(checkPrometheus(readRepo('docker/prometheus/prometheus.yml'), compose, facts), []);
   });
 
   it('the Grafana dashboard reads only series the apps declare, from the provisioned datasource', () => {
-    const dashboard = JSON.parse(readRepo('docker/grafana/dashboards/tally.json')) as K8sObject;
+    const dashboard = JSON.parse(readRepo('k8s/base/grafana/tally.json')) as K8sObject;
     const datasource = readRepo('docker/grafana/provisioning/datasources/prometheus.yaml');
     const uid = /uid:\s*(\S+)/.exec(datasource)![1];
     for (const p of dashboard.panels as K8sObject[])
@@ -319,13 +416,13 @@ describe('the static checks fail on a broken copy', () => {
           'condition: service_healthy\n',
           'condition: service_healthy\n    cache:\n      condition: service_started\n',
         )
-        .replace('./prometheus.yml:', './prom.yml:')
+        .replace('./prometheus:/etc', './prom:/etc')
         .replace('args: { APP: admin }', "args: { APP: admin, NODE: '20' }")
         .replace('AMQP_URL: amqp://tally:tally-dev-password@rabbitmq:5672', 'AMQP_URL: http://rabbitmq:5672');
       writeFileSync(path.join(dir, 'docker/compose.yaml'), compose);
       const out = checkCompose(compose, path.join(dir, 'docker'), facts, dockerfile).join('\n');
       assert.match(out, /depends on cache, which is not a service/);
-      assert.match(out, /mounts .\/prom.yml, which does not exist/);
+      assert.match(out, /mounts .\/prom, which does not exist/);
       assert.match(out, /build arg NODE is not an ARG of the Dockerfile/);
       assert.match(
         out,
