@@ -88,6 +88,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     // A setup cut short by a dropped connection is retried on reconnect; it must not crash the process.
     this.channel.on('error', (error: Error) => this.log.warn(`consumer channel: ${error.message}`));
     this.channel.on('connect', () => this.log.log(`consuming ${queues.map((q) => q.name).join(', ')}`));
+    connection.addConsumer(() => this.consumers.size > 0);
     // Started, not connected: the consumers attach whenever the broker is (or becomes) reachable,
     // so the app's HTTP side (health, metrics) comes up and stays up without it. Readiness says
     // whether the broker is there.
