@@ -31,3 +31,32 @@ export function parseJson(text: string): unknown {
     return new JsonFloat(literal);
   });
 }
+
+/**
+ * How deeply a request body may nest objects and arrays. No request of either API needs more than
+ * a few levels; past this, recursive code (the parser, fingerprints, validation) could run out of
+ * stack on a body well under the size limit.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Whether JSON `text` nests objects and arrays deeper than `max`, by one pass over the text
+ * before any parser recurses into it (brackets inside strings do not count). It does not check
+ * that the text is JSON: the parser does that afterwards.
+ */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      // A backslash escapes the next character; a quote ends the string.
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}

@@ -1419,6 +1419,7 @@ export const openApiDocument = {
               'external_ref_taken, meter_exists, hold_not_active, currency_mismatch, account_frozen, transaction_not_refundable, refund_exceeds_remaining, ' +
               'capture_exceeds_hold, insufficient_funds, idempotency_key_required, idempotency_key_reused, idempotency_key_in_use, payload_too_large, unsupported_media_type, ' +
               'webhook_endpoint_not_found, webhook_delivery_not_found, webhook_url_refused, rate_limited, ' +
+              'invalid_json (the body is not JSON, or nests objects or arrays more than 32 levels deep), ' +
               'invalid_input (a value the database cannot store, such as a NUL character), bad_url, uri_too_long (a path segment over 512 characters).',
           },
           errors: {
