@@ -195,7 +195,10 @@ export class WebhookEndpointsController {
     @Param('deliveryId') deliveryId: string,
   ) {
     await this.load(tenant, id);
-    if (!(await this.webhooks.retry(this.dataSource.manager, tenant.tenantId, id, deliveryId))) {
+    if (
+      !hasIdPrefix(deliveryId, 'dlv') ||
+      !(await this.webhooks.retry(this.dataSource.manager, tenant.tenantId, id, deliveryId))
+    ) {
       throw new WebhookDeliveryNotFoundError(deliveryId);
     }
     return { id: deliveryId, status: 'pending' };
