@@ -113,14 +113,28 @@ export class IdempotencyService {
         return outcome;
       });
     } catch (error) {
-      if (isDuplicateKey(error)) {
-        const stored = await this.lookup(call.tenantId, key);
-        if (stored) return replay(stored, fingerprint);
-        throw inFlight();
-      }
-      await this.storeRefusal(call.tenantId, key, fingerprint, error);
-      throw error;
+      return this.afterFailure(call.tenantId, key, fingerprint, error);
     }
+  }
+
+  /**
+   * What a request whose work failed answers. A concurrent request with the same key may have
+   * stored its answer meanwhile — one that committed just before this one took the key's lock,
+   * unseen by the lock statement's snapshot, whose effects then made this one's work refuse (the
+   * hold already captured, say) — and that answer is the key's: replayed. Otherwise a business
+   * refusal is stored as the key's answer (unless another lands first: then that one is
+   * replayed), and the failure is answered.
+   */
+  private async afterFailure(
+    tenantId: string,
+    key: string,
+    fingerprint: string,
+    error: unknown,
+  ): Promise<Outcome> {
+    if (await this.storeRefusal(tenantId, key, fingerprint, error)) throw error;
+    const stored = await this.lookup(tenantId, key);
+    if (stored) return replay(stored, fingerprint);
+    throw isDuplicateKey(error) ? inFlight() : error;
   }
 
   /**
@@ -150,29 +164,38 @@ export class IdempotencyService {
     const stored = await this.lookup(call.tenantId, key);
     if (stored) return replay(stored, fingerprint);
     if (!result.refusal) throw inFlight();
-    await this.storeRefusal(call.tenantId, key, fingerprint, result.refusal);
-    throw result.refusal;
+    return this.afterFailure(call.tenantId, key, fingerprint, result.refusal);
   }
 
-  /** Business refusals (4xx) are stored and replayed like answers; nothing else is. */
-  private async storeRefusal(tenantId: string, key: string, fingerprint: string, error: unknown) {
+  /**
+   * Business refusals (4xx) are stored and replayed like answers; nothing else is. Answers
+   * whether this refusal is now the key's answer (false: not a refusal, or another answer was
+   * stored first).
+   */
+  private async storeRefusal(
+    tenantId: string,
+    key: string,
+    fingerprint: string,
+    error: unknown,
+  ): Promise<boolean> {
     const refusal = error instanceof ApiError || isDomainError(error);
     const { problem, headers } = problemOf(error, Correlation.id() ?? '');
     if (
-      refusal &&
-      problem.status < 500 &&
-      !['idempotency_key_in_use', 'idempotency_key_reused'].includes(problem.code)
+      !refusal ||
+      problem.status >= 500 ||
+      ['idempotency_key_in_use', 'idempotency_key_reused'].includes(problem.code)
     ) {
-      await this.store(
-        this.dataSource.manager,
-        tenantId,
-        key,
-        fingerprint,
-        problem.status,
-        stringifyJson(problem),
-        headers,
-      );
+      return false;
     }
+    return this.store(
+      this.dataSource.manager,
+      tenantId,
+      key,
+      fingerprint,
+      problem.status,
+      stringifyJson(problem),
+      headers,
+    );
   }
 
   private async store(
@@ -184,12 +207,14 @@ export class IdempotencyService {
     body: string,
     headers: Record<string, string>,
     conflict: 'strict' | 'ignore' = 'ignore',
-  ): Promise<void> {
-    await manager.query(
+  ): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
       `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body, response_headers)
-       VALUES ($1, $2, $3, $4, $5, $6) ${conflict === 'ignore' ? 'ON CONFLICT (tenant_id, key) DO NOTHING' : ''}`,
+       VALUES ($1, $2, $3, $4, $5, $6) ${conflict === 'ignore' ? 'ON CONFLICT (tenant_id, key) DO NOTHING' : ''}
+       RETURNING 1`,
       [tenantId, key, fingerprint, status, body, JSON.stringify(headers)],
     );
+    return rows.length > 0;
   }
 
   private async lookup(tenantId: string, key: string): Promise<StoredRow | null> {
