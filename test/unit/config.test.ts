@@ -12,6 +12,7 @@ import {
   runtimeEnv,
 } from '#config';
 import { adminEnv } from '../../apps/admin/src/config.js';
+import { gatewayEnv } from '../../apps/gateway/src/config.js';
 
 const shape = { ...runtimeEnv, ...databaseEnv, ...amqpEnv, ...outboxEnv, ...port('GATEWAY_PORT', 3000) };
 
@@ -71,6 +72,21 @@ describe('configuration', () => {
       'RETRY_DELAYS_MS',
     ]);
     assert.match(error.message, /RETRY_DELAYS_MS: must not decrease/);
+  });
+
+  it('takes DNS servers for webhook hosts as dns.setServers does, and nothing else', () => {
+    const servers = (value: string) =>
+      loadEnv(gatewayEnv, { WEBHOOK_DNS_SERVERS: value }).WEBHOOK_DNS_SERVERS;
+    assert.deepEqual(servers('127.0.0.1:5353, ::1,[::1]:53,10.0.0.2'), [
+      '127.0.0.1:5353',
+      '::1',
+      '[::1]:53',
+      '10.0.0.2',
+    ]);
+    assert.deepEqual(loadEnv(gatewayEnv, {}).WEBHOOK_DNS_SERVERS, [], 'unset: the system resolver');
+    for (const bad of ['dns.example', '127.0.0.1:0', '127.0.0.1:70000', '::1:53x', '[127.0.0.1', '1.2.3']) {
+      assert.throws(() => servers(bad), /WEBHOOK_DNS_SERVERS/, bad);
+    }
   });
 
   it('never echoes a value back (it may be a secret)', () => {

@@ -153,6 +153,7 @@ const urlRefusedReasons: [name: string, detail: string][] = [
   ['not_https', 'Webhook URLs must use https.'],
   ['credentials', 'Webhook URLs may not carry credentials.'],
   ['unresolvable', 'The host hooks.example.invalid cannot be resolved.'],
+  ['dns_timeout', 'The host hooks.example.com did not resolve within 5 s (its name servers did not answer).'],
   [
     'private_address',
     'The host intranet.example.com resolves to a private, loopback or link-local address (10.0.0.7); allow it with WEBHOOK_ALLOWED_HOSTS.',
@@ -164,7 +165,7 @@ const urlRefused = (others: [code: string, detail: string][] = []) => {
   return {
     description: [
       '`webhook_url_refused`: the URL is not a valid URL; is not http(s) (https only, in production); carries credentials (user:password@); ' +
-        'names a host that cannot be resolved; or names a host that resolves to a private, loopback, link-local (or otherwise non-public) address, ' +
+        'names a host that cannot be resolved, or not within WEBHOOK_DNS_TIMEOUT_MS (5 s); or names a host that resolves to a private, loopback, link-local (or otherwise non-public) address, ' +
         'unless WEBHOOK_ALLOWED_HOSTS allows that host or a CIDR holding its addresses. `detail` says which.',
       ...(others.length > 0 ? [rest.description] : []),
     ].join(' '),

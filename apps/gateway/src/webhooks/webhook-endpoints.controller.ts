@@ -99,13 +99,20 @@ export class WebhookEndpointsController {
     @Res() reply: FastifyReply,
   ) {
     const input = validate(createEndpoint, body ?? {});
+    // DNS first, bounded by its own timeout, and outside the transaction: the host's name servers
+    // are the tenant's, and a lookup that never ends must not hold a database connection. A
+    // refusal is still the key's answer, given inside.
+    const checked = await this.urls.check(input.url).then(
+      (url) => ({ url }),
+      (refusal: unknown) => ({ refusal }),
+    );
     const outcome = await this.idempotency.execute(
       { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
       async (manager) => {
-        const checked = await this.urls.check(input.url);
+        if ('refusal' in checked) throw checked.refusal;
         const endpoint = await this.webhooks.createEndpoint(manager, {
           tenantId: tenant.tenantId,
-          url: checked,
+          url: checked.url,
           description: input.description ?? null,
           eventTypes: [...new Set(input.eventTypes ?? [])],
           secret: newWebhookSecret(),
