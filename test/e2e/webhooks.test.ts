@@ -333,6 +333,30 @@ describe('webhooks and email (notification app)', () => {
     }
   });
 
+  it('a rotation retried under its Idempotency-Key answers the same secret; the old one still signs', async () => {
+    const hook = await endpoint('/rotated-twice', { eventTypes: ['transaction.succeeded'] });
+    const key = { 'idempotency-key': `rotate-${hook.id}` };
+    const rotated = await api.post(`/v1/webhook-endpoints/${hook.id}/rotate-secret`, undefined, key);
+    const retried = await api.post(`/v1/webhook-endpoints/${hook.id}/rotate-secret`, undefined, key);
+    assert.equal(rotated.status, 200, rotated.text);
+    assert.equal(retried.status, 200, retried.text);
+    assert.equal(retried.headers.get('idempotent-replayed'), 'true');
+    assert.equal(retried.body.secret, rotated.body.secret, 'one rotation, not two');
+    await api.deposit(await api.account(), 3);
+    await waitFor('the webhook', () => receiver.at('/rotated-twice').length === 1);
+    const [r] = receiver.at('/rotated-twice');
+    // Signed with the new secret, and with the one the receiver had before (the overlap).
+    for (const secret of [hook.secret, rotated.body.secret]) {
+      assert.ok(
+        new Webhook(secret).verify(r.body, {
+          'webhook-id': r.headers['webhook-id'] as string,
+          'webhook-timestamp': r.headers['webhook-timestamp'] as string,
+          'webhook-signature': r.headers['webhook-signature'] as string,
+        }),
+      );
+    }
+  });
+
   it('retry one delivery, and recover everything that failed since a time', async () => {
     receiver.scripts.set('/later', [500]);
     const hook = await endpoint('/later', { eventTypes: ['transaction.succeeded'] });
@@ -349,13 +373,29 @@ describe('webhooks and email (notification app)', () => {
     );
     receiver.scripts.set('/later', [200]);
     const [one] = await deliveries(hook.id);
-    const retried = await api.post(`/v1/webhook-endpoints/${hook.id}/deliveries/${one.id}/retry`);
+    const retryKey = { 'idempotency-key': `retry-${one.id}` };
+    const retried = await api.post(
+      `/v1/webhook-endpoints/${hook.id}/deliveries/${one.id}/retry`,
+      {},
+      retryKey,
+    );
     assert.equal(retried.status, 202);
+    const retriedAgain = await api.post(
+      `/v1/webhook-endpoints/${hook.id}/deliveries/${one.id}/retry`,
+      {},
+      retryKey,
+    );
+    assert.equal(retriedAgain.status, 202);
+    assert.equal(retriedAgain.headers.get('idempotent-replayed'), 'true', 'the key is honoured');
     await waitFor('the retried one', async () =>
       (await deliveries(hook.id)).some((d: { status: string }) => d.status === 'succeeded'),
     );
-    const recovered = await api.post(`/v1/webhook-endpoints/${hook.id}/recover`, { since });
+    const recoverKey = { 'idempotency-key': `recover-${hook.id}` };
+    const recovered = await api.post(`/v1/webhook-endpoints/${hook.id}/recover`, { since }, recoverKey);
     assert.deepEqual(recovered.body, { recovered: 1 });
+    const recoveredAgain = await api.post(`/v1/webhook-endpoints/${hook.id}/recover`, { since }, recoverKey);
+    assert.deepEqual(recoveredAgain.body, { recovered: 1 });
+    assert.equal(recoveredAgain.headers.get('idempotent-replayed'), 'true', 'the key is honoured');
     await waitFor('all delivered', async () =>
       (await deliveries(hook.id)).every((d: { status: string }) => d.status === 'succeeded'),
     );

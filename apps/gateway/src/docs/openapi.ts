@@ -1191,22 +1191,32 @@ export const openApiDocument = {
         summary: "Rotate a webhook endpoint's signing secret",
         description:
           'Answers the endpoint with a new `secret`, shown this once. For 24 hours the previous secret signs too: `webhook-signature` carries both ' +
-          'signatures, separated by a space (`v1,<new> v1,<previous>`), so the receiver can switch secrets without missing a delivery.',
-        parameters: [endpointId, { $ref: '#/components/parameters/RequestId' }],
+          'signatures, separated by a space (`v1,<new> v1,<previous>`), so the receiver can switch secrets without missing a delivery. ' +
+          'Send an `Idempotency-Key`: a rotation retried under it answers the same secret (a second rotation would end the overlap of the secret the receiver has).',
+        parameters: [
+          endpointId,
+          { $ref: '#/components/parameters/IdempotencyKeyOptional' },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
         requestBody: {
           required: false,
           description: 'No body needed; one sent is ignored.',
           content: { 'application/json': { schema: { type: 'object' }, example: {} } },
         },
         responses: {
-          200: ok('WebhookEndpointWithSecret', {
-            ...endpointExample,
-            secret: SECRET2,
-            updatedAt: '2026-11-28T09:30:00.000Z',
-          }),
+          200: {
+            ...ok('WebhookEndpointWithSecret', {
+              ...endpointExample,
+              secret: SECRET2,
+              updatedAt: '2026-11-28T09:30:00.000Z',
+            }),
+            headers: replayedHeader,
+          },
           401: common[401],
           429: common[429],
           404: problems(404, [endpointNotFound]),
+          409: problems(409, [keyInUse]),
+          422: problems(422, [keyReused]),
           ...writes,
         },
       },
@@ -1242,6 +1252,7 @@ export const openApiDocument = {
         parameters: [
           endpointId,
           { name: 'deliveryId', in: 'path', required: true, schema: ID('dlv', DLV) },
+          { $ref: '#/components/parameters/IdempotencyKeyOptional' },
           { $ref: '#/components/parameters/RequestId' },
         ],
         requestBody: {
@@ -1262,10 +1273,13 @@ export const openApiDocument = {
                 example: { id: DLV, status: 'pending' },
               },
             },
+            headers: replayedHeader,
           },
           401: common[401],
           429: common[429],
           404: problems(404, [endpointNotFound, deliveryNotFound]),
+          409: problems(409, [keyInUse]),
+          422: problems(422, [keyReused]),
           ...writes,
         },
       },
@@ -1278,7 +1292,11 @@ export const openApiDocument = {
         description:
           'Every delivery to this endpoint created at or after `since` that ended `failed` goes back to `pending`, due now, with a fresh retry schedule ' +
           '(the same `webhook-id` each). For after an outage of the receiver, or once a disabled endpoint is enabled again.',
-        parameters: [endpointId, { $ref: '#/components/parameters/RequestId' }],
+        parameters: [
+          endpointId,
+          { $ref: '#/components/parameters/IdempotencyKeyOptional' },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
         requestBody: {
           required: true,
           content: {
@@ -1307,9 +1325,12 @@ export const openApiDocument = {
                 example: { recovered: 12 },
               },
             },
+            headers: replayedHeader,
           },
           ...common,
           404: problems(404, [endpointNotFound]),
+          409: problems(409, [keyInUse]),
+          422: problems(422, [keyReused]),
           ...writes,
         },
       },
