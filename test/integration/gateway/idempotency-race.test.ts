@@ -7,6 +7,7 @@ import {
   HoldRepository,
   OutboxSignal,
   OutboxStore,
+  SecretBox,
   TransactionRepository,
   transactionView,
 } from '#persistence';
@@ -39,7 +40,7 @@ describe('Idempotency-Key: a retry racing the first request', () => {
   before(async () => {
     owner = await openDataSource(2);
     app = await openDataSource(4, testSettings().databaseUrl);
-    idempotency = new IdempotencyService(app, new OutboxSignal(app));
+    idempotency = new IdempotencyService(app, new OutboxSignal(app), SecretBox.forKeys([]));
     await owner.query(`INSERT INTO tenants (id, name) VALUES ($1, 'race')`, [tenantId]);
     account = (
       await new AccountRepository().create(owner.manager, {

@@ -119,6 +119,7 @@ export class WebhookEndpointsController {
         status: 201,
         body: { ...presentEndpoint(endpoint), secret: endpoint.secret },
         headers: { Location: `/v1/webhook-endpoints/${endpoint.id}` },
+        secret: true,
       };
     });
   }
@@ -189,6 +190,7 @@ export class WebhookEndpointsController {
         status: 200,
         body: { ...presentEndpoint(rotated), secret: rotated.secret },
         headers: {},
+        secret: true,
       };
     });
   }
