@@ -5,3 +5,4 @@ export * from './tcp-proxy.js';
 export * from './stack.js';
 export * from './routes.js';
 export * from './operators.js';
+export * from './metrics.js';
