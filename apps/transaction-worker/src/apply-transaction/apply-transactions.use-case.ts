@@ -131,7 +131,7 @@ export class ApplyTransactions {
         const done = { ...t, status: 'succeeded' as const, completedAt };
         finished.push(done);
         events.push(tallyEvent(MessageTypes.transactionSucceeded, t.tenantId, transactionView(done)));
-        const low = lowBalance(source, lowBefore, t.amount);
+        const low = lowBalance(source, lowBefore);
         if (low) events.push(tallyEvent(MessageTypes.accountBalanceLow, t.tenantId, low));
       } catch (error) {
         if (!isDomainError(error)) throw error;

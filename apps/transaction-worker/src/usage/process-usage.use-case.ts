@@ -194,7 +194,7 @@ export class ProcessUsage {
           event: tallyEvent(MessageTypes.usageCharged, tenantId, { ...about, transactionId: t.id }),
           correlationId: event.correlationId,
         });
-        const low = lowBalance(wallet, before, priced.amount);
+        const low = lowBalance(wallet, before);
         if (low) {
           outcomes.push({
             event: tallyEvent(MessageTypes.accountBalanceLow, tenantId, low),
