@@ -18,6 +18,18 @@ describe('exact JSON for money', () => {
     assert.equal(stringifyJson({ x: new JsonFloat('1.5') }), '{"x":1.5}');
   });
 
+  it('writes a float literal back as it was written (1.0 does not become the integer 1)', () => {
+    const text = '{"a":1.0,"b":-2.50,"e":[0.0],"f":7}';
+    assert.equal(stringifyJson(parseJson(text)), text);
+    // With an exponent, as a plain decimal that keeps a fraction (jsonb stores 2e0 as the integer 2).
+    assert.equal(
+      stringifyJson(parseJson('[2e0,1e3,1E-7,15e-1,-0.5e1,0.05E+1,1.25e1,1e2000]')),
+      '[2.0,1000.0,0.0000001,1.5,-5.0,0.5,12.5,1e2000]',
+    );
+    const again = parseJson(stringifyJson(parseJson('{"q":1.0}'))) as { q: unknown };
+    assert.ok(again.q instanceof JsonFloat);
+  });
+
   it('leaves look-alike strings alone', () => {
     assert.equal(stringifyJson({ s: '__tally_bigint_x__1' }), '{"s":"__tally_bigint_x__1"}');
   });
