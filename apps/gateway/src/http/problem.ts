@@ -41,6 +41,7 @@ const DOMAIN_STATUS: Record<string, number> = {
   transaction_not_refundable: 422,
   refund_exceeds_remaining: 422,
   insufficient_funds: 402,
+  amount_overflow: 422,
   hold_not_found: 404,
   hold_not_active: 409,
   capture_exceeds_hold: 422,
