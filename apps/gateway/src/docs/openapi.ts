@@ -310,7 +310,7 @@ const usageProperties = {
   propertyNames: { pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
   additionalProperties: { type: ['string', 'number', 'boolean', 'null'], maxLength: 1000 },
   description:
-    'Flat: at most 50 keys; each value a string (≤ 1000 characters), a number (integers are kept exactly, at any size), a boolean or null.',
+    'Flat: at most 50 keys; each value a string (≤ 1000 characters), a number (integers are kept exactly, at any size; a float stays a float, 1.0 included), a boolean or null.',
   example: { tokens: 1200, model: 'small' },
 };
 const usageTotals = {
@@ -957,7 +957,8 @@ export const openApiDocument = {
         summary: 'Price an event type',
         description:
           'One meter per event type. From then on each processed event of that type is priced quantity × `unitPrice` ' +
-          '(quantity: 1 for `count`; the integer value of `property` for `sum`) and charged to its account.',
+          '(quantity: 1 for `count`; for `sum`, `property` written as a JSON integer ≥ 0 — a float such as 1.0, 2e0 ' +
+          'or 1.5 fails the event `invalid_quantity`) and charged to its account.',
         parameters: [
           { $ref: '#/components/parameters/IdempotencyKeyOptional' },
           { $ref: '#/components/parameters/RequestId' },
