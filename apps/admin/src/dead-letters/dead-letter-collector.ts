@@ -60,7 +60,9 @@ export class DeadLetterCollector implements OnApplicationBootstrap, OnApplicatio
         h[Headers.originalRoutingKey] ?? death?.['routing-keys']?.[0] ?? message.fields.routingKey,
       );
       const payload = message.content.toString('utf8');
-      let tenantId: string | null = null;
+      // The body's tenant (commands, events), else the header of a message that carries it apart.
+      const tenantHeader = h[Headers.tenantId];
+      let tenantId = typeof tenantHeader === 'string' ? tenantHeader : null;
       try {
         const body = parseJson(payload) as { tenantId?: unknown };
         if (typeof body.tenantId === 'string') tenantId = body.tenantId;

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { MessageTypes, type UsageRecorded } from '#domain';
 import { Exchanges } from '#messaging';
-import { OutboxSignal, OutboxStore } from '#persistence';
+import { OutboxSignal, OutboxStore, WebhookRepository } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
 import { CurrentOperator, Needs, RolesGuard } from '../auth/roles.guard.js';
@@ -46,6 +46,7 @@ export class OperationsController {
     @Inject(OutboxStore) private readonly outbox: OutboxStore,
     @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
     @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(WebhookRepository) private readonly webhooks: WebhookRepository,
   ) {}
 
   @Get('usage-events')
@@ -163,13 +164,7 @@ export class OperationsController {
   async redeliver(@CurrentOperator() operator: Operator, @Param('id') id: string, @Body() body: unknown) {
     const why = validate(reason, body ?? {}).reason;
     return this.dataSource.transaction(async (m) => {
-      const [rows]: [{ id: string }[], number] = await m.query(
-        `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = NULL,
-                completed_at = NULL
-          WHERE id = $1 RETURNING id`,
-        [id],
-      );
-      if (rows.length === 0) throw notFound(`Delivery ${id}`);
+      if (!(await this.webhooks.resend(m, id))) throw notFound(`Delivery ${id}`);
       await this.audit.record(m, {
         operatorId: operator.id,
         action: 'webhook_delivery.redeliver',

@@ -154,7 +154,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  /** An exhausted delivery, with its event, in the notification queue's DLQ (for operators). */
+  /**
+   * An exhausted delivery, with its event, in the notification queue's DLQ (for operators). It
+   * names where it came from (the event's exchange and type), its tenant and its delivery: the
+   * admin app stores it as a dead letter, and replaying it sends this delivery again (a copy
+   * republished to the DLX would only come straight back).
+   */
   private async deadLetter(delivery: DeliveryRecord, reason: string): Promise<void> {
     const dlq = this.topology.dlq(Queues.notification.name);
     await this.publisher.publish({
@@ -169,9 +174,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplication
         [Headers.errorCode]: 'webhook_delivery_failed',
         [Headers.failedQueue]: Queues.notification.name,
         [Headers.failedAt]: new Date().toISOString(),
-        'x-webhook-endpoint-id': delivery.endpointId,
-        'x-webhook-delivery-id': delivery.id,
-        'x-tenant-id': delivery.tenantId,
+        [Headers.originalExchange]: this.topology.exchange(Exchanges.events),
+        [Headers.originalRoutingKey]: delivery.eventType,
+        [Headers.webhookEndpointId]: delivery.endpointId,
+        [Headers.webhookDeliveryId]: delivery.id,
+        [Headers.tenantId]: delivery.tenantId,
       },
     });
   }

@@ -415,6 +415,20 @@ export class WebhookRepository {
     return count > 0;
   }
 
+  /**
+   * Sends a delivery again from the start of its schedule, whoever's it is (operators: a
+   * redelivery, a replayed dead letter); false when there is no such delivery.
+   */
+  async resend(manager: EntityManager, deliveryId: string): Promise<boolean> {
+    const [, count]: [unknown, number] = await manager.query(
+      `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = NULL,
+              completed_at = NULL
+        WHERE id = $1`,
+      [deliveryId],
+    );
+    return count > 0;
+  }
+
   /** Sends again every delivery to this endpoint that failed since `since`; answers how many. */
   async recover(manager: EntityManager, tenantId: string, endpointId: string, since: Date): Promise<number> {
     const [, count]: [unknown, number] = await manager.query(
