@@ -11,6 +11,8 @@ export const MessageTypes = {
   holdVoided: 'hold.voided',
   holdExpired: 'hold.expired',
   usageRecorded: 'usage.recorded',
+  /** Command: charge again events left unbilled (an operator's re-bill); payload as UsageRecorded. */
+  usageRebillRequested: 'usage.rebill_requested',
   usageCharged: 'usage.charged',
   usageChargeFailed: 'usage.charge_failed',
 } as const;
