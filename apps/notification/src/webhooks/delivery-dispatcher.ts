@@ -20,6 +20,8 @@ export interface DispatchOptions {
   intervalMs: number;
   concurrency: number;
   allowedHosts: string[];
+  /** How long a delivery about an account waits for the account's earlier events to arrive. */
+  orderWaitMs: number;
 }
 
 /**
@@ -28,8 +30,7 @@ export interface DispatchOptions {
  * and schedules the next one with backoff and jitter, honouring Retry-After. A delivery whose
  * schedule is exhausted fails and is copied to the notification queue's DLQ; a 410 disables its
  * endpoint at once, and so does failing without a success for `disableAfterMs` (the tenant is
- * emailed). Deliveries about one account wait for the earlier ones to that endpoint (see
- * WebhookRepository.leaseDue).
+ * emailed). Deliveries about one account go in the account's order (see WebhookRepository.leaseDue).
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -75,7 +76,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplication
       try {
         const free = this.options.concurrency - this.inFlight;
         if (free > 0) {
-          const leased = await this.webhooks.leaseDue(this.dataSource, free, this.options.timeoutMs + 30_000);
+          const leased = await this.webhooks.leaseDue(
+            this.dataSource,
+            free,
+            this.options.timeoutMs + 30_000,
+            this.options.orderWaitMs,
+          );
           for (const { delivery, endpoint } of leased) this.track(this.attempt(delivery, endpoint));
         }
         if (Date.now() - lastMail > 5_000) {

@@ -10,6 +10,7 @@ import {
   newId,
   parseJson,
   post,
+  sequenceEvents,
   tallyEvent,
   type Posting,
   type TallyEvent,
@@ -275,14 +276,12 @@ export class ProcessUsage {
     }
 
     await this.transactions.insertCompleted(manager, transactions);
-    const touched = new Set(postings.map((p) => p.accountId));
-    await this.accounts.setBalances(
-      manager,
-      [...touched].map((id) => {
-        const a = accounts.get(id)!;
-        return { accountId: id, posted: a.posted, held: a.held };
-      }),
+    // Numbered under the wallet locks: one order per account for webhooks.
+    const numbered = sequenceEvents(
+      outcomes.map((o) => o.event),
+      accounts,
     );
+    await this.accounts.saveLocked(manager, accounts, [...postings.map((p) => p.accountId), ...numbered]);
     await this.entries.appendMany(manager, entryGroups);
     return { transactions, outcomes, unbilled };
   }

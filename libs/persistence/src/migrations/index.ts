@@ -12,6 +12,7 @@ import { MigrationsVisibleToApp1763766000000 } from './1763766000000-MigrationsV
 import { HotTransactionOutcomes1763769600000 } from './1763769600000-HotTransactionOutcomes.js';
 import { OutboxParking1763773200000 } from './1763773200000-OutboxParking.js';
 import { AdjustmentControls1763777700000 } from './1763777700000-AdjustmentControls.js';
+import { WebhookAccountOrder1763778000000 } from './1763778000000-WebhookAccountOrder.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   HotTransactionOutcomes1763769600000,
   OutboxParking1763773200000,
   AdjustmentControls1763777700000,
+  WebhookAccountOrder1763778000000,
 ];
