@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/services.sh
 bash scripts/ensure-deps.sh
+bash scripts/ensure-promtool.sh
 
 # Jest runs in a process group of its own: whatever is left of it when it ends (an app a failed
 # test did not stop) is ended with it. The services lock's holders outlive that on purpose: they

@@ -14,7 +14,7 @@ describe('group commit of accepts', () => {
   });
   afterAll(() => stack?.stop());
 
-  it('a request the database refuses fails alone; the requests written with it are accepted once', async () => {
+  it('a value Postgres cannot store fails alone, at validation; the requests sent with it are accepted once', async () => {
     const account = await api.account();
     const poisoned = 17;
     const deposit = (i: number) =>
@@ -25,14 +25,18 @@ describe('group commit of accepts', () => {
           destinationAccountId: account,
           amount: 10,
           currency: 'USD',
-          // Postgres cannot store a NUL in jsonb: this one statement row would fail the batch.
+          // Postgres cannot store a NUL in jsonb: refused before it could fail a batch statement.
           ...(i === poisoned ? { metadata: { note: 'nul\u0000here' } } : {}),
         },
         { 'idempotency-key': `batch-${i}` },
       );
     const answers = await inParallel(40, 40, deposit);
     assert.equal(answers[poisoned].status, 400, answers[poisoned].text);
-    assert.equal(answers[poisoned].body.code, 'invalid_input');
+    assert.equal(answers[poisoned].body.code, 'validation_error');
+    assert.deepEqual(
+      answers[poisoned].body.errors.map((e: { field: string }) => e.field),
+      ['metadata.note'],
+    );
     const accepted = answers.filter((_, i) => i !== poisoned);
     assert.ok(
       accepted.every((a) => a.status === 202),
@@ -41,7 +45,7 @@ describe('group commit of accepts', () => {
     for (const a of accepted) assert.equal((await waitFinal(api, a.body.id)).status, 'succeeded');
     assert.equal((await api.get(`/v1/accounts/${account}`)).body.balance.posted, 390);
     // The same requests again, in parallel: the same answers, nothing new (the refused one is
-    // refused again: a request the database cannot store is not remembered under its key).
+    // refused again: a request refused at validation is not remembered under its key).
     const replays = await inParallel(40, 40, deposit);
     assert.equal(replays[poisoned].status, 400);
     replays.forEach((r, i) => {

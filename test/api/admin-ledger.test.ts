@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { newId } from '#domain';
-import { Api, openDataSource, send, signIn, waitFinal, waitFor } from '#test-support';
+import { Api, openDataSource, send, signIn, signedInOperator, waitFinal, waitFor } from '#test-support';
 import { InProcessStack, newTenant, verifiedLedger } from '../support/in-process.js';
 
 describe('admin: interventions on the ledger', () => {
@@ -11,19 +11,34 @@ describe('admin: interventions on the ledger', () => {
   let db: DataSource;
   const tokens: Record<'first' | 'second' | 'viewer', string> = { first: '', second: '', viewer: '' };
 
-  const admin = async (method: string, path: string, body?: unknown, as: keyof typeof tokens = 'first') => {
+  const admin = async (
+    method: string,
+    path: string,
+    body?: unknown,
+    /** One of the operators signed in before, or another's access token. */
+    as: keyof typeof tokens | { token: string } = 'first',
+    headers: Record<string, string> = {},
+  ) => {
     const res = await send(
       stack.url('admin'),
       method,
       path,
       {
-        authorization: `Bearer ${tokens[as]}`,
+        authorization: `Bearer ${typeof as === 'string' ? tokens[as] : as.token}`,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
       },
       body !== undefined ? JSON.stringify(body) : undefined,
     );
-    return { status: res.status, body: res.body };
+    return { status: res.status, body: res.body, headers: res.headers };
   };
+  /** An operator of its own, so that its rolling total starts at zero. */
+  const freshOperator = async () => ({ token: await signedInOperator(stack.url('admin'), 'operator') });
+  /** An adjustment request with a fresh Idempotency-Key. */
+  const adjust = (account: string, body: unknown, as: Parameters<typeof admin>[3] = 'first') =>
+    admin('POST', `/admin/api/accounts/${account}/adjustments`, body, as, {
+      'idempotency-key': `adj-${Math.random().toString(36).slice(2)}`,
+    });
   const balance = async (account: string) => (await api.get(`/v1/accounts/${account}`)).body.balance.posted;
 
   beforeAll(async () => {
@@ -100,22 +115,14 @@ describe('admin: interventions on the ledger', () => {
   it('small adjustments go through the worker at once; large ones need a second operator', async () => {
     const account = await api.account();
     await api.deposit(account, 500);
-    const small = await admin('POST', `/admin/api/accounts/${account}/adjustments`, {
-      direction: 'credit',
-      amount: 250,
-      reason: 'goodwill credit',
-    });
+    const small = await adjust(account, { direction: 'credit', amount: 250, reason: 'goodwill credit' });
     assert.equal(small.status, 202, JSON.stringify(small.body));
     assert.equal(small.body.status, 'executed');
     const credit = await waitFinal(api, small.body.transactionId);
     assert.deepEqual([credit.type, credit.status, credit.amount], ['adjustment', 'succeeded', 250]);
     assert.equal(await balance(account), 750);
 
-    const large = await admin('POST', `/admin/api/accounts/${account}/adjustments`, {
-      direction: 'debit',
-      amount: 5000,
-      reason: 'chargeback',
-    });
+    const large = await adjust(account, { direction: 'debit', amount: 5000, reason: 'chargeback' });
     assert.equal(large.body.status, 'pending_approval');
     const self = await admin('POST', `/admin/api/adjustments/${large.body.id}/approve`);
     assert.equal(self.status, 403);
@@ -141,11 +148,12 @@ describe('admin: interventions on the ledger', () => {
     const again = await admin('POST', `/admin/api/adjustments/${large.body.id}/approve`, undefined, 'second');
     assert.equal(again.status, 409);
 
-    const covered = await admin('POST', `/admin/api/accounts/${account}/adjustments`, {
-      direction: 'debit',
-      amount: 700,
-      reason: 'duplicate top-up reversed',
-    });
+    // By the second operator: the first one's adjustments today already add up past the threshold.
+    const covered = await adjust(
+      account,
+      { direction: 'debit', amount: 700, reason: 'duplicate top-up reversed' },
+      'second',
+    );
     assert.equal((await waitFinal(api, covered.body.transactionId)).status, 'succeeded');
     assert.equal(await balance(account), 50);
     for (const bad of [
@@ -153,7 +161,7 @@ describe('admin: interventions on the ledger', () => {
       { direction: 'credit', amount: 5, reason: '' },
       { direction: 'up', amount: 5, reason: 'bad' },
     ]) {
-      assert.equal((await admin('POST', `/admin/api/accounts/${account}/adjustments`, bad)).status, 400);
+      assert.equal((await adjust(account, bad)).status, 400);
     }
     const actions = (await admin('GET', `/admin/api/audit?targetId=${account}`)).body.data.map(
       (a: { action: string }) => a.action,
@@ -166,6 +174,101 @@ describe('admin: interventions on the ledger', () => {
     ]);
     const verify = await verifiedLedger();
     assert.ok(verify.ok, verify.report);
+  });
+
+  it('adjustments are idempotent per operator: same key and body ⇒ the same answer, another body ⇒ 422', async () => {
+    const [alice, bob] = [await freshOperator(), await freshOperator()];
+    const account = await api.account();
+    const key = { 'idempotency-key': `retry-${Date.now()}` };
+    const body = { direction: 'credit', amount: 40, reason: 'goodwill credit' };
+    const url = `/admin/api/accounts/${account}/adjustments`;
+    const first = await admin('POST', url, body, alice, key);
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    assert.equal(first.body.status, 'executed');
+    const again = await admin('POST', url, body, alice, key);
+    assert.deepEqual([again.status, again.body], [202, first.body]);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    // Ten retries at once still make one adjustment.
+    const racing = await Promise.all(Array.from({ length: 10 }, () => admin('POST', url, body, alice, key)));
+    assert.ok(racing.every((r) => r.status === 202 && r.body.id === first.body.id));
+    const other = await admin('POST', url, { ...body, amount: 41 }, alice, key);
+    assert.deepEqual([other.status, other.body.code], [422, 'idempotency_key_reused']);
+    // Keys belong to the operator: the same key from another one is a request of its own.
+    const theirs = await admin('POST', url, body, bob, key);
+    assert.equal(theirs.status, 202);
+    assert.notEqual(theirs.body.id, first.body.id);
+    const missing = await admin('POST', url, body, alice);
+    assert.deepEqual([missing.status, missing.body.code], [400, 'idempotency_key_required']);
+    await waitFinal(api, first.body.transactionId);
+    await waitFinal(api, theirs.body.transactionId);
+    assert.equal(await balance(account), 80, 'two adjustments, however many requests');
+    const [{ n }] = await db.query(
+      `SELECT count(*)::int AS n FROM adjustment_requests WHERE account_id = $1`,
+      [account],
+    );
+    assert.equal(n, 2);
+  });
+
+  it('the rolling total is per operator and currency, leaves rejected ones out and forgets the window', async () => {
+    const [alice, bob] = [await freshOperator(), await freshOperator()];
+    const credit = async (as: { token: string }, account: string, amount: number) =>
+      (await adjust(account, { direction: 'credit', amount, reason: 'rolling total' }, as)).body as {
+        id: string;
+        status: string;
+      };
+    const usd = await api.account();
+    const eur = await api.account({ currency: 'EUR' });
+    assert.equal((await credit(alice, usd, 900)).status, 'executed');
+    const over = await credit(alice, usd, 200);
+    assert.equal(over.status, 'pending_approval', '900 + 200 is past 1000');
+    assert.equal((await credit(alice, eur, 900)).status, 'executed', 'another currency has its own total');
+    assert.equal((await credit(bob, usd, 900)).status, 'executed', 'another operator has their own');
+    const withdrawn = await admin(
+      'POST',
+      `/admin/api/adjustments/${over.id}/reject`,
+      { reason: 'withdrawn' },
+      alice,
+    );
+    assert.equal(withdrawn.status, 200);
+    assert.equal((await credit(alice, usd, 100)).status, 'executed', 'the rejected 200 no longer counts');
+    assert.equal((await credit(alice, usd, 1)).status, 'pending_approval');
+    // A day later (the default window is 24 h) the earlier ones are out of it.
+    await db.query(
+      `UPDATE adjustment_requests SET created_at = created_at - interval '25 hours' WHERE account_id = $1`,
+      [usd],
+    );
+    assert.equal((await credit(alice, usd, 1000)).status, 'executed');
+  });
+
+  it('a rejected re-run of an adjustment leaves the failed one free to re-run', async () => {
+    const [alice, bob] = [await freshOperator(), await freshOperator()];
+    const account = await api.account();
+    const large = await adjust(account, { direction: 'debit', amount: 5000, reason: 'chargeback' }, alice);
+    const approved = await admin('POST', `/admin/api/adjustments/${large.body.id}/approve`, undefined, bob);
+    assert.equal((await waitFinal(api, approved.body.transactionId)).status, 'failed');
+    const rerun = () =>
+      admin(
+        'POST',
+        `/admin/api/transactions/${approved.body.transactionId}/rerun`,
+        { reason: 'retry it' },
+        alice,
+      );
+    const first = await rerun();
+    assert.deepEqual([first.status, first.body.status], [202, 'pending_approval']);
+    assert.equal((await rerun()).status, 409, 'while it waits, it is the one re-run');
+    const listed = (await admin('GET', '/admin/api/adjustments?status=pending')).body.data.find(
+      (a: { id: string }) => a.id === first.body.id,
+    );
+    assert.deepEqual([listed.rerunOf, listed.approvalRequired], [approved.body.transactionId, true]);
+    const rejected = await admin(
+      'POST',
+      `/admin/api/adjustments/${first.body.id}/reject`,
+      { reason: 'not now' },
+      bob,
+    );
+    assert.equal(rejected.status, 200);
+    const second = await rerun();
+    assert.deepEqual([second.status, second.body.status], [202, 'pending_approval']);
   });
 
   it('a failed transaction is re-run as a new one; search and detail show it', async () => {
@@ -189,6 +292,13 @@ describe('admin: interventions on the ledger', () => {
       reason: 'nope',
     });
     assert.equal(notFailed.status, 409);
+    const twice = await admin(
+      'POST',
+      `/admin/api/transactions/${failed.id}/rerun`,
+      { reason: 'again' },
+      'second',
+    );
+    assert.deepEqual([twice.status, twice.body.code], [409, 'already_rerun']);
 
     const found = (await admin('GET', `/admin/api/transactions?accountId=${account}&status=failed`)).body
       .data;

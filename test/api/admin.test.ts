@@ -224,6 +224,40 @@ describe('admin API: operators, sessions, tenants and keys, audit', () => {
     );
   });
 
+  it('a changed role, a disabled operator or an ended session counts from the very next request', async () => {
+    const admin = await login(ADMIN.email, ADMIN.password);
+    const created = await call('POST', '/admin/api/operators', admin.accessToken, {
+      email: 'demoted@tally.test',
+      password: 'a long password!',
+      role: 'operator',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const op = await login('demoted@tally.test', 'a long password!');
+    const createTenant = () => call('POST', '/admin/api/tenants', op.accessToken, { name: 'Demotion' });
+    assert.equal((await createTenant()).status, 201);
+
+    // The access token still says "operator" for up to 15 minutes; the operators table decides.
+    await db.query(`UPDATE operators SET role = 'viewer' WHERE id = $1`, [created.body.id]);
+    const demoted = await createTenant();
+    assert.equal(demoted.status, 403, JSON.stringify(demoted.body));
+    assert.equal((await call('GET', '/admin/api/me', op.accessToken)).body.role, 'viewer');
+
+    await db.query(`UPDATE operators SET status = 'disabled' WHERE id = $1`, [created.body.id]);
+    assert.equal((await call('GET', '/admin/api/me', op.accessToken)).status, 401);
+
+    // Signing out ends the session's access token too, not only its refresh token.
+    const session = await login(ADMIN.email, ADMIN.password);
+    assert.equal((await call('GET', '/admin/api/me', session.accessToken)).status, 200);
+    await call('POST', '/admin/api/auth/logout', undefined, { refreshToken: session.refreshToken });
+    assert.equal((await call('GET', '/admin/api/me', session.accessToken)).status, 401);
+    // A stolen refresh token used twice revokes the session: its access tokens stop at once.
+    const stolen = await login(ADMIN.email, ADMIN.password);
+    await call('POST', '/admin/api/auth/refresh', undefined, { refreshToken: stolen.refreshToken });
+    await call('POST', '/admin/api/auth/refresh', undefined, { refreshToken: stolen.refreshToken });
+    assert.equal((await call('GET', '/admin/api/me', stolen.accessToken)).status, 401);
+    assert.equal((await call('GET', '/admin/api/me', admin.accessToken)).status, 200, 'other sessions live');
+  });
+
   it('the audit log is append-only, even for the schema owner', async () => {
     await assert.rejects(db.query(`UPDATE audit_log SET action = 'x'`), /append-only/);
     await assert.rejects(db.query(`DELETE FROM audit_log`), /append-only/);

@@ -152,6 +152,35 @@ describe('holds (API.md, Holds)', () => {
     assert.deepEqual(await balance(account), { posted: 750, held: 0, available: 750 });
   });
 
+  it('a capture raises no low-balance alert (its hold is released as it posts); a withdrawal that crosses does', async () => {
+    const account = await api.account({ currency: 'USD', lowBalanceThreshold: 500 });
+    await api.deposit(account, 1000);
+    const h = (await hold({ accountId: account, amount: 300, currency: 'USD' })).body;
+    const captured = await waitFinal(api, (await capture(h.id)).body.id);
+    assert.equal(captured.status, 'succeeded');
+    // Available was 700 before the capture and is 700 after it: nothing crossed the threshold.
+    assert.deepEqual(await balance(account), { posted: 700, held: 0, available: 700 });
+    const alerts = async () =>
+      (
+        await db.query(
+          `SELECT payload->'data' AS data FROM outbox
+            WHERE routing_key = 'account.balance_low' AND payload->'data'->>'accountId' = $1`,
+          [account],
+        )
+      ).map((r: { data: unknown }) => r.data);
+    assert.deepEqual(await alerts(), []);
+    const withdrawn = await api.transact({
+      type: 'withdrawal',
+      sourceAccountId: account,
+      amount: 300,
+      currency: 'USD',
+    });
+    assert.equal(withdrawn.body.status, 'succeeded');
+    assert.deepEqual(await alerts(), [
+      { accountId: account, currency: 'USD', available: 400, threshold: 500 },
+    ]);
+  });
+
   it('capturing more than held is refused and changes nothing', async () => {
     const account = await funded(1000);
     const h = (await hold({ accountId: account, amount: 100, currency: 'USD' })).body;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { Api, TcpProxy, openDataSource, waitFor } from '#test-support';
+import { Api, TcpProxy, createOperator, openDataSource, signIn, waitFor } from '#test-support';
 import { InProcessStack, newTenant } from '../support/in-process.js';
 
 const REDIS_PORT = 6379;
@@ -196,6 +196,68 @@ describe('admin sign-in attempts', () => {
       statuses.push((await login(`spray${i}@tally.test`, 'guess guess guess')).status);
     // 8 per minute from this address, 5 already spent above.
     assert.deepEqual(statuses, [401, 401, 401, 429, 429, 429]);
+  });
+});
+
+describe('admin sign-in: simultaneous guesses (attack: guessing faster than the count)', () => {
+  const proxy = new TcpProxy(REDIS_PORT);
+  let stack: InProcessStack;
+  let inProcess: { url: string };
+
+  beforeAll(async () => {
+    const limits = { ADMIN_LOGIN_MAX_FAILURES: '5', ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: '100000' };
+    stack = await InProcessStack.start('login-race', ['admin'], {
+      ...limits,
+      REDIS_URL: `redis://127.0.0.1:${await proxy.start()}`,
+      REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+    });
+    // The same limits without Redis: buckets in the process only.
+    inProcess = await stack.startExtra('admin', { ...limits, REDIS_URL: '' });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await proxy.close();
+  });
+
+  /** 30 wrong passwords for one operator sent at once, and the right one after them. */
+  const race = async (adminUrl: string) => {
+    const { email, password } = await createOperator('operator');
+    const attempt = (pass: string) =>
+      fetch(`${adminUrl}/admin/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: pass }),
+      }).then((r) => r.status);
+    const statuses = await Promise.all(Array.from({ length: 30 }, (_, i) => attempt(`wrong guess ${i}`)));
+    return {
+      wrong: statuses.filter((s) => s === 401).length,
+      limited: statuses.filter((s) => s === 429).length,
+      rightPassword: await attempt(password),
+    };
+  };
+
+  it('lets exactly 5 of 30 simultaneous wrong passwords be checked (buckets in Redis)', async () => {
+    assert.deepEqual(await race(stack.url('admin')), { wrong: 5, limited: 25, rightPassword: 429 });
+  });
+
+  it('lets exactly 5 of 30 simultaneous wrong passwords be checked (buckets in the process)', async () => {
+    assert.deepEqual(await race(inProcess.url), { wrong: 5, limited: 25, rightPassword: 429 });
+  });
+
+  it('keeps the limit in the process while Redis is unreachable, and counts the outage', async () => {
+    const before = await metric(stack.url('admin'), 'tally_rate_limit_store_failures_total');
+    proxy.cut();
+    try {
+      assert.deepEqual(await race(stack.url('admin')), { wrong: 5, limited: 25, rightPassword: 429 });
+      assert.ok((await metric(stack.url('admin'), 'tally_rate_limit_store_failures_total')) > before);
+    } finally {
+      proxy.restore();
+    }
+  });
+
+  it('a right password gives its attempt back: signing in often never locks an account', async () => {
+    const { email, password } = await createOperator('viewer');
+    for (let i = 0; i < 8; i++) await signIn(stack.url('admin'), email, password);
   });
 });
 

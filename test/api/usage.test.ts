@@ -373,6 +373,37 @@ describe('usage events and meters (API.md, Usage events)', () => {
     assert.match(row.worker_id, /:\d+$/);
   });
 
+  it('a quantity written as a float (1.0, 2e0) is refused as 1.5 is, never billed as an integer; it is kept as written', async () => {
+    const account = await wallet(1000);
+    const ids = {
+      oneDotZero: eventId('f'),
+      exponent: eventId('f'),
+      fraction: eventId('f'),
+      integer: eventId('f'),
+    };
+    const res = await api.request('POST', '/v1/events', {
+      raw: `{"events":[
+        {"id":"${ids.oneDotZero}","type":"tokens","accountId":"${account}","properties":{"count":1.0}},
+        {"id":"${ids.exponent}","type":"tokens","accountId":"${account}","properties":{"count":2e0}},
+        {"id":"${ids.fraction}","type":"tokens","accountId":"${account}","properties":{"count":1.5}},
+        {"id":"${ids.integer}","type":"tokens","accountId":"${account}","properties":{"count":1}}]}`,
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(res.body.accepted, 4, res.text);
+    const done = await processed(Object.values(ids));
+    const outcome = (id: string) => [
+      done.get(id)!.status,
+      (done.get(id)!.failure as { code: string } | null)?.code,
+    ];
+    assert.deepEqual(outcome(ids.oneDotZero), ['failed', 'invalid_quantity']);
+    assert.deepEqual(outcome(ids.exponent), ['failed', 'invalid_quantity']);
+    assert.deepEqual(outcome(ids.fraction), ['failed', 'invalid_quantity']);
+    assert.deepEqual(outcome(ids.integer), ['processed', undefined]);
+    assert.deepEqual(await chargedFor(account), { n: 1, total: 3 });
+    assert.deepEqual(await balance(account), { posted: 997, held: 0, available: 997 });
+    assert.match((await api.get(`/v1/events/${ids.oneDotZero}`)).text, /"count":1\.0[,}]/);
+  });
+
   it('an Idempotency-Key replays the first answer', async () => {
     const body = { id: eventId('k'), type: 'page_view' };
     const k = `k-${Date.now()}`;

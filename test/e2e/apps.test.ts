@@ -10,6 +10,7 @@ import {
   separateDatabase,
   testSettings,
   uniquePrefix,
+  waitFor,
 } from '#test-support';
 
 const APPS = ['gateway', 'transaction-worker', 'notification', 'admin'] as const;
@@ -36,7 +37,17 @@ describe('the four apps, started together with one command', () => {
       env[PORT_VARS[app]] = String(ports[app]);
     }
     all = new AppProcess('npm', ['run', '--silent', 'start:all'], env, { detached: true });
-    for (const app of APPS) await all.waitForHttp(`http://127.0.0.1:${ports[app]}/health/ready`, 60_000);
+    // Ready and connected: the gateway and admin are ready before the broker is (it only degrades them).
+    for (const app of APPS)
+      await waitFor(
+        `${app} to be ready with the broker connected`,
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${ports[app]}/health/ready`);
+          return res.status === 200 && ((await res.json()) as { status: string }).status === 'ok';
+        },
+        60_000,
+        100,
+      );
   });
 
   afterAll(async () => {

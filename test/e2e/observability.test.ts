@@ -77,7 +77,7 @@ describe('observability: every series the Grafana dashboard queries is exposed',
       perApp.set(app, found);
       found.forEach((n) => names.add(n));
     }
-    const dashboard = JSON.parse(readRepo('docker/grafana/dashboards/tally.json')) as Record<string, unknown>;
+    const dashboard = JSON.parse(readRepo('k8s/base/grafana/tally.json')) as Record<string, unknown>;
     const queried = [...new Set(dashboardExpressions(dashboard).flatMap(promqlMetricNames))].sort();
     assert.ok(queried.length >= 10, `the dashboard queries ${queried.length} series`);
     const missing = queried.filter((n) => !names.has(n));

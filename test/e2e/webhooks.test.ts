@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
@@ -9,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import {
   Api,
   BrokerProbe,
+  Receiver,
   Stack,
   createTenant,
   openDataSource,
@@ -16,49 +16,6 @@ import {
   waitFinal,
   waitFor,
 } from '#test-support';
-
-interface Received {
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  at: number;
-}
-
-/** A real HTTP receiver on localhost; each path answers as its script says (default 200). */
-class Receiver {
-  readonly received: Received[] = [];
-  /** path → statuses to answer in turn (the last one repeats). */
-  readonly scripts = new Map<string, number[]>();
-  private server!: http.Server;
-
-  async start(): Promise<void> {
-    this.server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        const path = req.url ?? '/';
-        this.received.push({ path, headers: req.headers, body, at: Date.now() });
-        const script = this.scripts.get(path) ?? [200];
-        const status = script.length > 1 ? script.shift()! : script[0];
-        res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `nope ${status}`);
-      });
-    });
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-  }
-
-  url(path: string): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
-  }
-
-  at(path: string): Received[] {
-    return this.received.filter((r) => r.path === path);
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
-}
 
 describe('webhooks and email (notification app)', () => {
   let stack: Stack;
@@ -103,6 +60,8 @@ describe('webhooks and email (notification app)', () => {
       WEBHOOK_RETRY_SCHEDULE_MS: '200,400,800',
       WEBHOOK_DISPATCH_INTERVAL_MS: '50',
       WEBHOOK_DISABLE_AFTER_MS: '60000',
+      // Short, so that giving up on a missing event can be shown; ample for the rest.
+      WEBHOOK_ORDER_WAIT_MS: '5000',
       SMTP_PORT: String(smtpPort),
     });
     await stack.startApp('notification');
@@ -313,6 +272,131 @@ describe('webhooks and email (notification app)', () => {
     assert.deepEqual(order, [first.id, first.id, first.id, second.id]);
   });
 
+  /** An event about `accountId`, numbered `accountSeq` among its events, as a writer would publish it. */
+  const accountEvent = (accountId: string, accountSeq: number) => ({
+    id: `evt_ORDER${accountId}${accountSeq}`,
+    type: 'hold.created',
+    tenantId,
+    createdAt: new Date().toISOString(),
+    accountSeq,
+    data: { id: `hold_${accountSeq}`, accountId, amount: accountSeq, currency: 'USD', status: 'active' },
+  });
+  const publishEvent = (event: { id: string; type: string }) =>
+    probe.publishConfirmed(`${stack.prefix}tally.events`, event.type, event, {
+      messageId: event.id,
+      type: event.type,
+      contentType: 'application/json',
+    });
+  const received = (path: string) =>
+    receiver.at(path).map((r) => (JSON.parse(r.body) as { data: { id: string } }).data.id);
+
+  it('ordering: an event that reaches the notification app late is still delivered before the later ones', async () => {
+    const hook = await endpoint('/late', { eventTypes: ['hold.created'] });
+    const account = `acc_LATE${Date.now()}`;
+    // E1 is stalled (a retry in a delay queue, the other relay): E2 and E3 arrive first.
+    await publishEvent(accountEvent(account, 2));
+    await publishEvent(accountEvent(account, 3));
+    await waitFor(
+      'E2 and E3 to be recorded as deliveries',
+      async () => (await deliveries(hook.id)).length === 2,
+    );
+    await publishEvent(accountEvent(account, 1));
+    await waitFor(
+      'all three delivered',
+      async () => {
+        const d = await deliveries(hook.id);
+        return d.length === 3 && d.every((x: { status: string }) => x.status === 'succeeded');
+      },
+      20_000,
+    );
+    assert.deepEqual(received('/late'), ['hold_1', 'hold_2', 'hold_3']);
+  });
+
+  it('ordering: an earlier event that never arrives holds the later ones back for the wait only, then no more', async () => {
+    const hook = await endpoint('/gap', { eventTypes: ['hold.created'] });
+    const account = `acc_GAP${Date.now()}`;
+    await publishEvent(accountEvent(account, 1));
+    await waitFor('E1 delivered', () => received('/gap').length === 1);
+    // E2 is lost: E3 waits for it, for WEBHOOK_ORDER_WAIT_MS (5 s here), then goes.
+    await publishEvent(accountEvent(account, 3));
+    await waitFor('E3 delivered', () => received('/gap').length === 2, 20_000);
+    const [e3] = (await deliveries(hook.id)).filter((d: { eventId: string }) =>
+      d.eventId.endsWith(`${account}3`),
+    );
+    assert.ok(
+      receiver.at('/gap')[1].at - Date.parse(e3.createdAt) >= 4_500,
+      'E3 waited for the missing event first',
+    );
+    // The next one finds the gap given up: it does not wait again.
+    await publishEvent(accountEvent(account, 4));
+    await waitFor('E4 delivered', () => received('/gap').length === 3, 20_000);
+    const [cursor] = await db.query(
+      `SELECT contiguous::int, gap_since FROM webhook_account_cursors WHERE account_id = $1`,
+      [account],
+    );
+    assert.deepEqual(cursor, { contiguous: 4, gap_since: null });
+    assert.deepEqual(received('/gap'), ['hold_1', 'hold_3', 'hold_4']);
+  });
+
+  it('ordering: a dead delivery releases the ones behind it; another endpoint is never held back', async () => {
+    receiver.scripts.set('/dies-first', [500, 500, 500, 500, 200]);
+    const stuck = await endpoint('/dies-first', { eventTypes: ['hold.created'] });
+    await endpoint('/healthy', { eventTypes: ['hold.created'] });
+    const account = `acc_DEAD${Date.now()}`;
+    await publishEvent(accountEvent(account, 1));
+    await publishEvent(accountEvent(account, 2));
+    await waitFor('the healthy endpoint to get both', () => received('/healthy').length === 2);
+    assert.deepEqual(received('/healthy'), ['hold_1', 'hold_2']);
+    // Meanwhile E2 waits behind E1 at the failing endpoint.
+    assert.ok(!received('/dies-first').includes('hold_2'));
+    await waitFor(
+      'E1 to die and E2 to go',
+      async () => {
+        const d = await deliveries(stuck.id);
+        return d.length === 2 && d.some((x: { status: string }) => x.status === 'succeeded') ? d : null;
+      },
+      20_000,
+    );
+    assert.deepEqual(received('/dies-first'), ['hold_1', 'hold_1', 'hold_1', 'hold_1', 'hold_2']);
+  });
+
+  it('ordering: each event about an account is numbered where it is written, in the order written', async () => {
+    const account = await api.account();
+    await api.deposit(account, 100);
+    const hold = await api.post(
+      '/v1/holds',
+      { accountId: account, amount: 30, currency: 'USD' },
+      { 'idempotency-key': `ord-${Date.now()}` },
+    );
+    assert.equal(hold.status, 201, hold.text);
+    const voided = await api.request('POST', `/v1/holds/${hold.body.id}/void`, {
+      headers: { 'idempotency-key': `ord-void-${Date.now()}` },
+    });
+    assert.equal(voided.status, 200, voided.text);
+    const refused = await api.transact({
+      type: 'withdrawal',
+      sourceAccountId: account,
+      amount: 500,
+      currency: 'USD',
+    });
+    assert.equal(refused.body.status, 'failed');
+    const rows = await db.query(
+      `SELECT routing_key AS type, (payload->>'accountSeq')::int AS seq FROM outbox
+        WHERE payload->'data'->>'accountId' = $1 OR payload->'data'->>'sourceAccountId' = $1
+           OR (payload->'data'->>'sourceAccountId' IS NULL AND payload->'data'->>'destinationAccountId' = $1)
+        ORDER BY id`,
+      [account],
+    );
+    assert.deepEqual(rows, [
+      { type: 'transaction.succeeded', seq: 1 },
+      { type: 'hold.created', seq: 2 },
+      { type: 'hold.voided', seq: 3 },
+      { type: 'transaction.failed', seq: 4 },
+    ]);
+    const [{ event_seq }] = await db.query(`SELECT event_seq::int FROM accounts WHERE id = $1`, [account]);
+    assert.equal(event_seq, 4);
+  });
+
   it('rotating the secret: for a while both secrets sign', async () => {
     const hook = await endpoint('/rotated', { eventTypes: ['transaction.succeeded'] });
     const rotated = (await api.post(`/v1/webhook-endpoints/${hook.id}/rotate-secret`)).body;
@@ -323,6 +407,30 @@ describe('webhooks and email (notification app)', () => {
     const signatures = String(r.headers['webhook-signature']).split(' ');
     assert.equal(signatures.length, 2);
     for (const secret of [hook.secret, rotated.secret]) {
+      assert.ok(
+        new Webhook(secret).verify(r.body, {
+          'webhook-id': r.headers['webhook-id'] as string,
+          'webhook-timestamp': r.headers['webhook-timestamp'] as string,
+          'webhook-signature': r.headers['webhook-signature'] as string,
+        }),
+      );
+    }
+  });
+
+  it('a rotation retried under its Idempotency-Key answers the same secret; the old one still signs', async () => {
+    const hook = await endpoint('/rotated-twice', { eventTypes: ['transaction.succeeded'] });
+    const key = { 'idempotency-key': `rotate-${hook.id}` };
+    const rotated = await api.post(`/v1/webhook-endpoints/${hook.id}/rotate-secret`, undefined, key);
+    const retried = await api.post(`/v1/webhook-endpoints/${hook.id}/rotate-secret`, undefined, key);
+    assert.equal(rotated.status, 200, rotated.text);
+    assert.equal(retried.status, 200, retried.text);
+    assert.equal(retried.headers.get('idempotent-replayed'), 'true');
+    assert.equal(retried.body.secret, rotated.body.secret, 'one rotation, not two');
+    await api.deposit(await api.account(), 3);
+    await waitFor('the webhook', () => receiver.at('/rotated-twice').length === 1);
+    const [r] = receiver.at('/rotated-twice');
+    // Signed with the new secret, and with the one the receiver had before (the overlap).
+    for (const secret of [hook.secret, rotated.body.secret]) {
       assert.ok(
         new Webhook(secret).verify(r.body, {
           'webhook-id': r.headers['webhook-id'] as string,
@@ -349,13 +457,29 @@ describe('webhooks and email (notification app)', () => {
     );
     receiver.scripts.set('/later', [200]);
     const [one] = await deliveries(hook.id);
-    const retried = await api.post(`/v1/webhook-endpoints/${hook.id}/deliveries/${one.id}/retry`);
+    const retryKey = { 'idempotency-key': `retry-${one.id}` };
+    const retried = await api.post(
+      `/v1/webhook-endpoints/${hook.id}/deliveries/${one.id}/retry`,
+      {},
+      retryKey,
+    );
     assert.equal(retried.status, 202);
+    const retriedAgain = await api.post(
+      `/v1/webhook-endpoints/${hook.id}/deliveries/${one.id}/retry`,
+      {},
+      retryKey,
+    );
+    assert.equal(retriedAgain.status, 202);
+    assert.equal(retriedAgain.headers.get('idempotent-replayed'), 'true', 'the key is honoured');
     await waitFor('the retried one', async () =>
       (await deliveries(hook.id)).some((d: { status: string }) => d.status === 'succeeded'),
     );
-    const recovered = await api.post(`/v1/webhook-endpoints/${hook.id}/recover`, { since });
+    const recoverKey = { 'idempotency-key': `recover-${hook.id}` };
+    const recovered = await api.post(`/v1/webhook-endpoints/${hook.id}/recover`, { since }, recoverKey);
     assert.deepEqual(recovered.body, { recovered: 1 });
+    const recoveredAgain = await api.post(`/v1/webhook-endpoints/${hook.id}/recover`, { since }, recoverKey);
+    assert.deepEqual(recoveredAgain.body, { recovered: 1 });
+    assert.equal(recoveredAgain.headers.get('idempotent-replayed'), 'true', 'the key is honoured');
     await waitFor('all delivered', async () =>
       (await deliveries(hook.id)).every((d: { status: string }) => d.status === 'succeeded'),
     );

@@ -127,7 +127,7 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
         .onEvent(event as TallyEvent, messageContext(event.type, 'notification', messageId));
     /** This tenant's deliveries that a sender could lease now (others' are released again). */
     const leaseable = async (tenantId: string) => {
-      const leased = await uc.notification.get(WebhookRepository).leaseDue(uc.db, 1000, 60_000);
+      const leased = await uc.notification.get(WebhookRepository).leaseDue(uc.db, 1000, 60_000, 600_000);
       await uc.db.query(`UPDATE webhook_deliveries SET lease_until = NULL WHERE id = ANY($1)`, [
         leased.map((l) => l.delivery.id),
       ]);
@@ -170,7 +170,7 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
         'only the first of the account',
       );
       const repository = uc.notification.get(WebhookRepository);
-      const [leased] = (await repository.leaseDue(uc.db, 1000, 60_000)).filter(
+      const [leased] = (await repository.leaseDue(uc.db, 1000, 60_000, 600_000)).filter(
         (l) => l.delivery.id === first.id,
       );
       assert.ok(leased, 'the first is leased by this sender');
@@ -187,7 +187,7 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
         'neither: the first is not due, the second waits for it',
       );
       await uc.db.query(`UPDATE webhook_deliveries SET next_attempt_at = now() WHERE id = $1`, [first.id]);
-      const [retry] = (await repository.leaseDue(uc.db, 1000, 60_000)).filter(
+      const [retry] = (await repository.leaseDue(uc.db, 1000, 60_000, 600_000)).filter(
         (l) => l.delivery.id === first.id,
       );
       await repository.recordAttempt(

@@ -33,11 +33,13 @@ export class BrokerProbe {
   async publishConfirmed(
     exchange: string,
     routingKey: string,
-    body: object,
+    /** A value to serialise, or the JSON text itself. */
+    body: object | string,
     options: Options.Publish,
   ): Promise<void> {
     const channel = await this.connection.createConfirmChannel();
-    channel.publish(exchange, routingKey, Buffer.from(JSON.stringify(body)), {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    channel.publish(exchange, routingKey, Buffer.from(text), {
       persistent: true,
       ...options,
     });

@@ -6,3 +6,5 @@ export * from './stack.js';
 export * from './routes.js';
 export * from './operators.js';
 export * from './services-lock.js';
+export * from './metrics.js';
+export * from './webhook-receiver.js';

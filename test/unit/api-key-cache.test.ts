@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, jest } from '@jest/globals';
 import type { ExecutionContext } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { generateApiKey } from '#domain';
+import { generateApiKey, hashApiKey } from '#domain';
 import { ApiKeyGuard } from '../../apps/gateway/src/auth/api-key.guard.js';
 import type { GatewayRateLimits } from '../../apps/gateway/src/auth/rate-limits.js';
 
@@ -10,11 +10,15 @@ import type { GatewayRateLimits } from '../../apps/gateway/src/auth/rate-limits.
 describe('API key cache', () => {
   const key = generateApiKey().plaintext;
   let queries: number;
+  /** Lookups of `key` itself, apart from those of other keys. */
+  let lookupsOfKey: number;
   let answer: () => Promise<{ id: string; tenant_id: string }[]>;
   let guard: ApiKeyGuard;
 
-  const lookUp = () => {
+  const lookUp = (hash: Buffer) => {
     queries++;
+    if (hash.equals(hashApiKey(key))) lookupsOfKey++;
+    else return new Promise<never[]>((resolve) => setImmediate(() => resolve([])));
     return new Promise<{ id: string; tenant_id: string }[]>((resolve, reject) =>
       setImmediate(() => answer().then(resolve, reject)),
     );
@@ -54,9 +58,11 @@ describe('API key cache', () => {
       ],
     });
     queries = 0;
+    lookupsOfKey = 0;
     answer = async () => [{ id: 'key_1', tenant_id: 'ten_1' }];
     const dataSource = {
-      query: (sql: string) => (sql.startsWith('SELECT') ? lookUp() : Promise.resolve([])),
+      query: (sql: string, params: unknown[]) =>
+        sql.startsWith('SELECT') ? lookUp(params[0] as Buffer) : Promise.resolve([]),
     };
     const rateLimits = { enforce: async () => undefined };
     guard = new ApiKeyGuard(dataSource as unknown as DataSource, rateLimits as unknown as GatewayRateLimits);
@@ -126,5 +132,29 @@ describe('API key cache', () => {
     answer = async () => [{ id: 'key_1', tenant_id: 'ten_1' }];
     await many(1);
     assert.equal(queries, 3, 'the next request in the window refreshes again');
+  });
+
+  it('a made-up key is remembered as unknown for a while: sent again, it costs no lookup', async () => {
+    const madeUp = generateApiKey().plaintext;
+    const refused = () => authenticate({ authorization: `Bearer ${madeUp}` }).catch((e) => e.status);
+    assert.deepEqual([await refused(), await refused(), await refused()], [401, 401, 401]);
+    assert.equal(queries, 1);
+  });
+
+  it('a flood of made-up keys pushes out no valid key: they are remembered apart, each bounded', async () => {
+    assert.deepEqual(tenants(await many(1)), ['ten_1']);
+    const flood = Array.from({ length: 25_000 }, () => generateApiKey().plaintext);
+    for (let i = 0; i < flood.length; i += 1_000) {
+      const refused = await Promise.allSettled(
+        flood.slice(i, i + 1_000).map((k) => authenticate({ authorization: `Bearer ${k}` })),
+      );
+      assert.ok(refused.every((r) => r.status === 'rejected'));
+    }
+    assert.deepEqual(tenants(await many(5)), Array(5).fill('ten_1'));
+    assert.equal(lookupsOfKey, 1, 'the valid key is still served from the cache');
+    // The made-up keys are bounded: the first of the flood has been forgotten since.
+    const before = queries;
+    await authenticate({ authorization: `Bearer ${flood[0]}` }).catch(() => undefined);
+    assert.equal(queries, before + 1);
   });
 });

@@ -11,6 +11,8 @@ import {
   productionRequiredVariables,
   runtimeEnv,
 } from '#config';
+import { adminEnv } from '../../apps/admin/src/config.js';
+import { gatewayEnv } from '../../apps/gateway/src/config.js';
 
 const shape = { ...runtimeEnv, ...databaseEnv, ...amqpEnv, ...outboxEnv, ...port('GATEWAY_PORT', 3000) };
 
@@ -72,6 +74,21 @@ describe('configuration', () => {
     assert.match(error.message, /RETRY_DELAYS_MS: must not decrease/);
   });
 
+  it('takes DNS servers for webhook hosts as dns.setServers does, and nothing else', () => {
+    const servers = (value: string) =>
+      loadEnv(gatewayEnv, { WEBHOOK_DNS_SERVERS: value }).WEBHOOK_DNS_SERVERS;
+    assert.deepEqual(servers('127.0.0.1:5353, ::1,[::1]:53,10.0.0.2'), [
+      '127.0.0.1:5353',
+      '::1',
+      '[::1]:53',
+      '10.0.0.2',
+    ]);
+    assert.deepEqual(loadEnv(gatewayEnv, {}).WEBHOOK_DNS_SERVERS, [], 'unset: the system resolver');
+    for (const bad of ['dns.example', '127.0.0.1:0', '127.0.0.1:70000', '::1:53x', '[127.0.0.1', '1.2.3']) {
+      assert.throws(() => servers(bad), /WEBHOOK_DNS_SERVERS/, bad);
+    }
+  });
+
   it('never echoes a value back (it may be a secret)', () => {
     try {
       loadEnv(shape, { DATABASE_URL: 'mysql://user:s3cret@db/x' });
@@ -99,5 +116,23 @@ describe('configuration', () => {
     // The migrate command connects only as the schema owner.
     assert.deepEqual(problems({ NODE_ENV: 'production' }, migrationEnv), ['DATABASE_MIGRATION_URL']);
     assert.deepEqual(productionRequiredVariables(shape).sort(), ['AMQP_URL', 'DATABASE_URL']);
+  });
+
+  it("admin: the adjustments' rolling window is a day by default, between a minute and 31 days", () => {
+    assert.equal(loadEnv(adminEnv, {}).ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS, 86_400);
+    assert.equal(
+      loadEnv(adminEnv, { ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS: '3600' })
+        .ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS,
+      3600,
+    );
+    for (const bad of ['59', '2678401', '1h', '-5']) {
+      assert.throws(
+        () => loadEnv(adminEnv, { ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS: bad }),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          e.problems.some((p) => p.variable === 'ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS'),
+        bad,
+      );
+    }
   });
 });

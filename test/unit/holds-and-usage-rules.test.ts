@@ -106,6 +106,9 @@ describe('usage rules', () => {
     assert.deepEqual(integerProperty(props, 'b'), { kind: 'invalid' });
     assert.deepEqual(integerProperty(props, 'c'), { kind: 'invalid' });
     assert.ok(props.d instanceof JsonFloat);
+    // Written as a float, it is a float: 10.0 is refused as 2.5 is.
+    assert.deepEqual(integerProperty(props, 'd'), { kind: 'invalid' });
+    assert.deepEqual(integerProperty({ f: new JsonFloat('7') }, 'f'), { kind: 'invalid' });
     assert.deepEqual(integerProperty(props, 'e'), { kind: 'integer', value: 3n });
     assert.deepEqual(integerProperty(props, 'z'), { kind: 'missing' });
   });
@@ -127,10 +130,17 @@ describe('usage rules', () => {
     assert.equal(code(assessUsage(event('purchase', { amount: 5 }), undefined, 1n)), 'ok');
     assert.equal(code(assessUsage(event('tokens', {}), sum, 1n)), 'invalid_quantity');
     assert.equal(code(assessUsage(event('tokens', { n: -1 }), sum, 1n)), 'invalid_quantity');
-    assert.equal(
-      code(assessUsage(event('tokens', { n: new JsonFloat('1.5') }), sum, 1n)),
-      'invalid_quantity',
-    );
+    for (const float of ['1.5', '1.0', '1e3']) {
+      assert.equal(
+        code(assessUsage(event('tokens', { n: new JsonFloat(float) }), sum, 1n)),
+        'invalid_quantity',
+        float,
+      );
+      assert.equal(
+        code(assessUsage(event('purchase', { amount: new JsonFloat(float) }), undefined, 1n)),
+        'invalid_purchase',
+      );
+    }
     assert.equal(code(assessUsage(event('call', {}, null), count, 1n)), 'account_required');
     assert.equal(code(assessUsage(event('tokens', { n: 10n ** 18n }), sum, 1n)), 'amount_too_large');
   });

@@ -2,6 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import {
   AccountFrozenError,
+  AmountOverflowError,
+  BALANCE_MAX,
+  BALANCE_MIN,
+  authorizeHold,
+  checkBalanceChange,
+  releaseHold,
   CurrencyMismatchError,
   InsufficientFundsError,
   InvalidTransitionError,
@@ -29,6 +35,53 @@ const account = (id: string, patch: Partial<LedgerAccount> = {}): LedgerAccount 
 });
 
 describe('ledger rules', () => {
+  it('a balance may not leave the 64-bit range: amount_overflow, on either side, for every kind of change', () => {
+    const external = (posted: bigint) => account('ext', { kind: 'external', posted });
+    const revenue = (posted: bigint) => account('rev', { kind: 'revenue', posted });
+    // A deposit: the outside world goes down, the customer up.
+    assert.throws(
+      () =>
+        post({
+          from: external(-5n),
+          to: account('c', { posted: BALANCE_MAX - 9n }),
+          amount: 10n,
+          currency: 'USD',
+        }),
+      AmountOverflowError,
+    );
+    assert.throws(
+      () => post({ from: external(BALANCE_MIN + 9n), to: account('c'), amount: 10n, currency: 'USD' }),
+      (e: AmountOverflowError) => e.code === 'amount_overflow',
+    );
+    // A charge (a capture, a usage charge, an order): revenue goes up.
+    assert.throws(
+      () =>
+        post({
+          from: account('c', { posted: 50n }),
+          to: revenue(BALANCE_MAX - 1n),
+          amount: 10n,
+          currency: 'USD',
+        }),
+      AmountOverflowError,
+    );
+    // Up to the edge is fine.
+    assert.equal(
+      post({
+        from: external(BALANCE_MIN + 10n),
+        to: account('c', { posted: BALANCE_MAX - 10n }),
+        amount: 10n,
+        currency: 'USD',
+      })[1].balanceAfter,
+      BALANCE_MAX,
+    );
+    assert.equal(checkBalanceChange('x', BALANCE_MAX, 0n), BALANCE_MAX);
+    assert.throws(() => checkBalanceChange('x', BALANCE_MAX, 1n), AmountOverflowError);
+    assert.throws(() => checkBalanceChange('x', BALANCE_MIN, -1n), AmountOverflowError);
+    // Holds go through the same rule.
+    assert.equal(authorizeHold(account('c', { posted: BALANCE_MAX }), BALANCE_MAX, 'USD'), BALANCE_MAX);
+    assert.equal(releaseHold(account('c', { posted: 10n, held: 10n }), { amount: 10n }), 0n);
+  });
+
   it('posts balanced entries with running balances', () => {
     const postings = post({
       from: account('a', { posted: 500n }),

@@ -14,8 +14,9 @@ import type { AdminConfig } from './config.js';
 import { DeadLetterCollector } from './dead-letters/dead-letter-collector.js';
 import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
 import { AdminProblemFilter } from './http/admin-error.js';
-import { Adjustments } from './ledger/adjustments.js';
+import { Adjustments, type AdjustmentPolicy } from './ledger/adjustments.js';
 import { LedgerController } from './ledger/ledger.controller.js';
+import { Reruns } from './ledger/reruns.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { OperationsController } from './operations/operations.controller.js';
 import { TenantsController } from './tenants/tenants.controller.js';
@@ -30,7 +31,9 @@ export class AdminModule {
         ObservabilityModule.forRoot({
           app: 'admin',
           logLevel: config.LOG_LEVEL,
-          readiness: [DatabaseReadiness, BrokerReadiness],
+          readiness: [DatabaseReadiness],
+          // Operators need the dashboard most while the broker is away.
+          degradedBy: [BrokerReadiness],
         }),
         PersistenceModule.forRoot(config, 'tally-admin'),
         MessagingModule.forRoot({ app: 'admin', amqp: config }),
@@ -52,7 +55,7 @@ export class AdminModule {
         {
           provide: LoginThrottle,
           useFactory: (metrics: Metrics) =>
-            new LoginThrottle(createRateLimiter(config, metrics), metrics, {
+            new LoginThrottle(createRateLimiter(config, metrics, 'in-process'), metrics, {
               failuresPerAccount: config.ADMIN_LOGIN_MAX_FAILURES,
               failureWindowSeconds: config.ADMIN_LOGIN_FAILURE_WINDOW_SECONDS,
               attemptsPerAddressPerMinute: config.ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE,
@@ -61,9 +64,13 @@ export class AdminModule {
         },
         DeadLetterCollector,
         Adjustments,
+        Reruns,
         {
           provide: 'LEDGER_OPTIONS',
-          useValue: { approvalThreshold: BigInt(config.ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD) },
+          useValue: {
+            approvalThreshold: BigInt(config.ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD),
+            approvalWindowSeconds: config.ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS,
+          } satisfies AdjustmentPolicy,
         },
         {
           provide: 'AUTH_OPTIONS',

@@ -34,8 +34,14 @@ export const adminEnv = {
   ADMIN_ACCESS_TTL_SECONDS: int(30, 24 * 3600, 900),
   /** Refresh token lifetime. */
   ADMIN_REFRESH_TTL_SECONDS: int(300, 90 * 24 * 3600, 7 * 24 * 3600),
-  /** Balance adjustments above this (minor units) need a second operator's approval. */
+  /**
+   * Balance adjustments need a second operator's approval once the requesting operator's
+   * adjustments in one currency (pending and executed, this one included) add up past this (minor
+   * units) within the window below: fifty small ones are no way around it.
+   */
   ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD: int(0, Number.MAX_SAFE_INTEGER, 100_000),
+  /** The rolling window, in seconds, of that per-operator total (default a day). */
+  ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS: int(60, 31 * 86_400, 86_400),
   /** The first admin, created on first start when there is no operator yet. */
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),

@@ -1,3 +1,4 @@
+import { parseJson, stringifyJson } from '#domain';
 import { Queues, connectAmqpConsumer } from '#messaging';
 import type { HttpAppOptions } from '#observability';
 import { AdminModule } from './admin.module.js';
@@ -13,6 +14,8 @@ export function adminHttpApp(config: AdminConfig): HttpAppOptions {
     shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     trustProxy: config.HTTP_TRUST_PROXY,
     corsOrigins: config.ADMIN_CORS_ORIGINS,
+    // The gateway's JSON: balances and amounts past 2^53 in and out exactly.
+    json: { parse: parseJson, stringify: stringifyJson },
     configure: (app) => {
       serveDashboard(app);
       connectAmqpConsumer(app, [Queues.admin], config.AMQP_PREFETCH);

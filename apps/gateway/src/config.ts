@@ -1,8 +1,10 @@
+import { isIP } from 'node:net';
 import {
   amqpEnv,
   bool,
   databaseEnv,
   int,
+  list,
   loadEnv,
   outboxEnv,
   port,
@@ -27,7 +29,24 @@ export const gatewayEnv = {
   ACCEPT_BATCHES_IN_FLIGHT: int(1, 50, 1),
   /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
   DOCS_ENABLED: bool(true),
+  /**
+   * The DNS servers that resolve webhook hosts when an endpoint is registered (`ip` or `ip:port`,
+   * comma-separated); unset, the system's. Tests point it at a server of their own.
+   */
+  WEBHOOK_DNS_SERVERS: list().refine(
+    (servers) => servers.every(isDnsServer),
+    'each must be an IP address, optionally with a port (IPv6 in brackets then)',
+  ),
+  /** A webhook host that has not resolved within this is refused (422 webhook_url_refused). */
+  WEBHOOK_DNS_TIMEOUT_MS: int(100, 30_000, 5_000),
 };
+
+/** A server as dns.setServers takes it: `1.2.3.4`, `1.2.3.4:53`, `::1` or `[::1]:53`. */
+function isDnsServer(entry: string): boolean {
+  const withPort = /^\[(.+)\]:(\d{1,5})$/.exec(entry) ?? /^([^:]+):(\d{1,5})$/.exec(entry);
+  const [address, port] = withPort ? [withPort[1], Number(withPort[2])] : [entry, 53];
+  return isIP(address) !== 0 && port >= 1 && port <= 65_535;
+}
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 export const loadGatewayConfig = (env: Record<string, string | undefined> = process.env) =>
   loadEnv(gatewayEnv, env);

@@ -22,7 +22,7 @@ import { IngestUsage } from './usage/ingest-usage.use-case.js';
 import { MetersController } from './usage/meters.controller.js';
 import { UsageController } from './usage/usage.controller.js';
 import { WebhookEndpointsController } from './webhooks/webhook-endpoints.controller.js';
-import { WebhookUrlPolicy } from './webhooks/webhook-url.policy.js';
+import { WebhookUrlPolicy, type WebhookUrlOptions } from './webhooks/webhook-url.policy.js';
 
 /** The public REST API. Writes intents and outbox rows; hosts an outbox relay. */
 @Module({})
@@ -34,7 +34,9 @@ export class GatewayModule {
         ObservabilityModule.forRoot({
           app: 'gateway',
           logLevel: config.LOG_LEVEL,
-          readiness: [DatabaseReadiness, BrokerReadiness],
+          readiness: [DatabaseReadiness],
+          // Accepted work waits in the outbox: the API serves while the broker is away.
+          degradedBy: [BrokerReadiness],
         }),
         PersistenceModule.forRoot(config, 'tally-gateway', config.WEBHOOK_ENCRYPTION_KEYS),
         MessagingModule.forRoot({ app: 'gateway', amqp: config, outbox: config }),
@@ -83,7 +85,9 @@ export class GatewayModule {
           useValue: {
             production: config.NODE_ENV === 'production',
             allowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
-          },
+            dnsServers: config.WEBHOOK_DNS_SERVERS,
+            dnsTimeoutMs: config.WEBHOOK_DNS_TIMEOUT_MS,
+          } satisfies WebhookUrlOptions,
         },
       ],
     };

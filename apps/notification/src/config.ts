@@ -43,6 +43,12 @@ export const notificationEnv = {
   WEBHOOK_DISABLE_AFTER_MS: int(0, 30 * 24 * 3600_000, 5 * 24 * 3600_000),
   /** How often due deliveries are looked for (new ones are sent at once). */
   WEBHOOK_DISPATCH_INTERVAL_MS: int(10, 60_000, 500),
+  /**
+   * How long a webhook about an account waits for the account's earlier events to reach this app
+   * (a retried event, one published by another relay); past it, it goes without them (10 min:
+   * longer than the consumer's retry tiers).
+   */
+  WEBHOOK_ORDER_WAIT_MS: int(0, 24 * 3600_000, 600_000),
   /** Deliveries in flight at once. */
   WEBHOOK_CONCURRENCY: int(1, 200, 16),
   SMTP_HOST: requiredInProduction(z.string().min(1).default('127.0.0.1')),

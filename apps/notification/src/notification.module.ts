@@ -46,6 +46,7 @@ export class NotificationModule {
             intervalMs: config.WEBHOOK_DISPATCH_INTERVAL_MS,
             concurrency: config.WEBHOOK_CONCURRENCY,
             allowedHosts: config.WEBHOOK_ALLOWED_HOSTS,
+            orderWaitMs: config.WEBHOOK_ORDER_WAIT_MS,
           },
         },
       ],

@@ -11,6 +11,8 @@ export const MessageTypes = {
   holdVoided: 'hold.voided',
   holdExpired: 'hold.expired',
   usageRecorded: 'usage.recorded',
+  /** Command: charge again events left unbilled (an operator's re-bill); payload as UsageRecorded. */
+  usageRebillRequested: 'usage.rebill_requested',
   usageCharged: 'usage.charged',
   usageChargeFailed: 'usage.charge_failed',
 } as const;
@@ -34,6 +36,46 @@ export interface TallyEvent<T = Record<string, unknown>> {
   tenantId: string;
   createdAt: string;
   data: T;
+  /**
+   * Its number among the events about its account (see eventAccount), given where it was written:
+   * webhooks about one account are delivered in this order. Absent on events about no account.
+   */
+  accountSeq?: bigint | number;
+}
+
+/**
+ * The account an event is about, if any (a transfer's is its source). Its webhooks reach each
+ * endpoint in that account's order.
+ */
+export function eventAccount(data: object): string | null {
+  const fields = data as Record<string, unknown>;
+  for (const key of ['accountId', 'sourceAccountId', 'destinationAccountId']) {
+    if (typeof fields[key] === 'string') return fields[key];
+  }
+  return null;
+}
+
+/**
+ * Numbers events, in the order given, among the events about their account: each takes the
+ * account's counter plus one. The caller holds those accounts locked and writes their counters back
+ * in the same transaction, so the numbers are gap-free per account. An event about no account, or
+ * about one the caller did not lock (not in `accounts`), stays unnumbered (unordered). Answers the
+ * accounts whose counter moved.
+ */
+export function sequenceEvents(
+  events: TallyEvent<object>[],
+  accounts: Map<string, { eventSeq: bigint }>,
+): Set<string> {
+  const moved = new Set<string>();
+  for (const event of events) {
+    const id = eventAccount(event.data);
+    const account = id === null ? undefined : accounts.get(id);
+    if (!account) continue;
+    account.eventSeq += 1n;
+    event.accountSeq = account.eventSeq;
+    moved.add(id!);
+  }
+  return moved;
 }
 
 /** A new event of `type` about `data`, with its own id (the webhook id downstream). */

@@ -10,3 +10,7 @@ export function isCurrency(value: unknown): value is string {
 export function isValidAmount(value: bigint): boolean {
   return value >= 1n && value <= MAX_AMOUNT;
 }
+
+/** The range of a balance (posted or held): what the ledger's 64-bit columns can store. */
+export const BALANCE_MIN = -(2n ** 63n);
+export const BALANCE_MAX = 2n ** 63n - 1n;

@@ -5,6 +5,8 @@ import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
 export class AmqpConnection {
   private readonly logger = new Logger(AmqpConnection.name);
   readonly manager: AmqpConnectionManager;
+  /** Whether each consumer of this process has its consumers attached (readiness). */
+  private readonly consumers = new Set<() => boolean>();
 
   constructor(url: string, connectionName: string) {
     this.manager = amqp.connect([url], {
@@ -23,6 +25,16 @@ export class AmqpConnection {
 
   isConnected(): boolean {
     return this.manager.isConnected();
+  }
+
+  /** A consumer (transport) of this process reports whether its queues are being consumed. */
+  addConsumer(isConsuming: () => boolean): void {
+    this.consumers.add(isConsuming);
+  }
+
+  /** Connected, and every consumer of this process attached to its queues. */
+  isConsuming(): boolean {
+    return this.isConnected() && [...this.consumers].every((consuming) => consuming());
   }
 
   async close(): Promise<void> {

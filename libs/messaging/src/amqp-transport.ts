@@ -3,6 +3,7 @@ import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { isObservable, lastValueFrom, throwError, type Observable } from 'rxjs';
+import { parseJson } from '#domain';
 import { Correlation, type Metrics } from '#observability';
 import { AmqpContext } from './amqp-context.js';
 import type { AmqpConnection } from './amqp-connection.js';
@@ -86,10 +87,12 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     });
     // A setup cut short by a dropped connection is retried on reconnect; it must not crash the process.
     this.channel.on('error', (error: Error) => this.log.warn(`consumer channel: ${error.message}`));
-    this.channel.waitForConnect().then(
-      () => callback(),
-      (error: unknown) => callback(error),
-    );
+    this.channel.on('connect', () => this.log.log(`consuming ${queues.map((q) => q.name).join(', ')}`));
+    connection.addConsumer(() => this.consumers.size > 0);
+    // Started, not connected: the consumers attach whenever the broker is (or becomes) reachable,
+    // so the app's HTTP side (health, metrics) comes up and stays up without it. Readiness says
+    // whether the broker is there.
+    callback();
     // Opened now, so that the first scrape does not wait for a new channel.
     this.depthChannel = connection.manager.createChannel({ name: 'queue-depth', confirm: false });
     this.depthChannel.on('error', (error: Error) => this.log.warn(`queue-depth channel: ${error.message}`));
@@ -180,7 +183,8 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     }
     let data: unknown;
     try {
-      data = JSON.parse(ctx.message.content.toString('utf8'));
+      // Losslessly: integers past 2^53 arrive as bigint, and are written back exactly.
+      data = parseJson(ctx.message.content.toString('utf8'));
     } catch {
       throw new PermanentMessageError('message body is not valid JSON', 'malformed_body');
     }

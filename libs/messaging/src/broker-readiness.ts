@@ -10,5 +10,7 @@ export class BrokerReadiness implements ReadinessCheck {
 
   async check(): Promise<void> {
     if (!this.connection.isConnected()) throw new Error('not connected to RabbitMQ');
+    // Connected comes a moment before the consumers are attached (topology declared, consume).
+    if (!this.connection.isConsuming()) throw new Error('connected; consumers not attached yet');
   }
 }

@@ -12,6 +12,11 @@ export const Headers = {
   failedAt: 'x-failed-at',
   originalExchange: 'x-original-exchange',
   originalRoutingKey: 'x-original-routing-key',
+  /** On a message about one tenant whose body does not say (a dead webhook delivery). */
+  tenantId: 'x-tenant-id',
+  /** A dead webhook delivery: which one, to which endpoint (replaying it sends it again). */
+  webhookDeliveryId: 'x-webhook-delivery-id',
+  webhookEndpointId: 'x-webhook-endpoint-id',
   /** Set by quorum queues on redelivery after a consumer dropped the message. */
   deliveryCount: 'x-delivery-count',
 } as const;

@@ -8,6 +8,8 @@ export interface ReadinessCheck {
 }
 
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
+/** Checks shown in /health/ready whose failure marks the app degraded, not unready. */
+export const DEGRADING_CHECKS = Symbol('DEGRADING_CHECKS');
 export type ReadinessCheckClass = Type<ReadinessCheck>;
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -18,6 +20,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     @Inject(READINESS_CHECKS) private readonly checks: ReadinessCheck[],
+    @Inject(DEGRADING_CHECKS) private readonly degrading: ReadinessCheck[],
   ) {}
 
   /** The process is alive and its event loop turns. Never depends on the database or broker. */
@@ -27,19 +30,26 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** The process can do its work: every dependency answers. */
+  /**
+   * The process can do its work: every required dependency answers. A degrading check that fails
+   * shows as `degraded` (still 200): the app serves without that dependency.
+   */
   @Get('ready')
   async ready(@Res({ passthrough: true }) reply: { code(status: number): unknown }) {
+    const attempt = (c: ReadinessCheck) =>
+      this.indicators
+        .check(c.name)
+        .attempt(({ signal }) => c.check(signal))
+        .withTimeout(CHECK_TIMEOUT_MS);
     try {
-      return await this.health.check(
-        this.checks.map(
-          (c) => () =>
-            this.indicators
-              .check(c.name)
-              .attempt(({ signal }) => c.check(signal))
-              .withTimeout(CHECK_TIMEOUT_MS),
-        ),
-      );
+      return await this.health.check([
+        ...this.checks.map((c) => () => attempt(c)),
+        ...this.degrading.map((c) => async () => {
+          const result = await attempt(c);
+          const { status, ...data } = result[c.name];
+          return status === 'down' ? this.indicators.check(c.name).degraded(data) : result;
+        }),
+      ]);
     } catch (error) {
       // Answer terminus's own report whatever error filter the app installs for its API.
       if (!(error instanceof ServiceUnavailableException)) throw error;

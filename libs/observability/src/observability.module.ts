@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { LoggerModule } from 'nestjs-pino';
 import {
+  DEGRADING_CHECKS,
   HealthController,
   READINESS_CHECKS,
   type ReadinessCheck,
@@ -16,6 +17,8 @@ export interface ObservabilityOptions {
   logLevel: string;
   /** What /health/ready checks: the app's database, broker, … */
   readiness: ReadinessCheckClass[];
+  /** Also shown in /health/ready, but their failure only marks the app degraded (still ready). */
+  degradedBy?: ReadinessCheckClass[];
 }
 
 /** JSON logs with correlation ids, /metrics and /health/{live,ready} for one app. */
@@ -33,10 +36,16 @@ export class ObservabilityModule {
       providers: [
         { provide: Metrics, useFactory: () => new Metrics(options.app) },
         ...options.readiness,
+        ...(options.degradedBy ?? []),
         {
           provide: READINESS_CHECKS,
           useFactory: (...checks: ReadinessCheck[]) => checks,
           inject: options.readiness,
+        },
+        {
+          provide: DEGRADING_CHECKS,
+          useFactory: (...checks: ReadinessCheck[]) => checks,
+          inject: options.degradedBy ?? [],
         },
       ],
       exports: [Metrics],

@@ -23,10 +23,11 @@ export interface RateDecision {
 
 /** Where bucket state lives: this process, or Redis so that every replica shares it. */
 export interface BucketStore {
-  /** Takes `cost` tokens if there are that many; answers whether it did and what is left. */
+  /**
+   * Takes `cost` tokens if there are that many; answers whether it did and what is left. A
+   * negative cost gives tokens back (never beyond the capacity).
+   */
   take(key: string, policy: BucketPolicy, cost: number): Promise<{ allowed: boolean; tokens: number }>;
-  /** Looks without taking. */
-  peek(key: string, policy: BucketPolicy): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -42,14 +43,10 @@ export class MemoryBucketStore implements BucketStore {
   async take(key: string, policy: BucketPolicy, cost: number) {
     const tokens = this.current(key, policy);
     const allowed = tokens >= cost;
-    const left = allowed ? tokens - cost : tokens;
+    const left = allowed ? Math.min(policy.capacity, tokens - cost) : tokens;
     if (this.buckets.size >= this.maxKeys && !this.buckets.has(key)) this.evictFull(policy);
     this.buckets.set(key, { tokens: left, at: this.now() });
     return { allowed, tokens: left };
-  }
-
-  async peek(key: string, policy: BucketPolicy) {
-    return this.current(key, policy);
   }
 
   async close() {}
@@ -87,20 +84,21 @@ if tokens == nil or at == nil then
 end
 tokens = math.min(capacity, tokens + math.max(0, now - at) * perMs)
 local allowed = 0
-if cost > 0 and tokens >= cost then
+if cost < 0 then
+  tokens = math.min(capacity, tokens - cost)
+  allowed = 1
+elseif tokens >= cost then
   tokens = tokens - cost
   allowed = 1
 end
-if cost > 0 then
-  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-  redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / perMs) + 1000)
-end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / perMs) + 1000)
 return {allowed, tostring(tokens)}
 `;
 
 type TakeCommand = (key: string, capacity: number, perMs: number, cost: number) => Promise<[number, string]>;
 
-/** Buckets in Redis, shared by every replica. Commands time out fast; callers fail open. */
+/** Buckets in Redis, shared by every replica. Commands time out fast; the limiter then decides. */
 export class RedisBucketStore implements BucketStore {
   private readonly redis: Redis;
 
@@ -133,10 +131,6 @@ export class RedisBucketStore implements BucketStore {
     return { allowed: allowed === 1, tokens: Number(tokens) };
   }
 
-  async peek(key: string, policy: BucketPolicy) {
-    return (await this.take(key, policy, 0)).tokens;
-  }
-
   async close() {
     this.redis.disconnect();
   }
@@ -144,8 +138,10 @@ export class RedisBucketStore implements BucketStore {
 
 /**
  * Token-bucket rate limiting over a store. If the store fails (Redis down or slow), the request is
- * allowed — limits protect capacity, they must not become an outage of their own — and the
- * failure is logged (at most every 10 s) and counted.
+ * allowed — limits protect capacity, they must not become an outage of their own — unless the
+ * limiter was given a fallback store: then this process's own buckets decide meanwhile (limits
+ * that stand between an attacker and a password must hold). Either way the failure is logged (at
+ * most every 10 s) and counted.
  */
 export class RateLimiter {
   private readonly log = new Logger('RateLimiter');
@@ -154,39 +150,51 @@ export class RateLimiter {
   constructor(
     private readonly store: BucketStore,
     private readonly onStoreFailure: () => void = () => undefined,
+    private readonly fallback: BucketStore | null = null,
   ) {}
 
   async take(key: string, policy: BucketPolicy, cost = 1): Promise<RateDecision> {
+    const bucket = `${policy.name}:${key}`;
     try {
-      const { allowed, tokens } = await this.store.take(`${policy.name}:${key}`, policy, cost);
+      const { allowed, tokens } = await this.store.take(bucket, policy, cost);
       return decide(policy, allowed, tokens, cost);
     } catch (error) {
-      return this.failOpen(policy, error);
+      this.storeFailed(error);
+      if (!this.fallback) return allowOpen(policy);
+      const { allowed, tokens } = await this.fallback.take(bucket, policy, cost);
+      return decide(policy, allowed, tokens, cost);
     }
   }
 
-  /** Whether a take of `cost` would succeed now, without taking. */
-  async check(key: string, policy: BucketPolicy, cost = 1): Promise<RateDecision> {
+  /** Returns `count` tokens taken earlier (a reservation that turned out not to be needed). */
+  async giveBack(key: string, policy: BucketPolicy, count = 1): Promise<void> {
+    const bucket = `${policy.name}:${key}`;
     try {
-      const tokens = await this.store.peek(`${policy.name}:${key}`, policy);
-      return decide(policy, tokens >= cost, tokens, cost);
+      await this.store.take(bucket, policy, -count);
     } catch (error) {
-      return this.failOpen(policy, error);
+      this.storeFailed(error);
+      await this.fallback?.take(bucket, policy, -count);
     }
   }
 
-  close(): Promise<void> {
-    return this.store.close();
+  async close(): Promise<void> {
+    await this.store.close();
+    await this.fallback?.close();
   }
 
-  private failOpen(policy: BucketPolicy, error: unknown): RateDecision {
+  private storeFailed(error: unknown): void {
     this.onStoreFailure();
     if (Date.now() - this.lastLoggedAt > 10_000) {
       this.lastLoggedAt = Date.now();
-      this.log.warn(`rate-limit store unavailable, allowing requests: ${(error as Error).message}`);
+      this.log.warn(
+        `rate-limit store unavailable, ${this.fallback ? 'limiting in this process' : 'allowing requests'}: ${(error as Error).message}`,
+      );
     }
-    return { allowed: true, policy, retryAfterSeconds: 0, resetSeconds: 0 };
   }
+}
+
+function allowOpen(policy: BucketPolicy): RateDecision {
+  return { allowed: true, policy, retryAfterSeconds: 0, resetSeconds: 0 };
 }
 
 function decide(policy: BucketPolicy, allowed: boolean, tokens: number, cost: number): RateDecision {
@@ -221,14 +229,17 @@ export function rateLimitHeaders(decision: RateDecision): Record<string, string>
 /**
  * The app's rate limiter: buckets in Redis when REDIS_URL is set (keys under REDIS_KEY_PREFIX +
  * "rl:"), else in this process; store failures are counted in
- * tally_rate_limit_store_failures_total.
+ * tally_rate_limit_store_failures_total. `whenStoreFails`: 'open' allows requests while Redis is
+ * unreachable, 'in-process' limits them with this process's own buckets meanwhile.
  */
 export function createRateLimiter(
   config: { REDIS_URL?: string; REDIS_KEY_PREFIX: string; REDIS_TIMEOUT_MS: number },
   metrics: Metrics,
+  whenStoreFails: 'open' | 'in-process' = 'open',
 ): RateLimiter {
   const store = config.REDIS_URL
     ? new RedisBucketStore(config.REDIS_URL, `${config.REDIS_KEY_PREFIX}rl:`, config.REDIS_TIMEOUT_MS)
     : new MemoryBucketStore();
-  return new RateLimiter(store, () => metrics.rateLimitStoreFailures.inc());
+  const fallback = config.REDIS_URL && whenStoreFails === 'in-process' ? new MemoryBucketStore() : null;
+  return new RateLimiter(store, () => metrics.rateLimitStoreFailures.inc(), fallback);
 }

@@ -11,6 +11,7 @@ import {
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
+import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '#domain';
 import { Correlation, requestIdOf } from './correlation.js';
 import { isQuietPath } from './logging.js';
 import { Metrics } from './metrics.js';
@@ -24,7 +25,8 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /**
    * Replaces the JSON body parser and reply serializer (the gateway's, which keep big integers
-   * exact). Only application/json bodies are then accepted: anything else is a 415.
+   * exact). Only application/json bodies are then accepted: anything else is a 415. Either way,
+   * a JSON body nesting deeper than MAX_JSON_DEPTH is a 400 (code JSON_TOO_DEEP) before parsing.
    */
   json?: { parse: (text: string) => unknown; stringify: (value: unknown) => string };
   /** Take the client address from X-Forwarded-For (behind an ingress or reverse proxy). */
@@ -90,9 +92,10 @@ export async function createHttpApp(
   create: NestAppFactory = (adapter, appOptions) =>
     NestFactory.create<NestFastifyApplication>(options.module, adapter, appOptions),
 ): Promise<NestFastifyApplication> {
+  const bodyLimit = options.bodyLimit ?? 64 * 1024;
   const app = await create(
     new FastifyAdapter({
-      bodyLimit: options.bodyLimit ?? 64 * 1024,
+      bodyLimit,
       genReqId: (req: unknown) => requestIdOf(req as IncomingMessage),
       trustProxy: options.trustProxy ?? false,
       // Slow or stuck clients do not hold sockets: a whole request (Prefer: wait is at most
@@ -117,6 +120,7 @@ export async function createHttpApp(
   );
   correlateRequests(app);
   if (options.json) installJson(app, options.json);
+  else limitJsonDepth(app, bodyLimit);
   await secureHeaders(app, options.corsOrigins ?? []);
   app.useLogger(app.get(Logger));
   instrumentHttp(app);
@@ -194,12 +198,35 @@ export function helmetHeaders(options: HelmetOptions): Record<string, string> {
   return headers;
 }
 
+/**
+ * The error for a body that nests deeper than MAX_JSON_DEPTH: a 400 (code JSON_TOO_DEEP), found
+ * before the body is parsed.
+ */
+function tooDeep(): Error {
+  return Object.assign(new Error(`The body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`), {
+    statusCode: 400,
+    code: 'JSON_TOO_DEEP',
+  });
+}
+
+/** Fastify's own JSON parser (prototype poisoning refused), behind the depth limit. */
+function limitJsonDepth(app: NestFastifyApplication, bodyLimit: number): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parse = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', { bodyLimit }, (request, body, done) => {
+    const text = body.toString('utf8');
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeep(), undefined);
+    parse(request as FastifyRequest, text, done);
+  });
+}
+
 function installJson(app: NestFastifyApplication, json: NonNullable<HttpAppOptions['json']>): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
+    if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeep(), undefined);
     try {
       done(null, json.parse(text));
     } catch {

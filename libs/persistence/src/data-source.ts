@@ -7,6 +7,12 @@ import { migrations } from './migrations/index.js';
 // bigint columns (money, ids) come back as strings unless told otherwise; we convert explicitly
 // with BigInt() where they are read, never through Number.
 
+/**
+ * Longest wait for a database connection, also at start-up (the only dependency an app waits for
+ * before it listens; test/unit/deploy sizes the startup probes from it).
+ */
+export const DATABASE_CONNECT_TIMEOUT_MS = 10_000;
+
 export function createDataSource(
   config: Pick<DatabaseConfig, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATABASE_STATEMENT_TIMEOUT_MS'>,
   applicationName = 'tally',
@@ -27,7 +33,7 @@ export function createDataSource(
       statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
       idle_in_transaction_session_timeout: Math.max(config.DATABASE_STATEMENT_TIMEOUT_MS * 2, 60_000),
       // Also the longest wait for a pooled connection under load; past it the request fails (503).
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
     },
   });
 }

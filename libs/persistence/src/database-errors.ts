@@ -19,3 +19,8 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     ) || /timeout exceeded when trying to connect|Connection terminated/.test(e.message ?? '')
   );
 }
+
+/** The statement ran past statement_timeout and was cancelled (57014): the database is slow, not the request wrong. */
+export function isStatementTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '57014';
+}

@@ -12,3 +12,4 @@ export { migrations } from './migrations/index.js';
 export * from './prepared.js';
 export * from './secret-box.js';
 export * from './database-errors.js';
+export * from './storable-text.js';

@@ -56,6 +56,14 @@ export class SecretBox {
   }
 }
 
+/**
+ * What an Idempotency-Key's stored answer is sealed to when it carries a secret (a webhook
+ * endpoint's creation or rotation): its row, so the ciphertext opens for no other tenant or key.
+ */
+export function answerContext(tenantId: string, key: string): string {
+  return `idempotency_keys:${tenantId}:${key}`;
+}
+
 const b64 = (bytes: Buffer) => bytes.toString('base64url');
 const keyId = (key: Buffer) => createHash('sha256').update(key).digest('hex').slice(0, 8);
 

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import type { DataSource } from 'typeorm';
 import { newId } from '#domain';
-import { Api, Stack, createTenant, openDataSource, tallyCli, waitFor } from '#test-support';
+import { SecretBox, answerContext, dropDatabase, migrateDatabase } from '#persistence';
+import { Api, Stack, createTenant, openDataSource, separateDatabase, tallyCli, waitFor } from '#test-support';
 
 describe('secrets at rest', () => {
   const key = randomBytes(32).toString('base64');
@@ -113,5 +114,125 @@ describe('secrets at rest', () => {
     );
     assert.match(after.secret, /^enc:v1:/);
     assert.match(after.previous_secret, /^enc:v1:/);
+  });
+});
+
+/**
+ * The answers to an endpoint's creation and rotation show its secret, and are kept for
+ * Idempotency-Key replays: they were stored in clear in idempotency_keys.response_body. A
+ * database of its own, so that everything in it can be searched.
+ */
+describe('webhook secrets in answers kept for replays', () => {
+  const key = randomBytes(32).toString('base64');
+  const { ownerUrl, appUrl } = separateDatabase('secrets');
+  let stack: Stack;
+  let api: Api;
+  let tenantId: string;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    await migrateDatabase({ DATABASE_MIGRATION_URL: ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
+    stack = await Stack.start('answers', ['gateway'], {
+      DATABASE_URL: appUrl,
+      DATABASE_MIGRATION_URL: ownerUrl,
+      WEBHOOK_ENCRYPTION_KEYS: key,
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+    });
+    const created = await tallyCli(['tenants:create', 'Answers'], { DATABASE_URL: appUrl });
+    assert.equal(created.code, 0, created.stderr);
+    const tenant = JSON.parse(created.stdout.trim().split('\n').pop()!) as {
+      tenantId: string;
+      apiKey: string;
+    };
+    tenantId = tenant.tenantId;
+    api = new Api(stack.url('gateway'), tenant.apiKey);
+    db = await openDataSource(2, ownerUrl);
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await stack?.stop();
+    await dropDatabase(ownerUrl);
+  });
+
+  /** Every row of every table of the database, as text. */
+  const everything = async () => {
+    const tables: { name: string }[] = await db.query(
+      `SELECT format('%I.%I', table_schema, table_name) AS name FROM information_schema.tables
+        WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')`,
+    );
+    assert.ok(tables.some((t) => t.name === 'public.idempotency_keys'));
+    let text = '';
+    for (const { name } of tables) {
+      const [row]: { rows: string | null }[] = await db.query(
+        `SELECT string_agg(t::text, E'\\n') AS rows FROM ${name} t`,
+      );
+      text += `${name}\n${row.rows ?? ''}\n`;
+    }
+    return text;
+  };
+
+  it('are stored encrypted: no secret anywhere in the database, yet a replay shows it again', async () => {
+    const hook = { url: 'http://127.0.0.1:9/hook' };
+    const created = await api.post('/v1/webhook-endpoints', hook, { 'idempotency-key': 'create-1' });
+    assert.equal(created.status, 201, created.text);
+    const { id, secret } = created.body as { id: string; secret: string };
+    const path = `/v1/webhook-endpoints/${id}/rotate-secret`;
+    const rotated = await api.post(path, undefined, { 'idempotency-key': 'rotate-1' });
+    assert.equal(rotated.status, 200, rotated.text);
+    const newSecret = rotated.body.secret as string;
+
+    for (const [again, first] of [
+      [await api.post('/v1/webhook-endpoints', hook, { 'idempotency-key': 'create-1' }), created],
+      [await api.post(path, undefined, { 'idempotency-key': 'rotate-1' }), rotated],
+    ] as const) {
+      assert.equal(again.headers.get('idempotent-replayed'), 'true');
+      assert.equal(again.status, first.status);
+      assert.equal(again.text, first.text, 'the very answer, secret included');
+    }
+
+    const dump = await everything();
+    for (const s of [secret, newSecret]) {
+      assert.ok(!dump.includes(s.replace(/^whsec_/, '')), 'a secret is in the database in clear');
+    }
+    assert.ok(!dump.includes('whsec_'), 'no whsec_ anywhere in the database');
+    const [answer]: { response_body: string }[] = await db.query(
+      `SELECT response_body FROM idempotency_keys WHERE tenant_id = $1 AND key = 'rotate-1'`,
+      [tenantId],
+    );
+    assert.match(answer.response_body, /^enc:v1:/);
+  });
+
+  it('webhooks:reencrypt seals answers kept in clear before, and those under an older key', async () => {
+    const created = await api.post('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/old' });
+    assert.equal(created.status, 201, created.text);
+    const body = created.text;
+    // As written before answers were sealed: the creation's answer in clear, under its key.
+    await db.query(
+      `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body, response_headers)
+       VALUES ($1, 'legacy', 'f', 201, $2, '{}')`,
+      [tenantId, body],
+    );
+    // And one sealed under a key being retired.
+    const oldKey = randomBytes(32);
+    await db.query(
+      `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body, response_headers)
+       VALUES ($1, 'old-key', 'f', 201, $2, '{}')`,
+      [tenantId, new SecretBox([oldKey]).seal(body, answerContext(tenantId, 'old-key'))],
+    );
+    const result = await tallyCli(['webhooks:reencrypt', tenantId], {
+      DATABASE_URL: appUrl,
+      WEBHOOK_ENCRYPTION_KEYS: `${key},${oldKey.toString('base64')}`,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const box = new SecretBox([Buffer.from(key, 'base64')]);
+    for (const k of ['legacy', 'old-key']) {
+      const [row]: { response_body: string }[] = await db.query(
+        `SELECT response_body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2`,
+        [tenantId, k],
+      );
+      assert.equal(box.isStale(row.response_body), false, `${k} is sealed under the current key`);
+      assert.equal(box.open(row.response_body, answerContext(tenantId, k)), body);
+    }
+    assert.ok(!(await everything()).includes('whsec_'));
   });
 });

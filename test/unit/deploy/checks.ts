@@ -102,7 +102,7 @@ const MODEL_PACKAGES: [RegExp, (group: string, version: string) => string][] = [
   [/^monitoring\.coreos\.com$/, (g, v) => `@kubernetes-models/prometheus-operator/${g}/${v}`],
 ];
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 ajv.addFormat('int32', true);
 ajv.addFormat('int64', true);
 ajv.addFormat('date-time', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/);
@@ -111,7 +111,20 @@ const crdValidators = new Map<string, ReturnType<typeof ajv.compile>>();
 /** Validates every object against its schema; an apiVersion/kind without one is a problem. */
 export async function validateSchemas(objects: K8sObject[], schemaDir = SCHEMA_DIR): Promise<string[]> {
   const problems: string[] = [];
-  for (const obj of objects) {
+  for (const original of objects) {
+    // Kustomize wraps long base64 values of a Secret; the API server ignores the line breaks.
+    const obj =
+      original.kind === 'Secret' && original.data
+        ? {
+            ...original,
+            data: Object.fromEntries(
+              Object.entries(original.data as Record<string, string>).map(([k, v]) => [
+                k,
+                v.replace(/\s/g, ''),
+              ]),
+            ),
+          }
+        : original;
     const id = `${obj.kind}/${obj.metadata?.name}`;
     const [group, version] = String(obj.apiVersion).includes('/')
       ? String(obj.apiVersion).split('/')
@@ -162,7 +175,16 @@ export async function validateSchemas(objects: K8sObject[], schemaDir = SCHEMA_D
 // Cross-checks between the manifests and the code
 
 /** Secrets the operator (not these manifests) creates, and those documented in k8s/README.md. */
-export const USER_SECRETS = ['tally-db-app', 'tally-admin', 'tally-webhooks', 'tally-smtp', 'tally-tls'];
+export const USER_SECRETS = [
+  'tally-db-app',
+  'tally-admin',
+  'tally-webhooks',
+  'tally-smtp',
+  'tally-tls',
+  'tally-keda-rabbitmq',
+  'tally-backup-s3',
+  'tally-rabbitmq-tls',
+];
 
 /** Keys of user-made Secrets whose values must have a shape (sample values of that shape). */
 const USER_SECRET_SAMPLES: Record<string, Record<string, string>> = {
@@ -218,7 +240,18 @@ function operatorObjects(objects: K8sObject[]) {
         'jdbc-uri': `jdbc:postgresql://${name}-rw:5432/${db}`,
         pgpass: '',
       });
+      secrets.set(`${name}-ca`, { 'ca.crt': 'operator-generated', 'ca.key': 'operator-generated' });
     }
+    // Messaging Topology Operator: a User without imported credentials gets <name>-user-credentials.
+    if (
+      o.kind === 'User' &&
+      String(o.apiVersion).startsWith('rabbitmq.com/') &&
+      !o.spec?.importCredentialsSecret
+    )
+      secrets.set(`${name}-user-credentials`, {
+        username: 'operator-generated',
+        password: 'operator-generated',
+      });
     if (o.kind === 'RabbitmqCluster') {
       const labels = {
         'app.kubernetes.io/name': name,
@@ -227,6 +260,7 @@ function operatorObjects(objects: K8sObject[]) {
       };
       const ports = [
         { name: 'amqp', port: 5672 },
+        ...(o.spec?.tls?.secretName ? [{ name: 'amqps', port: 5671 }] : []),
         { name: 'management', port: 15672 },
         { name: 'prometheus', port: 15692 },
       ];
@@ -629,7 +663,9 @@ export function checkManifests(objects: K8sObject[], facts: AppFacts, dockerfile
     const selected = objects.filter(
       (o) => o.kind === 'Deployment' && matches(pdb.spec.selector, o.spec.template.metadata?.labels ?? {}),
     );
-    if (selected.length === 0) say(`PodDisruptionBudget/${pdb.metadata.name}`, 'selects no Deployment');
+    const operatorPods = operator.pods.filter((p) => matches(pdb.spec.selector, p.labels));
+    if (selected.length === 0 && operatorPods.length === 0)
+      say(`PodDisruptionBudget/${pdb.metadata.name}`, 'selects no Deployment');
     for (const d of selected)
       if (typeof pdb.spec.minAvailable === 'number' && pdb.spec.minAvailable >= (d.spec.replicas ?? 1))
         say(
@@ -976,10 +1012,14 @@ export function checkPrometheus(config: string, compose: string, facts: AppFacts
   const problems: string[] = [];
   const services = (parseYaml(compose, { merge: true }) as K8sObject).services as Record<string, K8sObject>;
   const prom = parseYaml(config) as K8sObject;
+  // Static targets and DNS service discovery (a name:port per replica).
   const targets = ((prom.scrape_configs ?? []) as K8sObject[]).flatMap((j) =>
-    ((j.static_configs ?? []) as K8sObject[])
-      .flatMap((s) => s.targets as string[])
-      .map((t) => ({ t, path: j.metrics_path ?? '/metrics' })),
+    [
+      ...((j.static_configs ?? []) as K8sObject[]).flatMap((s) => s.targets as string[]),
+      ...((j.dns_sd_configs ?? []) as K8sObject[]).flatMap((d) =>
+        (d.names as string[]).map((n) => `${n}:${d.port}`),
+      ),
+    ].map((t) => ({ t, path: j.metrics_path ?? '/metrics' })),
   );
   const ports = appPorts(facts);
   for (const { t, path: p } of targets) {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,27 @@ import {
   type AppFacts,
   type K8sObject,
 } from './checks.js';
+import {
+  checkBackups,
+  checkBrokerUsers,
+  checkComposeScaling,
+  checkDashboardConfigMap,
+  checkImageDigests,
+  checkMigrationJob,
+  checkMonitoring,
+  checkNamespace,
+  checkNetwork,
+  checkNodeRuntime,
+  checkOperatorVersions,
+  checkOwnedReplicas,
+  checkPlacementAndSizing,
+  checkProbeBudgets,
+  checkPrometheusRule,
+  checkReloadLabel,
+  checkTls,
+  connectionBudget,
+  documentedMinimums,
+} from './production.js';
 
 const OVERLAYS = ['dev', 'prod'];
 const clone = <T>(x: T): T => structuredClone(x);
@@ -65,8 +87,14 @@ describe('deployment files (static checks, no services needed)', () => {
         'ScaledObject',
         'NetworkPolicy',
         'ServiceMonitor',
+        'PodMonitor',
+        'PrometheusRule',
         'Cluster',
+        'ScheduledBackup',
+        'ObjectStore',
         'RabbitmqCluster',
+        'User',
+        'Permission',
       ])
         assert.ok(kinds.has(kind), `${overlay} renders a ${kind}`);
       const deployments = rendered.get(overlay)!.filter((o) => o.kind === 'Deployment');
@@ -80,7 +108,74 @@ describe('deployment files (static checks, no services needed)', () => {
     it(`${overlay}: probes, ports, env, selectors, targets and images agree with the code`, () => {
       assert.deepEqual(checkManifests(rendered.get(overlay)!, facts, dockerfile), []);
     });
+
+    it(`${overlay}: autoscalers own their counts; the pools fit max_connections; probes fit start-up; the Job is per release`, () => {
+      const objects = rendered.get(overlay)!;
+      assert.deepEqual(checkOwnedReplicas(objects), []);
+      const budget = connectionBudget(objects, facts);
+      assert.deepEqual(budget.problems, []);
+      assert.ok(budget.total > 0 && budget.perDeployment.length === 4);
+      assert.deepEqual(checkProbeBudgets(objects), []);
+      assert.deepEqual(checkMigrationJob(objects), []);
+    });
+
+    it(`${overlay}: the NetworkPolicies allow exactly the flows Tally needs`, () => {
+      assert.deepEqual(checkNetwork(rendered.get(overlay)!), []);
+    });
+
+    it(`${overlay}: operator versions, backups, monitoring, broker users, pod security, TLS to PostgreSQL`, () => {
+      const objects = rendered.get(overlay)!;
+      const readme = readRepo('k8s/README.md');
+      assert.deepEqual(checkOperatorVersions(objects, readme), []);
+      assert.deepEqual(checkBackups(objects), []);
+      assert.deepEqual(checkMonitoring(objects), []);
+      assert.deepEqual(checkBrokerUsers(objects, appNames()), []);
+      assert.deepEqual(checkNamespace(objects), []);
+      assert.deepEqual(checkReloadLabel(objects, readme), []);
+      assert.deepEqual(checkTls(objects, overlay === 'prod'), []);
+      assert.deepEqual(checkPrometheusRule(objects, readRepo('docker/prometheus/alerts.yml')), []);
+      assert.deepEqual(checkDashboardConfigMap(objects, readRepo('k8s/base/grafana/tally.json')), []);
+    });
   }
+
+  it('prod: placement, sizing and images by digest', () => {
+    const objects = rendered.get('prod')!;
+    assert.deepEqual(checkPlacementAndSizing(objects), []);
+    assert.deepEqual(checkImageDigests(objects), []);
+  });
+
+  it('k8s/README.md names a minimum version for every operator', () => {
+    const documented = documentedMinimums(readRepo('k8s/README.md'));
+    for (const operator of [
+      'CloudNativePG',
+      'barman-cloud plugin',
+      'RabbitMQ Cluster Operator',
+      'Messaging Topology Operator',
+      'KEDA',
+      'Prometheus Operator',
+      'Kubernetes',
+    ])
+      assert.ok(documented.has(operator), operator);
+  });
+
+  it('the alerting rules pass their promtool unit tests, and the Prometheus config loads them', () => {
+    const dir = path.join(repoRoot, 'docker/prometheus');
+    const out = execFileSync('promtool', ['test', 'rules', 'alerts.test.yml'], {
+      cwd: dir,
+      encoding: 'utf8',
+    });
+    assert.match(out, /SUCCESS/);
+    execFileSync('promtool', ['check', 'config', 'prometheus.yml'], { cwd: dir, encoding: 'utf8' });
+    // Every alert of the file has a test case.
+    const alerts = [...readRepo('docker/prometheus/alerts.yml').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
+    const tests = readRepo('docker/prometheus/alerts.test.yml');
+    for (const a of alerts) assert.match(tests, new RegExp(`alertname: ${a}\n`), a);
+  });
+
+  it('compose scales the consumers; the image runs Node LTS under tini', () => {
+    assert.deepEqual(checkComposeScaling(compose, readRepo('docker/prometheus/prometheus.yml')), []);
+    assert.deepEqual(checkNodeRuntime(dockerfile), []);
+  });
 
   it('dev: secrets are generated with values that say they are for development only', () => {
     const secrets = rendered.get('dev')!.filter((o) => o.kind === 'Secret');
@@ -90,7 +185,9 @@ describe('deployment files (static checks, no services needed)', () => {
         let text = Buffer.from(value, 'base64').toString('utf8');
         // Encryption keys are base64 themselves: the bytes they stand for say it.
         if (key === 'encryption-keys') text = Buffer.from(text, 'base64').toString('utf8');
-        if (key !== 'username' && key !== 'first-admin-email')
+        // A URI carries its dev-only password inside.
+        if (key === 'host') assert.match(text, /:dev-only-[^@]+@/, `${s.metadata.name}.${key}`);
+        else if (key !== 'username' && key !== 'first-admin-email')
           assert.match(text, /^dev-only-/, `${s.metadata.name}.${key}`);
       }
   });
@@ -114,11 +211,11 @@ describe('deployment files (static checks, no services needed)', () => {
 
   it('docker/compose.yaml parses and refers only to services, files and build args that exist', () => {
     assert.deepEqual(checkCompose(compose, path.join(repoRoot, 'docker'), facts, dockerfile), []);
-    assert.deepEqual(checkPrometheus(readRepo('docker/prometheus.yml'), compose, facts), []);
+    assert.deepEqual(checkPrometheus(readRepo('docker/prometheus/prometheus.yml'), compose, facts), []);
   });
 
   it('the Grafana dashboard reads only series the apps declare, from the provisioned datasource', () => {
-    const dashboard = JSON.parse(readRepo('docker/grafana/dashboards/tally.json')) as K8sObject;
+    const dashboard = JSON.parse(readRepo('k8s/base/grafana/tally.json')) as K8sObject;
     const datasource = readRepo('docker/grafana/provisioning/datasources/prometheus.yaml');
     const uid = /uid:\s*(\S+)/.exec(datasource)![1];
     for (const p of dashboard.panels as K8sObject[])
@@ -319,13 +416,13 @@ describe('the static checks fail on a broken copy', () => {
           'condition: service_healthy\n',
           'condition: service_healthy\n    cache:\n      condition: service_started\n',
         )
-        .replace('./prometheus.yml:', './prom.yml:')
+        .replace('./prometheus:/etc', './prom:/etc')
         .replace('args: { APP: admin }', "args: { APP: admin, NODE: '20' }")
         .replace('AMQP_URL: amqp://tally:tally-dev-password@rabbitmq:5672', 'AMQP_URL: http://rabbitmq:5672');
       writeFileSync(path.join(dir, 'docker/compose.yaml'), compose);
       const out = checkCompose(compose, path.join(dir, 'docker'), facts, dockerfile).join('\n');
       assert.match(out, /depends on cache, which is not a service/);
-      assert.match(out, /mounts .\/prom.yml, which does not exist/);
+      assert.match(out, /mounts .\/prom, which does not exist/);
       assert.match(out, /build arg NODE is not an ARG of the Dockerfile/);
       assert.match(
         out,
@@ -335,6 +432,291 @@ describe('the static checks fail on a broken copy', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('production checks (issue 23)', () => {
+    let prod: K8sObject[];
+    beforeAll(() => {
+      prod = renderOverlay(path.join(repoRoot, 'k8s/overlays/prod'));
+    });
+    const broken = (objects: K8sObject[], mutate: (o: K8sObject[]) => void) => {
+      const copy = clone(objects);
+      mutate(copy);
+      return copy;
+    };
+    const readme = readRepo('k8s/README.md');
+
+    it('replicas on a Deployment an autoscaler owns', () => {
+      const out = checkOwnedReplicas(
+        broken(dev, (o) => (find(o, 'Deployment', 'gateway').spec.replicas = 2)),
+      );
+      assert.match(out.join('\n'), /Deployment\/gateway: sets spec.replicas although its HPA owns the count/);
+    });
+
+    it('the connection budget: the old max_connections 200, or a bigger pool', () => {
+      const low = connectionBudget(
+        broken(
+          prod,
+          (o) => (find(o, 'Cluster', 'tally-postgres').spec.postgresql.parameters.max_connections = '200'),
+        ),
+        facts,
+      );
+      assert.match(low.problems.join('\n'), /= 269 > max_connections 200 − 10 reserved/);
+      const pool = connectionBudget(
+        broken(prod, (o) =>
+          container(o, 'admin').env.splice(0, 1, { name: 'DATABASE_POOL_MAX', value: '60' }),
+        ),
+        facts,
+      );
+      assert.match(pool.problems.join('\n'), /admin 2×60/);
+    });
+
+    it('probes: a startup probe on readiness, or shorter than the database wait', () => {
+      const out = checkProbeBudgets(
+        broken(dev, (o) => {
+          container(o, 'transaction-worker').startupProbe.httpGet.path = '/health/ready';
+          container(o, 'gateway').startupProbe.failureThreshold = 5;
+        }),
+      ).join('\n');
+      assert.match(out, /transaction-worker: startupProbe on \/health\/ready, which waits for the broker/);
+      assert.match(
+        out,
+        /gateway: startupProbe allows 10 s, less than the database connect timeout \+ bootstrap \(30 s\)/,
+      );
+    });
+
+    it('a migration Job named the same for every release', () => {
+      const out = checkMigrationJob(
+        broken(prod, (o) => (o.find((x) => x.kind === 'Job')!.metadata.name = 'tally-migrate')),
+      );
+      assert.match(out.join('\n'), /Job\/tally-migrate: its name does not carry the release 0.1.0/);
+    });
+
+    it('NetworkPolicies: DNS for kube-dns only, webhooks on 443 only, and a policy that opens too much', () => {
+      const dnsOnly = checkNetwork(
+        broken(dev, (o) => {
+          find(o, 'NetworkPolicy', 'allow-dns').spec.egress = [
+            {
+              to: [
+                {
+                  namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+                  podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+                },
+              ],
+              ports: [
+                { protocol: 'UDP', port: 53 },
+                { protocol: 'TCP', port: 53 },
+              ],
+            },
+          ];
+        }),
+      ).join('\n');
+      assert.match(dnsOnly, /needed but blocked: gateway -> nodelocal-dns:53\/UDP/);
+      assert.match(dnsOnly, /needed but blocked: postgres -> openshift-dns:5353\/UDP/);
+      const https = checkNetwork(
+        broken(dev, (o) => {
+          const rule = find(o, 'NetworkPolicy', 'notification-to-internet').spec.egress[0];
+          rule.to = [rule.to[0]];
+          rule.ports = [{ protocol: 'TCP', port: 443 }];
+        }),
+      ).join('\n');
+      assert.match(https, /needed but blocked: notification -> internet-v4:8443\/TCP/);
+      assert.match(https, /needed but blocked: notification -> internet-v6:443\/TCP/);
+      const open = checkNetwork(
+        broken(dev, (o) =>
+          o.push({
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'NetworkPolicy',
+            metadata: { name: 'allow-all-egress' },
+            spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{}] },
+          }),
+        ),
+      ).join('\n');
+      assert.match(open, /allowed but not needed: gateway -> internet-v4:443\/TCP/);
+      assert.match(open, /allowed but not needed: migrate-job -> cloud-metadata:80\/TCP/);
+    });
+
+    it('operator versions: KEDA username/password with KEDA 2.15 documented, CloudNativePG 1.28.2', () => {
+      const usernames = broken(prod, (o) => {
+        find(o, 'TriggerAuthentication', 'tally-rabbitmq').spec.secretTargetRef = [
+          { parameter: 'username', name: 'tally-keda-rabbitmq', key: 'username' },
+          { parameter: 'password', name: 'tally-keda-rabbitmq', key: 'password' },
+        ];
+      });
+      const old = readme
+        .replace(/\| KEDA(\s+)\| 2\.10\.0(\s*)\|/, '| KEDA$1| 2.15.0$2|')
+        .replace(/\| CloudNativePG(\s+)\| 1\.29\.2(\s*)\|/, '| CloudNativePG$1| 1.28.2$2|');
+      const out = checkOperatorVersions(usernames, old).join('\n');
+      assert.match(out, /KEDA 2.16.0 or later is needed \(rabbitmq scaler username\/password parameters/);
+      assert.match(out, /CloudNativePG 1.29.2 or later is needed \(metrics exporter privilege escalation/);
+    });
+
+    it('monitoring: no release label, enablePodMonitor, no PodMonitor', () => {
+      const out = checkMonitoring(
+        broken(dev, (o) => {
+          delete find(o, 'ServiceMonitor', 'tally-apps').metadata.labels.release;
+          find(o, 'Cluster', 'tally-postgres').spec.monitoring.enablePodMonitor = true;
+          o.splice(o.indexOf(find(o, 'PodMonitor', 'tally-postgres')), 1);
+        }),
+      ).join('\n');
+      assert.match(out, /ServiceMonitor\/tally-apps: no label release=kube-prometheus-stack/);
+      assert.match(out, /enablePodMonitor is deprecated/);
+      assert.match(out, /no PodMonitor selects its pods/);
+    });
+
+    it('backups: no WAL archiving, a ScheduledBackup not through the plugin', () => {
+      const out = checkBackups(
+        broken(dev, (o) => {
+          delete find(o, 'Cluster', 'tally-postgres').spec.plugins;
+          find(o, 'ScheduledBackup', 'tally-postgres-nightly').spec.method = 'barmanObjectStore';
+        }),
+      ).join('\n');
+      assert.match(out, /WAL is not archived/);
+      assert.match(out, /method must be plugin/);
+    });
+
+    it('broker users: the default user, a permission on everything, KEDA allowed to write', () => {
+      const out = checkBrokerUsers(
+        broken(dev, (o) => {
+          const user = container(o, 'admin').env.find((e: K8sObject) => e.name === 'AMQP_USER');
+          user.valueFrom.secretKeyRef.name = 'tally-rabbitmq-default-user';
+          find(o, 'Permission', 'tally-gateway').spec.permissions.read = '.*';
+          find(o, 'Permission', 'tally-notification').spec.permissions.write = '^tally\\.commands$';
+          find(o, 'Permission', 'tally-keda').spec.permissions.write = '.*';
+        }),
+        appNames(),
+      ).join('\n');
+      assert.match(out, /Deployment\/admin: does not connect as a User of its own/);
+      assert.match(out, /Permission\/tally-gateway: read also allows other.queue/);
+      assert.match(out, /Permission\/tally-notification: write does not cover tally.events/);
+      assert.match(out, /Permission\/tally-keda: KEDA must be read-only/);
+    });
+
+    it('pod security, the cnpg.io/reload label, TLS, placement, sizing and digests', () => {
+      assert.match(
+        checkNamespace(broken(prod, (o) => delete find(o, 'Namespace', 'tally').metadata.labels)).join('\n'),
+        /not labelled for the restricted Pod Security Standard/,
+      );
+      assert.match(
+        checkReloadLabel(
+          broken(dev, (o) => delete find(o, 'Secret', 'tally-db-app').metadata.labels),
+          readme,
+        ).join('\n'),
+        /Secret\/tally-db-app: no cnpg.io\/reload label/,
+      );
+      assert.match(
+        checkReloadLabel(prod, readme.replace('label secret tally-db-app', 'x')).join('\n'),
+        /does not label tally-db-app/,
+      );
+      const tls = checkTls(
+        broken(prod, (o) => {
+          const env = container(o, 'gateway').env.find((e: K8sObject) => e.name === 'DATABASE_URL');
+          env.value = env.value.replace('verify-full', 'require');
+          find(
+            o,
+            'ConfigMap',
+            o.find((x) => x.kind === 'ConfigMap' && x.data?.AMQP_SCHEME)!.metadata.name,
+          ).data.AMQP_SCHEME = 'amqp';
+        }),
+        true,
+      ).join('\n');
+      assert.match(tls, /Deployment\/gateway container gateway: DATABASE_URL without sslmode=verify-full/);
+      assert.match(tls, /AMQP_URL is not amqps on 5671/);
+      const placement = checkPlacementAndSizing(
+        broken(prod, (o) => {
+          find(o, 'Deployment', 'admin').spec.template.spec.topologySpreadConstraints[0].whenUnsatisfiable =
+            'ScheduleAnyway';
+          find(o, 'Cluster', 'tally-postgres').spec.affinity.podAntiAffinityType = 'preferred';
+          find(o, 'Cluster', 'tally-postgres').spec.resources.limits.memory = '32Gi';
+          o.splice(o.indexOf(find(o, 'PodDisruptionBudget', 'tally-rabbitmq')), 1);
+        }),
+      ).join('\n');
+      assert.match(placement, /Deployment\/admin: pods not spread over zones/);
+      assert.match(placement, /Cluster\/tally-postgres: instances may share a node/);
+      assert.match(placement, /Cluster\/tally-postgres: requests differ from limits/);
+      assert.match(placement, /RabbitmqCluster\/tally-rabbitmq: no PodDisruptionBudget/);
+      assert.match(
+        checkImageDigests(
+          broken(
+            prod,
+            (o) => (container(o, 'gateway').image = 'registry.example.com/tally/tally-gateway:0.1.0'),
+          ),
+        ).join('\n'),
+        /tally-gateway:0.1.0 is not referenced by digest/,
+      );
+    });
+
+    it('alerts: a PrometheusRule out of step with alerts.yml, a rule promtool’s tests catch, no dashboard ConfigMap', () => {
+      const alerts = readRepo('docker/prometheus/alerts.yml');
+      assert.match(
+        checkPrometheusRule(
+          dev,
+          alerts.replace(
+            'tally_outbox_oldest_unpublished_age_seconds) > 60',
+            'tally_outbox_oldest_unpublished_age_seconds) > 600',
+          ),
+        ).join('\n'),
+        /PrometheusRule\/tally differs/,
+      );
+      const dir = mkdtempSync(path.join(tmpdir(), 'tally-alerts-'));
+      try {
+        cpSync(path.join(repoRoot, 'docker/prometheus'), dir, { recursive: true });
+        writeFileSync(
+          path.join(dir, 'alerts.yml'),
+          alerts.replace(
+            'max(tally_outbox_oldest_unpublished_age_seconds) > 60',
+            'max(tally_outbox_oldest_unpublished_age_seconds) > 600',
+          ),
+        );
+        assert.throws(
+          () =>
+            execFileSync('promtool', ['test', 'rules', 'alerts.test.yml'], {
+              cwd: dir,
+              encoding: 'utf8',
+              stdio: 'pipe',
+            }),
+          (error: Error & { stdout?: string; stderr?: string }) =>
+            /alertname: TallyOutboxStuck/.test(`${error.stdout}${error.stderr}`),
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      assert.match(
+        checkDashboardConfigMap(
+          broken(dev, (o) => delete find(o, 'ConfigMap', 'tally-grafana-dashboard').metadata.labels),
+          '{}',
+        ).join('\n'),
+        /no ConfigMap labelled grafana_dashboard/,
+      );
+    });
+
+    it('compose and image: a fixed port on a consumer, a static target, pg_isready without -h, no hostname, Node 20, no tini', () => {
+      const compose = readRepo('docker/compose.yaml')
+        .replace(
+          'args: { APP: transaction-worker } }',
+          "args: { APP: transaction-worker } }\n    ports: ['3002:3002']",
+        )
+        .replace("'pg_isready', '-h', '127.0.0.1',", "'pg_isready',")
+        .replace(/^ {4}hostname: rabbitmq\n/m, '');
+      const prom =
+        readRepo('docker/prometheus/prometheus.yml').replace(
+          '      - { names: [notification], type: A, port: 3003, refresh_interval: 15s }\n',
+          '',
+        ) + "  - job_name: static\n    static_configs:\n      - targets: ['notification:3003']\n";
+      const out = checkComposeScaling(compose, prom).join('\n');
+      assert.match(out, /service transaction-worker: fixed host port "3002:3002"/);
+      assert.match(out, /prometheus: notification is not found by DNS service discovery/);
+      assert.match(out, /prometheus: notification is a static target/);
+      assert.match(out, /pg_isready without -h/);
+      assert.match(out, /service rabbitmq: no fixed hostname/);
+      const node = checkNodeRuntime(
+        dockerfile
+          .replace(/^ARG NODE_VERSION=.*$/m, 'ARG NODE_VERSION=20.20.2')
+          .replace(/^ENTRYPOINT .*\n/m, ''),
+      ).join('\n');
+      assert.match(node, /NODE_VERSION 20: not a supported LTS line/);
+      assert.match(node, /does not run tini as PID 1/);
+    });
   });
 
   it('PromQL: metric names, not functions, labels or keywords', () => {

@@ -28,11 +28,14 @@ export class AuthController {
   async login(@Body() body: unknown, @Req() request: FastifyRequest) {
     const input = validate(login, body ?? {});
     await this.throttle.admit(input.email, request.ip);
+    let wrongPassword = false;
     try {
       return await this.auth.login(input.email, input.password);
     } catch (error) {
-      if (error instanceof AdminError && error.status === 401) await this.throttle.failed(input.email);
+      wrongPassword = error instanceof AdminError && error.status === 401;
       throw error;
+    } finally {
+      await this.throttle.settle(input.email, wrongPassword);
     }
   }
 

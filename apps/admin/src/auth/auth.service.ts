@@ -165,22 +165,38 @@ export class AuthService implements OnApplicationBootstrap {
     });
   }
 
-  /** The operator an access token belongs to; 401 when it is not valid. */
+  /**
+   * The operator an access token belongs to, as the operators table says now; 401 when the token
+   * is not valid, its session has ended (signed out, or revoked for a reused refresh token) or the
+   * operator is disabled. Looked up on every request (two index lookups), so a changed role or a
+   * revocation counts from the next request, not when the token expires.
+   */
   async authenticate(accessToken: string): Promise<Operator> {
+    let claims: { sub?: string; sid?: unknown };
     try {
-      const { payload } = await jwtVerify(accessToken, this.options.jwtSecret, {
+      ({ payload: claims } = await jwtVerify(accessToken, this.options.jwtSecret, {
         algorithms: ['HS256'],
         audience: 'tally-admin',
         issuer: 'tally-admin',
-      });
-      return { id: payload.sub!, email: String(payload.email), role: payload.role as Role };
+        requiredClaims: ['sub', 'sid'],
+      }));
     } catch {
       throw unauthorized('The access token is not valid or has expired.');
     }
+    const [row]: { id: string; email: string; role: Role }[] = await this.dataSource.query(
+      `SELECT o.id, o.email, o.role FROM operators o
+        WHERE o.id = $1 AND o.status = 'active'
+          AND EXISTS (SELECT 1 FROM refresh_tokens r
+                       WHERE r.family_id = $2 AND r.operator_id = o.id AND r.revoked_at IS NULL)`,
+      [claims.sub, String(claims.sid)],
+    );
+    if (!row) throw unauthorized('The session has ended; sign in again.');
+    return row;
   }
 
   private async issue(manager: EntityManager, operator: Operator, familyId: string): Promise<Tokens> {
-    const accessToken = await new SignJWT({ role: operator.role, email: operator.email })
+    // sid: the session (refresh token family) the token belongs to, checked on every request.
+    const accessToken = await new SignJWT({ role: operator.role, email: operator.email, sid: familyId })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(operator.id)
       .setIssuer('tally-admin')

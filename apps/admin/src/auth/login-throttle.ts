@@ -15,6 +15,11 @@ export interface LoginLimits {
  * Slows password guessing: a bucket of failures per operator email (so one account cannot be
  * brute-forced from many addresses) and a bucket of attempts per client address (so one address
  * cannot spray many accounts). Both answer 429 `rate_limited` with Retry-After.
+ *
+ * An attempt takes its failure token before the password is checked, in one atomic step, and gets
+ * it back only if the password was right: checking first and counting after the (slow) hash would
+ * let every guess sent at the same moment through. The limiter keeps its buckets in this process
+ * while Redis is unreachable, so the limit holds then too.
  */
 export class LoginThrottle implements OnApplicationShutdown {
   private readonly account: BucketPolicy;
@@ -37,17 +42,20 @@ export class LoginThrottle implements OnApplicationShutdown {
     };
   }
 
-  /** Before checking the password: refuse if this address or this account is out of attempts. */
+  /** Before checking the password: takes an attempt from this address and a failure from this account. */
   async admit(email: string, address: string): Promise<void> {
     const byAddress = await this.limiter.take(address, this.address);
     if (!byAddress.allowed) this.refuse(byAddress, 'Too many sign-in attempts from this address.');
-    const byAccount = await this.limiter.check(accountKey(email), this.account);
+    const byAccount = await this.limiter.take(accountKey(email), this.account);
     if (!byAccount.allowed) this.refuse(byAccount, 'Too many failed sign-ins for this account.');
   }
 
-  /** After a wrong password (or an unknown email: the same answer, the same cost). */
-  async failed(email: string): Promise<void> {
-    await this.limiter.take(accountKey(email), this.account);
+  /**
+   * After the attempt: a wrong password (or an unknown email: the same answer, the same cost)
+   * keeps the failure it took; anything else gives it back.
+   */
+  async settle(email: string, wrongPassword: boolean): Promise<void> {
+    if (!wrongPassword) await this.limiter.giveBack(accountKey(email), this.account);
   }
 
   async onApplicationShutdown(): Promise<void> {

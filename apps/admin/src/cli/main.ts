@@ -5,11 +5,12 @@
  *   ledger:verify           check the ledger's invariants over the whole database; exit 1 on any violation
  *   webhooks:reencrypt [tenantId]   seal webhook secrets (all, or one tenant's) under the first
  *                           WEBHOOK_ENCRYPTION_KEYS key: after adding a key, or for secrets stored
- *                           before encryption at rest
+ *                           before encryption at rest; the stored answers that show a secret
+ *                           (endpoint creation and rotation, kept for Idempotency-Key replays) too
  */
 import { databaseEnv, loadEnv, runtimeEnv, webhookEnv } from '#config';
 import { runMain } from '#observability';
-import { SecretBox, createDataSource, verifyLedger } from '#persistence';
+import { SecretBox, answerContext, createDataSource, verifyLedger } from '#persistence';
 import { insertTenant } from '../tenants/insert-tenant.js';
 
 const USAGE =
@@ -116,6 +117,30 @@ async function reencryptWebhookSecrets(
       `UPDATE webhook_endpoints SET secret = $2, previous_secret = $3
         WHERE id = $1 AND secret = $4 AND previous_secret IS NOT DISTINCT FROM $5`,
       [row.id, sealed[0], sealed[1], row.secret, row.previous_secret],
+    );
+    reencrypted += count;
+  }
+  // Answers kept for Idempotency-Key replays that show a secret: sealed ones under an older key,
+  // and any written in clear before such answers were sealed.
+  const answers: { tenant_id: string; key: string; response_body: string }[] = await dataSource.query(
+    `SELECT tenant_id, key, response_body FROM idempotency_keys
+      WHERE ($1::text IS NULL OR tenant_id = $1)
+        AND (response_body LIKE 'enc:v1:%' OR response_body LIKE '%"secret":"whsec%')`,
+    [tenantId ?? null],
+  );
+  for (const row of answers) {
+    if (!box.isStale(row.response_body)) continue;
+    const context = answerContext(row.tenant_id, row.key);
+    let sealed: string;
+    try {
+      sealed = box.seal(box.open(row.response_body, context), context);
+    } catch {
+      unreadable.push(`idempotency key ${row.key} of ${row.tenant_id}`);
+      continue;
+    }
+    const [, count]: [unknown, number] = await dataSource.query(
+      `UPDATE idempotency_keys SET response_body = $3 WHERE tenant_id = $1 AND key = $2 AND response_body = $4`,
+      [row.tenant_id, row.key, sealed, row.response_body],
     );
     reencrypted += count;
   }

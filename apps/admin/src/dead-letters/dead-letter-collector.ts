@@ -8,7 +8,7 @@ import {
 import type { ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { DataSource } from 'typeorm';
-import { newId } from '#domain';
+import { newId, parseJson } from '#domain';
 import { AmqpConnection, Headers, Topology } from '#messaging';
 
 /**
@@ -60,9 +60,11 @@ export class DeadLetterCollector implements OnApplicationBootstrap, OnApplicatio
         h[Headers.originalRoutingKey] ?? death?.['routing-keys']?.[0] ?? message.fields.routingKey,
       );
       const payload = message.content.toString('utf8');
-      let tenantId: string | null = null;
+      // The body's tenant (commands, events), else the header of a message that carries it apart.
+      const tenantHeader = h[Headers.tenantId];
+      let tenantId = typeof tenantHeader === 'string' ? tenantHeader : null;
       try {
-        const body = JSON.parse(payload) as { tenantId?: unknown };
+        const body = parseJson(payload) as { tenantId?: unknown };
         if (typeof body.tenantId === 'string') tenantId = body.tenantId;
       } catch {
         /* not JSON: kept as text */

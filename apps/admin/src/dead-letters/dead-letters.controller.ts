@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards 
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { Headers, MessagePublisher } from '#messaging';
+import { WebhookRepository } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
 import { CurrentOperator, Needs, RolesGuard } from '../auth/roles.guard.js';
@@ -94,6 +95,7 @@ export class DeadLettersController {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(MessagePublisher) private readonly publisher: MessagePublisher,
     @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(WebhookRepository) private readonly webhooks: WebhookRepository,
   ) {}
 
   @Get()
@@ -173,6 +175,8 @@ export class DeadLettersController {
   }
 
   private async republish(operator: Operator, row: DeadLetterRow, why: string): Promise<void> {
+    const deliveryId = row.headers[Headers.webhookDeliveryId];
+    if (typeof deliveryId === 'string') return this.resendDelivery(operator, row, deliveryId, why);
     const headers = { ...row.headers };
     for (const h of FAILURE_HEADERS) delete headers[h];
     headers[Headers.attempt] = 1;
@@ -204,6 +208,36 @@ export class DeadLettersController {
           messageId: row.message_id,
           type: row.message_type,
         },
+      });
+    });
+  }
+
+  /**
+   * A dead webhook delivery is replayed by sending that delivery again (the notification app's
+   * dispatcher picks it up), with the dead letter marked and audited in the same transaction.
+   */
+  private async resendDelivery(
+    operator: Operator,
+    row: DeadLetterRow,
+    deliveryId: string,
+    why: string,
+  ): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      if (!(await this.webhooks.resend(m, deliveryId))) {
+        throw new AdminError(409, 'delivery_missing', `Delivery ${deliveryId} of this dead letter is gone.`);
+      }
+      await m.query(
+        `UPDATE dead_letters SET status = 'replayed', replays = replays + 1, resolved_at = now(), resolution = $2
+          WHERE id = $1`,
+        [row.id, why],
+      );
+      await this.audit.record(m, {
+        operatorId: operator.id,
+        action: 'dead_letter.replay',
+        targetType: 'dead_letter',
+        targetId: row.id,
+        reason: why,
+        details: { webhookDeliveryId: deliveryId, messageId: row.message_id, type: row.message_type },
       });
     });
   }

@@ -1,21 +1,27 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import {
-  MAX_AMOUNT,
-  MessageTypes,
-  TRANSACTION_STATUSES,
-  TRANSACTION_TYPES,
-  newId,
-  stringifyJson,
-} from '#domain';
-import { Exchanges } from '#messaging';
+import { MAX_AMOUNT, TRANSACTION_STATUSES, TRANSACTION_TYPES } from '#domain';
 import { OutboxSignal, TransactionRepository, transactionView } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
 import { CurrentOperator, Needs, RolesGuard } from '../auth/roles.guard.js';
 import { AdminError, notFound, validate } from '../http/admin-error.js';
-import { Adjustments, type AdjustmentRequest } from './adjustments.js';
+import { Adjustments } from './adjustments.js';
+import { Reruns } from './reruns.js';
 
 const amount = z
   .union([z.number().int().positive(), z.string().regex(/^[1-9]\d{0,18}$/)])
@@ -25,6 +31,7 @@ const reason = z.object({ reason: z.string().trim().min(3).max(1000) }).strict()
 const adjust = z
   .object({ direction: z.enum(['credit', 'debit']), amount, reason: z.string().trim().min(3).max(1000) })
   .strict();
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const search = z
   .object({
     id: z.string().max(64).optional(),
@@ -44,15 +51,11 @@ const search = z
   })
   .strict();
 
-export interface LedgerOptions {
-  /** Adjustments above this (minor units) need a second operator's approval. */
-  approvalThreshold: bigint;
-}
-
 /**
  * Operators' view of the ledger and their interventions: search and inspect transactions, re-run a
- * failed one, freeze and unfreeze accounts, adjust balances (through the worker; large ones only
- * with a second operator's approval). Every change is audited in its own transaction.
+ * failed one (once), freeze and unfreeze accounts, adjust balances (through the worker; beyond an
+ * operator's rolling allowance only with a second operator's approval). Every change is audited in
+ * its own transaction.
  */
 @Controller('admin/api')
 @UseGuards(RolesGuard)
@@ -61,9 +64,9 @@ export class LedgerController {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
     @Inject(Adjustments) private readonly adjustments: Adjustments,
+    @Inject(Reruns) private readonly reruns: Reruns,
     @Inject(AuditLog) private readonly audit: AuditLog,
     @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
-    @Inject('LEDGER_OPTIONS') private readonly options: LedgerOptions,
   ) {}
 
   @Get('transactions')
@@ -131,71 +134,36 @@ export class LedgerController {
       ),
       ...(record.completedAt ? [{ at: record.completedAt, what: record.status }] : []),
     ].sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
-    return JSON.parse(
-      stringifyJson({
-        ...transactionView(record),
-        tenantId: record.tenantId,
-        correlationId: record.correlationId,
-        updatedAt: times.updatedAt,
-        timeline,
-        entries,
-        messages,
-        deadLetters,
-      }),
-    );
+    return {
+      ...transactionView(record),
+      tenantId: record.tenantId,
+      correlationId: record.correlationId,
+      updatedAt: times.updatedAt,
+      timeline,
+      entries,
+      messages,
+      deadLetters,
+    };
   }
 
-  /** A failed transaction stays failed: a re-run is a new transaction with the same intent. */
+  /**
+   * A failed transaction stays failed: a re-run is a new transaction with the same intent, once per
+   * transaction (409 `already_rerun` afterwards). An adjustment's re-run is a new adjustment
+   * request and answers as one (`{ id, status, transactionId }`), approval rules included.
+   */
   @Post('transactions/:id/rerun')
   @Needs('operator')
   @HttpCode(202)
   async rerun(@CurrentOperator() operator: Operator, @Param('id') id: string, @Body() body: unknown) {
     const why = validate(reason, body ?? {}).reason;
-    const [row] = await this.dataSource.query(`SELECT tenant_id FROM transactions WHERE id = $1`, [id]);
-    if (!row) throw notFound(`Transaction ${id}`);
-    const failed = (await this.transactions.find(this.dataSource.manager, row.tenant_id, id))!;
-    if (failed.status !== 'failed') {
-      throw new AdminError(
-        409,
-        'transaction_not_failed',
-        `Only a failed transaction can be re-run; this one is ${failed.status}.`,
-      );
+    const answer = await this.dataSource.transaction((m) => this.reruns.rerun(m, operator, id, why));
+    if (answer.kind === 'transaction') {
+      this.outboxSignal.committed();
+      return answer.transaction;
     }
-    if (failed.type === 'capture') {
-      throw new AdminError(409, 'not_rerunnable', 'A capture is re-run by capturing its hold again.');
-    }
-    const rerun = await this.dataSource.transaction(async (m) => {
-      const newIdValue = newId('txn');
-      const t = await this.transactions.insert(
-        m,
-        {
-          ...failed,
-          id: newIdValue,
-          status: 'pending',
-          metadata: { ...failed.metadata, rerunOf: failed.id },
-          correlationId: failed.correlationId,
-        },
-        [
-          {
-            exchange: Exchanges.commands,
-            routingKey: MessageTypes.transactionRequested,
-            payload: { transactionId: newIdValue, tenantId: failed.tenantId },
-            correlationId: failed.correlationId,
-          },
-        ],
-      );
-      await this.audit.record(m, {
-        operatorId: operator.id,
-        action: 'transaction.rerun',
-        targetType: 'transaction',
-        targetId: failed.id,
-        reason: why,
-        details: { newTransactionId: t.id },
-      });
-      return t;
-    });
-    this.outboxSignal.committed();
-    return JSON.parse(stringifyJson(transactionView(rerun)));
+    const { replayed: _, ...adjustment } = answer.adjustment;
+    if (adjustment.transactionId) this.outboxSignal.committed();
+    return adjustment;
   }
 
   @Get('accounts')
@@ -251,55 +219,29 @@ export class LedgerController {
     return this.setAccountStatus(operator, id, 'active', validate(reason, body ?? {}).reason);
   }
 
-  /** Adjusts a balance through the ledger; above the threshold it waits for a second operator. */
+  /**
+   * Adjusts a balance through the ledger; beyond the operator's rolling allowance it waits for a
+   * second operator. Idempotent per operator: the same Idempotency-Key and body answer the first
+   * answer again (Idempotent-Replayed: true); the key with another body is 422.
+   */
   @Post('accounts/:id/adjustments')
   @Needs('operator')
   @HttpCode(202)
-  async adjust(@CurrentOperator() operator: Operator, @Param('id') id: string, @Body() body: unknown) {
+  async adjust(
+    @CurrentOperator() operator: Operator,
+    @Param('id') id: string,
+    @Headers('idempotency-key') key: unknown,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     const input = validate(adjust, body ?? {});
-    const result = await this.dataSource.transaction(async (m) => {
-      const [account] = await m.query(
-        `SELECT id, tenant_id, currency FROM accounts WHERE id = $1 AND kind = 'customer'`,
-        [id],
-      );
-      if (!account) throw notFound(`Account ${id}`);
-      const [request]: AdjustmentRequest[] = await m.query(
-        `INSERT INTO adjustment_requests (id, tenant_id, account_id, direction, amount, currency, reason, requested_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-        [
-          newId('adj'),
-          account.tenant_id,
-          id,
-          input.direction,
-          input.amount.toString(),
-          account.currency,
-          input.reason,
-          operator.id,
-        ],
-      );
-      const needsApproval = input.amount > this.options.approvalThreshold;
-      const t = needsApproval ? null : await this.adjustments.execute(m, request, null);
-      await this.audit.record(m, {
-        operatorId: operator.id,
-        action: needsApproval ? 'adjustment.request' : 'adjustment.execute',
-        targetType: 'account',
-        targetId: id,
-        reason: input.reason,
-        details: {
-          adjustmentId: request.id,
-          direction: input.direction,
-          amount: input.amount.toString(),
-          transactionId: t?.id ?? null,
-        },
-      });
-      return {
-        id: request.id,
-        status: needsApproval ? 'pending_approval' : 'executed',
-        transactionId: t?.id ?? null,
-      };
-    });
-    if (result.transactionId) this.outboxSignal.committed();
-    return result;
+    const idempotencyKey = validateKey(key);
+    const { replayed, ...answer } = await this.dataSource.transaction((m) =>
+      this.adjustments.request(m, operator, { accountId: id, ...input, idempotencyKey }),
+    );
+    if (replayed) void reply.header('idempotent-replayed', 'true');
+    else if (answer.transactionId) this.outboxSignal.committed();
+    return answer;
   }
 
   @Get('adjustments')
@@ -312,6 +254,7 @@ export class LedgerController {
     const rows = await this.dataSource.query(
       `SELECT id, tenant_id AS "tenantId", account_id AS "accountId", direction, amount::text, currency, reason, status,
               requested_by AS "requestedBy", decided_by AS "decidedBy", transaction_id AS "transactionId",
+              approval_required AS "approvalRequired", rerun_of AS "rerunOf",
               created_at AS "createdAt", decided_at AS "decidedAt"
          FROM adjustment_requests WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC LIMIT 200`,
       [q.status ?? null],
@@ -323,26 +266,7 @@ export class LedgerController {
   @Needs('operator')
   @HttpCode(202)
   async approve(@CurrentOperator() operator: Operator, @Param('id') id: string) {
-    const result = await this.dataSource.transaction(async (m) => {
-      const request = await this.pending(m, id);
-      if (request.requested_by === operator.id) {
-        throw new AdminError(
-          403,
-          'second_approval_required',
-          'A second operator must approve this adjustment.',
-        );
-      }
-      const t = await this.adjustments.execute(m, request, operator.id);
-      await this.audit.record(m, {
-        operatorId: operator.id,
-        action: 'adjustment.approve',
-        targetType: 'account',
-        targetId: request.account_id,
-        reason: request.reason,
-        details: { adjustmentId: id, transactionId: t.id, requestedBy: request.requested_by },
-      });
-      return { id, status: 'executed', transactionId: t.id };
-    });
+    const result = await this.dataSource.transaction((m) => this.adjustments.approve(m, operator, id));
     this.outboxSignal.committed();
     return result;
   }
@@ -352,34 +276,7 @@ export class LedgerController {
   @HttpCode(200)
   async reject(@CurrentOperator() operator: Operator, @Param('id') id: string, @Body() body: unknown) {
     const why = validate(reason, body ?? {}).reason;
-    return this.dataSource.transaction(async (m) => {
-      const request = await this.pending(m, id);
-      await m.query(
-        `UPDATE adjustment_requests SET status = 'rejected', decided_by = $2, decided_at = now() WHERE id = $1`,
-        [id, request.requested_by === operator.id ? null : operator.id],
-      );
-      await this.audit.record(m, {
-        operatorId: operator.id,
-        action: 'adjustment.reject',
-        targetType: 'account',
-        targetId: request.account_id,
-        reason: why,
-        details: { adjustmentId: id },
-      });
-      return { id, status: 'rejected' };
-    });
-  }
-
-  private async pending(m: import('typeorm').EntityManager, id: string): Promise<AdjustmentRequest> {
-    const [request]: AdjustmentRequest[] = await m.query(
-      `SELECT * FROM adjustment_requests WHERE id = $1 FOR UPDATE`,
-      [id],
-    );
-    if (!request) throw notFound(`Adjustment ${id}`);
-    if (request.status !== 'pending') {
-      throw new AdminError(409, 'adjustment_not_pending', `This adjustment is already ${request.status}.`);
-    }
-    return request;
+    return this.dataSource.transaction((m) => this.adjustments.reject(m, operator, id, why));
   }
 
   private async setAccountStatus(operator: Operator, id: string, status: 'active' | 'frozen', why: string) {
@@ -399,4 +296,17 @@ export class LedgerController {
       return { id, status };
     });
   }
+}
+
+/** The Idempotency-Key header: required on an adjustment (a retried request must not adjust twice). */
+function validateKey(key: unknown): string {
+  if (key === undefined) {
+    throw new AdminError(400, 'idempotency_key_required', 'An adjustment needs an Idempotency-Key header.');
+  }
+  if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
+    throw new AdminError(400, 'validation_error', 'The request is not valid.', [
+      { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
+    ]);
+  }
+  return key;
 }

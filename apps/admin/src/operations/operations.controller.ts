@@ -1,9 +1,9 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { MessageTypes, type UsageRecorded } from '#domain';
+import { MAX_EVENTS_PER_BATCH, MessageTypes, type UsageRecorded } from '#domain';
 import { Exchanges } from '#messaging';
-import { OutboxSignal, OutboxStore } from '#persistence';
+import { OutboxSignal, OutboxStore, UsageRepository, WebhookRepository } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
 import { CurrentOperator, Needs, RolesGuard } from '../auth/roles.guard.js';
@@ -36,6 +36,21 @@ const deliveriesQuery = z
   })
   .strict();
 const reason = z.object({ reason: z.string().trim().min(3).max(1000) }).strict();
+const rebillBody = z
+  .object({
+    tenantId: z.string().min(1).max(64),
+    accountId: z.string().min(1).max(64).optional(),
+    from: z.iso.datetime({ offset: true }),
+    to: z.iso.datetime({ offset: true }),
+    reason: z.string().trim().min(3).max(1000),
+  })
+  .strict()
+  .refine((b) => Date.parse(b.from) < Date.parse(b.to), {
+    message: '"from" must be before "to"',
+    path: ['to'],
+  });
+/** Most events one re-bill takes; a larger range is re-billed in parts (the answer says so). */
+const MAX_REBILL_EVENTS = 10_000;
 
 /** Usage logs and webhook deliveries for operators; re-running a failed usage event; redelivering a webhook. */
 @Controller('admin/api')
@@ -46,6 +61,8 @@ export class OperationsController {
     @Inject(OutboxStore) private readonly outbox: OutboxStore,
     @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
     @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(WebhookRepository) private readonly webhooks: WebhookRepository,
+    @Inject(UsageRepository) private readonly usageEvents: UsageRepository,
   ) {}
 
   @Get('usage-events')
@@ -123,6 +140,60 @@ export class OperationsController {
     return { tenantId, id, status: 'received' };
   }
 
+  /**
+   * Charges again the usage a tenant's wallets could not pay for (processed but unbilled), over
+   * [from, to) by occurrence, optionally for one account: the worker charges each event at the
+   * price it was given, exactly once however often this is asked (an event charged meanwhile is
+   * skipped); one that still cannot pay stays unbilled with the new reason.
+   */
+  @Post('usage/rebill')
+  @Needs('operator')
+  @HttpCode(202)
+  async rebillUsage(@CurrentOperator() operator: Operator, @Body() body: unknown) {
+    const input = validate(rebillBody, body ?? {});
+    const events = await this.dataSource.transaction(async (m) => {
+      const [tenant] = await m.query(`SELECT id FROM tenants WHERE id = $1`, [input.tenantId]);
+      if (!tenant) throw notFound(`Tenant ${input.tenantId}`);
+      const ids = await this.usageEvents.unbilledIds(m, input.tenantId, {
+        accountId: input.accountId ?? null,
+        from: new Date(input.from),
+        to: new Date(input.to),
+        limit: MAX_REBILL_EVENTS + 1,
+      });
+      const taken = ids.slice(0, MAX_REBILL_EVENTS);
+      const commands: UsageRecorded[] = [];
+      for (let i = 0; i < taken.length; i += MAX_EVENTS_PER_BATCH) {
+        commands.push({ tenantId: input.tenantId, eventIds: taken.slice(i, i + MAX_EVENTS_PER_BATCH) });
+      }
+      await this.outbox.enqueue(
+        m,
+        commands.map((payload) => ({
+          exchange: Exchanges.commands,
+          routingKey: MessageTypes.usageRebillRequested,
+          payload,
+        })),
+      );
+      await this.audit.record(m, {
+        operatorId: operator.id,
+        action: 'usage.rebill',
+        targetType: 'tenant',
+        targetId: input.tenantId,
+        reason: input.reason,
+        details: { accountId: input.accountId ?? null, from: input.from, to: input.to, events: taken.length },
+      });
+      return { count: taken.length, more: ids.length > MAX_REBILL_EVENTS };
+    });
+    if (events.count > 0) this.outboxSignal.committed();
+    return {
+      tenantId: input.tenantId,
+      accountId: input.accountId ?? null,
+      from: input.from,
+      to: input.to,
+      events: events.count,
+      more: events.more,
+    };
+  }
+
   @Get('webhook-endpoints')
   @Needs('viewer')
   async endpoints(@Query() input: unknown) {
@@ -163,13 +234,7 @@ export class OperationsController {
   async redeliver(@CurrentOperator() operator: Operator, @Param('id') id: string, @Body() body: unknown) {
     const why = validate(reason, body ?? {}).reason;
     return this.dataSource.transaction(async (m) => {
-      const [rows]: [{ id: string }[], number] = await m.query(
-        `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = NULL,
-                completed_at = NULL
-          WHERE id = $1 RETURNING id`,
-        [id],
-      );
-      if (rows.length === 0) throw notFound(`Delivery ${id}`);
+      if (!(await this.webhooks.resend(m, id))) throw notFound(`Delivery ${id}`);
       await this.audit.record(m, {
         operatorId: operator.id,
         action: 'webhook_delivery.redeliver',

@@ -22,10 +22,17 @@ export class ApiProblem extends Error {
   }
 }
 
-async function send(method: string, path: string, body: unknown, token: string | undefined) {
+async function send(
+  method: string,
+  path: string,
+  body: unknown,
+  token: string | undefined,
+  headers: Record<string, string> = {},
+) {
   return fetch(`/admin/api${path}`, {
     method,
     headers: {
+      ...headers,
       ...(token ? { authorization: `Bearer ${token}` } : {}),
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
     },
@@ -33,15 +40,27 @@ async function send(method: string, path: string, body: unknown, token: string |
   });
 }
 
-export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+/** A fresh Idempotency-Key (getRandomValues: available outside secure contexts too). */
+export function newIdempotencyKey(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(
+    '',
+  );
+}
+
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+): Promise<T> {
   let tokens = session.get();
-  let res = await send(method, path, body, tokens?.accessToken);
+  let res = await send(method, path, body, tokens?.accessToken, headers);
   if (res.status === 401 && tokens) {
     const refreshed = await send('POST', '/auth/refresh', { refreshToken: tokens.refreshToken }, undefined);
     if (refreshed.ok) {
       tokens = (await refreshed.json()) as Tokens;
       session.set(tokens);
-      res = await send(method, path, body, tokens.accessToken);
+      res = await send(method, path, body, tokens.accessToken, headers);
     } else {
       session.set(null);
       window.dispatchEvent(new Event('tally:signed-out'));

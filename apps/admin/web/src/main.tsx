@@ -1,6 +1,6 @@
 import { StrictMode, useCallback, useEffect, useState, type FormEvent, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ApiProblem, api, session, type Tokens } from './api';
+import { ApiProblem, api, newIdempotencyKey, session, type Tokens } from './api';
 import './styles.css';
 
 type Row = Record<string, unknown>;
@@ -503,11 +503,12 @@ async function withReason(
   method: string,
   path: string,
   extra: Record<string, unknown> = {},
+  headers?: Record<string, string>,
 ) {
   const reason = window.prompt(question);
   if (!reason) return 'Cancelled.';
   try {
-    await api(method, path, { ...extra, reason });
+    await api(method, path, { ...extra, reason }, headers);
     return null;
   } catch (e) {
     return (e as Error).message;
@@ -598,6 +599,7 @@ function Accounts({ query, go }: { query: URLSearchParams; go: (to: string) => v
                       'POST',
                       `/accounts/${open}/adjustments`,
                       { direction, amount },
+                      { 'idempotency-key': newIdempotencyKey() },
                     );
                   })
                 }

@@ -18,12 +18,35 @@ declare module 'fastify' {
 const CACHE_TTL_MS = 5_000; // a revoked key stops working within this
 const REFRESH_AHEAD_MS = 1_000; // a key in use is looked up again this long before its entry expires
 const TOUCH_INTERVAL_MS = 60_000; // last_used_at precision
+const MAX_VALID_KEYS = 10_000; // valid keys remembered at once
+const MAX_UNKNOWN_KEYS = 10_000; // unknown or revoked keys remembered at once (and first lookups)
 
 interface CachedKey {
   tenant: Tenant | null;
   expires: number;
   /** A lookup of this key in flight: a refresh ahead of expiry, or the first lookup. */
   lookup?: Promise<Tenant | null>;
+}
+
+/** A map of at most `max` entries: setting one makes it the newest, and the oldest go first. */
+class BoundedMap<V> {
+  private readonly entries = new Map<string, V>();
+
+  constructor(private readonly max: number) {}
+
+  get(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
 }
 
 /**
@@ -33,10 +56,14 @@ interface CachedKey {
  * use is looked up again, once, in the background shortly before its entry expires, and requests
  * that find no entry share one lookup — when an entry simply expired under load, every request
  * in flight used to run its own query at once (a ~100 ms stall every 5 s in `npm run bench`).
+ * Valid keys and unknown ones are remembered apart, each up to a bound, the least recently looked
+ * up going first: anyone can send made-up keys, and a flood of them must only push out other
+ * made-up keys (each is still looked up once; limit unauthenticated traffic at the ingress).
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly cache = new Map<string, CachedKey>();
+  private readonly valid = new BoundedMap<CachedKey>(MAX_VALID_KEYS);
+  private readonly unknown = new BoundedMap<CachedKey>(MAX_UNKNOWN_KEYS);
   private readonly touched = new Map<string, number>();
 
   constructor(
@@ -61,7 +88,7 @@ export class ApiKeyGuard implements CanActivate {
     const hash = hashApiKey(key);
     const cacheKey = hash.toString('hex');
     const now = Date.now();
-    const entry = this.cache.get(cacheKey);
+    const entry = this.valid.get(cacheKey) ?? this.unknown.get(cacheKey);
     if (entry && entry.expires > now) {
       if (!entry.lookup && entry.expires - now < REFRESH_AHEAD_MS) {
         const refresh = this.lookUp(cacheKey, hash);
@@ -71,9 +98,12 @@ export class ApiKeyGuard implements CanActivate {
       return entry.tenant;
     }
     if (entry?.lookup) return entry.lookup;
+    // Requests that come meanwhile wait on this lookup, found where the key's entry was (a key
+    // that was valid stays among the valid ones, out of a flood's reach).
+    const home = entry?.tenant ? this.valid : this.unknown;
     const lookup = this.lookUp(cacheKey, hash);
-    this.cache.set(cacheKey, { tenant: null, expires: 0, lookup });
-    lookup.catch(() => this.cache.delete(cacheKey));
+    home.set(cacheKey, { tenant: null, expires: 0, lookup });
+    lookup.catch(() => home.delete(cacheKey));
     return lookup;
   }
 
@@ -85,8 +115,9 @@ export class ApiKeyGuard implements CanActivate {
       [hash],
     );
     const tenant = rows[0] ? { tenantId: rows[0].tenant_id, apiKeyId: rows[0].id } : null;
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(cacheKey, { tenant, expires: Date.now() + CACHE_TTL_MS });
+    const [remember, forget] = tenant ? [this.valid, this.unknown] : [this.unknown, this.valid];
+    forget.delete(cacheKey);
+    remember.set(cacheKey, { tenant, expires: Date.now() + CACHE_TTL_MS });
     return tenant;
   }
 

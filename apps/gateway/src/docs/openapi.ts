@@ -153,6 +153,7 @@ const urlRefusedReasons: [name: string, detail: string][] = [
   ['not_https', 'Webhook URLs must use https.'],
   ['credentials', 'Webhook URLs may not carry credentials.'],
   ['unresolvable', 'The host hooks.example.invalid cannot be resolved.'],
+  ['dns_timeout', 'The host hooks.example.com did not resolve within 5 s (its name servers did not answer).'],
   [
     'private_address',
     'The host intranet.example.com resolves to a private, loopback or link-local address (10.0.0.7); allow it with WEBHOOK_ALLOWED_HOSTS.',
@@ -164,7 +165,7 @@ const urlRefused = (others: [code: string, detail: string][] = []) => {
   return {
     description: [
       '`webhook_url_refused`: the URL is not a valid URL; is not http(s) (https only, in production); carries credentials (user:password@); ' +
-        'names a host that cannot be resolved; or names a host that resolves to a private, loopback, link-local (or otherwise non-public) address, ' +
+        'names a host that cannot be resolved, or not within WEBHOOK_DNS_TIMEOUT_MS (5 s); or names a host that resolves to a private, loopback, link-local (or otherwise non-public) address, ' +
         'unless WEBHOOK_ALLOWED_HOSTS allows that host or a CIDR holding its addresses. `detail` says which.',
       ...(others.length > 0 ? [rest.description] : []),
     ].join(' '),
@@ -309,7 +310,7 @@ const usageProperties = {
   propertyNames: { pattern: '^[A-Za-z0-9_.:-]{1,64}$' },
   additionalProperties: { type: ['string', 'number', 'boolean', 'null'], maxLength: 1000 },
   description:
-    'Flat: at most 50 keys; each value a string (≤ 1000 characters), a number (integers are kept exactly, at any size), a boolean or null.',
+    'Flat: at most 50 keys; each value a string (≤ 1000 characters), a number (integers are kept exactly, at any size; a float stays a float, 1.0 included), a boolean or null.',
   example: { tokens: 1200, model: 'small' },
 };
 const usageTotals = {
@@ -956,7 +957,8 @@ export const openApiDocument = {
         summary: 'Price an event type',
         description:
           'One meter per event type. From then on each processed event of that type is priced quantity × `unitPrice` ' +
-          '(quantity: 1 for `count`; the integer value of `property` for `sum`) and charged to its account.',
+          '(quantity: 1 for `count`; for `sum`, `property` written as a JSON integer ≥ 0 — a float such as 1.0, 2e0 ' +
+          'or 1.5 fails the event `invalid_quantity`) and charged to its account.',
         parameters: [
           { $ref: '#/components/parameters/IdempotencyKeyOptional' },
           { $ref: '#/components/parameters/RequestId' },
@@ -1190,22 +1192,32 @@ export const openApiDocument = {
         summary: "Rotate a webhook endpoint's signing secret",
         description:
           'Answers the endpoint with a new `secret`, shown this once. For 24 hours the previous secret signs too: `webhook-signature` carries both ' +
-          'signatures, separated by a space (`v1,<new> v1,<previous>`), so the receiver can switch secrets without missing a delivery.',
-        parameters: [endpointId, { $ref: '#/components/parameters/RequestId' }],
+          'signatures, separated by a space (`v1,<new> v1,<previous>`), so the receiver can switch secrets without missing a delivery. ' +
+          'Send an `Idempotency-Key`: a rotation retried under it answers the same secret (a second rotation would end the overlap of the secret the receiver has).',
+        parameters: [
+          endpointId,
+          { $ref: '#/components/parameters/IdempotencyKeyOptional' },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
         requestBody: {
           required: false,
           description: 'No body needed; one sent is ignored.',
           content: { 'application/json': { schema: { type: 'object' }, example: {} } },
         },
         responses: {
-          200: ok('WebhookEndpointWithSecret', {
-            ...endpointExample,
-            secret: SECRET2,
-            updatedAt: '2026-11-28T09:30:00.000Z',
-          }),
+          200: {
+            ...ok('WebhookEndpointWithSecret', {
+              ...endpointExample,
+              secret: SECRET2,
+              updatedAt: '2026-11-28T09:30:00.000Z',
+            }),
+            headers: replayedHeader,
+          },
           401: common[401],
           429: common[429],
           404: problems(404, [endpointNotFound]),
+          409: problems(409, [keyInUse]),
+          422: problems(422, [keyReused]),
           ...writes,
         },
       },
@@ -1241,6 +1253,7 @@ export const openApiDocument = {
         parameters: [
           endpointId,
           { name: 'deliveryId', in: 'path', required: true, schema: ID('dlv', DLV) },
+          { $ref: '#/components/parameters/IdempotencyKeyOptional' },
           { $ref: '#/components/parameters/RequestId' },
         ],
         requestBody: {
@@ -1261,10 +1274,13 @@ export const openApiDocument = {
                 example: { id: DLV, status: 'pending' },
               },
             },
+            headers: replayedHeader,
           },
           401: common[401],
           429: common[429],
           404: problems(404, [endpointNotFound, deliveryNotFound]),
+          409: problems(409, [keyInUse]),
+          422: problems(422, [keyReused]),
           ...writes,
         },
       },
@@ -1277,7 +1293,11 @@ export const openApiDocument = {
         description:
           'Every delivery to this endpoint created at or after `since` that ended `failed` goes back to `pending`, due now, with a fresh retry schedule ' +
           '(the same `webhook-id` each). For after an outage of the receiver, or once a disabled endpoint is enabled again.',
-        parameters: [endpointId, { $ref: '#/components/parameters/RequestId' }],
+        parameters: [
+          endpointId,
+          { $ref: '#/components/parameters/IdempotencyKeyOptional' },
+          { $ref: '#/components/parameters/RequestId' },
+        ],
         requestBody: {
           required: true,
           content: {
@@ -1306,9 +1326,12 @@ export const openApiDocument = {
                 example: { recovered: 12 },
               },
             },
+            headers: replayedHeader,
           },
           ...common,
           404: problems(404, [endpointNotFound]),
+          409: problems(409, [keyInUse]),
+          422: problems(422, [keyReused]),
           ...writes,
         },
       },
@@ -1419,6 +1442,7 @@ export const openApiDocument = {
               'external_ref_taken, meter_exists, hold_not_active, currency_mismatch, account_frozen, transaction_not_refundable, refund_exceeds_remaining, ' +
               'capture_exceeds_hold, insufficient_funds, idempotency_key_required, idempotency_key_reused, idempotency_key_in_use, payload_too_large, unsupported_media_type, ' +
               'webhook_endpoint_not_found, webhook_delivery_not_found, webhook_url_refused, rate_limited, ' +
+              'invalid_json (the body is not JSON, or nests objects or arrays more than 32 levels deep), ' +
               'invalid_input (a value the database cannot store, such as a NUL character), bad_url, uri_too_long (a path segment over 512 characters).',
           },
           errors: {

@@ -10,6 +10,7 @@ import {
   captureAmount,
   newId,
   releaseHold,
+  sequenceEvents,
   tallyEvent,
   type TransactionRequested,
 } from '#domain';
@@ -20,14 +21,19 @@ import {
   OutboxStore,
   TransactionRepository,
   holdView,
+  type AccountRecord,
   type HoldRecord,
   type OutboxMessageInput,
   type TransactionRecord,
 } from '#persistence';
 
-/** The `hold.*` event announcing the hold as it now is. */
-function announce(hold: HoldRecord, type: string): OutboxMessageInput {
+/**
+ * The `hold.*` event announcing the hold as it now is, numbered among its account's events (the
+ * account is locked by the caller; its counter is written back with its balances).
+ */
+function announce(hold: HoldRecord, type: string, account: AccountRecord): OutboxMessageInput {
   const event = tallyEvent(type, hold.tenantId, holdView(hold));
+  sequenceEvents([event], new Map([[account.id, account]]));
   return {
     exchange: Exchanges.events,
     routingKey: type,
@@ -59,8 +65,7 @@ export class HoldsService {
   ): Promise<HoldRecord> {
     const account = await this.accounts.lockOne(manager, tenantId, input.accountId);
     if (!account) throw new AccountNotFoundError(input.accountId);
-    const held = authorizeHold(account, input.amount, input.currency);
-    await this.accounts.setBalances(manager, [{ accountId: account.id, posted: account.posted, held }]);
+    account.held = authorizeHold(account, input.amount, input.currency);
     const hold = await this.holds.insert(manager, {
       id: newId('hold'),
       tenantId,
@@ -70,7 +75,9 @@ export class HoldsService {
       expiresInSeconds: input.expiresInSeconds,
       correlationId,
     });
-    await this.outbox.enqueue(manager, [announce(hold, MessageTypes.holdCreated)]);
+    const announced = announce(hold, MessageTypes.holdCreated, account);
+    await this.accounts.saveLocked(manager, new Map([[account.id, account]]), [account.id]);
+    await this.outbox.enqueue(manager, [announced]);
     return hold;
   }
 
@@ -127,13 +134,13 @@ export class HoldsService {
     assertVoidable(hold, now);
     const account = await this.accounts.lockOne(manager, tenantId, hold.accountId);
     if (!account) throw new Error(`account ${hold.accountId} of hold ${hold.id} is missing`);
-    await this.accounts.setBalances(manager, [
-      { accountId: account.id, posted: account.posted, held: releaseHold(account, hold) },
-    ]);
+    account.held = releaseHold(account, hold);
     const [voided] = await this.holds.finishMany(manager, [
       { id: hold.id, status: 'voided', capturedAmount: null },
     ]);
-    await this.outbox.enqueue(manager, [announce(voided, MessageTypes.holdVoided)]);
+    const announced = announce(voided, MessageTypes.holdVoided, account);
+    await this.accounts.saveLocked(manager, new Map([[account.id, account]]), [account.id]);
+    await this.outbox.enqueue(manager, [announced]);
     return voided;
   }
 

@@ -1,6 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { isDomainError } from '#domain';
+import { MAX_JSON_DEPTH, isDomainError } from '#domain';
 import { isDataException, isDatabaseUnavailable } from '#persistence';
 import { requestIdOf } from '#observability';
 import { stringifyJson } from './json.js';
@@ -41,6 +41,7 @@ const DOMAIN_STATUS: Record<string, number> = {
   transaction_not_refundable: 422,
   refund_exceeds_remaining: 422,
   insufficient_funds: 402,
+  amount_overflow: 422,
   hold_not_found: 404,
   hold_not_active: 409,
   capture_exceeds_hold: 422,
@@ -69,8 +70,13 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** Fastify's own errors (raised before a handler runs) and what they mean to a client. */
+/** Errors raised before a handler runs (Fastify's own, and the body parser's) and what they mean to a client. */
 const FASTIFY_CODES: Record<string, [number, string, string]> = {
+  JSON_TOO_DEEP: [
+    400,
+    'invalid_json',
+    `The body nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels.`,
+  ],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload_too_large', 'The request body is larger than 64 KiB.'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'Send the body as application/json.'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [

@@ -1,13 +1,56 @@
 import { z } from 'zod';
 import { MAX_AMOUNT, CURRENCY_PATTERN } from '#domain';
+import { isStorableText } from '#persistence';
 import { JsonFloat } from './json.js';
-import { ValidationError } from './problem.js';
+import { ValidationError, type FieldError } from './problem.js';
 
-/** Parses `input` with `schema`; a failure becomes a 400 listing every bad field. */
+/**
+ * Parses `input` with `schema`; a failure becomes a 400 listing every bad field. So does a string
+ * anywhere in `input` that Postgres cannot store (see unstorableFields).
+ */
 export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const unstorable = unstorableFields(input);
+  if (unstorable.length > 0) throw new ValidationError(unstorable);
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   throw new ValidationError(fieldErrors(result.error));
+}
+
+const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired UTF-16 surrogates';
+
+/**
+ * The strings in `input` (values and keys, at any depth) that Postgres cannot store, as field
+ * errors. Checked before any schema, whatever it allows: the database would refuse such a value
+ * (or, a lone surrogate in text, alter it), and a refused value fails the whole group-committed
+ * accept statement it is written in, other tenants' requests included.
+ */
+export function unstorableFields(input: unknown, whole = '(body)'): FieldError[] {
+  const found: FieldError[] = [];
+  const path: (string | number)[] = [];
+  const field = () => (path.length > 0 ? path.join('.') : whole);
+  const visit = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (!isStorableText(value)) found.push({ field: field(), message: UNSTORABLE_MESSAGE });
+    } else if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        visit(value[i]);
+        path.pop();
+      }
+    } else if (value !== null && typeof value === 'object' && !(value instanceof JsonFloat)) {
+      for (const [key, item] of Object.entries(value)) {
+        if (!isStorableText(key)) {
+          found.push({ field: field(), message: `keys ${UNSTORABLE_MESSAGE}` });
+          continue;
+        }
+        path.push(key);
+        visit(item);
+        path.pop();
+      }
+    }
+  };
+  visit(input);
+  return found;
 }
 
 /** Each zod issue as `{ field, message }`; `whole` names the input itself. */

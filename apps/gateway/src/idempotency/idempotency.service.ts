@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isDomainError, stringifyJson } from '#domain';
 import { Correlation } from '#observability';
-import { OutboxSignal } from '#persistence';
+import { OutboxSignal, SecretBox, answerContext } from '#persistence';
 import { ApiError, ValidationError, problemOf } from '../http/problem.js';
 
 /** What a write answered; kept so a retry with the same key gets the very same answer. */
@@ -11,6 +11,11 @@ export interface StoredResponse {
   status: number;
   body: unknown;
   headers: Record<string, string>;
+  /**
+   * The body carries a secret (a webhook signing secret, shown once): it is kept encrypted, as
+   * the endpoint keeps it, so a replay can show it again but the database never holds it in clear.
+   */
+  secret?: boolean;
 }
 
 export interface IdempotentCall {
@@ -65,6 +70,7 @@ export class IdempotencyService {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
+    @Inject(SecretBox) private readonly box: SecretBox,
   ) {}
 
   /** Runs `work` idempotently; after a fresh write commits, outbox relays are told at once. */
@@ -93,7 +99,7 @@ export class IdempotencyService {
           [call.tenantId, key],
         );
         if (!locked) throw inFlight();
-        if (stored) return replay(stored, fingerprint);
+        if (stored) return this.replay(call.tenantId, key, stored, fingerprint);
         const result = await work(manager);
         const outcome = fresh(result);
         // A plain INSERT: the key's primary key is what makes the work happen once. (The lock
@@ -106,21 +112,35 @@ export class IdempotencyService {
           key,
           fingerprint,
           outcome.status,
-          outcome.text,
+          result.secret ? this.box.seal(outcome.text, answerContext(call.tenantId, key)) : outcome.text,
           outcome.headers,
           'strict',
         );
         return outcome;
       });
     } catch (error) {
-      if (isDuplicateKey(error)) {
-        const stored = await this.lookup(call.tenantId, key);
-        if (stored) return replay(stored, fingerprint);
-        throw inFlight();
-      }
-      await this.storeRefusal(call.tenantId, key, fingerprint, error);
-      throw error;
+      return this.afterFailure(call.tenantId, key, fingerprint, error);
     }
+  }
+
+  /**
+   * What a request whose work failed answers. A concurrent request with the same key may have
+   * stored its answer meanwhile — one that committed just before this one took the key's lock,
+   * unseen by the lock statement's snapshot, whose effects then made this one's work refuse (the
+   * hold already captured, say) — and that answer is the key's: replayed. Otherwise a business
+   * refusal is stored as the key's answer (unless another lands first: then that one is
+   * replayed), and the failure is answered.
+   */
+  private async afterFailure(
+    tenantId: string,
+    key: string,
+    fingerprint: string,
+    error: unknown,
+  ): Promise<Outcome> {
+    if (await this.storeRefusal(tenantId, key, fingerprint, error)) throw error;
+    const stored = await this.lookup(tenantId, key);
+    if (stored) return this.replay(tenantId, key, stored, fingerprint);
+    throw isDuplicateKey(error) ? inFlight() : error;
   }
 
   /**
@@ -148,31 +168,40 @@ export class IdempotencyService {
     }
     if (!result.locked) throw inFlight();
     const stored = await this.lookup(call.tenantId, key);
-    if (stored) return replay(stored, fingerprint);
+    if (stored) return this.replay(call.tenantId, key, stored, fingerprint);
     if (!result.refusal) throw inFlight();
-    await this.storeRefusal(call.tenantId, key, fingerprint, result.refusal);
-    throw result.refusal;
+    return this.afterFailure(call.tenantId, key, fingerprint, result.refusal);
   }
 
-  /** Business refusals (4xx) are stored and replayed like answers; nothing else is. */
-  private async storeRefusal(tenantId: string, key: string, fingerprint: string, error: unknown) {
+  /**
+   * Business refusals (4xx) are stored and replayed like answers; nothing else is. Answers
+   * whether this refusal is now the key's answer (false: not a refusal, or another answer was
+   * stored first).
+   */
+  private async storeRefusal(
+    tenantId: string,
+    key: string,
+    fingerprint: string,
+    error: unknown,
+  ): Promise<boolean> {
     const refusal = error instanceof ApiError || isDomainError(error);
     const { problem, headers } = problemOf(error, Correlation.id() ?? '');
     if (
-      refusal &&
-      problem.status < 500 &&
-      !['idempotency_key_in_use', 'idempotency_key_reused'].includes(problem.code)
+      !refusal ||
+      problem.status >= 500 ||
+      ['idempotency_key_in_use', 'idempotency_key_reused'].includes(problem.code)
     ) {
-      await this.store(
-        this.dataSource.manager,
-        tenantId,
-        key,
-        fingerprint,
-        problem.status,
-        stringifyJson(problem),
-        headers,
-      );
+      return false;
     }
+    return this.store(
+      this.dataSource.manager,
+      tenantId,
+      key,
+      fingerprint,
+      problem.status,
+      stringifyJson(problem),
+      headers,
+    );
   }
 
   private async store(
@@ -184,12 +213,32 @@ export class IdempotencyService {
     body: string,
     headers: Record<string, string>,
     conflict: 'strict' | 'ignore' = 'ignore',
-  ): Promise<void> {
-    await manager.query(
+  ): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
       `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body, response_headers)
-       VALUES ($1, $2, $3, $4, $5, $6) ${conflict === 'ignore' ? 'ON CONFLICT (tenant_id, key) DO NOTHING' : ''}`,
+       VALUES ($1, $2, $3, $4, $5, $6) ${conflict === 'ignore' ? 'ON CONFLICT (tenant_id, key) DO NOTHING' : ''}
+       RETURNING 1`,
       [tenantId, key, fingerprint, status, body, JSON.stringify(headers)],
     );
+    return rows.length > 0;
+  }
+
+  /** The stored answer, again (opened, if it was stored encrypted). */
+  private replay(tenantId: string, key: string, stored: StoredRow, fingerprint: string): Outcome {
+    if (stored.fingerprint !== fingerprint) {
+      throw new ApiError(
+        422,
+        'idempotency_key_reused',
+        'This Idempotency-Key was used with a different request (method, path or body).',
+      );
+    }
+    return {
+      status: stored.response_status,
+      text: this.box.open(stored.response_body, answerContext(tenantId, key)),
+      contentType: stored.response_status >= 400 ? 'application/problem+json' : 'application/json',
+      headers: stored.response_headers ?? {},
+      replayed: true,
+    };
   }
 
   private async lookup(tenantId: string, key: string): Promise<StoredRow | null> {
@@ -235,23 +284,6 @@ function fresh(response: StoredResponse): Outcome {
     contentType: 'application/json',
     headers: response.headers,
     replayed: false,
-  };
-}
-
-function replay(stored: StoredRow, fingerprint: string): Outcome {
-  if (stored.fingerprint !== fingerprint) {
-    throw new ApiError(
-      422,
-      'idempotency_key_reused',
-      'This Idempotency-Key was used with a different request (method, path or body).',
-    );
-  }
-  return {
-    status: stored.response_status,
-    text: stored.response_body,
-    contentType: stored.response_status >= 400 ? 'application/problem+json' : 'application/json',
-    headers: stored.response_headers ?? {},
-    replayed: true,
   };
 }
 

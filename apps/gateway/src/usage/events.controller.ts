@@ -7,10 +7,11 @@ import { UsageRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { sendOutcome } from '../http/outcome.js';
-import { fieldErrors, validate } from '../http/validation.js';
+import { ValidationError } from '../http/problem.js';
+import { fieldErrors, unstorableFields, validate } from '../http/validation.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { IngestUsage, type IngestResult, type Rejection } from './ingest-usage.use-case.js';
-import { usageBatch, usageEvent, type UsageEventInput } from './usage-event.schema.js';
+import { isEventId, usageBatch, usageEvent, type UsageEventInput } from './usage-event.schema.js';
 import { presentUsageEvent } from './usage.presenter.js';
 
 @Controller('v1/events')
@@ -37,17 +38,18 @@ export class EventsController {
     @Res() reply: FastifyReply,
   ) {
     const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'events' in body;
-    const items = isBatch ? validate(usageBatch, body).events : [validate(usageEvent, body ?? {})];
+    const items = isBatch ? batchOf(body) : [validate(usageEvent, body ?? {})];
     const events: { index: number; event: UsageEventInput }[] = [];
     const rejected: Rejection[] = [];
     items.forEach((item, index) => {
-      const parsed = usageEvent.safeParse(item);
-      if (parsed.success) events.push({ index, event: parsed.data });
+      const unstorable = unstorableFields(item, '(event)');
+      const parsed = unstorable.length > 0 ? null : usageEvent.safeParse(item);
+      if (parsed?.success) events.push({ index, event: parsed.data });
       else
         rejected.push({
           index,
           code: 'validation_error',
-          message: fieldErrors(parsed.error, '(event)')
+          message: (parsed ? fieldErrors(parsed.error, '(event)') : unstorable)
             .map((e) => `${e.field}: ${e.message}`)
             .join('; '),
         });
@@ -75,8 +77,15 @@ export class EventsController {
   /** One event as received, with what processing made of it (processed, billed or not, or failed). */
   @Get(':id')
   async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
-    const event = await this.usage.find(this.dataSource.manager, tenant.tenantId, id);
+    const event = isEventId(id) ? await this.usage.find(this.dataSource.manager, tenant.tenantId, id) : null;
     if (!event) throw new UsageEventNotFoundError(id);
     return presentUsageEvent(event);
   }
+}
+
+/** A batch's events, the envelope checked: each event is checked on its own, and refused alone. */
+function batchOf(body: unknown): unknown[] {
+  const batch = usageBatch.safeParse(body);
+  if (!batch.success) throw new ValidationError(fieldErrors(batch.error));
+  return batch.data.events;
 }

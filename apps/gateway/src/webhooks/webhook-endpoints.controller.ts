@@ -99,25 +99,29 @@ export class WebhookEndpointsController {
     @Res() reply: FastifyReply,
   ) {
     const input = validate(createEndpoint, body ?? {});
-    const outcome = await this.idempotency.execute(
-      { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
-      async (manager) => {
-        const checked = await this.urls.check(input.url);
-        const endpoint = await this.webhooks.createEndpoint(manager, {
-          tenantId: tenant.tenantId,
-          url: checked,
-          description: input.description ?? null,
-          eventTypes: [...new Set(input.eventTypes ?? [])],
-          secret: newWebhookSecret(),
-        });
-        return {
-          status: 201,
-          body: { ...presentEndpoint(endpoint), secret: endpoint.secret },
-          headers: { Location: `/v1/webhook-endpoints/${endpoint.id}` },
-        };
-      },
+    // DNS first, bounded by its own timeout, and outside the transaction: the host's name servers
+    // are the tenant's, and a lookup that never ends must not hold a database connection. A
+    // refusal is still the key's answer, given inside.
+    const checked = await this.urls.check(input.url).then(
+      (url) => ({ url }),
+      (refusal: unknown) => ({ refusal }),
     );
-    sendOutcome(reply, outcome);
+    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+      if ('refusal' in checked) throw checked.refusal;
+      const endpoint = await this.webhooks.createEndpoint(manager, {
+        tenantId: tenant.tenantId,
+        url: checked.url,
+        description: input.description ?? null,
+        eventTypes: [...new Set(input.eventTypes ?? [])],
+        secret: newWebhookSecret(),
+      });
+      return {
+        status: 201,
+        body: { ...presentEndpoint(endpoint), secret: endpoint.secret },
+        headers: { Location: `/v1/webhook-endpoints/${endpoint.id}` },
+        secret: true,
+      };
+    });
   }
 
   @Get()
@@ -162,17 +166,33 @@ export class WebhookEndpointsController {
 
   /** A new secret, shown once; for 24 hours both sign (space-separated `v1,` signatures). */
   @Post(':id/rotate-secret')
-  async rotate(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
-    await this.load(tenant, id);
-    const rotated = await this.webhooks.rotateSecret(
-      this.dataSource.manager,
-      tenant.tenantId,
-      id,
-      newWebhookSecret(),
-      SECRET_ROTATION_OVERLAP_MS,
-    );
-    if (!rotated) throw new WebhookEndpointNotFoundError(id);
-    return { ...presentEndpoint(rotated), secret: rotated.secret };
+  async rotate(
+    @CurrentTenant() tenant: Tenant,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    // Under its key, a retried rotation answers the secret the first one made, instead of making
+    // another and dropping the one the receiver still has from the overlap.
+    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+      await this.load(tenant, id, manager);
+      const rotated = await this.webhooks.rotateSecret(
+        manager,
+        tenant.tenantId,
+        id,
+        newWebhookSecret(),
+        SECRET_ROTATION_OVERLAP_MS,
+      );
+      if (!rotated) throw new WebhookEndpointNotFoundError(id);
+      return {
+        status: 200,
+        body: { ...presentEndpoint(rotated), secret: rotated.secret },
+        headers: {},
+        secret: true,
+      };
+    });
   }
 
   @Get(':id/deliveries')
@@ -188,38 +208,67 @@ export class WebhookEndpointsController {
   }
 
   @Post(':id/deliveries/:deliveryId/retry')
-  @HttpCode(202)
   async retry(
     @CurrentTenant() tenant: Tenant,
     @Param('id') id: string,
     @Param('deliveryId') deliveryId: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
   ) {
-    await this.load(tenant, id);
-    if (!(await this.webhooks.retry(this.dataSource.manager, tenant.tenantId, id, deliveryId))) {
-      throw new WebhookDeliveryNotFoundError(deliveryId);
-    }
-    return { id: deliveryId, status: 'pending' };
+    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+      await this.load(tenant, id, manager);
+      if (
+        !hasIdPrefix(deliveryId, 'dlv') ||
+        !(await this.webhooks.retry(manager, tenant.tenantId, id, deliveryId))
+      ) {
+        throw new WebhookDeliveryNotFoundError(deliveryId);
+      }
+      return { status: 202, body: { id: deliveryId, status: 'pending' }, headers: {} };
+    });
   }
 
   /** Sends again everything to this endpoint that failed since a time. */
   @Post(':id/recover')
-  @HttpCode(202)
-  async recover(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Body() body: unknown) {
+  async recover(
+    @CurrentTenant() tenant: Tenant,
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     const input = validate(recover, body ?? {});
-    await this.load(tenant, id);
-    const recovered = await this.webhooks.recover(
-      this.dataSource.manager,
-      tenant.tenantId,
-      id,
-      new Date(input.since),
-    );
-    return { recovered };
+    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+      await this.load(tenant, id, manager);
+      const recovered = await this.webhooks.recover(manager, tenant.tenantId, id, new Date(input.since));
+      return { status: 202, body: { recovered }, headers: {} };
+    });
   }
 
-  private async load(tenant: Tenant, id: string): Promise<WebhookEndpointRecord> {
-    const endpoint = isEndpointId(id)
-      ? await this.webhooks.findEndpoint(this.dataSource.manager, tenant.tenantId, id)
-      : null;
+  /** Runs a POST under its Idempotency-Key (optional here, as on every POST but the money ones). */
+  private async idempotent(
+    tenant: Tenant,
+    key: string | undefined,
+    request: FastifyRequest,
+    body: unknown,
+    reply: FastifyReply,
+    work: Parameters<IdempotencyService['execute']>[1],
+  ): Promise<void> {
+    const outcome = await this.idempotency.execute(
+      { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
+      work,
+    );
+    sendOutcome(reply, outcome);
+  }
+
+  private async load(
+    tenant: Tenant,
+    id: string,
+    manager = this.dataSource.manager,
+  ): Promise<WebhookEndpointRecord> {
+    const endpoint = isEndpointId(id) ? await this.webhooks.findEndpoint(manager, tenant.tenantId, id) : null;
     if (!endpoint) throw new WebhookEndpointNotFoundError(id);
     return endpoint;
   }

@@ -1,4 +1,4 @@
-import { lookup } from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import { WebhookUrlRefusedError, isAddressAllowed } from '#domain';
@@ -6,12 +6,24 @@ import { WebhookUrlRefusedError, isAddressAllowed } from '#domain';
 export interface WebhookUrlOptions {
   production: boolean;
   allowedHosts: string[];
+  /** The DNS servers to ask (`ip` or `ip:port`); none: the system's (resolv.conf). */
+  dnsServers: string[];
+  /** How long the host's addresses may take to resolve before the URL is refused. */
+  dnsTimeoutMs: number;
 }
+
+/** DNS errors meaning "no answer in time" (ECANCELLED: the deadline below cancelled the query). */
+const NO_ANSWER = new Set(['ETIMEOUT', 'ECANCELLED']);
 
 /**
  * Where a tenant may point a webhook: https in production; no credentials in the URL; and a host
  * that resolves only to public addresses, unless WEBHOOK_ALLOWED_HOSTS names it (or a CIDR holding
  * its addresses). The notification app checks the addresses again when it connects (DNS changes).
+ *
+ * The host's name servers are the tenant's to choose, and may never answer: lookups go through
+ * c-ares (dns.Resolver, not getaddrinfo, which would hold a libuv thread for the system's own
+ * timeout) and are cancelled after `dnsTimeoutMs`. Callers check before opening a database
+ * transaction.
  */
 @Injectable()
 export class WebhookUrlPolicy {
@@ -32,14 +44,11 @@ export class WebhookUrlPolicy {
     if (url.username || url.password)
       throw new WebhookUrlRefusedError('Webhook URLs may not carry credentials.');
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    let addresses: string[];
-    try {
-      addresses = isIP(host)
-        ? [host]
-        : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
-    } catch {
-      throw new WebhookUrlRefusedError(`The host ${host} cannot be resolved.`);
+    // A host the operator allowed by name may have any address: nothing to look up.
+    if (this.options.allowedHosts.some((entry) => entry.toLowerCase() === host.toLowerCase())) {
+      return url.toString();
     }
+    const addresses = isIP(host) ? [host] : await this.resolve(host);
     const refused = addresses.filter((a) => !isAddressAllowed(host, a, this.options.allowedHosts));
     if (refused.length > 0) {
       throw new WebhookUrlRefusedError(
@@ -47,5 +56,28 @@ export class WebhookUrlPolicy {
       );
     }
     return url.toString();
+  }
+
+  /** The host's IPv4 and IPv6 addresses, asked for at once; refused if none come in time. */
+  private async resolve(host: string): Promise<string[]> {
+    const { dnsServers, dnsTimeoutMs } = this.options;
+    const resolver = new Resolver({ timeout: dnsTimeoutMs, tries: 1 });
+    if (dnsServers.length > 0) resolver.setServers(dnsServers);
+    const deadline = setTimeout(() => resolver.cancel(), dnsTimeoutMs);
+    try {
+      const answers = await Promise.allSettled([resolver.resolve4(host), resolver.resolve6(host)]);
+      const addresses = answers.flatMap((a) => (a.status === 'fulfilled' ? a.value : []));
+      if (addresses.length > 0) return addresses;
+      const unanswered = answers.some(
+        (a) => a.status === 'rejected' && NO_ANSWER.has((a.reason as { code?: string }).code ?? ''),
+      );
+      throw new WebhookUrlRefusedError(
+        unanswered
+          ? `The host ${host} did not resolve within ${dnsTimeoutMs / 1000} s (its name servers did not answer).`
+          : `The host ${host} cannot be resolved.`,
+      );
+    } finally {
+      clearTimeout(deadline);
+    }
   }
 }

@@ -20,6 +20,8 @@ export interface DispatchOptions {
   intervalMs: number;
   concurrency: number;
   allowedHosts: string[];
+  /** How long a delivery about an account waits for the account's earlier events to arrive. */
+  orderWaitMs: number;
 }
 
 /**
@@ -28,8 +30,7 @@ export interface DispatchOptions {
  * and schedules the next one with backoff and jitter, honouring Retry-After. A delivery whose
  * schedule is exhausted fails and is copied to the notification queue's DLQ; a 410 disables its
  * endpoint at once, and so does failing without a success for `disableAfterMs` (the tenant is
- * emailed). Deliveries about one account wait for the earlier ones to that endpoint (see
- * WebhookRepository.leaseDue).
+ * emailed). Deliveries about one account go in the account's order (see WebhookRepository.leaseDue).
  */
 @Injectable()
 export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -75,7 +76,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplication
       try {
         const free = this.options.concurrency - this.inFlight;
         if (free > 0) {
-          const leased = await this.webhooks.leaseDue(this.dataSource, free, this.options.timeoutMs + 30_000);
+          const leased = await this.webhooks.leaseDue(
+            this.dataSource,
+            free,
+            this.options.timeoutMs + 30_000,
+            this.options.orderWaitMs,
+          );
           for (const { delivery, endpoint } of leased) this.track(this.attempt(delivery, endpoint));
         }
         if (Date.now() - lastMail > 5_000) {
@@ -154,7 +160,12 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplication
     }
   }
 
-  /** An exhausted delivery, with its event, in the notification queue's DLQ (for operators). */
+  /**
+   * An exhausted delivery, with its event, in the notification queue's DLQ (for operators). It
+   * names where it came from (the event's exchange and type), its tenant and its delivery: the
+   * admin app stores it as a dead letter, and replaying it sends this delivery again (a copy
+   * republished to the DLX would only come straight back).
+   */
   private async deadLetter(delivery: DeliveryRecord, reason: string): Promise<void> {
     const dlq = this.topology.dlq(Queues.notification.name);
     await this.publisher.publish({
@@ -169,9 +180,11 @@ export class DeliveryDispatcher implements OnApplicationBootstrap, OnApplication
         [Headers.errorCode]: 'webhook_delivery_failed',
         [Headers.failedQueue]: Queues.notification.name,
         [Headers.failedAt]: new Date().toISOString(),
-        'x-webhook-endpoint-id': delivery.endpointId,
-        'x-webhook-delivery-id': delivery.id,
-        'x-tenant-id': delivery.tenantId,
+        [Headers.originalExchange]: this.topology.exchange(Exchanges.events),
+        [Headers.originalRoutingKey]: delivery.eventType,
+        [Headers.webhookEndpointId]: delivery.endpointId,
+        [Headers.webhookDeliveryId]: delivery.id,
+        [Headers.tenantId]: delivery.tenantId,
       },
     });
   }

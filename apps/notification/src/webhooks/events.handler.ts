@@ -1,19 +1,18 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { MessageTypes, WEBHOOK_EVENT_TYPES, stringifyJson, type TallyEvent } from '#domain';
+import { MessageTypes, WEBHOOK_EVENT_TYPES, eventAccount, stringifyJson, type TallyEvent } from '#domain';
 import { AmqpContext, InboxProcessor, PermanentMessageError } from '#messaging';
 import { WebhookRepository } from '#persistence';
 import { Mailer, templates } from '../email/mailer.js';
-import { DeliveryDispatcher } from './delivery-dispatcher.js';
+import { DeliveryDispatcher, type DispatchOptions } from './delivery-dispatcher.js';
 
 export const NOTIFICATION_CONSUMER = 'notification';
 
-/** The account an event is about: deliveries about one account reach an endpoint in order. */
-function accountOf(data: Record<string, unknown>): string | null {
-  for (const key of ['accountId', 'sourceAccountId', 'destinationAccountId']) {
-    if (typeof data[key] === 'string') return data[key] as string;
-  }
-  return null;
+/** The event's number among its account's events, when it carries a valid one. */
+function accountSeqOf(event: TallyEvent): bigint | null {
+  const seq = event.accountSeq;
+  if (typeof seq === 'bigint') return seq > 0n ? seq : null;
+  return typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? BigInt(seq) : null;
 }
 
 /**
@@ -28,6 +27,7 @@ export class EventsHandler {
     @Inject(WebhookRepository) private readonly webhooks: WebhookRepository,
     @Inject(Mailer) private readonly mailer: Mailer,
     @Inject(DeliveryDispatcher) private readonly dispatcher: DeliveryDispatcher,
+    @Inject('DISPATCH_OPTIONS') private readonly options: DispatchOptions,
   ) {}
 
   @EventPattern<string[]>([...WEBHOOK_EVENT_TYPES])
@@ -35,12 +35,19 @@ export class EventsHandler {
     if (
       typeof event?.id !== 'string' ||
       typeof event.tenantId !== 'string' ||
-      typeof event.data !== 'object'
+      typeof event.data !== 'object' ||
+      event.data === null
     ) {
       throw new PermanentMessageError('event without id, tenantId or data', 'malformed_event');
     }
     let emails = false;
+    const accountId = eventAccount(event.data);
+    const accountSeq = accountId === null ? null : accountSeqOf(event);
     await this.inbox.process(ctx, NOTIFICATION_CONSUMER, async (manager) => {
+      // Recorded whether or not anyone subscribes: later events about the account wait for it.
+      if (accountSeq !== null) {
+        await this.webhooks.noteArrival(manager, accountId!, accountSeq, this.options.orderWaitMs);
+      }
       const endpoints = await this.webhooks.subscribers(manager, event.tenantId, event.type);
       // The body receivers see: { id, type, createdAt, data } (the tenant is implied by the endpoint).
       const payload = stringifyJson({
@@ -56,7 +63,8 @@ export class EventsHandler {
           endpointId: e.id,
           eventId: event.id,
           eventType: event.type,
-          accountId: accountOf(event.data),
+          accountId,
+          accountSeq,
           payload,
           correlationId: ctx.message.properties.correlationId ?? null,
         })),

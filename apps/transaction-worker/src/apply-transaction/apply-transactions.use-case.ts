@@ -10,6 +10,7 @@ import {
   isTerminal,
   post,
   releaseHold,
+  sequenceEvents,
   type Posting,
   tallyEvent,
   type TallyEvent,
@@ -131,7 +132,7 @@ export class ApplyTransactions {
         const done = { ...t, status: 'succeeded' as const, completedAt };
         finished.push(done);
         events.push(tallyEvent(MessageTypes.transactionSucceeded, t.tenantId, transactionView(done)));
-        const low = lowBalance(source, lowBefore, t.amount);
+        const low = lowBalance(source, lowBefore);
         if (low) events.push(tallyEvent(MessageTypes.accountBalanceLow, t.tenantId, low));
       } catch (error) {
         if (!isDomainError(error)) throw error;
@@ -152,23 +153,21 @@ export class ApplyTransactions {
       }
     }
 
-    const touched = new Set([...postings.map((p) => p.accountId), ...touchedHeld]);
-    await this.accounts.setBalances(
-      manager,
-      [...touched].map((id) => ({
-        accountId: id,
-        posted: accounts.get(id)!.posted,
-        held: accounts.get(id)!.held,
-      })),
-    );
-    await this.entries.appendMany(manager, entryGroups);
-    await this.transactions.finishMany(manager, finished);
-    await this.transactions.addRefundedMany(manager, refunded);
-    for (const holdId of releasedCaptures) await this.holds.markCapturing(manager, holdId, null);
     const captured = await this.holds.finishMany(manager, capturedHolds);
     for (const hold of captured) {
       events.push(tallyEvent(MessageTypes.holdCaptured, hold.tenantId, holdView(hold)));
     }
+    // Numbered under the account locks held since the start: one order per account for webhooks.
+    const numbered = sequenceEvents(events, accounts);
+    await this.accounts.saveLocked(manager, accounts, [
+      ...postings.map((p) => p.accountId),
+      ...touchedHeld,
+      ...numbered,
+    ]);
+    await this.entries.appendMany(manager, entryGroups);
+    await this.transactions.finishMany(manager, finished);
+    await this.transactions.addRefundedMany(manager, refunded);
+    for (const holdId of releasedCaptures) await this.holds.markCapturing(manager, holdId, null);
     const correlation = new Map(pending.map((t) => [t.id, t.correlationId]));
     await this.outbox.enqueue(
       manager,

@@ -95,14 +95,21 @@ export class TransactionBatcher {
         WORKER_CONSUMER,
         batch.map((b) => b.ctx.messageId),
       );
-      const live = batch.filter((b) => fresh.has(b.ctx.messageId));
+      // Two copies of one message in this batch claim one inbox row: the first is the message,
+      // the other a duplicate, as it would be in a later batch.
+      const live: Pending[] = [];
+      const duplicates: Pending[] = [];
+      for (const b of batch) {
+        if (fresh.delete(b.ctx.messageId)) live.push(b);
+        else duplicates.push(b);
+      }
       if (live.length > 0)
         await this.applyTransactions.execute(
           manager,
           live.map((b) => b.transactionId),
         );
       faultPoint('worker.before-commit');
-      return batch.filter((b) => !fresh.has(b.ctx.messageId));
+      return duplicates;
     });
     faultPoint('worker.after-commit');
     // Only once committed: a rolled-back batch proves nothing about duplicates.

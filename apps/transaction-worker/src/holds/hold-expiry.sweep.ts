@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { MessageTypes, releaseHold, tallyEvent } from '#domain';
+import { MessageTypes, releaseHold, sequenceEvents, tallyEvent } from '#domain';
 import { AccountRepository, HoldRepository, OutboxSignal, OutboxStore, holdView } from '#persistence';
 import { eventMessage } from '../shared/events.js';
 
@@ -81,22 +81,22 @@ export class HoldExpirySweep implements OnApplicationBootstrap, OnApplicationShu
         const account = accounts.get(hold.accountId)!;
         account.held = releaseHold(account, hold);
       }
-      await this.accounts.setBalances(
-        manager,
-        [...accounts.values()].map((a) => ({ accountId: a.id, posted: a.posted, held: a.held })),
-      );
       const finished = await this.holds.finishMany(
         manager,
         expired.map((h) => ({ id: h.id, status: 'expired' as const, capturedAmount: null })),
       );
+      const events = finished.map((hold) => ({
+        event: tallyEvent(MessageTypes.holdExpired, hold.tenantId, holdView(hold)),
+        correlationId: hold.correlationId,
+      }));
+      sequenceEvents(
+        events.map((e) => e.event),
+        accounts,
+      );
+      await this.accounts.saveLocked(manager, accounts, accounts.keys());
       await this.outbox.enqueue(
         manager,
-        finished.map((hold) =>
-          eventMessage(
-            tallyEvent(MessageTypes.holdExpired, hold.tenantId, holdView(hold)),
-            hold.correlationId,
-          ),
-        ),
+        events.map((e) => eventMessage(e.event, e.correlationId)),
       );
       return finished.length;
     });

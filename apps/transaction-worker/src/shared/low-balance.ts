@@ -1,9 +1,14 @@
+import { available } from '#domain';
 import type { AccountRecord } from '#persistence';
 
-/** `account.balance_low` once per crossing: the debit takes available from ≥ threshold to below it. */
-export function lowBalance(account: AccountRecord, before: bigint, debit: bigint) {
+/**
+ * `account.balance_low` once per crossing: the change took available from ≥ threshold (`before`)
+ * to below it. `account` holds the balances after the change, whatever moved them (a capture
+ * releases its hold as it posts, so its debit alone says nothing about available).
+ */
+export function lowBalance(account: AccountRecord, before: bigint) {
   if (account.kind !== 'customer' || account.lowBalanceThreshold === null) return null;
-  const after = before - debit;
+  const after = available(account);
   if (before < account.lowBalanceThreshold || after >= account.lowBalanceThreshold) return null;
   return {
     accountId: account.id,

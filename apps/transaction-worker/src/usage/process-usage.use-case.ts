@@ -10,6 +10,7 @@ import {
   newId,
   parseJson,
   post,
+  sequenceEvents,
   tallyEvent,
   type Posting,
   type TallyEvent,
@@ -24,7 +25,6 @@ import {
   UsageRepository,
   type FailedUsage,
   type ProcessedUsage,
-  type StoredUsageEvent,
   type TransactionRecord,
 } from '#persistence';
 import { eventMessage } from '../shared/events.js';
@@ -44,10 +44,17 @@ export interface UsageOutcome {
 }
 
 interface Charge {
-  event: StoredUsageEvent;
+  event: { id: string; type: string; correlationId: string | null };
   processed: ProcessedUsage;
   walletId: string;
   revenueId: string;
+}
+
+/** What charging a set of priced events wrote in memory, for the caller to store set-wise. */
+interface Charged {
+  transactions: TransactionRecord[];
+  outcomes: { event: TallyEvent<object>; correlationId: string | null }[];
+  unbilled: number;
 }
 
 /**
@@ -138,6 +145,57 @@ export class ProcessUsage {
       }
     }
 
+    const { transactions, outcomes, unbilled } = await this.charge(manager, tenantId, charges);
+    await this.usage.record(manager, tenantId, processed, failed);
+    await this.outbox.enqueue(
+      manager,
+      outcomes.map((o) => eventMessage(o.event, o.correlationId)),
+    );
+    return { processed: processed.length, failed: failed.length, charged: transactions.length, unbilled };
+  }
+
+  /**
+   * Charges events left unbilled again (an operator's re-bill, once the wallets can pay), at the
+   * price they were given when processed. Locking their rows and taking only those still
+   * `unbilled` makes it exactly-once: a re-bill sent twice, or racing another, charges each event
+   * at most once; one that still cannot pay stays unbilled, with the new reason.
+   */
+  async rebill(manager: EntityManager, command: UsageRecorded): Promise<UsageOutcome> {
+    const { tenantId } = command;
+    const rows = (await this.usage.lockUnbilled(manager, tenantId, command.eventIds)).sort(
+      (a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.eventId < b.eventId ? -1 : 1),
+    );
+    const charges: Charge[] = [];
+    for (const { correlationId, ...row } of rows) {
+      row.billingStatus = 'charged';
+      row.unbilledCode = null;
+      row.unbilledReason = null;
+      charges.push({
+        event: { id: row.eventId, type: row.type, correlationId },
+        processed: row,
+        walletId: row.accountId!,
+        revenueId: await this.systemAccounts.id(tenantId, row.currency!, 'revenue'),
+      });
+    }
+    const { transactions, outcomes, unbilled } = await this.charge(manager, tenantId, charges);
+    await this.usage.rebilled(
+      manager,
+      tenantId,
+      charges.map((c) => c.processed),
+    );
+    await this.outbox.enqueue(
+      manager,
+      outcomes.map((o) => eventMessage(o.event, o.correlationId)),
+    );
+    return { processed: 0, failed: 0, charged: transactions.length, unbilled };
+  }
+
+  /**
+   * Locks the wallets and revenue accounts in id order, charges in the given order against running
+   * balances (a charge that breaks a rule leaves its row unbilled, with the reason), and writes the
+   * charge transactions, balances and entries in one statement each.
+   */
+  private async charge(manager: EntityManager, tenantId: string, charges: Charge[]): Promise<Charged> {
     const accounts = await this.accounts.lockInOrder(
       manager,
       charges.flatMap((c) => [c.walletId, c.revenueId]),
@@ -194,7 +252,7 @@ export class ProcessUsage {
           event: tallyEvent(MessageTypes.usageCharged, tenantId, { ...about, transactionId: t.id }),
           correlationId: event.correlationId,
         });
-        const low = lowBalance(wallet, before, priced.amount);
+        const low = lowBalance(wallet, before);
         if (low) {
           outcomes.push({
             event: tallyEvent(MessageTypes.accountBalanceLow, tenantId, low),
@@ -218,20 +276,13 @@ export class ProcessUsage {
     }
 
     await this.transactions.insertCompleted(manager, transactions);
-    const touched = new Set(postings.map((p) => p.accountId));
-    await this.accounts.setBalances(
-      manager,
-      [...touched].map((id) => {
-        const a = accounts.get(id)!;
-        return { accountId: id, posted: a.posted, held: a.held };
-      }),
+    // Numbered under the wallet locks: one order per account for webhooks.
+    const numbered = sequenceEvents(
+      outcomes.map((o) => o.event),
+      accounts,
     );
+    await this.accounts.saveLocked(manager, accounts, [...postings.map((p) => p.accountId), ...numbered]);
     await this.entries.appendMany(manager, entryGroups);
-    await this.usage.record(manager, tenantId, processed, failed);
-    await this.outbox.enqueue(
-      manager,
-      outcomes.map((o) => eventMessage(o.event, o.correlationId)),
-    );
-    return { processed: processed.length, failed: failed.length, charged: transactions.length, unbilled };
+    return { transactions, outcomes, unbilled };
   }
 }

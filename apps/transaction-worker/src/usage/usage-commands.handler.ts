@@ -1,6 +1,6 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { MAX_EVENTS_PER_BATCH, MessageTypes, type UsageRecorded } from '#domain';
 import { AmqpContext, PermanentMessageError } from '#messaging';
 import { InboxStore, OutboxSignal } from '#persistence';
@@ -45,6 +45,20 @@ export class UsageCommandsHandler {
   /** One accepted batch of events, processed in one database transaction with its inbox row. */
   @EventPattern<string>(MessageTypes.usageRecorded)
   async onUsageRecorded(@Payload() command: UsageRecorded, @Ctx() ctx: AmqpContext): Promise<void> {
+    await this.handle(command, ctx, (manager) => this.processUsage.execute(manager, command));
+  }
+
+  /** Unbilled events to charge again, in one database transaction with its inbox row. */
+  @EventPattern<string>(MessageTypes.usageRebillRequested)
+  async onUsageRebill(@Payload() command: UsageRecorded, @Ctx() ctx: AmqpContext): Promise<void> {
+    await this.handle(command, ctx, (manager) => this.processUsage.rebill(manager, command));
+  }
+
+  private async handle(
+    command: UsageRecorded,
+    ctx: AmqpContext,
+    work: (manager: EntityManager) => Promise<unknown>,
+  ): Promise<void> {
     if (
       typeof command?.tenantId !== 'string' ||
       !Array.isArray(command.eventIds) ||
@@ -52,14 +66,14 @@ export class UsageCommandsHandler {
       !command.eventIds.every((id) => typeof id === 'string')
     ) {
       throw new PermanentMessageError(
-        'usage.recorded needs a tenantId and up to 500 eventIds',
+        `${ctx.type} needs a tenantId and up to 500 eventIds`,
         'malformed_command',
       );
     }
     const fresh = await this.gate.run(() =>
       this.dataSource.transaction(async (manager) => {
         if (!(await this.inbox.claim(manager, USAGE_CONSUMER, ctx.messageId))) return false;
-        await this.processUsage.execute(manager, command);
+        await work(manager);
         return true;
       }),
     );

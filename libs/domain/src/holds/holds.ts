@@ -4,6 +4,7 @@ import {
   CurrencyMismatchError,
   InsufficientFundsError,
   available,
+  checkBalanceChange,
   type LedgerAccount,
 } from '../ledger/index.js';
 
@@ -63,7 +64,7 @@ export function authorizeHold(account: LedgerAccount, amount: bigint, currency: 
   if (account.currency !== currency) throw new CurrencyMismatchError(account.currency, currency, account.id);
   if (account.status === 'frozen') throw new AccountFrozenError(account.id);
   if (available(account) < amount) throw new InsufficientFundsError(account.id, available(account), amount);
-  return account.held + amount;
+  return checkBalanceChange(account.id, account.held, amount);
 }
 
 /** The amount a capture takes: all of the hold by default, never more. */
@@ -80,7 +81,7 @@ export function assertVoidable(hold: HoldState, now: Date): void {
 
 /** The account's held balance once `hold` stops holding. */
 export function releaseHold(account: LedgerAccount, hold: { amount: bigint }): bigint {
-  const held = account.held - hold.amount;
+  const held = checkBalanceChange(account.id, account.held, -hold.amount);
   if (held < 0n) throw new Error(`account ${account.id} would hold ${held}`);
   return held;
 }

@@ -35,6 +35,15 @@ export class InsufficientFundsError extends DomainError {
   }
 }
 
+export class AmountOverflowError extends DomainError {
+  readonly code = 'amount_overflow';
+  constructor(accountId: string, balance: bigint, change: bigint) {
+    super(
+      `Account ${accountId} would go from ${balance} to ${balance + change}, past the largest balance the ledger keeps.`,
+    );
+  }
+}
+
 export class SameAccountError extends DomainError {
   readonly code = 'same_account';
   constructor() {

@@ -1,4 +1,6 @@
+import { BALANCE_MAX, BALANCE_MIN } from '../money.js';
 import {
+  AmountOverflowError,
   InsufficientFundsError,
   AccountFrozenError,
   CurrencyMismatchError,
@@ -69,12 +71,27 @@ export function post(movement: Movement): Posting[] {
   if (from.kind === 'customer' && available(from) < amount) {
     throw new InsufficientFundsError(from.id, available(from), amount);
   }
+  // Either side may be a system account, whose balance only ever grows one way.
+  checkBalanceChange(from.id, from.posted, -amount);
+  checkBalanceChange(to.id, to.posted, amount);
   const postings: Posting[] = [
     { accountId: from.id, amount: -amount, balanceAfter: from.posted - amount },
     { accountId: to.id, amount, balanceAfter: to.posted + amount },
   ];
   assertBalanced(postings);
   return postings;
+}
+
+/**
+ * Every balance change (a posting, a hold placed or released) goes through here: a balance that
+ * would leave the 64-bit range fails as a business outcome (`amount_overflow`), before anything is
+ * written, rather than being refused by the database and taking the rest of a batch with it.
+ * Returns the new balance.
+ */
+export function checkBalanceChange(accountId: string, balance: bigint, change: bigint): bigint {
+  const after = balance + change;
+  if (after > BALANCE_MAX || after < BALANCE_MIN) throw new AmountOverflowError(accountId, balance, change);
+  return after;
 }
 
 export function assertBalanced(postings: Posting[]): void {

@@ -1,5 +1,4 @@
 import { DomainError } from '../errors.js';
-import { JsonFloat } from '../json.js';
 import { MAX_AMOUNT } from '../money.js';
 
 export const METER_AGGREGATIONS = ['count', 'sum'] as const;
@@ -58,13 +57,16 @@ export class UsageEventNotFoundError extends DomainError {
 
 type IntegerRead = { kind: 'missing' } | { kind: 'invalid' } | { kind: 'integer'; value: bigint };
 
-/** An integer property (not a string, not a fraction), exactly. */
+/**
+ * An integer property (not a string, not a fraction), exactly. A literal written as a float is
+ * not one, whatever its value: 1.0 and 1e3 are refused as 1.5 is (parsed losslessly they are
+ * JsonFloat, never a number).
+ */
 export function integerProperty(properties: Record<string, unknown>, key: string): IntegerRead {
   if (!Object.hasOwn(properties, key) || properties[key] === null) return { kind: 'missing' };
   const v = properties[key];
   if (typeof v === 'bigint') return { kind: 'integer', value: v };
   if (typeof v === 'number' && Number.isSafeInteger(v)) return { kind: 'integer', value: BigInt(v) };
-  if (v instanceof JsonFloat && /^-?\d+$/.test(v.text)) return { kind: 'integer', value: BigInt(v.text) };
   return { kind: 'invalid' };
 }
 

@@ -133,3 +133,31 @@ export function isAddressAllowed(host: string, address: string, allowed: string[
   }
   return ip.range() === 'unicast';
 }
+
+/**
+ * Which of an account's events (numbered 1, 2, … where they were written) have reached the
+ * notification app: all up to `contiguous`, and those `ahead` of a gap, which opened at `gapSince`.
+ */
+export interface ArrivalCursor {
+  contiguous: bigint;
+  ahead: bigint[];
+  gapSince: Date | null;
+}
+
+/**
+ * The cursor once event `seq` has arrived. A gap older than `waitMs` is given up on (its event was
+ * lost or dead-lettered, or is very late): the events after it go on, so one missing event cannot
+ * hold an account's webhooks back for ever.
+ */
+export function noteArrival(cursor: ArrivalCursor, seq: bigint, now: Date, waitMs: number): ArrivalCursor {
+  const ahead = new Set(cursor.ahead);
+  if (seq > cursor.contiguous) ahead.add(seq);
+  let contiguous = cursor.contiguous;
+  if (cursor.gapSince && now.getTime() - cursor.gapSince.getTime() >= waitMs && ahead.size > 0) {
+    contiguous = [...ahead].reduce((a, b) => (b < a ? b : a)) - 1n;
+  }
+  while (ahead.delete(contiguous + 1n)) contiguous++;
+  const gapSince =
+    ahead.size === 0 ? null : contiguous !== cursor.contiguous || !cursor.gapSince ? now : cursor.gapSince;
+  return { contiguous, ahead: [...ahead].sort((a, b) => (a < b ? -1 : 1)), gapSince };
+}

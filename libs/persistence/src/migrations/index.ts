@@ -11,6 +11,8 @@ import { UsageReruns1763762400000 } from './1763762400000-UsageReruns.js';
 import { MigrationsVisibleToApp1763766000000 } from './1763766000000-MigrationsVisibleToApp.js';
 import { HotTransactionOutcomes1763769600000 } from './1763769600000-HotTransactionOutcomes.js';
 import { OutboxParking1763773200000 } from './1763773200000-OutboxParking.js';
+import { AdjustmentControls1763777700000 } from './1763777700000-AdjustmentControls.js';
+import { WebhookAccountOrder1763778000000 } from './1763778000000-WebhookAccountOrder.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -27,4 +29,6 @@ export const migrations = [
   MigrationsVisibleToApp1763766000000,
   HotTransactionOutcomes1763769600000,
   OutboxParking1763773200000,
+  AdjustmentControls1763777700000,
+  WebhookAccountOrder1763778000000,
 ];

@@ -6,6 +6,8 @@ export interface AccountRecord extends LedgerAccount {
   tenantId: string;
   externalRef: string | null;
   version: bigint;
+  /** How many events about this account were written (each event carries its number). */
+  eventSeq: bigint;
   lowBalanceThreshold: bigint | null;
   metadata: Record<string, unknown>;
   createdAt: Date;
@@ -21,12 +23,13 @@ interface AccountRow {
   posted: string;
   held: string;
   version: string;
+  event_seq: string;
   low_balance_threshold: string | null;
   metadata: Record<string, unknown>;
   created_at: Date;
 }
 
-const COLUMNS = `id, tenant_id, kind, currency, external_ref, status, posted, held, version,
+const COLUMNS = `id, tenant_id, kind, currency, external_ref, status, posted, held, version, event_seq,
   low_balance_threshold, metadata, created_at`;
 
 function toRecord(row: AccountRow): AccountRecord {
@@ -40,6 +43,7 @@ function toRecord(row: AccountRow): AccountRecord {
     posted: BigInt(row.posted),
     held: BigInt(row.held),
     version: BigInt(row.version),
+    eventSeq: BigInt(row.event_seq),
     lowBalanceThreshold: row.low_balance_threshold === null ? null : BigInt(row.low_balance_threshold),
     metadata: row.metadata,
     createdAt: row.created_at,
@@ -166,22 +170,36 @@ export class AccountRepository {
   }
 
   /**
-   * Sets posted and held balances computed under this transaction's locks (one statement for all
-   * accounts).
+   * Sets posted and held balances, and the event counters, computed under this transaction's locks
+   * (one statement for all accounts; a counter not given is left as it is).
    */
   async setBalances(
     manager: EntityManager,
-    balances: { accountId: string; posted: bigint; held: bigint }[],
+    balances: { accountId: string; posted: bigint; held: bigint; eventSeq?: bigint }[],
   ): Promise<void> {
     if (balances.length === 0) return;
     await manager.query(
-      `UPDATE accounts a SET posted = d.posted, held = d.held, version = a.version + 1, updated_at = now()
-         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS d(id, posted, held) WHERE a.id = d.id`,
+      `UPDATE accounts a SET posted = d.posted, held = d.held, event_seq = coalesce(d.event_seq, a.event_seq),
+              version = a.version + 1, updated_at = now()
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) AS d(id, posted, held, event_seq)
+        WHERE a.id = d.id`,
       [
         balances.map((b) => b.accountId),
         balances.map((b) => b.posted.toString()),
         balances.map((b) => b.held.toString()),
+        balances.map((b) => b.eventSeq?.toString() ?? null),
       ],
+    );
+  }
+
+  /** setBalances for every account in `ids`: their balances and event counters as they are in `accounts`. */
+  async saveLocked(manager: EntityManager, accounts: Map<string, AccountRecord>, ids: Iterable<string>) {
+    await this.setBalances(
+      manager,
+      [...new Set(ids)].map((id) => {
+        const a = accounts.get(id)!;
+        return { accountId: id, posted: a.posted, held: a.held, eventSeq: a.eventSeq };
+      }),
     );
   }
 }

@@ -290,6 +290,95 @@ export class UsageRepository {
     );
   }
 
+  /**
+   * Unbilled events of a tenant among `ids`, locked (FOR NO KEY UPDATE, in id order) with what
+   * they were priced at, for a re-bill: an event charged meanwhile is no longer among them.
+   */
+  async lockUnbilled(
+    manager: EntityManager,
+    tenantId: string,
+    ids: string[],
+  ): Promise<(ProcessedUsage & { correlationId: string | null })[]> {
+    if (ids.length === 0) return [];
+    const rows: {
+      event_id: string;
+      type: string;
+      account_id: string | null;
+      occurred_at: Date;
+      category: string;
+      worker_id: string;
+      meter_id: string | null;
+      quantity: string | null;
+      amount: string | null;
+      currency: string | null;
+      unbilled_code: string | null;
+      unbilled_reason: string | null;
+      correlation_id: string | null;
+    }[] = await manager.query(
+      `SELECT p.event_id, p.type, p.account_id, p.occurred_at, p.category, p.worker_id, p.meter_id,
+              p.quantity::text AS quantity, p.amount::text AS amount, p.currency, p.unbilled_code,
+              p.unbilled_reason, e.correlation_id
+         FROM usage_processed p JOIN usage_events e ON e.tenant_id = p.tenant_id AND e.id = p.event_id
+        WHERE p.tenant_id = $1 AND p.event_id = ANY($2::text[]) AND p.billing_status = 'unbilled'
+        ORDER BY p.event_id FOR NO KEY UPDATE OF p`,
+      [tenantId, [...new Set(ids)]],
+    );
+    return rows.map((r) => ({
+      tenantId,
+      eventId: r.event_id,
+      type: r.type,
+      accountId: r.account_id,
+      occurredAt: r.occurred_at,
+      category: r.category,
+      workerId: r.worker_id,
+      meterId: r.meter_id,
+      quantity: big(r.quantity),
+      amount: big(r.amount),
+      currency: r.currency,
+      billingStatus: 'unbilled',
+      unbilledCode: r.unbilled_code,
+      unbilledReason: r.unbilled_reason,
+      transactionId: null,
+      correlationId: r.correlation_id,
+    }));
+  }
+
+  /** Unbilled event ids of a tenant (optionally one account) that occurred in [from, to), oldest first. */
+  async unbilledIds(
+    manager: EntityManager,
+    tenantId: string,
+    q: { accountId: string | null; from: Date; to: Date; limit: number },
+  ): Promise<string[]> {
+    const rows: { event_id: string }[] = await manager.query(
+      `SELECT event_id FROM usage_processed
+        WHERE tenant_id = $1 AND billing_status = 'unbilled' AND ($2::text IS NULL OR account_id = $2)
+          AND occurred_at >= $3 AND occurred_at < $4
+        ORDER BY occurred_at, event_id LIMIT $5`,
+      [tenantId, q.accountId, q.from, q.to, q.limit],
+    );
+    return rows.map((r) => r.event_id);
+  }
+
+  /** Records re-billing outcomes (charged with its transaction, or still unbilled and why) in one statement. */
+  async rebilled(manager: EntityManager, tenantId: string, rows: ProcessedUsage[]): Promise<void> {
+    if (rows.length === 0) return;
+    await manager.query(
+      `UPDATE usage_processed p SET billing_status = d.status, unbilled_code = d.code, unbilled_reason = d.reason,
+              transaction_id = d.transaction_id
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+              AS d(event_id, status, code, reason, transaction_id)
+        WHERE p.tenant_id = $1 AND p.event_id = d.event_id`,
+      [
+        tenantId,
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.billingStatus),
+        rows.map((r) => r.unbilledCode),
+        rows.map((r) => r.unbilledReason),
+        rows.map((r) => r.transactionId),
+      ],
+    );
+  }
+
   /** One event with what became of it, or null. */
   async find(manager: EntityManager, tenantId: string, id: string): Promise<UsageEventDetail | null> {
     const rows: (EventRow & Record<string, unknown>)[] = await manager.query(

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import { newId } from '#domain';
+import { newId, noteArrival, type ArrivalCursor } from '#domain';
 import { SecretBox } from '../secret-box.js';
 
 export interface WebhookEndpointRecord {
@@ -62,6 +62,8 @@ export interface DeliveryRecord {
   eventId: string;
   eventType: string;
   accountId: string | null;
+  /** The event's number among its account's events (null: about no account, or unnumbered). */
+  accountSeq: bigint | null;
   payload: string;
   status: 'pending' | 'succeeded' | 'failed';
   attempts: number;
@@ -89,6 +91,7 @@ interface DeliveryRow {
   event_id: string;
   event_type: string;
   account_id: string | null;
+  account_seq: string | null;
   payload: string;
   status: DeliveryRecord['status'];
   attempts: number;
@@ -100,7 +103,7 @@ interface DeliveryRow {
   completed_at: Date | null;
 }
 
-const DELIVERY_COLUMNS = `d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.account_id, d.payload, d.status,
+const DELIVERY_COLUMNS = `d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_type, d.account_id, d.account_seq, d.payload, d.status,
   d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.correlation_id, d.created_at, d.completed_at`;
 
 function toDelivery(r: DeliveryRow): DeliveryRecord {
@@ -111,6 +114,7 @@ function toDelivery(r: DeliveryRow): DeliveryRecord {
     eventId: r.event_id,
     eventType: r.event_type,
     accountId: r.account_id,
+    accountSeq: r.account_seq === null ? null : BigInt(r.account_seq),
     payload: r.payload,
     status: r.status,
     attempts: r.attempts,
@@ -262,8 +266,10 @@ export class WebhookRepository {
   ): Promise<number> {
     if (rows.length === 0) return 0;
     const inserted: unknown[] = await manager.query(
-      `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, account_id, payload, correlation_id)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+      `INSERT INTO webhook_deliveries (id, tenant_id, endpoint_id, event_id, event_type, account_id, payload, correlation_id,
+         account_seq)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+         $9::bigint[])
        ON CONFLICT (event_id, endpoint_id) DO NOTHING RETURNING id`,
       [
         rows.map(() => newId('dlv')),
@@ -274,31 +280,65 @@ export class WebhookRepository {
         rows.map((r) => r.accountId),
         rows.map((r) => r.payload),
         rows.map((r) => r.correlationId),
+        rows.map((r) => r.accountSeq?.toString() ?? null),
       ],
     );
     return inserted.length;
   }
 
   /**
+   * Records that event `seq` about `accountId` has arrived (see ArrivalCursor), under the cursor's
+   * row lock: concurrent consumers of one account's events take turns.
+   */
+  async noteArrival(manager: EntityManager, accountId: string, seq: bigint, waitMs: number): Promise<void> {
+    const [row]: { contiguous: string; ahead: string[]; gap_since: Date | null; now: Date }[] =
+      await manager.query(
+        `INSERT INTO webhook_account_cursors (account_id) VALUES ($1)
+       ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id
+       RETURNING contiguous, ahead::text[] AS ahead, gap_since, now() AS now`,
+        [accountId],
+      );
+    const cursor: ArrivalCursor = {
+      contiguous: BigInt(row.contiguous),
+      ahead: row.ahead.map(BigInt),
+      gapSince: row.gap_since,
+    };
+    const next = noteArrival(cursor, seq, row.now, waitMs);
+    await manager.query(
+      `UPDATE webhook_account_cursors SET contiguous = $2, ahead = $3::bigint[], gap_since = $4 WHERE account_id = $1`,
+      [accountId, next.contiguous.toString(), next.ahead.map(String), next.gapSince],
+    );
+  }
+
+  /**
    * Leases up to `limit` due deliveries of enabled endpoints for `leaseMs` (a crashed sender's
-   * lease runs out and the delivery is tried again). A delivery waits while an earlier one for
-   * the same endpoint and account is still pending: events about an account arrive in order.
+   * lease runs out and the delivery is tried again). Deliveries about one account reach each
+   * endpoint in the order the account's events were written (their number), not as they arrived
+   * here: one waits while an earlier one to the same endpoint is pending (being sent or retried;
+   * once done or dead it no longer holds the next back), and while an earlier event about the
+   * account has not arrived at all — for `orderWaitMs` at most. Other endpoints are not held back;
+   * deliveries about no account (or unnumbered ones) are in arrival order only behind unnumbered ones.
    */
   async leaseDue(
     dataSource: DataSource,
     limit: number,
     leaseMs: number,
+    orderWaitMs: number,
   ): Promise<{ delivery: DeliveryRecord; endpoint: WebhookEndpointRecord }[]> {
     const [rows]: [(DeliveryRow & { endpoint: EndpointRow })[], number] = await dataSource.query(
       `WITH due AS (
          SELECT d.id FROM webhook_deliveries d
            JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.status = 'enabled' AND e.deleted_at IS NULL
+           LEFT JOIN webhook_account_cursors c ON d.account_seq IS NOT NULL AND c.account_id = d.account_id
           WHERE d.status = 'pending' AND d.next_attempt_at <= now()
             AND (d.lease_until IS NULL OR d.lease_until < now())
             AND NOT EXISTS (
               SELECT 1 FROM webhook_deliveries p
-               WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id
-                 AND p.account_id = d.account_id AND p.seq < d.seq)
+               WHERE p.status = 'pending' AND p.endpoint_id = d.endpoint_id AND p.account_id = d.account_id
+                 AND CASE WHEN d.account_seq IS NOT NULL AND p.account_seq IS NOT NULL
+                          THEN p.account_seq < d.account_seq ELSE p.seq < d.seq END)
+            AND (d.account_seq IS NULL OR c.account_id IS NULL OR c.contiguous >= d.account_seq
+                 OR d.created_at <= now() - make_interval(secs => $3))
           ORDER BY d.next_attempt_at, d.seq
           LIMIT $1
             FOR UPDATE OF d SKIP LOCKED
@@ -307,7 +347,7 @@ export class WebhookRepository {
          FROM due WHERE d.id = due.id
        RETURNING ${DELIVERY_COLUMNS},
          (SELECT row_to_json(x) FROM (SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = d.endpoint_id) x) AS endpoint`,
-      [limit, leaseMs / 1000],
+      [limit, leaseMs / 1000, orderWaitMs / 1000],
     );
     return rows.map((r) => ({
       delivery: toDelivery(r),
@@ -411,6 +451,20 @@ export class WebhookRepository {
               completed_at = NULL
         WHERE id = $1 AND endpoint_id = $2 AND tenant_id = $3`,
       [deliveryId, endpointId, tenantId],
+    );
+    return count > 0;
+  }
+
+  /**
+   * Sends a delivery again from the start of its schedule, whoever's it is (operators: a
+   * redelivery, a replayed dead letter); false when there is no such delivery.
+   */
+  async resend(manager: EntityManager, deliveryId: string): Promise<boolean> {
+    const [, count]: [unknown, number] = await manager.query(
+      `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = NULL,
+              completed_at = NULL
+        WHERE id = $1`,
+      [deliveryId],
     );
     return count > 0;
   }
