@@ -9,9 +9,11 @@ import {
   OutboxStore,
   SecretBox,
   TransactionRepository,
+  dropDatabase,
+  migrateDatabase,
   transactionView,
 } from '#persistence';
-import { openDataSource, testSettings } from '#test-support';
+import { openDataSource, separateDatabase } from '#test-support';
 import { HoldsService } from '../../../apps/gateway/src/holds/holds.service.js';
 import {
   IdempotencyService,
@@ -25,6 +27,8 @@ import {
  * own work, which finds the hold already captured. It must answer what the first did.
  */
 describe('Idempotency-Key: a retry racing the first request', () => {
+  // A database of its own: the hold is written without its account's held balance.
+  const { ownerUrl, appUrl } = separateDatabase('idemrace');
   const tenantId = newId('ten');
   let owner: DataSource;
   let app: DataSource;
@@ -38,8 +42,9 @@ describe('Idempotency-Key: a retry racing the first request', () => {
   );
 
   beforeAll(async () => {
-    owner = await openDataSource(2);
-    app = await openDataSource(4, testSettings().databaseUrl);
+    await migrateDatabase({ DATABASE_MIGRATION_URL: ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
+    owner = await openDataSource(2, ownerUrl);
+    app = await openDataSource(4, appUrl);
     idempotency = new IdempotencyService(app, new OutboxSignal(app), SecretBox.forKeys([]));
     await owner.query(`INSERT INTO tenants (id, name) VALUES ($1, 'race')`, [tenantId]);
     account = (
@@ -55,6 +60,7 @@ describe('Idempotency-Key: a retry racing the first request', () => {
   afterAll(async () => {
     await app?.destroy();
     await owner?.destroy();
+    await dropDatabase(ownerUrl);
   });
 
   it('the loser replays the winner’s answer instead of the refusal its work ran into', async () => {
