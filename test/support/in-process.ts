@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createHttpApp, type HttpAppOptions } from '#observability';
+import { createHttpApp, type HttpAppOptions } from '#http';
 import { verifyLedger } from '#persistence';
 import { loadAdminConfig } from '../../apps/admin/src/config.js';
 import { adminHttpApp } from '../../apps/admin/src/http-app.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { MemoryBucketStore, RateLimiter, type BucketPolicy, type BucketStore } from '#observability';
+import { MemoryBucketStore, RateLimiter, type BucketPolicy, type BucketStore } from '#http';
 
 const policy: BucketPolicy = { name: 'test', capacity: 3, refillPerSecond: 0.001 };
 

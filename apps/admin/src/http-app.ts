@@ -1,6 +1,6 @@
 import { parseJson, stringifyJson } from '#domain';
 import { Queues, connectAmqpConsumer } from '#messaging';
-import type { HttpAppOptions } from '#observability';
+import type { HttpAppOptions } from '#http';
 import { AdminModule } from './admin.module.js';
 import type { AdminConfig } from './config.js';
 import { serveDashboard } from './dashboard.js';

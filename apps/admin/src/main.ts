@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runMain, startHttpApp } from '#observability';
+import { runMain, startHttpApp } from '#http';
 import { loadAdminConfig } from './config.js';
 import { adminHttpApp } from './http-app.js';
 

@@ -1,10 +1,10 @@
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { HttpAppOptions } from '#observability';
+import type { HttpAppOptions } from '#http';
 import type { GatewayConfig } from './config.js';
 import { openApiDocument } from './docs/openapi.js';
 import { GatewayModule } from './gateway.module.js';
 import { parseJson, stringifyJson } from './http/json.js';
-import { problemOf } from './http/problem.js';
+import { problemOf } from '#http';
 
 /** The gateway's HTTP app, as main.ts starts it and the in-process tests boot it. */
 export function gatewayHttpApp(config: GatewayConfig): HttpAppOptions {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runMain, startHttpApp } from '#observability';
+import { runMain, startHttpApp } from '#http';
 import { loadGatewayConfig } from './config.js';
 import { gatewayHttpApp } from './http-app.js';
 

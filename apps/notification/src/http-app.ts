@@ -1,5 +1,5 @@
 import { Queues, connectAmqpConsumer } from '#messaging';
-import type { HttpAppOptions } from '#observability';
+import type { HttpAppOptions } from '#http';
 import type { NotificationConfig } from './config.js';
 import { NotificationModule } from './notification.module.js';
 

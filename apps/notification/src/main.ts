@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runMain, startHttpApp } from '#observability';
+import { runMain, startHttpApp } from '#http';
 import { loadNotificationConfig } from './config.js';
 import { notificationHttpApp } from './http-app.js';
 

@@ -1,5 +1,5 @@
 import { Queues, connectAmqpConsumer } from '#messaging';
-import type { HttpAppOptions } from '#observability';
+import type { HttpAppOptions } from '#http';
 import type { WorkerConfig } from './config.js';
 import { WorkerModule } from './worker.module.js';
 

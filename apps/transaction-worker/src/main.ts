@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runMain, startHttpApp } from '#observability';
+import { runMain, startHttpApp } from '#http';
 import { loadWorkerConfig } from './config.js';
 import { workerHttpApp } from './http-app.js';
 

@@ -3,5 +3,3 @@ export * from './health.js';
 export * from './logging.js';
 export * from './metrics.js';
 export * from './observability.module.js';
-export * from './rate-limit.js';
-export * from './runtime.js';

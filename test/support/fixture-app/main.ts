@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { connectAmqpConsumer } from '#messaging';
-import { runMain, startHttpApp } from '#observability';
+import { runMain, startHttpApp } from '#http';
 import { FixtureModule, fixtureQueue, loadFixtureConfig } from './fixture.module.js';
 
 runMain(async () => {

@@ -1,5 +1,6 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
-import { rateLimitHeaders, type BucketPolicy, type Metrics, type RateLimiter } from '#observability';
+import { type Metrics } from '#observability';
+import { rateLimitHeaders, type BucketPolicy, type RateLimiter } from '#http';
 import { AdminError } from '../http/admin-error.js';
 
 export interface LoginLimits {

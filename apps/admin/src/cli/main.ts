@@ -9,7 +9,7 @@
  *                           (endpoint creation and rotation, kept for Idempotency-Key replays) too
  */
 import { databaseEnv, loadEnv, runtimeEnv, webhookEnv } from '#config';
-import { runMain } from '#observability';
+import { runMain } from '#http';
 import { SecretBox, answerContext, createDataSource, verifyLedger } from '#persistence';
 import { insertTenant } from '../tenants/insert-tenant.js';
 

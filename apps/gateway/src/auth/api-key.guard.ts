@@ -1,7 +1,7 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { hashApiKey, looksLikeApiKey } from '#domain';
-import { ApiError } from '../http/problem.js';
+import { ApiError } from '#http';
 import { GatewayRateLimits } from './rate-limits.js';
 
 export interface Tenant {

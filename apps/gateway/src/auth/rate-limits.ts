@@ -1,7 +1,8 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { rateLimitHeaders, type BucketPolicy, type Metrics, type RateLimiter } from '#observability';
-import { ApiError } from '../http/problem.js';
+import { type Metrics } from '#observability';
+import { rateLimitHeaders, type BucketPolicy, type RateLimiter } from '#http';
+import { ApiError } from '#http';
 import type { GatewayConfig } from '../config.js';
 
 export type RouteClass = 'writes' | 'reads' | 'events';

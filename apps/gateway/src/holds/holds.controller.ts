@@ -8,7 +8,7 @@ import { HoldRepository, holdView, transactionView } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { sendOutcome } from '../http/outcome.js';
-import { ApiError } from '../http/problem.js';
+import { ApiError } from '#http';
 import { amount, currency, validate } from '../http/validation.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { HoldsService } from './holds.service.js';

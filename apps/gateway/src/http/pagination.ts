@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError } from './problem.js';
+import { ValidationError } from '#http';
 
 export const pageQuery = {
   limit: z

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MAX_AMOUNT, CURRENCY_PATTERN } from '#domain';
 import { isStorableText } from '#persistence';
 import { JsonFloat } from './json.js';
-import { ValidationError, type FieldError } from './problem.js';
+import { ValidationError, type FieldError } from '#http';
 
 /**
  * Parses `input` with `schema`; a failure becomes a 400 listing every bad field. So does a string

@@ -4,7 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { isDomainError, stringifyJson } from '#domain';
 import { Correlation } from '#observability';
 import { OutboxSignal, SecretBox, answerContext } from '#persistence';
-import { ApiError, ValidationError, problemOf } from '../http/problem.js';
+import { ApiError, ValidationError, problemOf } from '#http';
 
 /** What a write answered; kept so a retry with the same key gets the very same answer. */
 export interface StoredResponse {

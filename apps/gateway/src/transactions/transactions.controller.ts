@@ -22,7 +22,7 @@ import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { stringifyJson } from '../http/json.js';
 import { sendOutcome } from '../http/outcome.js';
 import { decodeCursor, pageOf, pageQuery } from '../http/pagination.js';
-import { ApiError } from '../http/problem.js';
+import { ApiError } from '#http';
 import { validate } from '../http/validation.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { createTransactionCommand } from './create-transaction/create-transaction.command.js';

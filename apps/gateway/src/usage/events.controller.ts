@@ -7,7 +7,7 @@ import { UsageRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { sendOutcome } from '../http/outcome.js';
-import { ValidationError } from '../http/problem.js';
+import { ValidationError } from '#http';
 import { fieldErrors, unstorableFields, validate } from '../http/validation.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { IngestUsage, type IngestResult, type Rejection } from './ingest-usage.use-case.js';

@@ -5,7 +5,7 @@ import { AccountNotFoundError, hasIdPrefix } from '#domain';
 import { AccountRepository, UsageRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
-import { ValidationError } from '../http/problem.js';
+import { ValidationError } from '#http';
 import { validate } from '../http/validation.js';
 import { presentUsage } from './usage.presenter.js';
 

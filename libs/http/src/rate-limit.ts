@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import type { Metrics } from './metrics.js';
+import type { Metrics } from '#observability';
 
 /** A token bucket: `capacity` tokens at most, refilled at `refillPerSecond`; one request takes one. */
 export interface BucketPolicy {

@@ -12,9 +12,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { MAX_JSON_DEPTH, jsonNestsDeeperThan } from '#domain';
-import { Correlation, requestIdOf } from './correlation.js';
-import { isQuietPath } from './logging.js';
-import { Metrics } from './metrics.js';
+import { Correlation, Metrics, isQuietPath, requestIdOf } from '#observability';
 
 export interface HttpAppOptions {
   module: DynamicModule;

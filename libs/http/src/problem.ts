@@ -1,9 +1,8 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { MAX_JSON_DEPTH, isDomainError } from '#domain';
+import { MAX_JSON_DEPTH, isDomainError, stringifyJson } from '#domain';
 import { isDataException, isDatabaseUnavailable } from '#persistence';
 import { requestIdOf } from '#observability';
-import { stringifyJson } from './json.js';
 
 export interface FieldError {
   field: string;
