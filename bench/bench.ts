@@ -12,68 +12,27 @@
  *   prints events accepted/s and processed (priced and charged) /s.
  * It starts its own gateway and worker on a database of its own (tally_bench), from dist/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import http from 'node:http';
 import { cpus } from 'node:os';
-import { generateApiKey, newId } from '#domain';
-import { dropDatabase, migrateDatabase } from '#persistence';
-import { freePort } from '#test-support';
-import { deletePrefixedBrokerObjects } from '../test/support/broker-cleanup.js';
+import pg from 'pg';
+import { newId } from '#domain';
+import {
+  BenchApps,
+  benchTenant,
+  cpuSeconds,
+  cpuSecondsOfCommand,
+  fmt,
+  freshDatabase,
+  machineBusySeconds,
+  peakRssMiB,
+  percentile,
+} from './bench-stack.js';
 import { LoadConnection } from './load-connection.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 200);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const server = new URL(
-  process.env.BENCH_DATABASE_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-);
-server.pathname = '/tally_bench';
-const ownerUrl = server.toString();
-const appUrl = new URL(ownerUrl);
-appUrl.username = 'tally_app';
-const prefix = `bench.${randomBytes(3).toString('hex')}.`;
-
-const percentile = (sorted: number[], p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
-}
-
-/** CPU seconds used so far by every live process with this command name (all of Postgres's, say). */
-function cpuSecondsOfCommand(command: string): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === command)
-        total += cpuSeconds(Number(entry));
-    } catch {
-      // exited while we looked
-    }
-  }
-  return total;
-}
-
-/** CPU seconds the whole machine has been busy (every core, anything not idle or waiting on I/O). */
-function machineBusySeconds(): number {
-  const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
-    .split('\n')[0]
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
-  return (user + nice + system + irq + softirq + steal) / 100;
-}
 
 /** What the run's CPU is measured on, besides the two apps. */
 const machineCpu = () => ({
@@ -83,67 +42,13 @@ const machineCpu = () => ({
   rabbitmq: cpuSecondsOfCommand('beam.smp'),
 });
 
-function peakRssMiB(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : NaN;
-}
-
-/** Production mode wants a key for webhook secrets at rest; the bench registers no webhooks. */
-const BENCH_WEBHOOK_KEY = randomBytes(32).toString('base64');
-
-async function startApp(name: string, portVar: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, `dist/apps/${name}/src/main.js`)], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: appUrl.toString(),
-      AMQP_URL: process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
-      DATABASE_MIGRATE_ON_START: 'false',
-      DATABASE_POOL_MAX: process.env.BENCH_POOL ?? '20',
-      AMQP_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      WEBHOOK_ENCRYPTION_KEYS: BENCH_WEBHOOK_KEY,
-      // One API key drives the whole load: limits far above it, so the check runs but never refuses.
-      RATE_LIMIT_WRITES_BURST: '1000000',
-      RATE_LIMIT_WRITES_PER_SECOND: '1000000',
-      RATE_LIMIT_READS_BURST: '1000000',
-      RATE_LIMIT_READS_PER_SECOND: '1000000',
-      RATE_LIMIT_EVENTS_BURST: '1000000',
-      RATE_LIMIT_EVENTS_PER_SECOND: '1000000',
-      [portVar]: String(port),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).ok) break;
-    } catch {
-      /* not yet */
-    }
-    if (i > 300) throw new Error(`${name} did not start`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { child, url };
-}
-
 async function main() {
-  await dropDatabase(ownerUrl);
-  await migrateDatabase({ DATABASE_MIGRATION_URL: ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
+  const { ownerUrl, appUrl } = await freshDatabase('tally_bench');
   const db = new pg.Pool({ connectionString: ownerUrl, max: CONCURRENCY + 2 });
 
   // A tenant, funded accounts (by direct SQL, balanced against the external account).
-  const tenantId = newId('ten');
-  const key = generateApiKey();
-  await db.query(`INSERT INTO tenants (id, name) VALUES ($1, 'bench')`, [tenantId]);
-  await db.query(`INSERT INTO api_keys (id, tenant_id, prefix, key_hash) VALUES ($1, $2, $3, $4)`, [
-    newId('key'),
-    tenantId,
-    key.displayPrefix,
-    key.hash,
-  ]);
+  const { tenantId, apiKey } = await benchTenant(db, 'bench');
+  const key = { plaintext: apiKey };
   const ids = Array.from({ length: ACCOUNTS }, () => newId('acc'));
   const fund = 1_000_000_000;
   await db.query(
@@ -156,8 +61,9 @@ async function main() {
   );
   // (Funding without entries would fail ledger:verify; the bench database is throwaway.)
 
-  const gateway = await startApp('gateway', 'GATEWAY_PORT');
-  const worker = await startApp('transaction-worker', 'WORKER_PORT');
+  const benchApps = new BenchApps(appUrl);
+  const gateway = await benchApps.start('gateway', 'GATEWAY_PORT');
+  const worker = await benchApps.start('transaction-worker', 'WORKER_PORT');
   const apps = { gateway: gateway.child.pid!, 'transaction-worker': worker.child.pid! };
   // HTTP load: CONCURRENCY clients posting random transfers between the funded accounts.
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
@@ -334,8 +240,7 @@ async function main() {
   const { rows: usageRows } = await db.query(
     `SELECT count(*)::int AS charged FROM usage_processed WHERE billing_status = 'charged'`,
   );
-  gateway.child.kill('SIGTERM');
-  worker.child.kill('SIGTERM');
+  await benchApps.stop();
 
   // Raw baseline: the same transfer (locks in id order, balances, two entries, the transaction row)
   // by direct SQL from this process at the same concurrency, warmed up like the apps.
@@ -401,8 +306,6 @@ async function main() {
   await rawTransfers(WARMUP_SECONDS);
   const rawPerSecond = await rawTransfers(SECONDS);
   await db.end();
-  // Quorum queues hold file handles on the broker: leave none behind.
-  await deletePrefixedBrokerObjects(process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', prefix);
   agent.destroy();
   for (const connection of connections) connection.close();
 
