@@ -53,7 +53,11 @@ export type IdPrefix =
   | 'op'
   | 'rt'
   | 'dl'
-  | 'adj';
+  | 'adj'
+  | 'prod'
+  | 'ord'
+  | 'rat'
+  | 'cs';
 
 /** Opaque prefixed id such as `txn_01JD3…`; lexical order is creation order. */
 export function newId(prefix: IdPrefix, now?: number): string {

@@ -8,3 +8,4 @@ export * from './json.js';
 export * from './holds/index.js';
 export * from './usage/index.js';
 export * from './webhooks/index.js';
+export * from './commerce/index.js';

@@ -13,6 +13,7 @@ import { HotTransactionOutcomes1763769600000 } from './1763769600000-HotTransact
 import { OutboxParking1763773200000 } from './1763773200000-OutboxParking.js';
 import { AdjustmentControls1763777700000 } from './1763777700000-AdjustmentControls.js';
 import { WebhookAccountOrder1763778000000 } from './1763778000000-WebhookAccountOrder.js';
+import { Commerce1763781600000 } from './1763781600000-Commerce.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   OutboxParking1763773200000,
   AdjustmentControls1763777700000,
   WebhookAccountOrder1763778000000,
+  Commerce1763781600000,
 ];
