@@ -45,6 +45,13 @@ if [ "$mode" = exclusive ]; then
   # Whatever the suite did, PostgreSQL and RabbitMQ run again before anyone else gets them. Nothing
   # started here may inherit the lock's descriptors (a server would hold the lock while it runs).
   rabbitmqctl start_app >/dev/null 2>&1 8>&- 9>&- </dev/null || true
+  # A broker alarm the suite raised and did not clear: its thresholds as they were before.
+  limits="${TMPDIR:-/tmp}/tally-broker-limits"
+  if [ -f "$limits" ] && read -r memory disk <"$limits"; then
+    rabbitmqctl set_vm_memory_high_watermark "$memory" >/dev/null 2>&1 8>&- 9>&- </dev/null || true
+    rabbitmqctl set_disk_free_limit "$disk" >/dev/null 2>&1 8>&- 9>&- </dev/null || true
+    rm -f "$limits"
+  fi
   bash scripts/services.sh 8>&- 9>&- </dev/null >&2 || exit 1
 fi
 exit 0

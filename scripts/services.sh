@@ -51,6 +51,11 @@ if [ ! -x /usr/bin/chromium ]; then
   apt_install chromium || log "chromium could not be installed: the dashboard browser test will fail"
 fi
 
+# libfaketime: the fault suite steps one app's clock (Debian's faketime; a library, no service)
+if [ ! -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] && command -v apt-get >/dev/null; then
+  apt_install faketime || log "faketime could not be installed: the fault suite's clock scenario will fail"
+fi
+
 # Redis (optional: shared rate-limit state)
 if ! port_open 6379 && command -v redis-server >/dev/null; then
   log "starting Redis"

@@ -11,9 +11,25 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { Exchanges } from '#messaging';
-import { ServicesLock, releaseRunSharedLock, testSettings, type AppName } from '#test-support';
-import { restartPostgres, startBroker, stopBroker } from './services.js';
-import { FaultStack, counter, diedAtFaultPoint, formatTable, type ScenarioContext } from './scenario.js';
+import {
+  ServicesLock,
+  metricSum,
+  releaseRunSharedLock,
+  testSettings,
+  waitFor,
+  type AppName,
+} from '#test-support';
+import pg from 'pg';
+import {
+  brokerAlarms,
+  killRedis,
+  raiseBrokerAlarm,
+  restartPostgres,
+  startBroker,
+  startRedis,
+  stopBroker,
+} from './services.js';
+import { FaultStack, diedAtFaultPoint, formatTable, type ScenarioContext } from './scenario.js';
 
 const WORKER = 'transaction-worker';
 
@@ -24,13 +40,68 @@ const duplicatesSeen = async (
 ): Promise<number> => {
   let sum = 0;
   for (const app of apps) {
-    sum += await counter(stack.url(app), 'tally_messages_consumed_total', { outcome: 'duplicate' });
+    sum += await metricSum(stack.url(app), 'tally_messages_consumed_total', 'outcome="duplicate"');
   }
   return sum;
 };
 
 const unpublished = async ({ db }: ScenarioContext): Promise<number> =>
   (await db.query(`SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL`))[0].n;
+
+/** The scenario's transactions that are final: what the worker has done so far. */
+const finished = async ({ db, tenantId }: ScenarioContext): Promise<number> =>
+  (
+    await db.query(
+      `SELECT count(*)::int AS n FROM transactions WHERE tenant_id = $1 AND status IN ('succeeded', 'failed')`,
+      [tenantId],
+    )
+  )[0].n;
+
+/** A connection of its own as the schema owner (not from the suite's pool). */
+const ownerClient = async (): Promise<pg.Client> => {
+  const client = new pg.Client({ connectionString: testSettings().ownerUrl });
+  await client.connect();
+  return client;
+};
+
+/**
+ * A broker alarm raised under load: the broker blocks every publisher, so the relays stop while
+ * the gateway goes on accepting into the outbox; once it clears, everything drains.
+ */
+const brokerAlarmScenario = (kind: 'memory' | 'disk') => {
+  let growth: number[] = [];
+  let raised: string[] = [];
+  return {
+    name: `broker ${kind} alarm`,
+    inject: async (ctx: ScenarioContext) => {
+      const refusedBefore = ctx.load.stats.unavailable + ctx.load.stats.networkErrors;
+      const clear = await raiseBrokerAlarm(kind);
+      try {
+        await waitFor(`the ${kind} alarm`, async () => (await brokerAlarms()).includes(kind), 20_000, 200);
+        raised = await brokerAlarms();
+        const early = await unpublished(ctx);
+        await sleep(3_000);
+        growth = [early, await unpublished(ctx)];
+        assert.equal(
+          ctx.load.stats.unavailable + ctx.load.stats.networkErrors,
+          refusedBefore,
+          'every request was accepted while publishers were blocked',
+        );
+      } finally {
+        await clear();
+      }
+      await waitFor('the alarm to clear', async () => (await brokerAlarms()).length === 0, 30_000, 200);
+      return Date.now();
+    },
+    check: async () => {
+      assert.ok(raised.includes(kind), `the broker raised its ${kind} alarm (${raised.join(', ')})`);
+      assert.ok(
+        growth[1] > growth[0],
+        `the outbox filled while publishers were blocked (${growth.join(' → ')})`,
+      );
+    },
+  };
+};
 
 describe('fault injection under live load', () => {
   const suite = new FaultStack();
@@ -281,6 +352,201 @@ describe('fault injection under live load', () => {
         assert.ok(load.stats.unavailable > 0, 'clients met the outage (as 503s)');
         for (const [name, app] of stack.apps)
           assert.equal(app.process.exit, undefined, `${name} kept running`);
+      },
+    });
+  });
+  it('two gateways take the same idempotency keys at the same moment: each request is accepted once', async () => {
+    let second: Awaited<ReturnType<typeof suite.stack.startExtra>> | undefined;
+    try {
+      await suite.run({
+        name: 'two gateways, same keys',
+        setup: async () => {
+          second = await suite.stack.startExtra('gateway');
+        },
+        // Every request goes to both gateways at once, under one key.
+        load: { mirror: () => second!.url },
+        inject: async () => {
+          await sleep(4_000);
+          return Date.now();
+        },
+        check: async ({ load }) => {
+          // Each key: one gateway accepted it, the other answered the stored answer (after 409s
+          // while the first was under way): as many replays as requests, at least.
+          assert.ok(
+            load.stats.replayed >= load.accepted.size,
+            `${load.stats.replayed} replays for ${load.accepted.size} requests`,
+          );
+        },
+      });
+    } finally {
+      await second?.process.stop();
+    }
+  });
+
+  it('a hot-account storm: all the load on two accounts, every transaction applied once', async () => {
+    await suite.run({
+      name: 'hot-account storm',
+      accounts: 2,
+      load: { clients: 12, pauseMs: 0 },
+      inject: async () => {
+        await sleep(5_000);
+        return Date.now();
+      },
+    });
+  });
+
+  it("the broker's memory alarm under load: publishers blocked, then released", async () => {
+    await suite.run(brokerAlarmScenario('memory'));
+  });
+
+  it("the broker's disk alarm under load: publishers blocked, then released", async () => {
+    await suite.run(brokerAlarmScenario('disk'));
+  });
+
+  it('PostgreSQL made slow: another session holds the accounts locked; the worker waits, then catches up', async () => {
+    let during: number[] = [];
+    let waiting = 0;
+    await suite.run({
+      name: 'PostgreSQL locks held',
+      inject: async (ctx) => {
+        // A long transaction that updated the tenant's accounts (an operator's, a batch job's):
+        // their rows stay locked until it ends. The gateway's reads and foreign-key checks do not
+        // wait for such a lock; the worker's balance changes do.
+        const blocker = await ownerClient();
+        try {
+          await blocker.query('BEGIN');
+          await blocker.query(`UPDATE accounts SET updated_at = updated_at WHERE tenant_id = $1`, [
+            ctx.tenantId,
+          ]);
+          await sleep(1_000);
+          const first = await finished(ctx);
+          for (let i = 0; i < 10; i++) {
+            await sleep(500);
+            const [{ n }] = await ctx.db.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+                WHERE usename = 'tally_app' AND wait_event_type = 'Lock' AND datname = current_database()`,
+            );
+            waiting = Math.max(waiting, n);
+          }
+          during = [first, await finished(ctx)];
+        } finally {
+          await blocker.query('COMMIT').catch(() => undefined);
+          await blocker.end();
+        }
+        return Date.now();
+      },
+      check: async () => {
+        assert.ok(waiting > 0, 'the worker waited for the locks');
+        assert.equal(
+          during[1],
+          during[0],
+          `nothing of the tenant finished while it was locked (${during.join(' → ')})`,
+        );
+      },
+    });
+  });
+
+  it("PostgreSQL's connections exhausted: clean 503s while no connection can be had, then recovery", async () => {
+    let hogs = 0;
+    let refusedBefore = 0;
+    await suite.run({
+      name: 'PostgreSQL out of connections',
+      inject: async (ctx) => {
+        refusedBefore = ctx.load.stats.unavailable;
+        const held: pg.Client[] = [];
+        /** Takes every connection the server still allows (the reserved ones too: a superuser's). */
+        const grab = async () => {
+          for (;;) {
+            const client = new pg.Client({ connectionString: testSettings().ownerUrl });
+            client.on('error', () => undefined);
+            try {
+              await client.connect();
+            } catch {
+              return;
+            }
+            held.push(client);
+          }
+        };
+        try {
+          await grab();
+          hogs = held.length;
+          // The gateway loses its pooled connections, again and again, and every slot they free is
+          // taken before it can have it: each request it is handling meets a database it cannot reach.
+          const until = Date.now() + 3_000;
+          while (Date.now() < until) {
+            await held[0].query(
+              `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE usename = 'tally_app' AND application_name = 'tally-gateway' AND datname = current_database()`,
+            );
+            await grab();
+            await sleep(200);
+          }
+        } finally {
+          await Promise.all(held.map((c) => c.end().catch(() => undefined)));
+        }
+        return Date.now();
+      },
+      check: async ({ load, stack }) => {
+        assert.ok(hogs > 0, 'connections were taken');
+        assert.ok(load.stats.unavailable > refusedBefore, 'clients met the exhaustion as 503s');
+        for (const [name, app] of stack.apps)
+          assert.equal(app.process.exit, undefined, `${name} kept running`);
+      },
+    });
+  });
+
+  it('the worker cut from PostgreSQL for 20 s (its link stalls): nothing lost, nothing twice', async () => {
+    let during: number[] = [];
+    await suite.run({
+      name: 'worker link to PostgreSQL stalled',
+      setup: () => suite.restart(WORKER, { DATABASE_URL: suite.databaseViaProxy() }),
+      inject: async (ctx) => {
+        suite.pgProxy.stall();
+        try {
+          await sleep(2_000);
+          const first = await finished(ctx);
+          await sleep(18_000);
+          during = [first, await finished(ctx)];
+        } finally {
+          suite.pgProxy.restore();
+        }
+        return Date.now();
+      },
+      check: async () => {
+        assert.equal(
+          during[1],
+          during[0],
+          `the worker finished nothing while stalled (${during.join(' → ')})`,
+        );
+      },
+    });
+  });
+
+  it('Redis killed under load: the rate limits fail open, and come back with it', async () => {
+    let failuresBefore = 0;
+    await suite.run({
+      name: 'Redis killed',
+      setup: async ({ stack }) => {
+        await suite.restart('gateway', {
+          REDIS_URL: 'redis://127.0.0.1:6379',
+          REDIS_KEY_PREFIX: `${stack.prefix}redis:`,
+        });
+        failuresBefore = await metricSum(stack.url('gateway'), 'tally_rate_limit_store_failures_total');
+      },
+      inject: async () => {
+        await killRedis();
+        try {
+          await sleep(3_000);
+        } finally {
+          await startRedis();
+        }
+        return Date.now();
+      },
+      check: async ({ stack }) => {
+        assert.ok(
+          (await metricSum(stack.url('gateway'), 'tally_rate_limit_store_failures_total')) > failuresBefore,
+          'the gateway met Redis gone, and let requests through',
+        );
       },
     });
   });

@@ -16,6 +16,8 @@ export interface LoadStats {
   unavailable: number;
   /** 409: the same key still in flight (after a client-side timeout); retried. */
   inFlight: number;
+  /** 202 answers replayed from the key's stored answer (Idempotent-Replayed: true). */
+  replayed: number;
   /** Connection refused or reset (an app killed); retried. */
   networkErrors: number;
   /** No answer within the client's timeout: a hang. */
@@ -32,6 +34,11 @@ export interface LoadOptions {
   requestTimeoutMs: number;
   /** Longest a client keeps retrying one request before it gives up (the scenario then fails). */
   giveUpMs: number;
+  /**
+   * A second gateway: every request also goes to it at the same moment under the same key, as a
+   * client whose retry lands on another replica while the first attempt is still under way.
+   */
+  mirror?: () => string;
 }
 
 const DEFAULTS: LoadOptions = { clients: 6, pauseMs: 25, requestTimeoutMs: 5_000, giveUpMs: 60_000 };
@@ -48,6 +55,7 @@ export class LoadGenerator {
     attempts: 0,
     unavailable: 0,
     inFlight: 0,
+    replayed: 0,
     networkErrors: 0,
     timeouts: 0,
     unexpected: [],
@@ -81,6 +89,22 @@ export class LoadGenerator {
   /** One request, retried until the gateway accepts it; resolves with the transaction id. */
   async submit(intent: Omit<Intent, 'key'>): Promise<string | undefined> {
     const key = `${this.tag}-${this.sequence++}`;
+    const mirror = this.options.mirror;
+    if (!mirror) return this.send(this.gatewayUrl, intent, key);
+    // Both gateways must answer with the same transaction: one accepted it, the other replays it.
+    const [first, second] = await Promise.all([
+      this.send(this.gatewayUrl, intent, key),
+      this.send(mirror, intent, key),
+    ]);
+    if (first !== second) this.stats.unexpected.push(`${key} answered as ${first} and as ${second}`);
+    return first;
+  }
+
+  private async send(
+    gatewayUrl: () => string,
+    intent: Omit<Intent, 'key'>,
+    key: string,
+  ): Promise<string | undefined> {
     const body =
       intent.type === 'deposit'
         ? { type: 'deposit', destinationAccountId: intent.to, amount: intent.amount, currency: 'USD' }
@@ -96,8 +120,9 @@ export class LoadGenerator {
       this.stats.attempts++;
       let status: number;
       let text: string;
+      let replayed: boolean;
       try {
-        const res = await fetch(`${this.gatewayUrl()}/v1/transactions`, {
+        const res = await fetch(`${gatewayUrl()}/v1/transactions`, {
           method: 'POST',
           headers: {
             authorization: `Bearer ${this.apiKey}`,
@@ -108,6 +133,7 @@ export class LoadGenerator {
           signal: AbortSignal.timeout(this.options.requestTimeoutMs),
         });
         status = res.status;
+        replayed = res.headers.get('idempotent-replayed') === 'true';
         text = await res.text();
       } catch (error) {
         if ((error as Error).name === 'TimeoutError') this.stats.timeouts++;
@@ -116,6 +142,7 @@ export class LoadGenerator {
         continue;
       }
       if (status === 202) {
+        if (replayed) this.stats.replayed++;
         const id = (JSON.parse(text) as { id: string }).id;
         const earlier = this.accepted.get(id);
         if (earlier && earlier.key !== key) this.stats.unexpected.push(`${id} accepted for two keys`);

@@ -46,6 +46,8 @@ export interface ScenarioResult {
 export interface Scenario {
   name: string;
   load?: Partial<LoadOptions>;
+  /** Accounts the load spreads over (8): fewer make them hot. */
+  accounts?: number;
   /** Before the load: restart apps with a fault armed or another configuration. */
   setup?: (ctx: ScenarioContext) => Promise<void>;
   /**
@@ -75,6 +77,8 @@ export interface ScenarioContext {
 export class FaultStack {
   readonly results: ScenarioResult[] = [];
   readonly proxy = new TcpProxy(Number(new URL(testSettings().amqpUrl).port || 5672));
+  /** A way to PostgreSQL that a scenario can stall: apps restarted with `databaseViaProxy()` use it. */
+  readonly pgProxy = new TcpProxy(Number(new URL(testSettings().databaseUrl).port || 5432));
   stack!: Stack;
   db!: DataSource;
   private readonly custom = new Set<AppName>();
@@ -84,6 +88,7 @@ export class FaultStack {
     const via = new URL(testSettings().amqpUrl);
     via.port = String(await this.proxy.start());
     this.gatewayAmqpUrl = via.toString();
+    await this.pgProxy.start();
     this.stack = new Stack(uniquePrefix('faults'), { RETRY_DELAYS_MS });
     this.db = await openDataSource(2);
     for (const name of APPS) await this.restart(name);
@@ -92,6 +97,7 @@ export class FaultStack {
   async stop(): Promise<void> {
     await this.stack?.stop();
     await this.proxy.close();
+    await this.pgProxy.close();
     await this.db?.destroy().catch(() => undefined);
   }
 
@@ -104,9 +110,17 @@ export class FaultStack {
     else this.custom.delete(name);
   }
 
+  /** The apps' database URL, through the stallable proxy. */
+  databaseViaProxy(): string {
+    const url = new URL(testSettings().databaseUrl);
+    url.port = String(this.pgProxy.port);
+    return url.toString();
+  }
+
   /** Back to the standard apps, all running: whatever the last scenario did or failed to undo. */
   async normalize(): Promise<void> {
     this.proxy.restore();
+    this.pgProxy.restore();
     for (const name of APPS) {
       if (this.custom.has(name) || this.stack.apps.get(name)?.process.exit) await this.restart(name);
     }
@@ -127,7 +141,7 @@ export class FaultStack {
     const { tenantId, apiKey } = await createTenant(scenario.name);
     const api = new Api(stack.url('gateway'), apiKey);
     const accounts: string[] = [];
-    for (let i = 0; i < ACCOUNTS; i++) accounts.push(await api.account());
+    for (let i = 0; i < (scenario.accounts ?? ACCOUNTS); i++) accounts.push(await api.account());
     const load = new LoadGenerator(() => stack.url('gateway'), apiKey, accounts, tenantId, scenario.load);
     const ctx: ScenarioContext = { suite: this, stack, db, load, tenantId };
     try {
@@ -385,23 +399,6 @@ async function verify(
     'dead letters are exactly the expected ones',
   );
   return result;
-}
-
-/** Sum of a Prometheus counter's samples whose labels match `labels`. */
-export async function counter(
-  baseUrl: string,
-  name: string,
-  labels: Record<string, string>,
-): Promise<number> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return sum;
 }
 
 /** Waits for an app of the stack to die at its fault point. */
