@@ -196,3 +196,12 @@ export class ProblemFilter implements ExceptionFilter {
     sendProblem(http.getResponse<FastifyReply>(), http.getRequest<FastifyRequest>(), error, this.log);
   }
 }
+
+/**
+ * The problem+json for errors Fastify's router raises before any filter runs (a URL that does not
+ * decode, a path segment too long): the same mapper, so they read like every other error.
+ */
+export function frameworkProblemOf(error: unknown, requestId: string) {
+  const { problem, headers } = problemOf(error, requestId);
+  return { status: problem.status, body: { ...problem } as Record<string, unknown>, headers };
+}
