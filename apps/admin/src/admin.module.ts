@@ -1,26 +1,53 @@
 import { randomBytes } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { Metrics, ObservabilityModule } from '#observability';
-import { createRateLimiter } from '#http';
+import { ProblemFilter, createRateLimiter, createValidationPipe } from '#http';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
 import { AuditController } from './audit/audit.controller.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuthController } from './auth/auth.controller.js';
 import { AuthService } from './auth/auth.service.js';
 import { LoginThrottle } from './auth/login-throttle.js';
+import { OperatorRepository } from './auth/operator.repository.js';
 import { RolesGuard } from './auth/roles.guard.js';
+import { SessionRepository } from './auth/session.repository.js';
 import type { AdminConfig } from './config.js';
 import { DeadLetterCollector } from './dead-letters/dead-letter-collector.js';
+import { DeadLetterRepository } from './dead-letters/dead-letter.repository.js';
 import { DeadLettersController } from './dead-letters/dead-letters.controller.js';
-import { AdminProblemFilter } from './http/admin-error.js';
+import { DiscardDeadLetter } from './dead-letters/discard-dead-letter.use-case.js';
+import { ReplayDeadLetters } from './dead-letters/replay-dead-letters.use-case.js';
+import { AccountsController } from './ledger/accounts.controller.js';
+import { AdjustmentRepository } from './ledger/adjustment.repository.js';
 import { Adjustments, type AdjustmentPolicy } from './ledger/adjustments.js';
-import { LedgerController } from './ledger/ledger.controller.js';
+import { AdjustmentsController } from './ledger/adjustments.controller.js';
+import { CustomerAccountRepository } from './ledger/customer-account.repository.js';
+import { RerunRepository } from './ledger/rerun.repository.js';
 import { Reruns } from './ledger/reruns.js';
+import { SetAccountStatus } from './ledger/set-account-status.use-case.js';
+import { TransactionDetail } from './ledger/transaction-detail.js';
+import { TransactionSearchRepository } from './ledger/transaction-search.repository.js';
+import { TransactionsController } from './ledger/transactions.controller.js';
+import { MetricsOverview } from './metrics/metrics-overview.js';
 import { MetricsController } from './metrics/metrics.controller.js';
-import { OperationsController } from './operations/operations.controller.js';
+import { MetricsRepository } from './metrics/metrics.repository.js';
+import { QueueDepths } from './metrics/queue-depths.js';
+import { CreateApiKey } from './tenants/create-api-key.use-case.js';
+import { CreateTenant } from './tenants/create-tenant.use-case.js';
+import { RevokeApiKey } from './tenants/revoke-api-key.use-case.js';
+import { SetNotificationEmail } from './tenants/set-notification-email.use-case.js';
+import { SetTenantStatus } from './tenants/set-tenant-status.use-case.js';
+import { TenantRepository } from './tenants/tenant.repository.js';
 import { TenantsController } from './tenants/tenants.controller.js';
+import { RebillUsage } from './usage/rebill-usage.use-case.js';
+import { RerunUsageEvent } from './usage/rerun-usage-event.use-case.js';
+import { UsageLogRepository } from './usage/usage-log.repository.js';
+import { UsageController } from './usage/usage.controller.js';
+import { RedeliverWebhook } from './webhooks/redeliver-webhook.use-case.js';
+import { WebhookLogRepository } from './webhooks/webhook-log.repository.js';
+import { WebhooksController } from './webhooks/webhooks.controller.js';
 
 /** The operators' API (and, later, dashboard); projects events from `admin.events`. */
 @Module({})
@@ -44,14 +71,47 @@ export class AdminModule {
         TenantsController,
         AuditController,
         DeadLettersController,
-        LedgerController,
+        TransactionsController,
+        AccountsController,
+        AdjustmentsController,
+        UsageController,
+        WebhooksController,
         MetricsController,
-        OperationsController,
       ],
       providers: [
-        { provide: APP_FILTER, useClass: AdminProblemFilter },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        // Repositories: the admin's I/O.
         AuditLog,
+        OperatorRepository,
+        SessionRepository,
+        TenantRepository,
+        DeadLetterRepository,
+        TransactionSearchRepository,
+        CustomerAccountRepository,
+        AdjustmentRepository,
+        RerunRepository,
+        UsageLogRepository,
+        WebhookLogRepository,
+        MetricsRepository,
+        QueueDepths,
+        // Use cases.
         AuthService,
+        CreateTenant,
+        SetTenantStatus,
+        SetNotificationEmail,
+        CreateApiKey,
+        RevokeApiKey,
+        ReplayDeadLetters,
+        DiscardDeadLetter,
+        SetAccountStatus,
+        Adjustments,
+        Reruns,
+        TransactionDetail,
+        RerunUsageEvent,
+        RebillUsage,
+        RedeliverWebhook,
+        MetricsOverview,
         RolesGuard,
         {
           provide: LoginThrottle,
@@ -64,8 +124,6 @@ export class AdminModule {
           inject: [Metrics],
         },
         DeadLetterCollector,
-        Adjustments,
-        Reruns,
         {
           provide: 'LEDGER_OPTIONS',
           useValue: {

@@ -1,6 +1,6 @@
 import { parseJson, stringifyJson } from '#domain';
 import { Queues, connectAmqpConsumer } from '#messaging';
-import type { HttpAppOptions } from '#http';
+import { frameworkProblemOf, type HttpAppOptions } from '#http';
 import { AdminModule } from './admin.module.js';
 import type { AdminConfig } from './config.js';
 import { serveDashboard } from './dashboard.js';
@@ -16,6 +16,7 @@ export function adminHttpApp(config: AdminConfig): HttpAppOptions {
     corsOrigins: config.ADMIN_CORS_ORIGINS,
     // The gateway's JSON: balances and amounts past 2^53 in and out exactly.
     json: { parse: parseJson, stringify: stringifyJson },
+    frameworkProblem: frameworkProblemOf,
     configure: (app) => {
       serveDashboard(app);
       connectAmqpConsumer(app, [Queues.admin], config.AMQP_PREFETCH);

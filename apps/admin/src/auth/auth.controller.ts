@@ -1,81 +1,115 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
-import { AdminError, validate } from '../http/admin-error.js';
-import { AuthService, ROLES, type Operator } from './auth.service.js';
+import { ApiError } from '#http';
+import { ApiProblems, BODY_PROBLEMS } from '../docs/problems.js';
+import { AuthService, type Operator } from './auth.service.js';
+import {
+  CreateOperatorBody,
+  LoginBody,
+  OperatorList,
+  OperatorView,
+  RefreshBody,
+  TokensView,
+} from './auth.dto.js';
 import { LoginThrottle } from './login-throttle.js';
+import { OperatorRepository } from './operator.repository.js';
 import { CurrentOperator, Needs, Public, RolesGuard } from './roles.guard.js';
 
-const login = z.object({ email: z.string().min(3).max(320), password: z.string().min(1).max(1000) }).strict();
-const refresh = z.object({ refreshToken: z.string().min(10).max(200) }).strict();
-const createOperator = z
-  .object({ email: z.email(), password: z.string().min(12).max(1000), role: z.enum(ROLES) })
-  .strict();
-
+@ApiTags('Operators and sessions')
 @Controller('admin/api')
 @UseGuards(RolesGuard)
 export class AuthController {
   constructor(
     @Inject(AuthService) private readonly auth: AuthService,
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(OperatorRepository) private readonly operators: OperatorRepository,
     @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
   ) {}
 
   @Post('auth/login')
   @Public()
   @HttpCode(200)
-  async login(@Body() body: unknown, @Req() request: FastifyRequest) {
-    const input = validate(login, body ?? {});
+  @ApiOperation({
+    summary: 'Sign in',
+    description:
+      'Answers an access token and a refresh token. Failed sign-ins per account, and attempts per ' +
+      'client address, are limited (429 `rate_limited` with Retry-After).',
+  })
+  @ApiOkResponse({ type: TokensView })
+  @ApiProblems(...BODY_PROBLEMS, 'unauthorized', 'rate_limited')
+  async login(@Body() input: LoginBody, @Req() request: FastifyRequest): Promise<TokensView> {
     await this.throttle.admit(input.email, request.ip);
     let wrongPassword = false;
     try {
       return await this.auth.login(input.email, input.password);
     } catch (error) {
-      wrongPassword = error instanceof AdminError && error.status === 401;
+      wrongPassword = error instanceof ApiError && error.status === 401;
       throw error;
     } finally {
       await this.throttle.settle(input.email, wrongPassword);
     }
   }
 
-  /** Spends the refresh token and answers a new pair; a spent token again revokes the session. */
   @Post('auth/refresh')
   @Public()
   @HttpCode(200)
-  async refresh(@Body() body: unknown) {
-    return this.auth.refresh(validate(refresh, body ?? {}).refreshToken);
+  @ApiOperation({
+    summary: 'Spend a refresh token for a new pair',
+    description: 'A spent token presented again means it leaked: its whole session is revoked (401).',
+  })
+  @ApiOkResponse({ type: TokensView })
+  @ApiProblems(...BODY_PROBLEMS, 'unauthorized')
+  async refresh(@Body() input: RefreshBody): Promise<TokensView> {
+    return this.auth.refresh(input.refreshToken);
   }
 
   @Post('auth/logout')
   @Public()
   @HttpCode(204)
-  async logout(@Body() body: unknown) {
-    await this.auth.logout(validate(refresh, body ?? {}).refreshToken);
+  @ApiOperation({
+    summary: 'Sign out',
+    description: 'Ends the session of this refresh token, access tokens included.',
+  })
+  @ApiNoContentResponse({ description: 'Signed out (also when the token was unknown).' })
+  @ApiProblems(...BODY_PROBLEMS)
+  async logout(@Body() input: RefreshBody): Promise<void> {
+    await this.auth.logout(input.refreshToken);
   }
 
   @Get('me')
   @Needs('viewer')
-  me(@CurrentOperator() operator: Operator) {
+  @ApiOperation({ summary: 'The signed-in operator', description: 'As the operators table says now.' })
+  @ApiOkResponse({ type: OperatorView })
+  me(@CurrentOperator() operator: Operator): OperatorView {
     return operator;
   }
 
   @Get('operators')
   @Needs('admin')
-  async operators() {
-    const rows = await this.dataSource.query(
-      `SELECT id, email, role, status, created_at AS "createdAt" FROM operators ORDER BY created_at`,
-    );
-    return { data: rows };
+  @ApiOperation({ summary: 'Operators' })
+  @ApiOkResponse({ type: OperatorList })
+  async list(): Promise<OperatorList> {
+    return { data: await this.operators.list(this.dataSource.manager) };
   }
 
   @Post('operators')
   @Needs('admin')
   @HttpCode(201)
-  async createOperator(@CurrentOperator() actor: Operator, @Body() body: unknown) {
-    const input = validate(createOperator, body ?? {});
-    return this.dataSource.transaction((manager) =>
-      this.auth.createOperator(manager, actor.id, input.email, input.password, input.role),
-    );
+  @ApiOperation({ summary: 'Create an operator', description: 'Audited (`operator.create`).' })
+  @ApiCreatedResponse({ type: OperatorView })
+  @ApiProblems(...BODY_PROBLEMS, 'operator_exists')
+  async createOperator(
+    @CurrentOperator() actor: Operator,
+    @Body() input: CreateOperatorBody,
+  ): Promise<OperatorView> {
+    return this.auth.createOperator(actor.id, input.email, input.password, input.role);
   }
 }

@@ -5,7 +5,9 @@ import { SignJWT, jwtVerify } from 'jose';
 import { DataSource, type EntityManager } from 'typeorm';
 import { newId } from '#domain';
 import { AuditLog } from '../audit/audit-log.js';
-import { unauthorized } from '../http/admin-error.js';
+import { conflict, unauthorized } from '../http/errors.js';
+import { OperatorRepository } from './operator.repository.js';
+import { SessionRepository } from './session.repository.js';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -46,6 +48,8 @@ export class AuthService implements OnApplicationBootstrap {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(OperatorRepository) private readonly operators: OperatorRepository,
+    @Inject(SessionRepository) private readonly sessions: SessionRepository,
     @Inject('AUTH_OPTIONS') private readonly options: AuthOptions,
   ) {}
 
@@ -54,15 +58,20 @@ export class AuthService implements OnApplicationBootstrap {
     const boot = this.options.bootstrap;
     if (!boot) return;
     await this.dataSource.transaction(async (manager) => {
-      await manager.query(`LOCK TABLE operators IN SHARE ROW EXCLUSIVE MODE`);
-      const [{ n }] = await manager.query(`SELECT count(*)::int AS n FROM operators`);
-      if (n > 0) return;
-      const operator = await this.createOperator(manager, null, boot.email, boot.password, 'admin');
+      if ((await this.operators.countLocked(manager)) > 0) return;
+      const operator = await this.insertOperator(manager, null, boot.email, boot.password, 'admin');
       this.log.log(`created the first admin operator ${operator.id}`);
     });
   }
 
-  async createOperator(
+  /** An admin creates an operator; 409 `operator_exists` when the email is taken. */
+  async createOperator(actorId: string, email: string, password: string, role: Role): Promise<Operator> {
+    return this.dataSource.transaction((manager) =>
+      this.insertOperator(manager, actorId, email, password, role),
+    );
+  }
+
+  private async insertOperator(
     manager: EntityManager,
     actorId: string | null,
     email: string,
@@ -70,12 +79,10 @@ export class AuthService implements OnApplicationBootstrap {
     role: Role,
   ): Promise<Operator> {
     const id = newId('op');
-    await manager.query(`INSERT INTO operators (id, email, password_hash, role) VALUES ($1, $2, $3, $4)`, [
-      id,
-      email,
-      await hash(password, ARGON2),
-      role,
-    ]);
+    const passwordHash = await hash(password, ARGON2);
+    if (!(await this.operators.insert(manager, { id, email, passwordHash, role }))) {
+      throw conflict('operator_exists', 'An operator with this email exists already.');
+    }
     await this.audit.record(manager, {
       operatorId: actorId,
       action: actorId ? 'operator.create' : 'operator.bootstrap',
@@ -87,14 +94,10 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   async login(email: string, password: string): Promise<Tokens> {
-    const [row]: { id: string; email: string; role: Role; password_hash: string }[] =
-      await this.dataSource.query(
-        `SELECT id, email, role, password_hash FROM operators WHERE lower(email) = lower($1) AND status = 'active'`,
-        [email],
-      );
+    const row = await this.operators.findActiveByEmail(this.dataSource.manager, email);
     // Same work whether or not the operator exists: no telling which emails are registered.
     this.dummyHash ??= hash(randomBytes(16).toString('hex'), ARGON2);
-    const ok = await verify(row?.password_hash ?? (await this.dummyHash), password);
+    const ok = await verify(row?.passwordHash ?? (await this.dummyHash), password);
     if (!row || !ok) throw unauthorized('Wrong email or password.');
     await this.audit.record(this.dataSource.manager, {
       operatorId: row.id,
@@ -108,40 +111,24 @@ export class AuthService implements OnApplicationBootstrap {
   async refresh(refreshToken: string): Promise<Tokens> {
     return this.dataSource
       .transaction(async (manager) => {
-        const [row]: {
-          id: string;
-          family_id: string;
-          operator_id: string;
-          used_at: Date | null;
-          revoked_at: Date | null;
-          expired: boolean;
-          email: string;
-          role: Role;
-          status: string;
-        }[] = await manager.query(
-          `SELECT r.id, r.family_id, r.operator_id, r.used_at, r.revoked_at, r.expires_at < now() AS expired,
-                o.email, o.role, o.status
-           FROM refresh_tokens r JOIN operators o ON o.id = r.operator_id
-          WHERE r.token_hash = $1 FOR UPDATE OF r`,
-          [sha256(refreshToken)],
-        );
-        if (!row || row.revoked_at || row.expired || row.status !== 'active') {
+        const row = await this.sessions.lockByHash(manager, sha256(refreshToken));
+        if (!row || row.revokedAt || row.expired || row.operatorStatus !== 'active') {
           throw unauthorized('The refresh token is not valid.');
         }
-        if (row.used_at) {
-          await this.revokeFamily(manager, row.family_id);
+        if (row.usedAt) {
+          await this.sessions.revokeFamily(manager, row.familyId);
           await this.audit.record(manager, {
-            operatorId: row.operator_id,
+            operatorId: row.operatorId,
             action: 'auth.refresh_reuse',
             targetType: 'operator',
-            targetId: row.operator_id,
+            targetId: row.operatorId,
             reason: 'a spent refresh token was presented again; every session of its family is revoked',
-            details: { family: row.family_id },
+            details: { family: row.familyId },
           });
           return null;
         }
-        await manager.query(`UPDATE refresh_tokens SET used_at = now() WHERE id = $1`, [row.id]);
-        return this.issue(manager, { id: row.operator_id, email: row.email, role: row.role }, row.family_id);
+        await this.sessions.markUsed(manager, row.id);
+        return this.issue(manager, { id: row.operatorId, email: row.email, role: row.role }, row.familyId);
       })
       .then((tokens) => {
         // The revocation above must commit even though the caller is refused.
@@ -151,17 +138,14 @@ export class AuthService implements OnApplicationBootstrap {
   }
 
   async logout(refreshToken: string): Promise<void> {
-    const [row]: { family_id: string; operator_id: string }[] = await this.dataSource.query(
-      `SELECT family_id, operator_id FROM refresh_tokens WHERE token_hash = $1`,
-      [sha256(refreshToken)],
-    );
+    const row = await this.sessions.findByHash(this.dataSource.manager, sha256(refreshToken));
     if (!row) return;
-    await this.revokeFamily(this.dataSource.manager, row.family_id);
+    await this.sessions.revokeFamily(this.dataSource.manager, row.familyId);
     await this.audit.record(this.dataSource.manager, {
-      operatorId: row.operator_id,
+      operatorId: row.operatorId,
       action: 'auth.logout',
       targetType: 'operator',
-      targetId: row.operator_id,
+      targetId: row.operatorId,
     });
   }
 
@@ -183,12 +167,10 @@ export class AuthService implements OnApplicationBootstrap {
     } catch {
       throw unauthorized('The access token is not valid or has expired.');
     }
-    const [row]: { id: string; email: string; role: Role }[] = await this.dataSource.query(
-      `SELECT o.id, o.email, o.role FROM operators o
-        WHERE o.id = $1 AND o.status = 'active'
-          AND EXISTS (SELECT 1 FROM refresh_tokens r
-                       WHERE r.family_id = $2 AND r.operator_id = o.id AND r.revoked_at IS NULL)`,
-      [claims.sub, String(claims.sid)],
+    const row = await this.operators.findInSession(
+      this.dataSource.manager,
+      String(claims.sub),
+      String(claims.sid),
     );
     if (!row) throw unauthorized('The session has ended; sign in again.');
     return row;
@@ -205,18 +187,13 @@ export class AuthService implements OnApplicationBootstrap {
       .setExpirationTime(`${this.options.accessTtlSeconds}s`)
       .sign(this.options.jwtSecret);
     const refreshToken = `rt_${randomBytes(32).toString('base64url')}`;
-    await manager.query(
-      `INSERT INTO refresh_tokens (id, operator_id, family_id, token_hash, expires_at)
-       VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
-      [newId('rt'), operator.id, familyId, sha256(refreshToken), this.options.refreshTtlSeconds],
-    );
+    await this.sessions.insert(manager, {
+      id: newId('rt'),
+      operatorId: operator.id,
+      familyId,
+      tokenHash: sha256(refreshToken),
+      ttlSeconds: this.options.refreshTtlSeconds,
+    });
     return { accessToken, refreshToken, expiresIn: this.options.accessTtlSeconds };
-  }
-
-  private async revokeFamily(manager: EntityManager, familyId: string): Promise<void> {
-    await manager.query(
-      `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`,
-      [familyId],
-    );
   }
 }

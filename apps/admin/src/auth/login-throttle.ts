@@ -1,7 +1,6 @@
 import type { OnApplicationShutdown } from '@nestjs/common';
 import { type Metrics } from '#observability';
-import { rateLimitHeaders, type BucketPolicy, type RateLimiter } from '#http';
-import { AdminError } from '../http/admin-error.js';
+import { ApiError, rateLimitHeaders, type BucketPolicy, type RateLimiter } from '#http';
 
 export interface LoginLimits {
   /** Failed sign-ins one operator account may have before it must wait… */
@@ -65,7 +64,7 @@ export class LoginThrottle implements OnApplicationShutdown {
 
   private refuse(decision: Awaited<ReturnType<RateLimiter['take']>>, message: string): never {
     this.metrics.rateLimited.inc({ policy: decision.policy.name });
-    throw new AdminError(
+    throw new ApiError(
       429,
       'rate_limited',
       `${message} Retry after ${decision.retryAfterSeconds} s.`,

@@ -2,19 +2,34 @@ import {
   Inject,
   Injectable,
   SetMetadata,
+  applyDecorators,
   createParamDecorator,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ApiBearerAuth, ApiExtension } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { forbidden, unauthorized } from '../http/admin-error.js';
+import { ApiProblems } from '../docs/problems.js';
+import { forbidden, unauthorized } from '../http/errors.js';
 import { AuthService, ROLES, type Operator, type Role } from './auth.service.js';
 
 const ROLE_KEY = 'tally:admin-role';
 
-/** The least role an endpoint needs (viewer < operator < admin). */
-export const Needs = (role: Role) => SetMetadata(ROLE_KEY, role);
+/** The scheme of the operators' access tokens in the admin API's document. */
+export const BEARER = 'bearer';
+
+/**
+ * The least role an endpoint needs (viewer < operator < admin): what the guard enforces, and what
+ * the document says (`x-required-role`, the bearer scheme, 401 and 403), from the one argument.
+ */
+export const Needs = (role: Role) =>
+  applyDecorators(
+    SetMetadata(ROLE_KEY, role),
+    ApiExtension('x-required-role', role),
+    ApiBearerAuth(BEARER),
+    ApiProblems('unauthorized', 'forbidden'),
+  );
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -58,4 +73,5 @@ export class RolesGuard implements CanActivate {
 }
 
 /** Open to anyone (login, refresh). */
-export const Public = () => SetMetadata(ROLE_KEY, 'public');
+export const Public = () =>
+  applyDecorators(SetMetadata(ROLE_KEY, 'public'), ApiExtension('x-required-role', 'public'), ApiProblems());

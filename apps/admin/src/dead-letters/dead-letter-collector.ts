@@ -10,6 +10,7 @@ import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { DataSource } from 'typeorm';
 import { newId, parseJson } from '#domain';
 import { AmqpConnection, Headers, Topology } from '#messaging';
+import { DeadLetterRepository } from './dead-letter.repository.js';
 
 /**
  * Moves every queue's dead letters into the `dead_letters` store: consumes each DLQ, inserts the
@@ -23,6 +24,7 @@ export class DeadLetterCollector implements OnApplicationBootstrap, OnApplicatio
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(DeadLetterRepository) private readonly deadLetters: DeadLetterRepository,
     @Inject(AmqpConnection) private readonly connection: AmqpConnection,
     @Inject(Topology) private readonly topology: Topology,
   ) {}
@@ -72,29 +74,22 @@ export class DeadLetterCollector implements OnApplicationBootstrap, OnApplicatio
       const error =
         (h[Headers.error] as string | undefined) ??
         (death ? 'the delivery limit was reached (the consumer kept crashing or timing out)' : null);
-      await this.dataSource.query(
-        `INSERT INTO dead_letters (id, dlq, failed_queue, message_id, message_type, exchange, routing_key,
-           correlation_id, tenant_id, payload, headers, error, error_code, attempts, failed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, coalesce($15::timestamptz, now()))
-         ON CONFLICT (dlq, message_id, failed_at) DO NOTHING`,
-        [
-          newId('dl'),
-          dlq,
-          (h[Headers.failedQueue] as string | undefined) ?? death?.queue ?? null,
-          message.properties.messageId ?? `unknown-${newId('msg')}`,
-          message.properties.type ?? null,
-          exchange,
-          routingKey,
-          message.properties.correlationId ?? null,
-          tenantId,
-          payload,
-          JSON.stringify(h),
-          error,
-          (h[Headers.errorCode] as string | undefined) ?? (death ? 'delivery_limit' : null),
-          typeof h[Headers.attempt] === 'number' ? h[Headers.attempt] : null,
-          (h[Headers.failedAt] as string | undefined) ?? null,
-        ],
-      );
+      await this.deadLetters.store(this.dataSource.manager, {
+        dlq,
+        failedQueue: (h[Headers.failedQueue] as string | undefined) ?? death?.queue ?? null,
+        messageId: message.properties.messageId ?? `unknown-${newId('msg')}`,
+        messageType: message.properties.type ?? null,
+        exchange,
+        routingKey,
+        correlationId: message.properties.correlationId ?? null,
+        tenantId,
+        payload,
+        headers: h,
+        error,
+        errorCode: (h[Headers.errorCode] as string | undefined) ?? (death ? 'delivery_limit' : null),
+        attempts: typeof h[Headers.attempt] === 'number' ? (h[Headers.attempt] as number) : null,
+        failedAt: (h[Headers.failedAt] as string | undefined) ?? null,
+      });
       channel.ack(message);
     } catch (error) {
       this.log.warn(`dead letter not stored, left in ${dlq}: ${(error as Error).message}`);

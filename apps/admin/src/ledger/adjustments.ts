@@ -1,30 +1,16 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { MessageTypes, newId, type TransactionRequested } from '#domain';
+import { ApiError } from '#http';
 import { Exchanges } from '#messaging';
-import { TransactionRepository, type TransactionRecord } from '#persistence';
+import { OutboxSignal, TransactionRepository, type TransactionRecord } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
-import { AdminError, notFound } from '../http/admin-error.js';
-
-export interface AdjustmentRequest {
-  id: string;
-  tenant_id: string;
-  account_id: string;
-  direction: 'credit' | 'debit';
-  amount: string;
-  currency: string;
-  reason: string;
-  status: 'pending' | 'executed' | 'rejected';
-  requested_by: string;
-  decided_by: string | null;
-  transaction_id: string | null;
-  approval_required: boolean;
-  idempotency_key: string | null;
-  fingerprint: string | null;
-  rerun_of: string | null;
-}
+import { conflict, notFound } from '../http/errors.js';
+import { AdjustmentRepository, type AdjustmentRequest } from './adjustment.repository.js';
+import { CustomerAccountRepository } from './customer-account.repository.js';
+import { RerunRepository } from './rerun.repository.js';
 
 export interface AdjustmentPolicy {
   /** An operator's adjustments in one currency may add up to this (minor units) without approval… */
@@ -62,62 +48,67 @@ export interface AdjustmentAnswer {
  * sent at once cannot both count themselves under the threshold, and a retried Idempotency-Key
  * finds the first request's row.
  *
- * Executing turns a request into an `adjustment` transaction and its command, in the caller's
+ * Executing turns a request into an `adjustment` transaction and its command, in the same
  * database transaction: the worker applies it under the same locks and rules as any other (a
- * debit the account cannot cover fails), never a direct balance edit.
+ * debit the account cannot cover fails), never a direct balance edit. This is the one place an
+ * adjustment transaction is made.
  */
 @Injectable()
 export class Adjustments {
   constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
+    @Inject(AdjustmentRepository) private readonly requests: AdjustmentRepository,
+    @Inject(CustomerAccountRepository) private readonly accounts: CustomerAccountRepository,
+    @Inject(RerunRepository) private readonly reruns: RerunRepository,
     @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
     @Inject('LEDGER_OPTIONS') private readonly policy: AdjustmentPolicy,
   ) {}
 
-  async request(manager: EntityManager, operator: Operator, input: NewAdjustment): Promise<AdjustmentAnswer> {
-    const [account]: { tenant_id: string; currency: string }[] = await manager.query(
-      `SELECT tenant_id, currency FROM accounts WHERE id = $1 AND kind = 'customer'`,
-      [input.accountId],
-    );
+  /** An operator asks for an adjustment: executed at once within their allowance, else pending. */
+  async request(operator: Operator, input: NewAdjustment): Promise<AdjustmentAnswer> {
+    const answer = await this.dataSource.transaction((m) => this.requestIn(m, operator, input));
+    if (!answer.replayed && answer.transactionId) this.outboxSignal.committed();
+    return answer;
+  }
+
+  /** `request`, in the caller's database transaction (a re-run of a failed adjustment). */
+  async requestIn(
+    manager: EntityManager,
+    operator: Operator,
+    input: NewAdjustment,
+  ): Promise<AdjustmentAnswer> {
+    const account = await this.accounts.tenantAndCurrency(manager, input.accountId);
     if (!account) throw notFound(`Account ${input.accountId}`);
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('adjustments:' || $1, 0))`, [
-      operator.id,
-    ]);
+    await this.requests.lockOperator(manager, operator.id);
     const fingerprint = input.idempotencyKey ? fingerprintOf(input) : null;
     if (input.idempotencyKey) {
-      const [earlier]: AdjustmentRequest[] = await manager.query(
-        `SELECT * FROM adjustment_requests WHERE requested_by = $1 AND idempotency_key = $2`,
-        [operator.id, input.idempotencyKey],
-      );
+      const earlier = await this.requests.findByKey(manager, operator.id, input.idempotencyKey);
       if (earlier) return firstAnswer(earlier, fingerprint!);
     }
-    const [{ total }]: { total: string }[] = await manager.query(
-      `SELECT coalesce(sum(amount), 0)::text AS total FROM adjustment_requests
-        WHERE requested_by = $1 AND currency = $2 AND status <> 'rejected'
-          AND created_at > now() - make_interval(secs => $3)`,
-      [operator.id, account.currency, this.policy.approvalWindowSeconds],
+    const total = await this.requests.windowTotal(
+      manager,
+      operator.id,
+      account.currency,
+      this.policy.approvalWindowSeconds,
     );
-    const windowTotal = BigInt(total) + input.amount;
+    const windowTotal = total + input.amount;
     const needsApproval = input.approvalRequired === true || windowTotal > this.policy.approvalThreshold;
-    const [request]: AdjustmentRequest[] = await manager.query(
-      `INSERT INTO adjustment_requests (id, tenant_id, account_id, direction, amount, currency, reason, requested_by,
-         approval_required, idempotency_key, fingerprint, rerun_of)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
-      [
-        newId('adj'),
-        account.tenant_id,
-        input.accountId,
-        input.direction,
-        input.amount.toString(),
-        account.currency,
-        input.reason,
-        operator.id,
-        needsApproval,
-        input.idempotencyKey ?? null,
-        fingerprint,
-        input.rerunOf ?? null,
-      ],
-    );
+    const request = await this.requests.insert(manager, {
+      id: newId('adj'),
+      tenantId: account.tenantId,
+      accountId: input.accountId,
+      direction: input.direction,
+      amount: input.amount,
+      currency: account.currency,
+      reason: input.reason,
+      requestedBy: operator.id,
+      approvalRequired: needsApproval,
+      idempotencyKey: input.idempotencyKey ?? null,
+      fingerprint,
+      rerunOf: input.rerunOf ?? null,
+    });
     const t = needsApproval ? null : await this.execute(manager, request, null);
     await this.audit.record(manager, {
       operatorId: operator.id,
@@ -144,44 +135,51 @@ export class Adjustments {
   }
 
   /** A second operator approves a pending request: it is executed. */
-  async approve(manager: EntityManager, operator: Operator, id: string) {
-    const request = await this.pending(manager, id);
-    if (request.requested_by === operator.id) {
-      throw new AdminError(
-        403,
-        'second_approval_required',
-        'A second operator must approve this adjustment.',
-      );
-    }
-    const t = await this.execute(manager, request, operator.id);
-    await this.audit.record(manager, {
-      operatorId: operator.id,
-      action: 'adjustment.approve',
-      targetType: 'account',
-      targetId: request.account_id,
-      reason: request.reason,
-      details: { adjustmentId: id, transactionId: t.id, requestedBy: request.requested_by },
+  async approve(operator: Operator, id: string) {
+    const answer = await this.dataSource.transaction(async (manager) => {
+      const request = await this.pending(manager, id);
+      if (request.requested_by === operator.id) {
+        throw new ApiError(
+          403,
+          'second_approval_required',
+          'A second operator must approve this adjustment.',
+        );
+      }
+      const t = await this.execute(manager, request, operator.id);
+      await this.audit.record(manager, {
+        operatorId: operator.id,
+        action: 'adjustment.approve',
+        targetType: 'account',
+        targetId: request.account_id,
+        reason: request.reason,
+        details: { adjustmentId: id, transactionId: t.id, requestedBy: request.requested_by },
+      });
+      return { id, status: 'executed' as const, transactionId: t.id };
     });
-    return { id, status: 'executed' as const, transactionId: t.id };
+    this.outboxSignal.committed();
+    return answer;
   }
 
   /** Rejects a pending request (its requester may withdraw it); a rejected re-run frees its transaction. */
-  async reject(manager: EntityManager, operator: Operator, id: string, why: string) {
-    const request = await this.pending(manager, id);
-    await manager.query(
-      `UPDATE adjustment_requests SET status = 'rejected', decided_by = $2, decided_at = now() WHERE id = $1`,
-      [id, request.requested_by === operator.id ? null : operator.id],
-    );
-    await manager.query(`DELETE FROM transaction_reruns WHERE adjustment_request_id = $1`, [id]);
-    await this.audit.record(manager, {
-      operatorId: operator.id,
-      action: 'adjustment.reject',
-      targetType: 'account',
-      targetId: request.account_id,
-      reason: why,
-      details: { adjustmentId: id },
+  async reject(operator: Operator, id: string, why: string) {
+    return this.dataSource.transaction(async (manager) => {
+      const request = await this.pending(manager, id);
+      await this.requests.markRejected(
+        manager,
+        id,
+        request.requested_by === operator.id ? null : operator.id,
+      );
+      await this.reruns.release(manager, id);
+      await this.audit.record(manager, {
+        operatorId: operator.id,
+        action: 'adjustment.reject',
+        targetType: 'account',
+        targetId: request.account_id,
+        reason: why,
+        details: { adjustmentId: id },
+      });
+      return { id, status: 'rejected' as const };
     });
-    return { id, status: 'rejected' as const };
   }
 
   private async execute(
@@ -214,29 +212,16 @@ export class Adjustments {
       },
       [{ exchange: Exchanges.commands, routingKey: MessageTypes.transactionRequested, payload: command }],
     );
-    await manager.query(
-      `UPDATE adjustment_requests SET status = 'executed', transaction_id = $2, decided_by = $3,
-              decided_at = CASE WHEN $3::text IS NULL THEN NULL ELSE now() END
-        WHERE id = $1`,
-      [request.id, id, decidedBy],
-    );
-    if (request.rerun_of) {
-      await manager.query(
-        `UPDATE transaction_reruns SET rerun_transaction_id = $2 WHERE adjustment_request_id = $1`,
-        [request.id, id],
-      );
-    }
+    await this.requests.markExecuted(manager, request.id, id, decidedBy);
+    if (request.rerun_of) await this.reruns.setExecuted(manager, request.id, id);
     return t;
   }
 
   private async pending(manager: EntityManager, id: string): Promise<AdjustmentRequest> {
-    const [request]: AdjustmentRequest[] = await manager.query(
-      `SELECT * FROM adjustment_requests WHERE id = $1 FOR UPDATE`,
-      [id],
-    );
+    const request = await this.requests.lock(manager, id);
     if (!request) throw notFound(`Adjustment ${id}`);
     if (request.status !== 'pending') {
-      throw new AdminError(409, 'adjustment_not_pending', `This adjustment is already ${request.status}.`);
+      throw conflict('adjustment_not_pending', `This adjustment is already ${request.status}.`);
     }
     return request;
   }
@@ -252,7 +237,7 @@ function fingerprintOf(input: NewAdjustment): string {
 /** The answer the first request with this key got, or 422 when the key came with another request. */
 function firstAnswer(earlier: AdjustmentRequest, fingerprint: string): AdjustmentAnswer {
   if (earlier.fingerprint !== fingerprint) {
-    throw new AdminError(
+    throw new ApiError(
       422,
       'idempotency_key_reused',
       'This Idempotency-Key was used with a different adjustment (account, direction, amount or reason).',

@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { MessageTypes, newId } from '#domain';
 import { Exchanges } from '#messaging';
-import { TransactionRepository, transactionView } from '#persistence';
+import { OutboxSignal, TransactionRepository, transactionView } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
-import { AdminError, notFound } from '../http/admin-error.js';
+import { conflict, notFound } from '../http/errors.js';
+import { AdjustmentRepository } from './adjustment.repository.js';
 import { Adjustments, type AdjustmentAnswer } from './adjustments.js';
+import { RerunRepository } from './rerun.repository.js';
+import { TransactionSearchRepository } from './transaction-search.repository.js';
 
 export type RerunAnswer =
   | { kind: 'transaction'; transaction: ReturnType<typeof transactionView> }
@@ -17,64 +20,67 @@ export type RerunAnswer =
  * failed). Each transaction is re-run at most once: the claim is a row keyed by the failed
  * transaction, taken first, so of two operators asking at the same moment one gets 409.
  * A failed adjustment is re-run as a new adjustment request of the re-running operator: it needs
- * a second operator when the original did, or when the operator's rolling total says so.
+ * a second operator when the original did, or when the operator's rolling total says so. This is
+ * the one place a re-run transaction is made.
  */
 @Injectable()
 export class Reruns {
   constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
+    @Inject(TransactionSearchRepository) private readonly search: TransactionSearchRepository,
+    @Inject(RerunRepository) private readonly claims: RerunRepository,
+    @Inject(AdjustmentRepository) private readonly adjustmentRequests: AdjustmentRepository,
     @Inject(Adjustments) private readonly adjustments: Adjustments,
     @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
   ) {}
 
-  async rerun(manager: EntityManager, operator: Operator, id: string, why: string): Promise<RerunAnswer> {
-    const [row]: { tenant_id: string }[] = await manager.query(
-      `SELECT tenant_id FROM transactions WHERE id = $1`,
-      [id],
-    );
-    if (!row) throw notFound(`Transaction ${id}`);
-    const failed = (await this.transactions.find(manager, row.tenant_id, id))!;
+  async rerun(operator: Operator, id: string, why: string): Promise<RerunAnswer> {
+    const answer = await this.dataSource.transaction((m) => this.rerunIn(m, operator, id, why));
+    if (answer.kind === 'transaction' || answer.adjustment.transactionId) this.outboxSignal.committed();
+    return answer;
+  }
+
+  private async rerunIn(
+    manager: EntityManager,
+    operator: Operator,
+    id: string,
+    why: string,
+  ): Promise<RerunAnswer> {
+    const tenantId = await this.search.tenantOf(manager, id);
+    if (!tenantId) throw notFound(`Transaction ${id}`);
+    const failed = (await this.transactions.find(manager, tenantId, id))!;
     if (failed.status !== 'failed') {
-      throw new AdminError(
-        409,
+      throw conflict(
         'transaction_not_failed',
         `Only a failed transaction can be re-run; this one is ${failed.status}.`,
       );
     }
     if (failed.type === 'capture') {
-      throw new AdminError(409, 'not_rerunnable', 'A capture is re-run by capturing its hold again.');
+      throw conflict('not_rerunnable', 'A capture is re-run by capturing its hold again.');
     }
-    // Waits for a concurrent claim of the same transaction to commit or roll back.
-    const claimed: unknown[] = await manager.query(
-      `INSERT INTO transaction_reruns (transaction_id, requested_by) VALUES ($1, $2)
-       ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id`,
-      [id, operator.id],
-    );
-    if (claimed.length === 0) {
-      throw new AdminError(
-        409,
+    if (!(await this.claims.claim(manager, id, operator.id))) {
+      throw conflict(
         'already_rerun',
         'This transaction has already been re-run (or its re-run awaits approval); it is re-run once.',
       );
     }
 
     if (failed.type === 'adjustment') {
-      const [original]: { approval_required: boolean }[] = await manager.query(
-        `SELECT approval_required FROM adjustment_requests WHERE transaction_id = $1`,
-        [id],
-      );
-      const adjustment = await this.adjustments.request(manager, operator, {
+      const approvalRequired = await this.adjustmentRequests.approvalRequiredFor(manager, id);
+      const adjustment = await this.adjustments.requestIn(manager, operator, {
         accountId: (failed.sourceAccountId ?? failed.destinationAccountId)!,
         direction: failed.sourceAccountId ? 'debit' : 'credit',
         amount: failed.amount,
         reason: why,
         rerunOf: id,
-        approvalRequired: original?.approval_required ?? true,
+        approvalRequired: approvalRequired ?? true,
       });
-      await manager.query(
-        `UPDATE transaction_reruns SET adjustment_request_id = $2, rerun_transaction_id = $3 WHERE transaction_id = $1`,
-        [id, adjustment.id, adjustment.transactionId],
-      );
+      await this.claims.setRerun(manager, id, {
+        adjustmentId: adjustment.id,
+        transactionId: adjustment.transactionId,
+      });
       await this.recordRerun(manager, operator, id, why, {
         adjustmentId: adjustment.id,
         newTransactionId: adjustment.transactionId,
@@ -101,10 +107,7 @@ export class Reruns {
         },
       ],
     );
-    await manager.query(`UPDATE transaction_reruns SET rerun_transaction_id = $2 WHERE transaction_id = $1`, [
-      id,
-      rerun.id,
-    ]);
+    await this.claims.setRerun(manager, id, { transactionId: rerun.id });
     await this.recordRerun(manager, operator, id, why, { newTransactionId: rerun.id });
     return { kind: 'transaction', transaction: transactionView(rerun) };
   }

@@ -1,186 +1,153 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
-import { generateApiKey, newId } from '#domain';
-import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
 import { CurrentOperator, Needs, RolesGuard } from '../auth/roles.guard.js';
-import { notFound, validate } from '../http/admin-error.js';
-import { insertTenant } from './insert-tenant.js';
-
-const createTenant = z
-  .object({ name: z.string().trim().min(1).max(200), notificationEmail: z.email().optional() })
-  .strict();
-const reason = z.object({ reason: z.string().trim().min(3).max(1000) }).strict();
-const setEmail = z.object({ notificationEmail: z.email().nullable() }).strict();
-const createKey = z.object({ name: z.string().trim().min(1).max(100).optional() }).strict();
-const listQuery = z.object({ status: z.enum(['active', 'disabled']).optional() }).strict();
+import { ApiProblems, BODY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
+import { notFound } from '../http/errors.js';
+import { ReasonBody } from '../http/reason.dto.js';
+import { CreateApiKey } from './create-api-key.use-case.js';
+import { CreateTenant } from './create-tenant.use-case.js';
+import { RevokeApiKey } from './revoke-api-key.use-case.js';
+import { SetNotificationEmail } from './set-notification-email.use-case.js';
+import { SetTenantStatus } from './set-tenant-status.use-case.js';
+import { TenantRepository } from './tenant.repository.js';
+import {
+  ApiKeyList,
+  ApiKeyParams,
+  CreateApiKeyBody,
+  CreateTenantBody,
+  CreatedApiKeyView,
+  CreatedTenantView,
+  NotificationEmailBody,
+  NotificationEmailView,
+  RevokedApiKeyView,
+  TenantList,
+  TenantListQuery,
+  TenantParams,
+  TenantStatusView,
+} from './tenants.dto.js';
 
 /** Tenants and their API keys. Every change is audited in its own transaction. */
+@ApiTags('Tenants and API keys')
 @Controller('admin/api/tenants')
 @UseGuards(RolesGuard)
 export class TenantsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(TenantRepository) private readonly tenants: TenantRepository,
+    @Inject(CreateTenant) private readonly createTenant: CreateTenant,
+    @Inject(SetTenantStatus) private readonly setTenantStatus: SetTenantStatus,
+    @Inject(SetNotificationEmail) private readonly setEmail: SetNotificationEmail,
+    @Inject(CreateApiKey) private readonly createApiKey: CreateApiKey,
+    @Inject(RevokeApiKey) private readonly revokeApiKey: RevokeApiKey,
   ) {}
 
   @Get()
   @Needs('viewer')
-  async list(@Query() query: unknown) {
-    const q = validate(listQuery, query);
-    const rows = await this.dataSource.query(
-      `SELECT t.id, t.name, t.status, t.notification_email AS "notificationEmail", t.created_at AS "createdAt",
-              (SELECT count(*)::int FROM api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL) AS "activeKeys"
-         FROM tenants t WHERE ($1::text IS NULL OR t.status = $1) ORDER BY t.created_at DESC LIMIT 500`,
-      [q.status ?? null],
-    );
-    return { data: rows };
+  @ApiOperation({ summary: 'Tenants', description: 'Newest first (at most 500).' })
+  @ApiOkResponse({ type: TenantList })
+  @ApiProblems(...QUERY_PROBLEMS)
+  async list(@Query() q: TenantListQuery): Promise<TenantList> {
+    return { data: await this.tenants.list(this.dataSource.manager, q.status) };
   }
 
   @Post()
   @Needs('operator')
   @HttpCode(201)
-  async create(@CurrentOperator() operator: Operator, @Body() body: unknown) {
-    const input = validate(createTenant, body ?? {});
-    const { tenantId, apiKey } = await this.dataSource.transaction(async (m) => {
-      const created = await insertTenant(m, input.name, input.notificationEmail ?? null);
-      await this.audit.record(m, {
-        operatorId: operator.id,
-        action: 'tenant.create',
-        targetType: 'tenant',
-        targetId: created.tenantId,
-        details: { name: input.name, apiKeyId: created.keyId },
-      });
-      return created;
-    });
-    // The plaintext key is shown here, once.
-    return { id: tenantId, name: input.name, status: 'active', apiKey };
+  @ApiOperation({
+    summary: 'Create a tenant',
+    description: 'With its first API key, shown in the answer only.',
+  })
+  @ApiCreatedResponse({ type: CreatedTenantView })
+  @ApiProblems(...BODY_PROBLEMS)
+  async create(
+    @CurrentOperator() operator: Operator,
+    @Body() input: CreateTenantBody,
+  ): Promise<CreatedTenantView> {
+    return this.createTenant.execute(operator, input);
   }
 
   @Post(':id/disable')
   @Needs('operator')
   @HttpCode(200)
-  async disable(@CurrentOperator() operator: Operator, @Param('id') id: string, @Body() body: unknown) {
-    return this.setStatus(operator, id, 'disabled', validate(reason, body ?? {}).reason);
+  @ApiOperation({ summary: 'Disable a tenant', description: 'Its API keys are refused from then on.' })
+  @ApiOkResponse({ type: TenantStatusView })
+  @ApiProblems(...BODY_PROBLEMS, ...PATH_PROBLEMS)
+  async disable(
+    @CurrentOperator() operator: Operator,
+    @Param() { id }: TenantParams,
+    @Body() { reason }: ReasonBody,
+  ): Promise<TenantStatusView> {
+    return this.setTenantStatus.execute(operator, id, 'disabled', reason);
   }
 
   @Post(':id/enable')
   @Needs('operator')
   @HttpCode(200)
-  async enable(@CurrentOperator() operator: Operator, @Param('id') id: string, @Body() body: unknown) {
-    return this.setStatus(operator, id, 'active', validate(reason, body ?? {}).reason);
+  @ApiOperation({ summary: 'Enable a tenant again' })
+  @ApiOkResponse({ type: TenantStatusView })
+  @ApiProblems(...BODY_PROBLEMS, ...PATH_PROBLEMS)
+  async enable(
+    @CurrentOperator() operator: Operator,
+    @Param() { id }: TenantParams,
+    @Body() { reason }: ReasonBody,
+  ): Promise<TenantStatusView> {
+    return this.setTenantStatus.execute(operator, id, 'active', reason);
   }
 
   @Put(':id/notification-email')
   @Needs('operator')
+  @ApiOperation({ summary: "Set where the tenant's alerts are mailed" })
+  @ApiOkResponse({ type: NotificationEmailView })
+  @ApiProblems(...BODY_PROBLEMS, ...PATH_PROBLEMS)
   async setNotificationEmail(
     @CurrentOperator() operator: Operator,
-    @Param('id') id: string,
-    @Body() body: unknown,
-  ) {
-    const input = validate(setEmail, body ?? {});
-    return this.dataSource.transaction(async (m) => {
-      const [rows]: [{ id: string }[], number] = await m.query(
-        `UPDATE tenants SET notification_email = $2 WHERE id = $1 RETURNING id`,
-        [id, input.notificationEmail],
-      );
-      if (rows.length === 0) throw notFound(`Tenant ${id}`);
-      await this.audit.record(m, {
-        operatorId: operator.id,
-        action: 'tenant.set_notification_email',
-        targetType: 'tenant',
-        targetId: id,
-        details: { notificationEmail: input.notificationEmail },
-      });
-      return { id, notificationEmail: input.notificationEmail };
-    });
+    @Param() { id }: TenantParams,
+    @Body() input: NotificationEmailBody,
+  ): Promise<NotificationEmailView> {
+    return this.setEmail.execute(operator, id, input.notificationEmail);
   }
 
   @Get(':id/keys')
   @Needs('viewer')
-  async keys(@Param('id') id: string) {
-    await this.load(id);
-    const rows = await this.dataSource.query(
-      `SELECT id, prefix, name, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"
-         FROM api_keys WHERE tenant_id = $1 ORDER BY created_at DESC`,
-      [id],
-    );
-    return { data: rows };
+  @ApiOperation({
+    summary: "A tenant's API keys",
+    description: 'Never the keys themselves: they are shown once.',
+  })
+  @ApiOkResponse({ type: ApiKeyList })
+  @ApiProblems(...PATH_PROBLEMS)
+  async keys(@Param() { id }: TenantParams): Promise<ApiKeyList> {
+    const keys = await this.tenants.keysOf(this.dataSource.manager, id);
+    if (!keys) throw notFound(`Tenant ${id}`);
+    return { data: keys };
   }
 
   @Post(':id/keys')
   @Needs('operator')
   @HttpCode(201)
-  async createKey(@CurrentOperator() operator: Operator, @Param('id') id: string, @Body() body: unknown) {
-    const input = validate(createKey, body ?? {});
-    await this.load(id);
-    const key = generateApiKey();
-    const keyId = newId('key');
-    await this.dataSource.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO api_keys (id, tenant_id, prefix, key_hash, name) VALUES ($1, $2, $3, $4, $5)`,
-        [keyId, id, key.displayPrefix, key.hash, input.name ?? null],
-      );
-      await this.audit.record(m, {
-        operatorId: operator.id,
-        action: 'api_key.create',
-        targetType: 'api_key',
-        targetId: keyId,
-        details: { tenantId: id, prefix: key.displayPrefix },
-      });
-    });
-    return { id: keyId, prefix: key.displayPrefix, name: input.name ?? null, apiKey: key.plaintext };
+  @ApiOperation({ summary: 'Create an API key', description: 'The key is in the answer, and nowhere else.' })
+  @ApiCreatedResponse({ type: CreatedApiKeyView })
+  @ApiProblems(...BODY_PROBLEMS, ...PATH_PROBLEMS)
+  async createKey(
+    @CurrentOperator() operator: Operator,
+    @Param() { id }: TenantParams,
+    @Body() input: CreateApiKeyBody,
+  ): Promise<CreatedApiKeyView> {
+    return this.createApiKey.execute(operator, id, input.name ?? null);
   }
 
   @Post(':id/keys/:keyId/revoke')
   @Needs('operator')
   @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke an API key' })
+  @ApiOkResponse({ type: RevokedApiKeyView })
+  @ApiProblems(...BODY_PROBLEMS, ...PATH_PROBLEMS)
   async revokeKey(
     @CurrentOperator() operator: Operator,
-    @Param('id') id: string,
-    @Param('keyId') keyId: string,
-    @Body() body: unknown,
-  ) {
-    const why = validate(reason, body ?? {}).reason;
-    return this.dataSource.transaction(async (m) => {
-      const [rows]: [{ id: string }[], number] = await m.query(
-        `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 AND tenant_id = $2 RETURNING id`,
-        [keyId, id],
-      );
-      if (rows.length === 0) throw notFound(`API key ${keyId}`);
-      await this.audit.record(m, {
-        operatorId: operator.id,
-        action: 'api_key.revoke',
-        targetType: 'api_key',
-        targetId: keyId,
-        reason: why,
-        details: { tenantId: id },
-      });
-      return { id: keyId, revoked: true };
-    });
-  }
-
-  private async setStatus(operator: Operator, id: string, status: 'active' | 'disabled', why: string) {
-    return this.dataSource.transaction(async (m) => {
-      const [rows]: [{ id: string }[], number] = await m.query(
-        `UPDATE tenants SET status = $2 WHERE id = $1 RETURNING id`,
-        [id, status],
-      );
-      if (rows.length === 0) throw notFound(`Tenant ${id}`);
-      await this.audit.record(m, {
-        operatorId: operator.id,
-        action: status === 'disabled' ? 'tenant.disable' : 'tenant.enable',
-        targetType: 'tenant',
-        targetId: id,
-        reason: why,
-      });
-      return { id, status };
-    });
-  }
-
-  private async load(id: string) {
-    const [row] = await this.dataSource.query(`SELECT id FROM tenants WHERE id = $1`, [id]);
-    if (!row) throw notFound(`Tenant ${id}`);
+    @Param() { id, keyId }: ApiKeyParams,
+    @Body() { reason }: ReasonBody,
+  ): Promise<RevokedApiKeyView> {
+    return this.revokeApiKey.execute(operator, id, keyId, reason);
   }
 }

@@ -1,0 +1,7 @@
+import { Reason } from './fields.js';
+
+/** The body of an intervention that needs only its reason. */
+export class ReasonBody {
+  @Reason()
+  reason!: string;
+}
