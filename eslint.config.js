@@ -1,7 +1,8 @@
 // Lint: TypeScript rules plus Tally's layer rules, which fail the lint step when broken:
 //   - libs/domain imports nothing of ours and no framework or I/O library;
 //   - a lib never imports an app;
-//   - an app never imports another app (apps talk through RabbitMQ or the database).
+//   - an app never imports another app (apps talk through RabbitMQ or the database);
+//   - a controller runs no SQL: it parses, calls a use case or a repository, and presents.
 // Libraries are imported through their package aliases (#domain, #persistence, …), never by a
 // relative path into another folder, so the rules below see every cross-folder import.
 import path from 'node:path';
@@ -57,15 +58,36 @@ const layers = {
   },
 };
 
+/** `x.query(…)` or `x.createQueryBuilder(…)` in a *.controller.ts: SQL belongs in a repository. */
+const noSqlInControllers = {
+  meta: {
+    type: 'problem',
+    schema: [],
+    messages: { sql: 'no SQL in a controller: put it in a repository ({{call}})' },
+  },
+  create(context) {
+    if (!context.filename.endsWith('.controller.ts')) return {};
+    return {
+      CallExpression(node) {
+        const callee = node.callee;
+        if (callee.type !== 'MemberExpression' || callee.property.type !== 'Identifier') return;
+        if (!['query', 'createQueryBuilder'].includes(callee.property.name)) return;
+        context.report({ node, messageId: 'sql', data: { call: `${callee.property.name}(…)` } });
+      },
+    };
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'apps/admin/web/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
-    plugins: { tally: { rules: { layers } } },
+    plugins: { tally: { rules: { layers, 'no-sql-in-controllers': noSqlInControllers } } },
     rules: {
       'tally/layers': 'error',
+      'tally/no-sql-in-controllers': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Off on purpose: with emitDecoratorMetadata, Nest's constructor injection needs value imports.

@@ -101,3 +101,53 @@ describe('layer rules (lint)', () => {
     );
   });
 });
+
+describe('no SQL in controllers (lint)', () => {
+  async function sqlErrors(file: string, code: string): Promise<string[]> {
+    const [result] = await eslint.lintText(code, { filePath: path.join(repoRoot, file) });
+    return result.messages.filter((m) => m.ruleId === 'tally/no-sql-in-controllers').map((m) => m.message);
+  }
+
+  it('a controller anywhere in apps/ that runs a query fails the lint', async () => {
+    for (const call of [
+      'this.dataSource.query(`SELECT 1`)',
+      'this.dataSource.manager.query(`SELECT 1`)',
+      'm.query(`UPDATE tenants SET status = $1`, [s])',
+      "this.dataSource.createQueryBuilder().select('1')",
+    ]) {
+      const errors = await sqlErrors(
+        'apps/gateway/src/x/x.controller.ts',
+        `export const f = (m: any, s: string) => ${call};\n`,
+      );
+      assert.equal(errors.length, 1, call);
+      assert.match(errors[0], /no SQL in a controller/);
+    }
+  });
+
+  it('a repository may, and a controller may take parameters named query', async () => {
+    assert.deepEqual(
+      await sqlErrors(
+        'apps/admin/src/x/x.repository.ts',
+        'export const f = (m: any) => m.query(`SELECT 1`);\n',
+      ),
+      [],
+    );
+    assert.deepEqual(
+      await sqlErrors(
+        'apps/admin/src/x/x.controller.ts',
+        'export const f = (repo: any, query: { a: string }) => repo.list(query.a);\n',
+      ),
+      [],
+    );
+  });
+
+  it('no controller in the tree runs SQL today', async () => {
+    const results = await eslint.lintFiles(['apps/**/*.controller.ts']);
+    const found = results.flatMap((r) =>
+      r.messages
+        .filter((m) => m.ruleId === 'tally/no-sql-in-controllers')
+        .map((m) => `${path.relative(repoRoot, r.filePath)}:${m.line}`),
+    );
+    assert.deepEqual(found, []);
+  });
+});
