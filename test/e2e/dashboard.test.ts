@@ -175,4 +175,18 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     await page.getByRole('cell', { name: 'dead_letter.replay' }).first().waitFor();
     await page.screenshot({ path: path.join(shots, 'audit.png'), fullPage: true });
   });
+
+  it("the admin API's document in Swagger UI: every operation, bearer sign-in, the role each needs", async () => {
+    await page.goto(`${stack.url('admin')}/admin/docs`);
+    await page.getByRole('heading', { name: /Tally admin API/ }).waitFor();
+    await page.getByRole('button', { name: 'Authorize' }).waitFor();
+    const operations = page.locator('.opblock');
+    await operations.first().waitFor();
+    assert.ok((await operations.count()) >= 30, `${await operations.count()} operations shown`);
+    // An operation opened shows the role its @Needs gives it.
+    const freeze = page.locator('[id="operations-Accounts-Accounts_freeze"]');
+    await freeze.locator('.opblock-summary-control').click();
+    await freeze.getByText('Needs the operator role or above.').waitFor();
+    await page.screenshot({ path: path.join(shots, 'admin-api-docs.png'), fullPage: false });
+  });
 });

@@ -8,3 +8,4 @@ export * from './operators.js';
 export * from './services-lock.js';
 export * from './metrics.js';
 export * from './webhook-receiver.js';
+export * from './contract.js';

@@ -10,6 +10,8 @@ export interface Route {
   path: string;
   controller: string;
   handler: string;
+  /** The handler function itself, which carries its decorators' metadata. */
+  target: object;
 }
 
 // Nest's RequestMethod enum, by value.
@@ -41,7 +43,13 @@ export function controllerRoutes(controller: unknown): Route[] {
         .map((s) => s.replace(/^\/+|\/+$/g, ''))
         .filter(Boolean)
         .join('/')}`;
-      routes.push({ method: METHODS[method], path: joined, controller: controller.name, handler: name });
+      routes.push({
+        method: METHODS[method],
+        path: joined,
+        controller: controller.name,
+        handler: name,
+        target: handler,
+      });
     }
   }
   return routes;

@@ -1,6 +1,7 @@
 import request, { type Test } from 'supertest';
 import { AppProcess, distPath, freePort } from './app-process.js';
 import { deletePrefixedBrokerObjects } from './broker-cleanup.js';
+import { checkAgainstDocument } from './contract.js';
 import { testSettings, uniquePrefix } from './env.js';
 
 export type AppName = 'gateway' | 'transaction-worker' | 'notification' | 'admin';
@@ -152,7 +153,10 @@ export async function send(
   for (const [name, value] of Object.entries(res.headers as Record<string, string | string[]>)) {
     for (const v of Array.isArray(value) ? value : [value]) answerHeaders.append(name, String(v));
   }
-  return { status: res.status, headers: answerHeaders, body: parsed, text };
+  const answer = { status: res.status, headers: answerHeaders, body: parsed, text };
+  // Every answer a test receives from an API with a generated document must match it.
+  await checkAgainstDocument(baseUrl, method, path, answer);
+  return answer;
 }
 
 // Test responses are read loosely: assertions check their shape.

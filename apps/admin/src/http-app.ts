@@ -4,6 +4,7 @@ import { frameworkProblemOf, type HttpAppOptions } from '#http';
 import { AdminModule } from './admin.module.js';
 import type { AdminConfig } from './config.js';
 import { serveDashboard } from './dashboard.js';
+import { serveAdminDocs } from './docs/admin-document.js';
 
 /** The admin app (API, dashboard, event projections), as main.ts starts it and the in-process tests boot it. */
 export function adminHttpApp(config: AdminConfig): HttpAppOptions {
@@ -18,6 +19,7 @@ export function adminHttpApp(config: AdminConfig): HttpAppOptions {
     json: { parse: parseJson, stringify: stringifyJson },
     frameworkProblem: frameworkProblemOf,
     configure: (app) => {
+      serveAdminDocs(app);
       serveDashboard(app);
       connectAmqpConsumer(app, [Queues.admin], config.AMQP_PREFETCH);
     },
