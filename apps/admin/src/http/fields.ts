@@ -68,6 +68,9 @@ export const Limit = (fallback: number) =>
     ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: fallback }),
   );
 
+/** An amount the database adds up or signs, shown to operators as exact digits in a string. */
+export const AMOUNT_TEXT = { type: 'string', pattern: '^-?\\d+$', example: '2500' } as const;
+
 /** A resource id in the path. */
 export const PathId = (example: string) =>
   applyDecorators(IsString(), Length(1, 255), ApiProperty({ example }));

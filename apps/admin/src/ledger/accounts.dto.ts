@@ -2,10 +2,9 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { IsAmount } from '#http';
 import { MAX_AMOUNT } from '#domain';
-import { OptionalText, PathId, Reason } from '../http/fields.js';
+import { AMOUNT_TEXT, OptionalText, PathId, Reason } from '../http/fields.js';
 
 const ACCOUNT_ID = 'acc_01JDQ8Y4T9M2K3N4P5Q6R7S8T9';
-const TEXT_AMOUNT = { type: 'string', pattern: '^-?\\d+$', example: '2500' } as const;
 
 export class AccountParams {
   @PathId(ACCOUNT_ID)
@@ -56,13 +55,13 @@ export class AccountView {
   @ApiProperty({ enum: ['active', 'frozen'] })
   status!: string;
 
-  @ApiProperty({ ...TEXT_AMOUNT, description: 'The posted balance.' })
+  @ApiProperty({ ...AMOUNT_TEXT, description: 'The posted balance.' })
   posted!: string;
 
-  @ApiProperty({ ...TEXT_AMOUNT, description: 'Reserved by active holds.' })
+  @ApiProperty({ ...AMOUNT_TEXT, description: 'Reserved by active holds.' })
   held!: string;
 
-  @ApiProperty({ ...TEXT_AMOUNT, description: 'posted − held.' })
+  @ApiProperty({ ...AMOUNT_TEXT, description: 'posted − held.' })
   available!: string;
 
   @ApiProperty({ type: 'string', format: 'date-time' })
@@ -84,10 +83,10 @@ export class AccountEntryView {
   @ApiProperty({ example: 'deposit' })
   type!: string;
 
-  @ApiProperty({ ...TEXT_AMOUNT, description: 'Signed: negative takes money from the account.' })
+  @ApiProperty({ ...AMOUNT_TEXT, description: 'Signed: negative takes money from the account.' })
   amount!: string;
 
-  @ApiProperty(TEXT_AMOUNT)
+  @ApiProperty(AMOUNT_TEXT)
   balanceAfter!: string;
 
   @ApiProperty({ type: 'string', format: 'date-time' })

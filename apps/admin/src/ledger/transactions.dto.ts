@@ -1,11 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { MAX_AMOUNT, TRANSACTION_STATUSES, TRANSACTION_TYPES } from '#domain';
-import { Limit, OptionalInstant, OptionalOneOf, OptionalText, PathId } from '../http/fields.js';
+import { AMOUNT_TEXT, Limit, OptionalInstant, OptionalOneOf, OptionalText, PathId } from '../http/fields.js';
 
 const TRANSACTION_ID = 'txn_01JDQ8Y4T9M2K3N4P5Q6R7S8T9';
 const ACCOUNT_ID = 'acc_01JDQ8Y4T9M2K3N4P5Q6R7S8T9';
-/** An amount as the database writes it for operators: exact digits in a string. */
-const TEXT_AMOUNT = { type: 'string', pattern: '^-?\\d+$', example: '2500' } as const;
 
 export class TransactionParams {
   @PathId(TRANSACTION_ID)
@@ -54,7 +52,7 @@ export class TransactionRowView {
   @ApiProperty({ enum: TRANSACTION_STATUSES })
   status!: string;
 
-  @ApiProperty(TEXT_AMOUNT)
+  @ApiProperty(AMOUNT_TEXT)
   amount!: string;
 
   @ApiProperty({ example: 'USD' })
@@ -160,10 +158,10 @@ export class TransactionEntryView {
   @ApiProperty({ example: ACCOUNT_ID })
   accountId!: string;
 
-  @ApiProperty({ ...TEXT_AMOUNT, description: 'Signed: negative takes money from the account.' })
+  @ApiProperty({ ...AMOUNT_TEXT, description: 'Signed: negative takes money from the account.' })
   amount!: string;
 
-  @ApiProperty(TEXT_AMOUNT)
+  @ApiProperty(AMOUNT_TEXT)
   balanceAfter!: string;
 
   @ApiProperty({ type: 'string', format: 'date-time' })

@@ -9,6 +9,7 @@ import {
   PathId,
   Reason,
 } from '../http/fields.js';
+import { MAX_REBILL_EVENTS } from './rebill-usage.use-case.js';
 
 const TENANT_ID = 'ten_01JDQ8Y4T9M2K3N4P5Q6R7S8T9';
 const STATUSES = ['received', 'processed', 'failed'] as const;
@@ -170,6 +171,8 @@ export class RebillView {
   @ApiProperty({ type: 'integer', description: 'Unbilled events sent to be charged again.' })
   events!: number;
 
-  @ApiProperty({ description: 'More than one re-bill takes (10,000) matched: ask again for the rest.' })
+  @ApiProperty({
+    description: `More than one re-bill takes (${MAX_REBILL_EVENTS}) matched: ask again for the rest.`,
+  })
   more!: boolean;
 }
