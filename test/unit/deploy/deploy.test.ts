@@ -39,10 +39,12 @@ import {
   checkPlacementAndSizing,
   checkProbeBudgets,
   checkPrometheusRule,
+  checkRedis,
   checkReloadLabel,
   checkTls,
   connectionBudget,
   documentedMinimums,
+  redisClients,
 } from './production.js';
 
 const OVERLAYS = ['dev', 'prod'];
@@ -95,6 +97,7 @@ describe('deployment files (static checks, no services needed)', () => {
         'RabbitmqCluster',
         'User',
         'Permission',
+        'StatefulSet',
       ])
         assert.ok(kinds.has(kind), `${overlay} renders a ${kind}`);
       const deployments = rendered.get(overlay)!.filter((o) => o.kind === 'Deployment');
@@ -120,7 +123,16 @@ describe('deployment files (static checks, no services needed)', () => {
     });
 
     it(`${overlay}: the NetworkPolicies allow exactly the flows Tally needs`, () => {
-      assert.deepEqual(checkNetwork(rendered.get(overlay)!), []);
+      assert.deepEqual(checkNetwork(rendered.get(overlay)!, facts), []);
+    });
+
+    it(`${overlay}: Redis: one pod, no persistence, restricted, probed, pinned; each REDIS_URL leads to it`, () => {
+      const objects = rendered.get(overlay)!;
+      assert.deepEqual(redisClients(facts), ['admin', 'gateway']);
+      assert.deepEqual(
+        checkRedis(objects, { clients: redisClients(facts), compose, readme: readRepo('k8s/README.md') }),
+        [],
+      );
     });
 
     it(`${overlay}: operator versions, backups, monitoring, broker users, pod security, TLS to PostgreSQL`, () => {
@@ -510,6 +522,7 @@ describe('the static checks fail on a broken copy', () => {
             },
           ];
         }),
+        facts,
       ).join('\n');
       assert.match(dnsOnly, /needed but blocked: gateway -> nodelocal-dns:53\/UDP/);
       assert.match(dnsOnly, /needed but blocked: postgres -> openshift-dns:5353\/UDP/);
@@ -519,6 +532,7 @@ describe('the static checks fail on a broken copy', () => {
           rule.to = [rule.to[0]];
           rule.ports = [{ protocol: 'TCP', port: 443 }];
         }),
+        facts,
       ).join('\n');
       assert.match(https, /needed but blocked: notification -> internet-v4:8443\/TCP/);
       assert.match(https, /needed but blocked: notification -> internet-v6:443\/TCP/);
@@ -531,6 +545,7 @@ describe('the static checks fail on a broken copy', () => {
             spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{}] },
           }),
         ),
+        facts,
       ).join('\n');
       assert.match(open, /allowed but not needed: gateway -> internet-v4:443\/TCP/);
       assert.match(open, /allowed but not needed: migrate-job -> cloud-metadata:80\/TCP/);
