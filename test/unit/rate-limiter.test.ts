@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { Logger, type LoggerService } from '@nestjs/common';
 import { describe, it } from '@jest/globals';
-import { MemoryBucketStore, RateLimiter, type BucketPolicy, type BucketStore } from '#http';
+import { MemoryBucketStore, RateLimiter, RedisBucketStore, type BucketPolicy, type BucketStore } from '#http';
+import { freePort } from '../support/app-process.js';
 
 const policy: BucketPolicy = { name: 'test', capacity: 3, refillPerSecond: 0.001 };
 
@@ -38,5 +40,31 @@ describe('rate limiter', () => {
     assert.deepEqual(await allowed(limiter, 2), [true, false]);
     for (let i = 0; i < 10; i++) await limiter.giveBack('k', policy);
     assert.deepEqual(await allowed(limiter, 4), [true, true, true, false]);
+  });
+
+  it('logs a Redis failure without REDIS_URL or its password', async () => {
+    const lines: string[] = [];
+    const capture = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+    const logger: LoggerService = {
+      log: capture,
+      warn: capture,
+      error: capture,
+      debug: capture,
+      verbose: capture,
+    };
+    Logger.overrideLogger(logger);
+    const password = 'redis-password-never-logged';
+    // Nothing listens there: every command fails, and the failure is logged.
+    const url = `redis://:${password}@127.0.0.1:${await freePort()}`;
+    const limiter = new RateLimiter(new RedisBucketStore(url, 'tally:rl:', 100));
+    try {
+      assert.equal((await limiter.take('k', policy)).allowed, true);
+    } finally {
+      await limiter.close();
+      Logger.overrideLogger(['log', 'warn', 'error']);
+    }
+    assert.equal(lines.length, 1, 'the failure is logged');
+    assert.match(lines[0], /rate-limit store unavailable/);
+    assert.ok(!lines[0].includes(password) && !lines[0].includes(url), lines[0]);
   });
 });

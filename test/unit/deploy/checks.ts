@@ -184,6 +184,7 @@ export const USER_SECRETS = [
   'tally-keda-rabbitmq',
   'tally-backup-s3',
   'tally-rabbitmq-tls',
+  'tally-redis',
 ];
 
 /** Keys of user-made Secrets whose values must have a shape (sample values of that shape). */
@@ -661,7 +662,9 @@ export function checkManifests(objects: K8sObject[], facts: AppFacts, dockerfile
 
   for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget')) {
     const selected = objects.filter(
-      (o) => o.kind === 'Deployment' && matches(pdb.spec.selector, o.spec.template.metadata?.labels ?? {}),
+      (o) =>
+        (o.kind === 'Deployment' || o.kind === 'StatefulSet') &&
+        matches(pdb.spec.selector, o.spec.template.metadata?.labels ?? {}),
     );
     const operatorPods = operator.pods.filter((p) => matches(pdb.spec.selector, p.labels));
     if (selected.length === 0 && operatorPods.length === 0)
