@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { MemoryBucketStore, RateLimiter, type BucketPolicy, type BucketStore } from '#http';
+import { MemoryBucketStore, RateLimiter, rateLimitHeaders, type BucketPolicy, type BucketStore } from '#http';
 
 const policy: BucketPolicy = { name: 'test', capacity: 3, refillPerSecond: 0.001 };
 
@@ -38,5 +38,20 @@ describe('rate limiter', () => {
     assert.deepEqual(await allowed(limiter, 2), [true, false]);
     for (let i = 0; i < 10; i++) await limiter.giveBack('k', policy);
     assert.deepEqual(await allowed(limiter, 4), [true, true, true, false]);
+  });
+
+  it('refills at a fractional rate: 0.5 a second is one request every two seconds', async () => {
+    let now = 0;
+    const half: BucketPolicy = { name: 'half', capacity: 1, refillPerSecond: 0.5 };
+    const limiter = new RateLimiter(new MemoryBucketStore(() => now));
+    assert.equal((await limiter.take('k', half)).allowed, true);
+    const refused = await limiter.take('k', half);
+    assert.equal(refused.allowed, false);
+    assert.equal(refused.retryAfterSeconds, 2);
+    assert.equal(rateLimitHeaders(refused)['RateLimit-Policy'], '"half";q=1;w=2');
+    now = 1_999;
+    assert.equal((await limiter.take('k', half)).allowed, false);
+    now = 2_000;
+    assert.equal((await limiter.take('k', half)).allowed, true);
   });
 });
