@@ -12,6 +12,7 @@ import {
   productionRequiredVariables,
   rateLimitEnv,
   runtimeEnv,
+  webhookEnv,
 } from '#config';
 import { AdminEnv, adminEnv } from '../../apps/admin/src/config.js';
 import { GatewayEnv, gatewayEnv } from '../../apps/gateway/src/config.js';
@@ -154,6 +155,23 @@ describe('configuration classes', () => {
       'AMQP_URL',
       'DATABASE_URL',
     ]);
+  });
+
+  it('decodes webhook encryption keys to 32-byte buffers, and refuses a key of another length', () => {
+    const [first, second] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+    const keys = loadEnv(webhookEnv, {
+      WEBHOOK_ENCRYPTION_KEYS: `${first.toString('base64')}, ${second.toString('base64')}`,
+    }).WEBHOOK_ENCRYPTION_KEYS;
+    assert.ok(keys.every((k) => Buffer.isBuffer(k)));
+    assert.deepEqual(
+      keys.map((k) => k.toString('hex')),
+      [first.toString('hex'), second.toString('hex')],
+    );
+    assert.deepEqual(loadEnv(webhookEnv, {}).WEBHOOK_ENCRYPTION_KEYS, []);
+    assert.throws(
+      () => loadEnv(webhookEnv, { WEBHOOK_ENCRYPTION_KEYS: Buffer.alloc(16).toString('base64') }),
+      /WEBHOOK_ENCRYPTION_KEYS: each key must be 32 bytes/,
+    );
   });
 
   it('rate limits refill at fractional rates, and refuse zero, negatives and words', () => {
