@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { Logger, type LoggerService } from '@nestjs/common';
 import { describe, it } from '@jest/globals';
-import { MemoryBucketStore, RateLimiter, RedisBucketStore, type BucketPolicy, type BucketStore } from '#http';
+import {
+  MemoryBucketStore,
+  RateLimiter,
+  RedisBucketStore,
+  rateLimitHeaders,
+  type BucketPolicy,
+  type BucketStore,
+} from '#http';
 import { freePort } from '../support/app-process.js';
 
 const policy: BucketPolicy = { name: 'test', capacity: 3, refillPerSecond: 0.001 };
@@ -66,5 +73,20 @@ describe('rate limiter', () => {
     assert.equal(lines.length, 1, 'the failure is logged');
     assert.match(lines[0], /rate-limit store unavailable/);
     assert.ok(!lines[0].includes(password) && !lines[0].includes(url), lines[0]);
+  });
+
+  it('refills at a fractional rate: 0.5 a second is one request every two seconds', async () => {
+    let now = 0;
+    const half: BucketPolicy = { name: 'half', capacity: 1, refillPerSecond: 0.5 };
+    const limiter = new RateLimiter(new MemoryBucketStore(() => now));
+    assert.equal((await limiter.take('k', half)).allowed, true);
+    const refused = await limiter.take('k', half);
+    assert.equal(refused.allowed, false);
+    assert.equal(refused.retryAfterSeconds, 2);
+    assert.equal(rateLimitHeaders(refused)['RateLimit-Policy'], '"half";q=1;w=2');
+    now = 1_999;
+    assert.equal((await limiter.take('k', half)).allowed, false);
+    now = 2_000;
+    assert.equal((await limiter.take('k', half)).allowed, true);
   });
 });

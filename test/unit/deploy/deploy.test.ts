@@ -68,7 +68,7 @@ describe('deployment files (static checks, no services needed)', () => {
   });
 
   it('reads the facts from the code: four apps, their health routes, the metrics route and queues', () => {
-    assert.deepEqual([...facts.shapes.keys()].sort(), appNames());
+    assert.deepEqual([...facts.configs.keys()].sort(), appNames());
     assert.deepEqual(appNames(), ['admin', 'gateway', 'notification', 'transaction-worker']);
     assert.deepEqual(facts.healthRoutes.sort(), ['/health/live', '/health/ready']);
     assert.equal(facts.metricsRoute, '/metrics');
@@ -314,6 +314,17 @@ describe('the static checks fail on a broken copy', () => {
     assert.match(out, /the app's config refuses it: SHUTDOWN_GRACE_MS: must be a whole number/);
   });
 
+  it('a variable no app reads (a misspelt name would otherwise do nothing)', () => {
+    const out = problems((o) => {
+      const config = o.find((x) => x.kind === 'ConfigMap' && x.metadata.name.startsWith('tally-config'))!;
+      config.data.DATABSE_POOL_MAX = '20';
+      container(o, 'gateway').env.push({ name: 'RATE_LIMIT_WRITE_BURST', value: '50' });
+    });
+    assert.match(out, /Deployment\/gateway container gateway: DATABSE_POOL_MAX is not a variable of any app/);
+    assert.match(out, /Deployment\/admin container admin: DATABSE_POOL_MAX is not a variable of any app/);
+    assert.match(out, /Deployment\/gateway .*RATE_LIMIT_WRITE_BURST is not a variable of any app/);
+  });
+
   it('the admin without ADMIN_JWT_SECRET (required in production by its config)', () => {
     const out = problems((o) => {
       const c = container(o, 'admin');
@@ -430,7 +441,8 @@ describe('the static checks fail on a broken copy', () => {
         )
         .replace('./prometheus:/etc', './prom:/etc')
         .replace('args: { APP: admin }', "args: { APP: admin, NODE: '20' }")
-        .replace('AMQP_URL: amqp://tally:tally-dev-password@rabbitmq:5672', 'AMQP_URL: http://rabbitmq:5672');
+        .replace('AMQP_URL: amqp://tally:tally-dev-password@rabbitmq:5672', 'AMQP_URL: http://rabbitmq:5672')
+        .replace('AMQP_URL: http://rabbitmq:5672', 'AMQP_URL: http://rabbitmq:5672\n    AMQP_PREFECTH: 10');
       writeFileSync(path.join(dir, 'docker/compose.yaml'), compose);
       const out = checkCompose(compose, path.join(dir, 'docker'), facts, dockerfile).join('\n');
       assert.match(out, /depends on cache, which is not a service/);
@@ -440,6 +452,7 @@ describe('the static checks fail on a broken copy', () => {
         out,
         /service gateway: the app's config refuses it: AMQP_URL: must be a URL with scheme amqp/,
       );
+      assert.match(out, /service gateway: AMQP_PREFECTH is not a variable of any app/);
       assert.match(checkCompose('services: [', dir, facts, dockerfile).join('\n'), /does not parse/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -742,12 +755,14 @@ describe('the static checks fail on a broken copy', () => {
         // The day the worker's config reads REDIS_URL, the model needs the flow (and checkRedis the URL).
         const reading: AppFacts = {
           ...facts,
-          shapes: new Map(
-            [...facts.shapes].map(([app, shape]) => [
+          configs: new Map(
+            [...facts.configs].map(([app, config]) => [
               app,
               app === 'transaction-worker'
-                ? { ...shape, REDIS_URL: facts.shapes.get('gateway')!.REDIS_URL }
-                : shape,
+                ? Object.assign(Object.create(config) as typeof config, {
+                    variables: [...config.variables, 'REDIS_URL'],
+                  })
+                : config,
             ]),
           ),
         };

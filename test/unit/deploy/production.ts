@@ -78,9 +78,9 @@ export function connectionBudget(objects: K8sObject[], facts: AppFacts): Connect
     const surge = d.spec.strategy?.rollingUpdate?.maxSurge ?? 1;
     const c = appContainer(d);
     const pool = Number(envValue(objects, c, 'DATABASE_POOL_MAX') ?? 10);
-    const shape = facts.shapes.get(name) ?? {};
     const relays =
-      'OUTBOX_RELAY_ENABLED' in shape && envValue(objects, c, 'OUTBOX_RELAY_ENABLED') !== 'false';
+      (facts.configs.get(name)?.variables.includes('OUTBOX_RELAY_ENABLED') ?? false) &&
+      envValue(objects, c, 'OUTBOX_RELAY_ENABLED') !== 'false';
     return { name, pods: max + (typeof surge === 'number' ? surge : 1), perPod: pool + (relays ? 1 : 0) };
   });
   // The migration Job: one connection for the lock and the migrations, one for TypeORM's checks.
@@ -750,8 +750,8 @@ export const REDIS_MINIMUM = {
 
 /** The apps whose configuration reads REDIS_URL: each must be given one, and a path to Redis. */
 export function redisClients(facts: AppFacts): string[] {
-  return [...facts.shapes]
-    .filter(([, shape]) => 'REDIS_URL' in shape)
+  return [...facts.configs]
+    .filter(([, config]) => config.variables.includes('REDIS_URL'))
     .map(([app]) => app)
     .sort();
 }
