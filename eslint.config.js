@@ -10,7 +10,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const root = path.dirname(new URL(import.meta.url).pathname);
-const LIB_ALIASES = ['#domain', '#persistence', '#messaging', '#observability', '#http', '#config'];
+const LIB_ALIASES = ['#domain', '#persistence', '#messaging', '#observability', '#http', '#ledger', '#config'];
 const FRAMEWORKS =
   /^(@nestjs\/|typeorm$|pg$|amqplib$|amqp-connection-manager$|nestjs-pino$|pino|fastify|prom-client$|node:(fs|net|http|https|child_process|dgram|dns|tls))/;
 

@@ -10,3 +10,4 @@ export * from './outbox-relay.js';
 export * from './publisher.js';
 export * from './retry-policy.js';
 export * from './topology.js';
+export * from './messages.js';
