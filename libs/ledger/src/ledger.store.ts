@@ -4,8 +4,8 @@ import { newId, type Posting } from '#domain';
 import { queryPreparedIn, type AccountRecord } from '#persistence';
 
 /**
- * The only SQL that writes account balances and ledger entries (a lint rule keeps it so): the
- * ledger calls it under the account locks it holds.
+ * The only SQL that writes accounts and ledger entries (a lint rule keeps it so): the ledger calls
+ * it under the account locks it holds.
  */
 @Injectable()
 export class LedgerStore {
@@ -68,5 +68,14 @@ export class LedgerStore {
         rows.map((r) => r.t.currency),
       ],
     );
+  }
+
+  /** Freezes or unfreezes a customer account; false when there is no such account. */
+  async setStatus(manager: EntityManager, id: string, status: 'active' | 'frozen'): Promise<boolean> {
+    const [rows]: [unknown[], number] = await manager.query(
+      `UPDATE accounts SET status = $2, updated_at = now() WHERE id = $1 AND kind = 'customer' RETURNING id`,
+      [id, status],
+    );
+    return rows.length === 1;
   }
 }

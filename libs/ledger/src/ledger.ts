@@ -147,6 +147,14 @@ export class Ledger {
   }
 
   /**
+   * Freezes a customer account (no money moves in or out of it) or unfreezes it; false when there
+   * is no such account. Its row lock orders it with the postings around it.
+   */
+  setStatus(manager: EntityManager, accountId: string, status: 'active' | 'frozen'): Promise<boolean> {
+    return this.store.setStatus(manager, accountId, status);
+  }
+
+  /**
    * Lock the transactions, then their refund parents, then the holds captures capture, then every
    * account involved; check each transaction's rules in order against running balances; write
    * balances, entries, statuses and outcome events in one statement each. A broken business rule
