@@ -18,7 +18,7 @@ import {
   type RouteSide,
   type TallyEvent,
 } from '#domain';
-import { Commands, Events, PermanentMessageError, eventMessage } from '#messaging';
+import { Commands, Events, PermanentMessageError, eventMessage, type TransactionEventData } from '#messaging';
 import {
   AccountRepository,
   HoldRepository,
@@ -27,6 +27,7 @@ import {
   holdView,
   transactionView,
   type AccountRecord,
+  type HoldInsert,
   type HoldRecord,
   type TransactionRecord,
 } from '#persistence';
@@ -56,15 +57,8 @@ export type ChargeOutcome =
   | { transactionId: string; failure: null }
   | { transactionId: null; failure: { code: string; message: string } };
 
-/** A hold to place on a customer account. */
-export interface NewHold {
-  tenantId: string;
-  accountId: string;
-  amount: bigint;
-  currency: string;
-  expiresInSeconds: number;
-  correlationId: string | null;
-}
+/** A hold to place on a customer account (the ledger gives it its id). */
+export type NewHold = Omit<HoldInsert, 'id'>;
 
 /** A transaction to be applied later by the worker (its command goes out with it). */
 export type NewTransaction = Omit<
@@ -96,7 +90,7 @@ interface Written {
   postings: Posting[];
   /** Accounts whose balances changed without a posting (held). */
   touched: Iterable<string>;
-  entryGroups: { transaction: TransactionRecord; postings: Posting[] }[];
+  entryGroups: { transaction: { id: string; tenantId: string; currency: string }; postings: Posting[] }[];
   events: { event: TallyEvent<object>; correlationId: string | null }[];
 }
 
@@ -191,7 +185,6 @@ export class Ledger {
       [...moves.values()].flatMap((m) => [m.from, m.to]),
     );
 
-    const completedAt = new Date();
     const postings: Posting[] = [];
     const entryGroups: { transaction: TransactionRecord; postings: Posting[] }[] = [];
     const finished: TransactionRecord[] = [];
@@ -200,6 +193,13 @@ export class Ledger {
     const releasedCaptures: string[] = [];
     const touchedHeld = new Set<string>();
     const events: TallyEvent<object>[] = [];
+    // Outcome views, completed at the time the database gives their rows (set as they are written).
+    const views = new Map<string, TransactionEventData>();
+    const viewOf = (done: TransactionRecord) => {
+      const view = transactionView(done);
+      views.set(done.id, view);
+      return view;
+    };
     for (const t of pending) {
       assertTransition(t.status, 'processing');
       const { from, to } = moves.get(t.id)!;
@@ -232,9 +232,9 @@ export class Ledger {
         postings.push(...moved);
         entryGroups.push({ transaction: t, postings: moved });
         assertTransition('processing', 'succeeded');
-        const done = { ...t, status: 'succeeded' as const, completedAt };
+        const done = { ...t, status: 'succeeded' as const };
         finished.push(done);
-        events.push(Events.transactionSucceeded(t.tenantId, transactionView(done)));
+        events.push(Events.transactionSucceeded(t.tenantId, viewOf(done)));
         const low = lowBalance(source, lowBefore);
         if (low) events.push(Events.accountBalanceLow(t.tenantId, low));
       } catch (error) {
@@ -249,10 +249,9 @@ export class Ledger {
           status: 'failed' as const,
           failureCode: error.code,
           failureMessage: error.message,
-          completedAt,
         };
         finished.push(done);
-        events.push(Events.transactionFailed(t.tenantId, transactionView(done)));
+        events.push(Events.transactionFailed(t.tenantId, viewOf(done)));
       }
     }
 
@@ -269,7 +268,8 @@ export class Ledger {
         correlationId: correlation.get((event.data as { id?: string }).id ?? '') ?? null,
       })),
       beforeEvents: async () => {
-        await this.transactions.finishMany(manager, finished);
+        const completedAt = await this.transactions.finishMany(manager, finished);
+        for (const [id, view] of views) view.completedAt = completedAt.get(id)!.toISOString();
         await this.transactions.addRefundedMany(manager, refunded);
         for (const holdId of releasedCaptures) await this.holds.markCapturing(manager, holdId, null);
       },
@@ -294,10 +294,9 @@ export class Ledger {
       manager,
       charges.flatMap((c, i) => [c.walletId, revenueIds[i]!]),
     );
-    const completedAt = new Date();
-    const transactions: TransactionRecord[] = [];
+    const transactions: Omit<TransactionRecord, 'createdAt' | 'completedAt'>[] = [];
     const postings: Posting[] = [];
-    const entryGroups: { transaction: TransactionRecord; postings: Posting[] }[] = [];
+    const entryGroups: Written['entryGroups'] = [];
     const events: { event: TallyEvent<object>; correlationId: string | null }[] = [];
     const outcomes: ChargeOutcome[] = [];
     charges.forEach((c, i) => {
@@ -314,7 +313,7 @@ export class Ledger {
         const before = available(wallet);
         wallet.posted -= priced.amount;
         revenue.posted += priced.amount;
-        const t: TransactionRecord = {
+        const t: Omit<TransactionRecord, 'createdAt' | 'completedAt'> = {
           id: newId('txn'),
           tenantId,
           type: 'charge',
@@ -331,8 +330,6 @@ export class Ledger {
           failureCode: null,
           failureMessage: null,
           correlationId: event.correlationId,
-          createdAt: completedAt,
-          completedAt,
         };
         transactions.push(t);
         postings.push(...moved);
@@ -370,15 +367,7 @@ export class Ledger {
     const account = await this.accounts.lockOne(manager, input.tenantId, input.accountId);
     if (!account) throw new AccountNotFoundError(input.accountId);
     account.held = authorizeHold(account, input.amount, input.currency);
-    const hold = await this.holds.insert(manager, {
-      id: newId('hold'),
-      tenantId: input.tenantId,
-      accountId: account.id,
-      amount: input.amount,
-      currency: input.currency,
-      expiresInSeconds: input.expiresInSeconds,
-      correlationId: input.correlationId,
-    });
+    const hold = await this.holds.insert(manager, { ...input, id: newId('hold'), accountId: account.id });
     await this.write(manager, {
       accounts: new Map([[account.id, account]]),
       postings: [],
