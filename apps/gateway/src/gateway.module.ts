@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { BrokerReadiness, MessagingModule } from '#messaging';
+import { LedgerModule } from '#ledger';
 import { Metrics, ObservabilityModule } from '#observability';
 import { createRateLimiter } from '#http';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
@@ -41,6 +42,7 @@ export class GatewayModule {
         }),
         PersistenceModule.forRoot(config, 'tally-gateway', config.WEBHOOK_ENCRYPTION_KEYS),
         MessagingModule.forRoot({ app: 'gateway', amqp: config, outbox: config }),
+        LedgerModule,
       ],
       controllers: [
         AccountsController,

@@ -11,3 +11,4 @@ export * from './payload.js';
 export * from './publisher.js';
 export * from './retry-policy.js';
 export * from './topology.js';
+export * from './messages.js';
