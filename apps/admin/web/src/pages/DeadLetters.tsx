@@ -1,0 +1,78 @@
+import { useState } from 'react';
+import { api } from '../api';
+import { Notice } from '../components/Status';
+import { Listing } from '../components/Table';
+import { useLoad } from '../load';
+import type { PageProps, Row } from '../types';
+
+export function DeadLetters({ query, go }: PageProps) {
+  const status = query.get('status') ?? 'pending';
+  const list = useLoad<{ data: Row[] }>(`/dead-letters?status=${status}`);
+  const [message, setMessage] = useState<string>();
+  const act = async (row: Row, action: 'replay' | 'discard') => {
+    const reason = window.prompt(`${action === 'replay' ? 'Replay' : 'Discard'} ${row.id}? Give a reason:`);
+    if (!reason) return;
+    try {
+      await api('POST', `/dead-letters/${row.id}/${action}`, { reason });
+      setMessage(`${row.id} ${action === 'replay' ? 'replayed' : 'discarded'}.`);
+      list.reload();
+    } catch (e) {
+      setMessage((e as Error).message);
+    }
+  };
+  const replayAll = async () => {
+    const reason = window.prompt(`Replay every ${status} dead letter? Give a reason:`);
+    if (!reason) return;
+    const r = await api<{ replayed: number }>('POST', '/dead-letters/replay', { filter: { status }, reason });
+    setMessage(`${r.replayed} replayed.`);
+    list.reload();
+  };
+  return (
+    <section>
+      <header className="row">
+        <h1>Dead letters</h1>
+        <select
+          aria-label="Status"
+          value={status}
+          onChange={(e) => go(`/dead-letters?status=${e.target.value}`)}
+        >
+          {['pending', 'replayed', 'discarded'].map((s) => (
+            <option key={s}>{s}</option>
+          ))}
+        </select>
+        {status === 'pending' && (
+          <button type="button" onClick={replayAll}>
+            Replay all
+          </button>
+        )}
+      </header>
+      <Notice message={message} />
+      <Listing
+        load={list}
+        columns={[
+          ['type', 'Type'],
+          ['failedQueue', 'Queue'],
+          ['errorCode', 'Code'],
+          ['error', 'Error'],
+          ['failedAt', 'Failed'],
+          ['status', 'Status'],
+        ]}
+        testId={(r) => `dead-letter-${r.id}`}
+        actions={(r) => (
+          <>
+            {r.status !== 'discarded' && (
+              <button type="button" onClick={() => act(r, 'replay')}>
+                Replay
+              </button>
+            )}
+            {r.status === 'pending' && (
+              <button type="button" className="secondary" onClick={() => act(r, 'discard')}>
+                Discard
+              </button>
+            )}
+          </>
+        )}
+      />
+    </section>
+  );
+}
