@@ -1,6 +1,6 @@
 import { useLoad } from '../load';
 import type { Row } from '../types';
-import { Listing } from './Table';
+import { ListPage } from './ListPage';
 
 /** A page section that only lists what `path` answers, under a title. */
 export function SimpleList({
@@ -13,10 +13,5 @@ export function SimpleList({
   columns: [string, string][];
 }) {
   const list = useLoad<{ data: Row[] }>(path);
-  return (
-    <section>
-      <h1>{title}</h1>
-      <Listing load={list} columns={columns} />
-    </section>
-  );
+  return <ListPage title={title} load={list} columns={columns} />;
 }

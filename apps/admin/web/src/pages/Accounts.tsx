@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import { newIdempotencyKey } from '../api';
 import { withReason } from '../components/dialogs';
-import { Notice } from '../components/Status';
-import { Listing, Table } from '../components/Table';
+import { TextFilter } from '../components/filters';
+import { ListPage } from '../components/ListPage';
+import { Table } from '../components/Table';
 import { useLoad } from '../load';
 import { useOpenRow } from '../router';
 import type { PageProps, Row } from '../types';
@@ -18,33 +19,34 @@ export function Accounts({ query, go }: PageProps) {
     detail.reload();
     list.reload();
   };
+  const lock =
+    detail.data?.status === 'active'
+      ? { action: 'freeze', label: 'Freeze', done: 'Frozen' }
+      : { action: 'unfreeze', label: 'Unfreeze', done: 'Unfrozen' };
   return (
-    <section>
-      <h1>Accounts</h1>
-      <div className="row filters">
-        <input
-          aria-label="Tenant"
+    <ListPage
+      title="Accounts"
+      filters={
+        <TextFilter
+          label="Tenant"
           placeholder="tenant id"
-          defaultValue={query.get('tenantId') ?? ''}
-          onKeyDown={(e) =>
-            e.key === 'Enter' && go(`/accounts?tenantId=${encodeURIComponent(e.currentTarget.value)}`)
-          }
+          value={query.get('tenantId') ?? ''}
+          onEnter={(v) => go(`/accounts?tenantId=${encodeURIComponent(v)}`)}
         />
-      </div>
-      <Notice message={message} />
-      <Listing
-        load={list}
-        columns={[
-          ['id', 'Id'],
-          ['tenantId', 'Tenant'],
-          ['currency', 'Currency'],
-          ['status', 'Status'],
-          ['posted', 'Posted'],
-          ['held', 'Held'],
-          ['available', 'Available'],
-        ]}
-        onOpen={openRow}
-      />
+      }
+      message={message}
+      load={list}
+      columns={[
+        ['id', 'Id'],
+        ['tenantId', 'Tenant'],
+        ['currency', 'Currency'],
+        ['status', 'Status'],
+        ['posted', 'Posted'],
+        ['held', 'Held'],
+        ['available', 'Available'],
+      ]}
+      onOpen={openRow}
+    >
       {open && detail.data && (
         <aside className="detail" aria-label="Account detail">
           <h2>{String(detail.data.id)}</h2>
@@ -54,29 +56,20 @@ export function Accounts({ query, go }: PageProps) {
             {String(detail.data.currency)}
           </p>
           <div className="row">
-            {detail.data.status === 'active' ? (
-              <button
-                type="button"
-                onClick={() =>
-                  act('Frozen', () =>
-                    withReason('Freeze this account? Reason:', 'POST', `/accounts/${open}/freeze`),
-                  )
-                }
-              >
-                Freeze
-              </button>
-            ) : (
-              <button
-                type="button"
-                onClick={() =>
-                  act('Unfrozen', () =>
-                    withReason('Unfreeze this account? Reason:', 'POST', `/accounts/${open}/unfreeze`),
-                  )
-                }
-              >
-                Unfreeze
-              </button>
-            )}
+            <button
+              type="button"
+              onClick={() =>
+                act(lock.done, () =>
+                  withReason(
+                    `${lock.label} this account? Reason:`,
+                    'POST',
+                    `/accounts/${open}/${lock.action}`,
+                  ),
+                )
+              }
+            >
+              {lock.label}
+            </button>
             {(['credit', 'debit'] as const).map((direction) => (
               <button
                 key={direction}
@@ -113,6 +106,6 @@ export function Accounts({ query, go }: PageProps) {
           />
         </aside>
       )}
-    </section>
+    </ListPage>
   );
 }

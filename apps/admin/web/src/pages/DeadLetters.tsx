@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api';
-import { Notice } from '../components/Status';
-import { Listing } from '../components/Table';
+import { Choice } from '../components/filters';
+import { ListPage } from '../components/ListPage';
 import { useLoad } from '../load';
 import type { PageProps, Row } from '../types';
 
@@ -28,51 +28,48 @@ export function DeadLetters({ query, go }: PageProps) {
     list.reload();
   };
   return (
-    <section>
-      <header className="row">
-        <h1>Dead letters</h1>
-        <select
-          aria-label="Status"
-          value={status}
-          onChange={(e) => go(`/dead-letters?status=${e.target.value}`)}
-        >
-          {['pending', 'replayed', 'discarded'].map((s) => (
-            <option key={s}>{s}</option>
-          ))}
-        </select>
-        {status === 'pending' && (
-          <button type="button" onClick={replayAll}>
-            Replay all
-          </button>
-        )}
-      </header>
-      <Notice message={message} />
-      <Listing
-        load={list}
-        columns={[
-          ['type', 'Type'],
-          ['failedQueue', 'Queue'],
-          ['errorCode', 'Code'],
-          ['error', 'Error'],
-          ['failedAt', 'Failed'],
-          ['status', 'Status'],
-        ]}
-        testId={(r) => `dead-letter-${r.id}`}
-        actions={(r) => (
-          <>
-            {r.status !== 'discarded' && (
-              <button type="button" onClick={() => act(r, 'replay')}>
-                Replay
-              </button>
-            )}
-            {r.status === 'pending' && (
-              <button type="button" className="secondary" onClick={() => act(r, 'discard')}>
-                Discard
-              </button>
-            )}
-          </>
-        )}
-      />
-    </section>
+    <ListPage
+      title="Dead letters"
+      controls={
+        <>
+          <Choice
+            label="Status"
+            value={status}
+            options={['pending', 'replayed', 'discarded']}
+            onChange={(v) => go(`/dead-letters?status=${v}`)}
+          />
+          {status === 'pending' && (
+            <button type="button" onClick={replayAll}>
+              Replay all
+            </button>
+          )}
+        </>
+      }
+      message={message}
+      load={list}
+      columns={[
+        ['type', 'Type'],
+        ['failedQueue', 'Queue'],
+        ['errorCode', 'Code'],
+        ['error', 'Error'],
+        ['failedAt', 'Failed'],
+        ['status', 'Status'],
+      ]}
+      testId={(r) => `dead-letter-${r.id}`}
+      actions={(r) => (
+        <>
+          {r.status !== 'discarded' && (
+            <button type="button" onClick={() => act(r, 'replay')}>
+              Replay
+            </button>
+          )}
+          {r.status === 'pending' && (
+            <button type="button" className="secondary" onClick={() => act(r, 'discard')}>
+              Discard
+            </button>
+          )}
+        </>
+      )}
+    />
   );
 }

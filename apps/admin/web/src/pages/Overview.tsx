@@ -1,5 +1,6 @@
 import { Bars } from '../components/Bars';
 import { Card } from '../components/Card';
+import { Choice, TextFilter } from '../components/filters';
 import { Status } from '../components/Status';
 import { Table } from '../components/Table';
 import { useLoad } from '../load';
@@ -47,23 +48,17 @@ export function Overview({ query, go }: PageProps) {
         <h1>Overview</h1>
         <label>
           Window{' '}
-          <select
+          <Choice
             value={window}
-            onChange={(e) => go(`/overview?window=${e.target.value}&tenantId=${tenant}`)}
-          >
-            {['5m', '15m', '1h', '6h', '24h'].map((w) => (
-              <option key={w}>{w}</option>
-            ))}
-          </select>
+            options={['5m', '15m', '1h', '6h', '24h']}
+            onChange={(v) => go(`/overview?window=${v}&tenantId=${tenant}`)}
+          />
         </label>
-        <input
-          aria-label="Tenant"
+        <TextFilter
+          label="Tenant"
           placeholder="all tenants"
-          defaultValue={tenant}
-          onKeyDown={(e) =>
-            e.key === 'Enter' &&
-            go(`/overview?window=${window}&tenantId=${encodeURIComponent(e.currentTarget.value)}`)
-          }
+          value={tenant}
+          onEnter={(v) => go(`/overview?window=${window}&tenantId=${encodeURIComponent(v)}`)}
         />
       </header>
       <Status loading={m.loading && !d} error={m.error} />

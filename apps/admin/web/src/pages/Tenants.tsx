@@ -2,8 +2,7 @@ import { useState } from 'react';
 import { api } from '../api';
 import { Keys } from '../components/ApiKeys';
 import { withReason } from '../components/dialogs';
-import { Notice } from '../components/Status';
-import { Listing } from '../components/Table';
+import { ListPage } from '../components/ListPage';
 import { useLoad } from '../load';
 import type { PageProps, Row } from '../types';
 
@@ -31,36 +30,35 @@ export function Tenants({ query, go }: PageProps) {
     list.reload();
   };
   return (
-    <section>
-      <header className="row">
-        <h1>Tenants</h1>
+    <ListPage
+      title="Tenants"
+      controls={
         <button type="button" onClick={create}>
           New tenant
         </button>
-      </header>
-      <Notice message={message} />
-      <Listing
-        load={list}
-        columns={[
-          ['id', 'Id'],
-          ['name', 'Name'],
-          ['status', 'Status'],
-          ['activeKeys', 'Keys'],
-          ['notificationEmail', 'Email'],
-        ]}
-        actions={(r) => (
-          <>
-            <a href={`#/accounts?tenantId=${r.id}`}>Accounts</a>
-            <button type="button" className="secondary" onClick={() => go(`/tenants?keys=${r.id}`)}>
-              Keys
-            </button>
-            <button type="button" className="secondary" onClick={() => toggle(r)}>
-              {r.status === 'active' ? 'Disable' : 'Enable'}
-            </button>
-          </>
-        )}
-      />
+      }
+      message={message}
+      load={list}
+      columns={[
+        ['id', 'Id'],
+        ['name', 'Name'],
+        ['status', 'Status'],
+        ['activeKeys', 'Keys'],
+        ['notificationEmail', 'Email'],
+      ]}
+      actions={(r) => (
+        <>
+          <a href={`#/accounts?tenantId=${r.id}`}>Accounts</a>
+          <button type="button" className="secondary" onClick={() => go(`/tenants?keys=${r.id}`)}>
+            Keys
+          </button>
+          <button type="button" className="secondary" onClick={() => toggle(r)}>
+            {r.status === 'active' ? 'Disable' : 'Enable'}
+          </button>
+        </>
+      )}
+    >
       {keysOf && <Keys tenantId={keysOf} onMessage={setMessage} />}
-    </section>
+    </ListPage>
   );
 }

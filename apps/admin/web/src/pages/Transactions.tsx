@@ -1,5 +1,7 @@
 import { Status } from '../components/Status';
-import { Listing, Table, format } from '../components/Table';
+import { Choice, TextFilter } from '../components/filters';
+import { ListPage } from '../components/ListPage';
+import { Table, format } from '../components/Table';
 import { useLoad } from '../load';
 import { useOpenRow } from '../router';
 import type { PageProps, Row } from '../types';
@@ -9,49 +11,44 @@ export function Transactions({ query, go }: PageProps) {
   const list = useLoad<{ data: Row[] }>(`/transactions?${search.toString()}`);
   const detail = useLoad<Row>(open ? `/transactions/${open}` : null);
   return (
-    <section>
-      <h1>Transactions</h1>
-      <div className="row filters">
-        <select
-          aria-label="Status"
-          value={query.get('status') ?? ''}
-          onChange={(e) => filter('status', e.target.value)}
-        >
-          <option value="">any status</option>
-          {['pending', 'processing', 'succeeded', 'failed'].map((s) => (
-            <option key={s}>{s}</option>
-          ))}
-        </select>
-        <select
-          aria-label="Type"
-          value={query.get('type') ?? ''}
-          onChange={(e) => filter('type', e.target.value)}
-        >
-          <option value="">any type</option>
-          {['deposit', 'withdrawal', 'transfer', 'charge', 'refund', 'capture', 'adjustment'].map((s) => (
-            <option key={s}>{s}</option>
-          ))}
-        </select>
-        <input
-          aria-label="Account"
-          placeholder="account id"
-          defaultValue={query.get('accountId') ?? ''}
-          onKeyDown={(e) => e.key === 'Enter' && filter('accountId', e.currentTarget.value)}
-        />
-      </div>
-      <Listing
-        load={list}
-        columns={[
-          ['id', 'Id'],
-          ['type', 'Type'],
-          ['status', 'Status'],
-          ['amount', 'Amount'],
-          ['currency', 'Currency'],
-          ['failureCode', 'Failure'],
-          ['createdAt', 'Created'],
-        ]}
-        onOpen={openRow}
-      />
+    <ListPage
+      title="Transactions"
+      filters={
+        <>
+          <Choice
+            label="Status"
+            value={query.get('status') ?? ''}
+            any="any status"
+            options={['pending', 'processing', 'succeeded', 'failed']}
+            onChange={(v) => filter('status', v)}
+          />
+          <Choice
+            label="Type"
+            value={query.get('type') ?? ''}
+            any="any type"
+            options={['deposit', 'withdrawal', 'transfer', 'charge', 'refund', 'capture', 'adjustment']}
+            onChange={(v) => filter('type', v)}
+          />
+          <TextFilter
+            label="Account"
+            placeholder="account id"
+            value={query.get('accountId') ?? ''}
+            onEnter={(v) => filter('accountId', v)}
+          />
+        </>
+      }
+      load={list}
+      columns={[
+        ['id', 'Id'],
+        ['type', 'Type'],
+        ['status', 'Status'],
+        ['amount', 'Amount'],
+        ['currency', 'Currency'],
+        ['failureCode', 'Failure'],
+        ['createdAt', 'Created'],
+      ]}
+      onOpen={openRow}
+    >
       {open && (
         <aside className="detail" aria-label="Transaction detail">
           <Status loading={detail.loading} error={detail.error} />
@@ -108,6 +105,6 @@ export function Transactions({ query, go }: PageProps) {
           )}
         </aside>
       )}
-    </section>
+    </ListPage>
   );
 }
