@@ -14,28 +14,15 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { AccountNotFoundError, hasIdPrefix } from '#domain';
 import { AccountRepository, LedgerEntryRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { sendOutcome } from '../http/outcome.js';
-import { decodeCursor, pageOf, pageQuery } from '../http/pagination.js';
-import { currency, metadata, nonNegativeAmount, validate } from '../http/validation.js';
+import { PageQuery, decodeCursor, pageOf } from '../http/pagination.js';
 import { presentAccount, presentEntry } from './account.presenter.js';
-
-const createAccount = z
-  .object({
-    currency,
-    externalRef: z.string().min(1).max(200).nullable().optional(),
-    metadata: metadata.optional(),
-    lowBalanceThreshold: nonNegativeAmount.nullable().optional(),
-  })
-  .strict();
-
-const listAccounts = z.object({ externalRef: z.string().min(1).max(200).optional(), ...pageQuery }).strict();
-const listEntries = z.object(pageQuery).strict();
+import { AccountParams, CreateAccountDto, ListAccountsQuery } from './accounts.dto.js';
 
 const isAccountId = (id: string) => hasIdPrefix(id, 'acc');
 
@@ -53,14 +40,20 @@ export class AccountsController {
   @HttpCode(201)
   async create(
     @CurrentTenant() tenant: Tenant,
-    @Body() body: unknown,
+    @Body() input: CreateAccountDto,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const input = validate(createAccount, body ?? {});
     const outcome = await this.idempotency.execute(
-      { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
+      {
+        tenantId: tenant.tenantId,
+        key,
+        required: false,
+        method: 'POST',
+        path: request.url,
+        body: request.body,
+      },
       async (manager) => {
         const account = await this.accounts.create(manager, {
           tenantId: tenant.tenantId,
@@ -80,8 +73,7 @@ export class AccountsController {
   }
 
   @Get()
-  async list(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
-    const q = validate(listAccounts, query);
+  async list(@CurrentTenant() tenant: Tenant, @Query() q: ListAccountsQuery) {
     const limit = q.limit ?? 20;
     const rows = await this.accounts.list(this.dataSource.manager, tenant.tenantId, {
       externalRef: q.externalRef,
@@ -92,13 +84,12 @@ export class AccountsController {
   }
 
   @Get(':id')
-  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+  async get(@CurrentTenant() tenant: Tenant, @Param() { id }: AccountParams) {
     return presentAccount(await this.load(tenant, id));
   }
 
   @Get(':id/entries')
-  async listEntries(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Query() query: unknown) {
-    const q = validate(listEntries, query);
+  async listEntries(@CurrentTenant() tenant: Tenant, @Param() { id }: AccountParams, @Query() q: PageQuery) {
     await this.load(tenant, id);
     const limit = q.limit ?? 20;
     const before = decodeCursor(q.cursor, (p) => /^\d{1,19}$/.test(p));

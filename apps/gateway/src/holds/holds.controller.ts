@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBody } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { HOLD_EXPIRY_SECONDS, HoldNotFoundError, hasIdPrefix } from '#domain';
 import { Correlation } from '#observability';
 import { HoldRepository, holdView, transactionView } from '#persistence';
@@ -9,26 +9,10 @@ import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { sendOutcome } from '../http/outcome.js';
 import { ApiError } from '#http';
-import { amount, currency, validate } from '../http/validation.js';
+import { validated } from '../http/validation.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { CaptureHoldDto, CreateHoldDto, HoldParams, VoidHoldDto } from './holds.dto.js';
 import { HoldsService } from './holds.service.js';
-
-const createHold = z
-  .object({
-    accountId: z.string().min(1).max(64),
-    amount,
-    currency,
-    expiresInSeconds: z
-      .number()
-      .int('must be a whole number of seconds')
-      .min(HOLD_EXPIRY_SECONDS.min)
-      .max(HOLD_EXPIRY_SECONDS.max)
-      .optional(),
-  })
-  .strict();
-
-const captureHold = z.object({ amount: amount.optional() }).strict();
-const voidHold = z.object({}).strict();
 
 const isHoldId = (id: string) => hasIdPrefix(id, 'hold');
 
@@ -43,6 +27,7 @@ export class HoldsController {
   ) {}
 
   @Post()
+  @ApiBody({ type: CreateHoldDto })
   async create(
     @CurrentTenant() tenant: Tenant,
     @Body() body: unknown,
@@ -51,7 +36,7 @@ export class HoldsController {
     @Res() reply: FastifyReply,
   ) {
     requireKey(key);
-    const input = validate(createHold, body ?? {});
+    const input = validated(CreateHoldDto, body ?? {});
     await this.idempotent(tenant, key, request, body, reply, async (manager) => {
       const hold = await this.holds.create(
         manager,
@@ -64,16 +49,17 @@ export class HoldsController {
   }
 
   @Post(':id/capture')
+  @ApiBody({ type: CaptureHoldDto, required: false })
   async capture(
     @CurrentTenant() tenant: Tenant,
-    @Param('id') id: string,
+    @Param() { id }: HoldParams,
     @Body() body: unknown,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     requireKey(key);
-    const input = validate(captureHold, body ?? {});
+    const input = validated(CaptureHoldDto, body ?? {});
     await this.idempotent(tenant, key, request, body, reply, async (manager) => {
       if (!isHoldId(id)) throw new HoldNotFoundError(id);
       const t = await this.holds.capture(
@@ -88,16 +74,17 @@ export class HoldsController {
   }
 
   @Post(':id/void')
+  @ApiBody({ type: VoidHoldDto, required: false })
   async void(
     @CurrentTenant() tenant: Tenant,
-    @Param('id') id: string,
+    @Param() { id }: HoldParams,
     @Body() body: unknown,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     requireKey(key);
-    validate(voidHold, body ?? {});
+    validated(VoidHoldDto, body ?? {});
     await this.idempotent(tenant, key, request, body, reply, async (manager) => {
       if (!isHoldId(id)) throw new HoldNotFoundError(id);
       const hold = await this.holds.void(manager, tenant.tenantId, id);
@@ -106,7 +93,7 @@ export class HoldsController {
   }
 
   @Get(':id')
-  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+  async get(@CurrentTenant() tenant: Tenant, @Param() { id }: HoldParams) {
     const hold = isHoldId(id)
       ? await this.holdRecords.find(this.dataSource.manager, tenant.tenantId, id)
       : null;

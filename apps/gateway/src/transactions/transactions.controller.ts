@@ -13,33 +13,22 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
-import { TRANSACTION_STATUSES, TRANSACTION_TYPES, TransactionNotFoundError, hasIdPrefix } from '#domain';
+import { TransactionNotFoundError, hasIdPrefix } from '#domain';
 import { Correlation } from '#observability';
 import { TransactionRepository, transactionView } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { stringifyJson } from '../http/json.js';
 import { sendOutcome } from '../http/outcome.js';
-import { decodeCursor, pageOf, pageQuery } from '../http/pagination.js';
+import { decodeCursor, pageOf } from '../http/pagination.js';
 import { ApiError } from '#http';
-import { validate } from '../http/validation.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
-import { createTransactionCommand } from './create-transaction/create-transaction.command.js';
 import { CreateTransaction } from './create-transaction/create-transaction.use-case.js';
 import { TransactionCompletion } from './transaction-completion.js';
+import { ListTransactionsQuery, TransactionParams, transactionCommandOf } from './transactions.dto.js';
 
 const isTransactionId = (id: string) => hasIdPrefix(id, 'txn');
 const MAX_WAIT_SECONDS = 30;
-
-const listTransactions = z
-  .object({
-    accountId: z.string().min(1).max(64).optional(),
-    status: z.enum(TRANSACTION_STATUSES).optional(),
-    type: z.enum(TRANSACTION_TYPES).optional(),
-    ...pageQuery,
-  })
-  .strict();
 
 /** `Prefer: wait=N` (RFC 7240), capped at 30 s; 0 when absent or malformed. */
 export function preferredWaitSeconds(prefer: string | undefined): number {
@@ -74,7 +63,7 @@ export class TransactionsController {
         'POST /v1/transactions needs an Idempotency-Key header.',
       );
     }
-    const command = validate(createTransactionCommand, body ?? {});
+    const command = transactionCommandOf(body);
     const call = { tenantId: tenant.tenantId, key, required: true, method: 'POST', path: request.url, body };
     const correlationId = Correlation.id() ?? null;
     const outcome =
@@ -110,8 +99,7 @@ export class TransactionsController {
   }
 
   @Get()
-  async list(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
-    const q = validate(listTransactions, query);
+  async list(@CurrentTenant() tenant: Tenant, @Query() q: ListTransactionsQuery) {
     const limit = q.limit ?? 20;
     const rows = await this.transactions.list(this.dataSource.manager, tenant.tenantId, {
       accountId: q.accountId,
@@ -124,7 +112,7 @@ export class TransactionsController {
   }
 
   @Get(':id')
-  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+  async get(@CurrentTenant() tenant: Tenant, @Param() { id }: TransactionParams) {
     const t = isTransactionId(id)
       ? await this.transactions.find(this.dataSource.manager, tenant.tenantId, id)
       : null;

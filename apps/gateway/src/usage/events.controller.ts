@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Headers, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiExtraModels, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { AccountNotFoundError, UsageEventNotFoundError } from '#domain';
@@ -8,10 +9,10 @@ import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { sendOutcome } from '../http/outcome.js';
 import { ValidationError } from '#http';
-import { fieldErrors, unstorableFields, validate } from '../http/validation.js';
+import { check, validated } from '../http/validation.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { IngestUsage, type IngestResult, type Rejection } from './ingest-usage.use-case.js';
-import { isEventId, usageBatch, usageEvent, type UsageEventInput } from './usage-event.schema.js';
+import { EventParams, UsageBatchDto, UsageEventDto, isEventId } from './usage.dto.js';
 import { presentUsageEvent } from './usage.presenter.js';
 
 @Controller('v1/events')
@@ -30,6 +31,10 @@ export class EventsController {
    * sink the others. A single event that is not valid is a 400, like any bad request.
    */
   @Post()
+  @ApiExtraModels(UsageEventDto, UsageBatchDto)
+  @ApiBody({
+    schema: { oneOf: [{ $ref: getSchemaPath(UsageEventDto) }, { $ref: getSchemaPath(UsageBatchDto) }] },
+  })
   async record(
     @CurrentTenant() tenant: Tenant,
     @Body() body: unknown,
@@ -38,20 +43,17 @@ export class EventsController {
     @Res() reply: FastifyReply,
   ) {
     const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'events' in body;
-    const items = isBatch ? batchOf(body) : [validate(usageEvent, body ?? {})];
-    const events: { index: number; event: UsageEventInput }[] = [];
+    const items = isBatch ? batchOf(body) : [validated(UsageEventDto, body ?? {})];
+    const events: { index: number; event: UsageEventDto }[] = [];
     const rejected: Rejection[] = [];
     items.forEach((item, index) => {
-      const unstorable = unstorableFields(item, '(event)');
-      const parsed = unstorable.length > 0 ? null : usageEvent.safeParse(item);
-      if (parsed?.success) events.push({ index, event: parsed.data });
+      const checked = item instanceof UsageEventDto ? { value: item } : check(UsageEventDto, item, '(event)');
+      if (checked.value) events.push({ index, event: checked.value });
       else
         rejected.push({
           index,
           code: 'validation_error',
-          message: (parsed ? fieldErrors(parsed.error, '(event)') : unstorable)
-            .map((e) => `${e.field}: ${e.message}`)
-            .join('; '),
+          message: checked.errors.map((e) => `${e.field}: ${e.message}`).join('; '),
         });
     });
 
@@ -76,7 +78,7 @@ export class EventsController {
 
   /** One event as received, with what processing made of it (processed, billed or not, or failed). */
   @Get(':id')
-  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+  async get(@CurrentTenant() tenant: Tenant, @Param() { id }: EventParams) {
     const event = isEventId(id) ? await this.usage.find(this.dataSource.manager, tenant.tenantId, id) : null;
     if (!event) throw new UsageEventNotFoundError(id);
     return presentUsageEvent(event);
@@ -85,7 +87,7 @@ export class EventsController {
 
 /** A batch's events, the envelope checked: each event is checked on its own, and refused alone. */
 function batchOf(body: unknown): unknown[] {
-  const batch = usageBatch.safeParse(body);
-  if (!batch.success) throw new ValidationError(fieldErrors(batch.error));
-  return batch.data.events;
+  const checked = check(UsageBatchDto, body, '(body)', { storable: false });
+  if (checked.errors) throw new ValidationError(checked.errors);
+  return checked.value.events;
 }

@@ -1,27 +1,15 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { AccountNotFoundError, hasIdPrefix } from '#domain';
 import { AccountRepository, UsageRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { ValidationError } from '#http';
-import { validate } from '../http/validation.js';
+import { UsageQuery } from './usage.dto.js';
 import { presentUsage } from './usage.presenter.js';
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 366;
-const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
-
-const usageQuery = z
-  .object({
-    accountId: z.string().min(1).max(64).optional(),
-    from: instant.optional(),
-    to: instant.optional(),
-    groupBy: z.enum(['day', 'meter']).optional(),
-  })
-  .strict();
-
 @Controller('v1/usage')
 @UseGuards(ApiKeyGuard)
 export class UsageController {
@@ -36,8 +24,7 @@ export class UsageController {
    * quantity, the amount charged (the same as the ledger's usage charges), and unbilled events.
    */
   @Get()
-  async aggregate(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
-    const q = validate(usageQuery, query);
+  async aggregate(@CurrentTenant() tenant: Tenant, @Query() q: UsageQuery) {
     const to = q.to ? new Date(q.to) : new Date();
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 30 * DAY_MS);
     if (from >= to) throw new ValidationError([{ field: 'from', message: 'must be before to' }]);

@@ -16,10 +16,8 @@ import {
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import {
   SECRET_ROTATION_OVERLAP_MS,
-  WEBHOOK_EVENT_TYPES,
   WebhookDeliveryNotFoundError,
   WebhookEndpointNotFoundError,
   hasIdPrefix,
@@ -29,27 +27,17 @@ import { WebhookRepository, type DeliveryRecord, type WebhookEndpointRecord } fr
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { sendOutcome } from '../http/outcome.js';
-import { decodeCursor, pageOf, pageQuery } from '../http/pagination.js';
-import { description, validate } from '../http/validation.js';
+import { decodeCursor, pageOf } from '../http/pagination.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import {
+  CreateEndpointDto,
+  DeliveryParams,
+  EndpointParams,
+  ListEndpointsQuery,
+  RecoverDto,
+  UpdateEndpointDto,
+} from './webhook-endpoints.dto.js';
 import { WebhookUrlPolicy } from './webhook-url.policy.js';
-
-const url = z.string().min(1).max(2000);
-const eventTypes = z.array(z.enum(WEBHOOK_EVENT_TYPES)).max(WEBHOOK_EVENT_TYPES.length);
-
-const createEndpoint = z
-  .object({ url, eventTypes: eventTypes.optional(), description: description.nullable().optional() })
-  .strict();
-const updateEndpoint = z
-  .object({
-    url: url.optional(),
-    eventTypes: eventTypes.optional(),
-    description: description.nullable().optional(),
-    status: z.enum(['enabled', 'disabled']).optional(),
-  })
-  .strict();
-const recover = z.object({ since: z.iso.datetime({ offset: true }) }).strict();
-const listQuery = z.object(pageQuery).strict();
 
 const isEndpointId = (id: string) => hasIdPrefix(id, 'whe');
 
@@ -93,12 +81,11 @@ export class WebhookEndpointsController {
   @Post()
   async create(
     @CurrentTenant() tenant: Tenant,
-    @Body() body: unknown,
+    @Body() input: CreateEndpointDto,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const input = validate(createEndpoint, body ?? {});
     // DNS first, bounded by its own timeout, and outside the transaction: the host's name servers
     // are the tenant's, and a lookup that never ends must not hold a database connection. A
     // refusal is still the key's answer, given inside.
@@ -106,7 +93,7 @@ export class WebhookEndpointsController {
       (url) => ({ url }),
       (refusal: unknown) => ({ refusal }),
     );
-    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+    await this.idempotent(tenant, key, request, reply, async (manager) => {
       if ('refusal' in checked) throw checked.refusal;
       const endpoint = await this.webhooks.createEndpoint(manager, {
         tenantId: tenant.tenantId,
@@ -125,8 +112,7 @@ export class WebhookEndpointsController {
   }
 
   @Get()
-  async list(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
-    const q = validate(listQuery, query);
+  async list(@CurrentTenant() tenant: Tenant, @Query() q: ListEndpointsQuery) {
     const limit = q.limit ?? 20;
     const rows = await this.webhooks.listEndpoints(this.dataSource.manager, tenant.tenantId, {
       before: decodeCursor(q.cursor, isEndpointId),
@@ -136,13 +122,16 @@ export class WebhookEndpointsController {
   }
 
   @Get(':id')
-  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+  async get(@CurrentTenant() tenant: Tenant, @Param() { id }: EndpointParams) {
     return presentEndpoint(await this.load(tenant, id));
   }
 
   @Patch(':id')
-  async update(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Body() body: unknown) {
-    const input = validate(updateEndpoint, body ?? {});
+  async update(
+    @CurrentTenant() tenant: Tenant,
+    @Param() { id }: EndpointParams,
+    @Body() input: UpdateEndpointDto,
+  ) {
     await this.load(tenant, id);
     const updated = await this.webhooks.updateEndpoint(this.dataSource.manager, tenant.tenantId, id, {
       ...input,
@@ -155,7 +144,7 @@ export class WebhookEndpointsController {
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+  async remove(@CurrentTenant() tenant: Tenant, @Param() { id }: EndpointParams) {
     if (
       !isEndpointId(id) ||
       !(await this.webhooks.deleteEndpoint(this.dataSource.manager, tenant.tenantId, id))
@@ -168,15 +157,14 @@ export class WebhookEndpointsController {
   @Post(':id/rotate-secret')
   async rotate(
     @CurrentTenant() tenant: Tenant,
-    @Param('id') id: string,
-    @Body() body: unknown,
+    @Param() { id }: EndpointParams,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     // Under its key, a retried rotation answers the secret the first one made, instead of making
     // another and dropping the one the receiver still has from the overlap.
-    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+    await this.idempotent(tenant, key, request, reply, async (manager) => {
       await this.load(tenant, id, manager);
       const rotated = await this.webhooks.rotateSecret(
         manager,
@@ -196,8 +184,11 @@ export class WebhookEndpointsController {
   }
 
   @Get(':id/deliveries')
-  async deliveries(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Query() query: unknown) {
-    const q = validate(listQuery, query);
+  async deliveries(
+    @CurrentTenant() tenant: Tenant,
+    @Param() { id }: EndpointParams,
+    @Query() q: ListEndpointsQuery,
+  ) {
     await this.load(tenant, id);
     const limit = q.limit ?? 20;
     const rows = await this.webhooks.listDeliveries(this.dataSource.manager, tenant.tenantId, id, {
@@ -210,14 +201,12 @@ export class WebhookEndpointsController {
   @Post(':id/deliveries/:deliveryId/retry')
   async retry(
     @CurrentTenant() tenant: Tenant,
-    @Param('id') id: string,
-    @Param('deliveryId') deliveryId: string,
-    @Body() body: unknown,
+    @Param() { id, deliveryId }: DeliveryParams,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+    await this.idempotent(tenant, key, request, reply, async (manager) => {
       await this.load(tenant, id, manager);
       if (
         !hasIdPrefix(deliveryId, 'dlv') ||
@@ -233,14 +222,13 @@ export class WebhookEndpointsController {
   @Post(':id/recover')
   async recover(
     @CurrentTenant() tenant: Tenant,
-    @Param('id') id: string,
-    @Body() body: unknown,
+    @Param() { id }: EndpointParams,
+    @Body() input: RecoverDto,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const input = validate(recover, body ?? {});
-    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+    await this.idempotent(tenant, key, request, reply, async (manager) => {
       await this.load(tenant, id, manager);
       const recovered = await this.webhooks.recover(manager, tenant.tenantId, id, new Date(input.since));
       return { status: 202, body: { recovered }, headers: {} };
@@ -252,12 +240,18 @@ export class WebhookEndpointsController {
     tenant: Tenant,
     key: string | undefined,
     request: FastifyRequest,
-    body: unknown,
     reply: FastifyReply,
     work: Parameters<IdempotencyService['execute']>[1],
   ): Promise<void> {
     const outcome = await this.idempotency.execute(
-      { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
+      {
+        tenantId: tenant.tenantId,
+        key,
+        required: false,
+        method: 'POST',
+        path: request.url,
+        body: request.body,
+      },
       work,
     );
     sendOutcome(reply, outcome);
