@@ -13,6 +13,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Answer, IdempotencyKeyHeader, REPLAYED, location } from '../docs/operations.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { AccountNotFoundError, hasIdPrefix } from '#domain';
 import { AccountRepository, LedgerEntryRepository } from '#persistence';
@@ -22,10 +25,20 @@ import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { sendOutcome } from '../http/outcome.js';
 import { PageQuery, decodeCursor, pageOf } from '../http/pagination.js';
 import { presentAccount, presentEntry } from './account.presenter.js';
-import { AccountParams, CreateAccountDto, ListAccountsQuery } from './accounts.dto.js';
+import {
+  ACCOUNT_EXAMPLE,
+  ACCOUNT_ID,
+  AccountPage,
+  AccountParams,
+  AccountView,
+  CreateAccountDto,
+  EntryPage,
+  ListAccountsQuery,
+} from './accounts.dto.js';
 
 const isAccountId = (id: string) => hasIdPrefix(id, 'acc');
 
+@ApiTags('Accounts')
 @Controller('v1/accounts')
 @UseGuards(ApiKeyGuard)
 export class AccountsController {
@@ -38,6 +51,17 @@ export class AccountsController {
 
   @Post()
   @HttpCode(201)
+  @ApiOperation({ operationId: 'createAccount', summary: 'Open an account' })
+  @IdempotencyKeyHeader(false)
+  @ApiBody({
+    type: CreateAccountDto,
+    examples: { account: { value: { currency: 'USD', externalRef: 'user_42', lowBalanceThreshold: 500 } } },
+  })
+  @Answer(201, AccountView, 'Created', {
+    example: ACCOUNT_EXAMPLE,
+    headers: { ...location(`/v1/accounts/${ACCOUNT_ID}`), ...REPLAYED },
+  })
+  @ApiProblems(...BODY_PROBLEMS, 'external_ref_taken', ...KEY_PROBLEMS)
   async create(
     @CurrentTenant() tenant: Tenant,
     @Body() input: CreateAccountDto,
@@ -73,6 +97,9 @@ export class AccountsController {
   }
 
   @Get()
+  @ApiOperation({ operationId: 'listAccounts', summary: 'List accounts, newest first' })
+  @Answer(200, AccountPage, 'A page of accounts', { example: { data: [ACCOUNT_EXAMPLE], nextCursor: null } })
+  @ApiProblems(...QUERY_PROBLEMS)
   async list(@CurrentTenant() tenant: Tenant, @Query() q: ListAccountsQuery) {
     const limit = q.limit ?? 20;
     const rows = await this.accounts.list(this.dataSource.manager, tenant.tenantId, {
@@ -84,11 +111,17 @@ export class AccountsController {
   }
 
   @Get(':id')
+  @ApiOperation({ operationId: 'getAccount', summary: 'Get an account and its balance' })
+  @Answer(200, AccountView, 'The account', { example: ACCOUNT_EXAMPLE })
+  @ApiProblems(...PATH_PROBLEMS, 'account_not_found')
   async get(@CurrentTenant() tenant: Tenant, @Param() { id }: AccountParams) {
     return presentAccount(await this.load(tenant, id));
   }
 
   @Get(':id/entries')
+  @ApiOperation({ operationId: 'listEntries', summary: "List an account's ledger entries, newest first" })
+  @Answer(200, EntryPage, 'A page of entries')
+  @ApiProblems(...PATH_PROBLEMS, ...QUERY_PROBLEMS, 'account_not_found')
   async listEntries(@CurrentTenant() tenant: Tenant, @Param() { id }: AccountParams, @Query() q: PageQuery) {
     await this.load(tenant, id);
     const limit = q.limit ?? 20;

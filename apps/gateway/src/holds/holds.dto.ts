@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsString, Max, Min } from 'class-validator';
-import { HOLD_EXPIRY_SECONDS } from '#domain';
-import { Amount, Currency, Optional, ResourceId } from '../http/fields.js';
+import { HOLD_EXPIRY_SECONDS, HOLD_STATUSES } from '#domain';
+import { Amount, AmountOut, Currency, InstantOut, Optional, ResourceId } from '../http/fields.js';
 
 export const HOLD_ID = 'hold_01JD3ZB2C3D4E5F6G7H8J9K0MN';
 const SECONDS_MESSAGE = 'must be a whole number of seconds';
@@ -49,3 +49,57 @@ export class HoldParams {
   @ApiProperty({ description: 'The hold.', example: HOLD_ID })
   id!: string;
 }
+
+/** Funds reserved on an account, to capture or void later. */
+export class HoldView {
+  @ApiProperty({ example: HOLD_ID })
+  id!: string;
+
+  @ApiProperty({ example: 'acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C' })
+  accountId!: string;
+
+  @AmountOut()
+  amount!: bigint;
+
+  @ApiProperty({ example: 'USD' })
+  currency!: string;
+
+  @ApiProperty({
+    enum: HOLD_STATUSES,
+    description: "`expired`: released by the worker's expiry sweep once `expiresAt` passed.",
+  })
+  status!: string;
+
+  @InstantOut('Past this it can no longer be captured or voided.')
+  expiresAt!: string;
+
+  @InstantOut()
+  createdAt!: string;
+}
+
+export const HOLD_EXAMPLE = {
+  id: HOLD_ID,
+  accountId: 'acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C',
+  amount: 2500,
+  currency: 'USD',
+  status: 'active',
+  expiresAt: '2026-11-28T12:00:00.000Z',
+  createdAt: '2026-11-21T12:00:00.000Z',
+};
+
+/** The transaction a capture answers. */
+export const CAPTURE_EXAMPLE = {
+  id: 'txn_01JD3ZD4E5F6G7H8J9K0M1N2P3',
+  type: 'capture',
+  status: 'pending',
+  amount: 2000,
+  currency: 'USD',
+  sourceAccountId: 'acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C',
+  destinationAccountId: null,
+  parentTransactionId: null,
+  description: null,
+  metadata: { holdId: HOLD_ID },
+  failure: null,
+  createdAt: '2026-11-21T12:00:00.000Z',
+  completedAt: null,
+};

@@ -237,3 +237,43 @@ export const Description = (options: FieldOptions = {}) =>
       example: options.example ?? 'Invoice 2024-117',
     }),
   );
+
+/** A signed or unsigned amount in an answer: a JSON integer, exact at any size. */
+export const AmountOut = (description?: string, example: number = 2500) =>
+  ApiProperty({ type: 'integer', format: 'int64', description, example });
+
+/** An instant in an answer (UTC, milliseconds). */
+export const InstantOut = (description?: string, nullable = false) =>
+  ApiProperty({
+    type: 'string',
+    format: 'date-time',
+    description,
+    example: '2026-11-21T12:00:00.000Z',
+    ...(nullable ? { nullable: true } : {}),
+  });
+
+/** A flat object in an answer (metadata, properties). */
+export const FlatOut = (description?: string, example: object = { orderId: 'ord_981' }) =>
+  ApiProperty({
+    type: 'object',
+    additionalProperties: { type: ['string', 'number', 'boolean', 'null'] },
+    description,
+    example,
+  } as ApiPropertyOptions);
+
+/** A page of `item`s, newest first, and the cursor of the next one (null on the last page). */
+export function PageOf<T>(item: new () => T, name: string) {
+  class Page {
+    @ApiProperty({ type: [item] })
+    data!: T[];
+
+    @ApiProperty({
+      type: 'string',
+      nullable: true,
+      description: 'Pass as `cursor` for the next page; null on the last one.',
+    })
+    nextCursor!: string | null;
+  }
+  Object.defineProperty(Page, 'name', { value: name });
+  return Page;
+}

@@ -2,7 +2,18 @@ import { ApiProperty, getSchemaPath } from '@nestjs/swagger';
 import { IsIn, IsString, ValidateBy } from 'class-validator';
 import { TRANSACTION_STATUSES, TRANSACTION_TYPES } from '#domain';
 import { ValidationError } from '#http';
-import { Amount, Currency, Description, Metadata, OneOf, ResourceId } from '../http/fields.js';
+import {
+  Amount,
+  AmountOut,
+  Currency,
+  Description,
+  FlatOut,
+  InstantOut,
+  Metadata,
+  OneOf,
+  PageOf,
+  ResourceId,
+} from '../http/fields.js';
 import { PageQuery } from '../http/pagination.js';
 import { check, unstorableFields } from '../http/validation.js';
 
@@ -177,3 +188,105 @@ export class TransactionParams {
   @ApiProperty({ description: 'The transaction.', example: TRANSACTION_ID })
   id!: string;
 }
+
+/** Why a transaction failed. */
+export class FailureView {
+  @ApiProperty({ example: 'insufficient_funds' })
+  code!: string;
+
+  @ApiProperty({ example: 'The available balance of the account is less than the amount.' })
+  message!: string;
+}
+
+/** A transaction: requested, applied in the background, then final (succeeded or failed). */
+export class TransactionView {
+  @ApiProperty({ example: TRANSACTION_ID })
+  id!: string;
+
+  @ApiProperty({
+    enum: TRANSACTION_TYPES,
+    description:
+      '`capture` is the settlement of a hold (POST /v1/holds/{id}/capture); POST /v1/transactions does not accept it.',
+    example: 'transfer',
+  })
+  type!: string;
+
+  @ApiProperty({ enum: TRANSACTION_STATUSES, example: 'pending' })
+  status!: string;
+
+  @AmountOut()
+  amount!: bigint;
+
+  @ApiProperty({ example: 'USD' })
+  currency!: string;
+
+  @ApiProperty({ type: 'string', nullable: true, example: ACC })
+  sourceAccountId!: string | null;
+
+  @ApiProperty({ type: 'string', nullable: true, example: ACC2 })
+  destinationAccountId!: string | null;
+
+  @ApiProperty({ type: 'string', nullable: true, description: 'The transaction a refund refunds.' })
+  parentTransactionId!: string | null;
+
+  @ApiProperty({ type: 'string', nullable: true, example: 'Invoice 2024-117' })
+  description!: string | null;
+
+  @FlatOut()
+  metadata!: Record<string, unknown>;
+
+  @ApiProperty({ type: FailureView, nullable: true, description: 'Why it failed; null unless `failed`.' })
+  failure!: FailureView | null;
+
+  @InstantOut()
+  createdAt!: string;
+
+  @InstantOut('When it became final.', true)
+  completedAt!: string | null;
+}
+
+export class TransactionPage extends PageOf(TransactionView, 'TransactionPage') {}
+
+export const TRANSACTION_EXAMPLE = {
+  id: TRANSACTION_ID,
+  type: 'transfer',
+  status: 'pending',
+  amount: 2500,
+  currency: 'USD',
+  sourceAccountId: ACC,
+  destinationAccountId: ACC2,
+  parentTransactionId: null,
+  description: 'Invoice 2024-117',
+  metadata: { orderId: 'ord_981' },
+  failure: null,
+  createdAt: '2026-11-21T12:00:00.000Z',
+  completedAt: null,
+};
+
+/** One example request body per `type`. */
+export const TRANSACTION_BODY_EXAMPLES = {
+  deposit: {
+    summary: 'deposit',
+    value: { type: 'deposit', destinationAccountId: ACC, amount: 10000, currency: 'USD' },
+  },
+  withdrawal: {
+    summary: 'withdrawal',
+    value: { type: 'withdrawal', sourceAccountId: ACC, amount: 2000, currency: 'USD' },
+  },
+  transfer: {
+    summary: 'transfer',
+    value: {
+      type: 'transfer',
+      sourceAccountId: ACC,
+      destinationAccountId: ACC2,
+      amount: 2500,
+      currency: 'USD',
+      description: 'Invoice 2024-117',
+    },
+  },
+  charge: {
+    summary: 'charge',
+    value: { type: 'charge', sourceAccountId: ACC, amount: 990, currency: 'USD' },
+  },
+  refund: { summary: 'refund', value: { type: 'refund', parentTransactionId: TRANSACTION_ID, amount: 500 } },
+};

@@ -1,5 +1,8 @@
 import { Body, Controller, Get, Headers, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Answer, IdempotencyKeyHeader, REPLAYED } from '../docs/operations.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { hasIdPrefix } from '#domain';
 import { MeterRepository } from '#persistence';
@@ -8,9 +11,10 @@ import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { sendOutcome } from '../http/outcome.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
-import { CreateMeterDto, ListMetersQuery } from './usage.dto.js';
+import { CreateMeterDto, ListMetersQuery, METER_EXAMPLE, MeterPage, MeterView } from './usage.dto.js';
 import { presentMeter } from './usage.presenter.js';
 
+@ApiTags('Usage')
 @Controller('v1/meters')
 @UseGuards(ApiKeyGuard)
 export class MetersController {
@@ -21,6 +25,36 @@ export class MetersController {
   ) {}
 
   @Post()
+  @ApiOperation({
+    operationId: 'createMeter',
+    summary: 'Price an event type',
+    description:
+      'One meter per event type. From then on each processed event of that type is priced quantity × `unitPrice` ' +
+      '(quantity: 1 for `count`; for `sum`, `property` written as a JSON integer ≥ 0 — a float such as 1.0, 2e0 ' +
+      'or 1.5 fails the event `invalid_quantity`) and charged to its account.',
+  })
+  @IdempotencyKeyHeader(false)
+  @ApiBody({
+    type: CreateMeterDto,
+    examples: {
+      sum: {
+        summary: 'sum',
+        value: {
+          eventType: 'api.call',
+          aggregation: 'sum',
+          property: 'tokens',
+          unitPrice: 2,
+          currency: 'USD',
+        },
+      },
+      count: {
+        summary: 'count',
+        value: { eventType: 'report.export', aggregation: 'count', unitPrice: 50, currency: 'USD' },
+      },
+    },
+  })
+  @Answer(201, MeterView, 'Created', { example: METER_EXAMPLE, headers: REPLAYED })
+  @ApiProblems(...BODY_PROBLEMS, 'meter_exists', ...KEY_PROBLEMS)
   async create(
     @CurrentTenant() tenant: Tenant,
     @Body() input: CreateMeterDto,
@@ -53,6 +87,9 @@ export class MetersController {
   }
 
   @Get()
+  @ApiOperation({ operationId: 'listMeters', summary: 'List meters, newest first' })
+  @Answer(200, MeterPage, 'A page of meters', { example: { data: [METER_EXAMPLE], nextCursor: null } })
+  @ApiProblems(...QUERY_PROBLEMS)
   async list(@CurrentTenant() tenant: Tenant, @Query() q: ListMetersQuery) {
     const limit = q.limit ?? 20;
     const rows = await this.meters.list(this.dataSource.manager, tenant.tenantId, {

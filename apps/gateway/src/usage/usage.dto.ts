@@ -1,14 +1,18 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, ValidateBy } from 'class-validator';
 import { MAX_EVENTS_PER_BATCH, METER_AGGREGATIONS } from '#domain';
 import { JsonFloat } from '../http/json.js';
 import {
   Amount,
+  AmountOut,
   Currency,
+  FlatOut,
   FlatRecord,
   Instant,
+  InstantOut,
   MAX_FLAT_KEYS,
   OneOf,
+  PageOf,
   Pattern,
   ResourceId,
 } from '../http/fields.js';
@@ -165,3 +169,243 @@ export class EventParams {
   @ApiProperty({ description: 'The id the event was sent with.', example: 'req-7f3a9c' })
   id!: string;
 }
+
+export const METER_ID = 'mtr_01JD3ZC7R8S9T0V1W2X3Y4Z5A6';
+
+/** The price of an event type. */
+export class MeterView {
+  @ApiProperty({ example: METER_ID })
+  id!: string;
+
+  @ApiProperty({ example: 'api.call' })
+  eventType!: string;
+
+  @ApiProperty({ enum: METER_AGGREGATIONS, example: 'sum' })
+  aggregation!: string;
+
+  @ApiProperty({ type: 'string', nullable: true, example: 'tokens' })
+  property!: string | null;
+
+  @AmountOut('Minor units per unit of quantity.', 2)
+  unitPrice!: bigint;
+
+  @ApiProperty({ example: 'USD' })
+  currency!: string;
+
+  @InstantOut()
+  createdAt!: string;
+}
+
+export class MeterPage extends PageOf(MeterView, 'MeterPage') {}
+
+/** A code and what it means. */
+export class CodeMessageView {
+  @ApiProperty({ example: 'insufficient_funds' })
+  code!: string;
+
+  @ApiProperty()
+  message!: string;
+}
+
+/** What a meter made of an event. */
+export class BillingView {
+  @ApiProperty({ enum: ['charged', 'unbilled'] })
+  status!: string;
+
+  @ApiProperty({ example: METER_ID })
+  meterId!: string;
+
+  @AmountOut('What the meter measured.', 1200)
+  quantity!: bigint;
+
+  @AmountOut('quantity × unitPrice, in minor units.', 2400)
+  amount!: bigint;
+
+  @ApiProperty({ example: 'USD' })
+  currency!: string;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'The `charge` transaction; null when unbilled.',
+  })
+  transactionId!: string | null;
+
+  @ApiProperty({
+    type: CodeMessageView,
+    nullable: true,
+    description:
+      'Why the event went unbilled: insufficient_funds, currency_mismatch, account_frozen or account_not_found.',
+  })
+  failure!: CodeMessageView | null;
+}
+
+/** A usage event as received, and what processing made of it. */
+export class UsageEventView {
+  @ApiProperty({ example: 'req-7f3a9c' })
+  id!: string;
+
+  @ApiProperty({ example: 'api.call' })
+  type!: string;
+
+  @ApiProperty({ type: 'string', nullable: true, example: ACC })
+  accountId!: string | null;
+
+  @InstantOut('When it happened.')
+  timestamp!: string;
+
+  @FlatOut('As sent: integers exact at any size, floats as written.', { tokens: 1200, model: 'small' })
+  properties!: Record<string, unknown>;
+
+  @ApiProperty({
+    enum: ['received', 'processed', 'failed'],
+    description:
+      '`received`: stored, not yet processed. `failed`: broke a business rule (see `failure`); never retried.',
+  })
+  status!: string;
+
+  @InstantOut()
+  receivedAt!: string;
+
+  @InstantOut(undefined, true)
+  processedAt!: string | null;
+
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: 'standard',
+    description:
+      '`high_value` when its `amount` property (else its price) reaches the high-value threshold; null until processed.',
+  })
+  category!: string | null;
+
+  @ApiProperty({ type: BillingView, nullable: true, description: 'Null unless a meter priced the event.' })
+  billing!: BillingView | null;
+
+  @ApiProperty({
+    type: CodeMessageView,
+    nullable: true,
+    description:
+      'Why processing refused the event (status `failed`): invalid_purchase, invalid_quantity, account_required or amount_too_large.',
+  })
+  failure!: CodeMessageView | null;
+}
+
+/** An event of a request that was not stored. */
+export class RejectionView {
+  @ApiProperty({ type: 'integer', description: 'Position in `events` (0 for a single event).' })
+  index!: number;
+
+  @ApiProperty({ enum: ['validation_error', 'account_not_found'] })
+  code!: string;
+
+  @ApiProperty({ example: 'type: must be 1-100 letters, digits, _ . : -' })
+  message!: string;
+}
+
+/** What POST /v1/events did with the events sent. */
+export class UsageIngestResultView {
+  @ApiProperty({ type: 'integer', description: 'New events stored, to be processed.', example: 1 })
+  accepted!: number;
+
+  @ApiProperty({
+    type: 'integer',
+    description: 'Events whose id was already sent (before, or earlier in this batch): not processed again.',
+    example: 0,
+  })
+  duplicates!: number;
+
+  @ApiProperty({ type: [RejectionView] })
+  rejected!: RejectionView[];
+}
+
+abstract class UsageTotals {
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'The currency of the amounts; null only if a day mixes meters of several currencies.',
+  })
+  currency!: string | null;
+
+  @ApiProperty({ type: 'integer', description: 'Metered events in the bucket.' })
+  events!: number;
+
+  @AmountOut('Sum of the quantities the meters measured.', 1500)
+  quantity!: bigint;
+
+  @AmountOut("Minor units charged: exactly the ledger's usage charges for these events.", 3000)
+  amount!: bigint;
+
+  @ApiProperty({
+    type: 'integer',
+    description: 'Events priced but not charged (insufficient funds, frozen or unknown account…).',
+  })
+  unbilledEvents!: number;
+}
+
+export class UsageByDayView extends UsageTotals {
+  @ApiProperty({ type: 'string', format: 'date', example: '2026-11-21', description: 'UTC day.' })
+  day!: string;
+}
+
+export class UsageByMeterView extends UsageTotals {
+  @ApiProperty({ example: METER_ID })
+  meterId!: string;
+
+  @ApiProperty({ example: 'api.call' })
+  eventType!: string;
+}
+
+/** Usage totals over a range, by day or by meter. */
+@ApiExtraModels(UsageByDayView, UsageByMeterView)
+export class UsageReportView {
+  @ApiProperty({ type: 'string', nullable: true, example: ACC })
+  accountId!: string | null;
+
+  @InstantOut('Start of the range (inclusive).')
+  from!: string;
+
+  @InstantOut('End of the range (exclusive).')
+  to!: string;
+
+  @ApiProperty({ enum: ['day', 'meter'] })
+  groupBy!: string;
+
+  @ApiProperty({
+    type: 'array',
+    items: { oneOf: [{ $ref: getSchemaPath(UsageByDayView) }, { $ref: getSchemaPath(UsageByMeterView) }] },
+  })
+  data!: (UsageByDayView | UsageByMeterView)[];
+}
+
+export const METER_EXAMPLE = {
+  id: METER_ID,
+  eventType: 'api.call',
+  aggregation: 'sum',
+  property: 'tokens',
+  unitPrice: 2,
+  currency: 'USD',
+  createdAt: '2026-11-21T12:00:00.000Z',
+};
+
+export const USAGE_EVENT_EXAMPLE = {
+  id: 'req-7f3a9c',
+  type: 'api.call',
+  accountId: ACC,
+  timestamp: '2026-11-21T11:59:58.000Z',
+  properties: { tokens: 1200, model: 'small' },
+  status: 'processed',
+  receivedAt: '2026-11-21T12:00:00.000Z',
+  processedAt: '2026-11-21T12:00:00.080Z',
+  category: 'standard',
+  billing: {
+    status: 'charged',
+    meterId: METER_ID,
+    quantity: 1200,
+    amount: 2400,
+    currency: 'USD',
+    transactionId: 'txn_01JD3ZD4E5F6G7H8J9K0M1N2P3',
+    failure: null,
+  },
+  failure: null,
+};
