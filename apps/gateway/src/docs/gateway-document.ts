@@ -22,7 +22,10 @@ export function gatewayDocument(app: INestApplication): OpenAPIObject {
     .setDescription(DESCRIPTION)
     .setVersion('1.0.0')
     .addServer('/')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Authorization: Bearer tk_…' }, API_KEY)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'Authorization: Bearer tk_…' },
+      API_KEY,
+    )
     .addSecurityRequirements(API_KEY)
     .addGlobalParameters({
       name: 'X-Request-Id',

@@ -40,11 +40,9 @@ export const GATEWAY_PROBLEMS = {
   unsupported_media_type: [415, 'Send the body as application/json.'],
   currency_mismatch: [422, "The currency is not the account's currency."],
   account_frozen: [422, 'The account is frozen.'],
-  same_account: [422, 'The source and destination accounts are the same.'],
   transaction_not_refundable: [422, 'Only a succeeded charge, withdrawal or capture can be refunded.'],
   refund_exceeds_remaining: [422, 'The refund is more than what remains refundable of the parent.'],
   capture_exceeds_hold: [422, 'The amount is more than the hold.'],
-  amount_overflow: [422, 'The balance would pass the largest amount the ledger keeps.'],
   idempotency_key_reused: [422, 'The Idempotency-Key was used with a different request.'],
   webhook_url_refused: [422, 'Webhook URLs must use https.'],
   rate_limited: [

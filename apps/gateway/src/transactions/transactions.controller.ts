@@ -107,7 +107,6 @@ export class TransactionsController {
     'transaction_not_found',
     'currency_mismatch',
     'account_frozen',
-    'same_account',
     'transaction_not_refundable',
     'refund_exceeds_remaining',
     ...KEY_PROBLEMS,
