@@ -79,9 +79,13 @@ describe('gateway DTOs', () => {
   });
 
   it('metadata: a bad entry under its own key, at most 50 keys, floats read as numbers', () => {
-    const bad = check(CreateAccountDto, { currency: 'USD', metadata: { ok: 1, nested: { a: 1 } } });
+    const bad = check(CreateAccountDto, {
+      currency: 'USD',
+      metadata: { ok: 1, nested: { a: 1 }, 'bad key': true },
+    });
     assert.deepEqual(bad.errors, [
       { field: 'metadata.nested', message: 'must be a string, a number, a boolean or null' },
+      { field: 'metadata.bad key', message: 'keys may use letters, digits, _ . : -' },
     ]);
     const many = check(CreateAccountDto, {
       currency: 'USD',

@@ -47,7 +47,8 @@ export function unstorableFields(input: unknown, whole = '(body)'): FieldError[]
 
 /**
  * Separates the key from the message in the errors of a rule over a flat object's entries
- * (fields.ts FlatRecord): the key becomes part of the field, `metadata.note`.
+ * (fields.ts FlatRecord), one entry a line: the key becomes part of the field, `metadata.note`.
+ * No key holds a NUL: unstorable text is refused before any rule runs.
  */
 export const ENTRY_SEPARATOR = '\u0000';
 
@@ -70,8 +71,10 @@ export function gatewayFieldErrors(
       else if (rule === 'isObject' && !parent && (error.property === 'body' || error.property === 'query'))
         found.push({ field: whole, message: 'must be a JSON object' });
       else if (message.includes(ENTRY_SEPARATOR)) {
-        const [key, text] = message.split(ENTRY_SEPARATOR);
-        found.push({ field: key ? `${here}.${key}` : here, message: text });
+        for (const entry of message.split('\n')) {
+          const [key, text] = entry.split(ENTRY_SEPARATOR);
+          found.push({ field: key ? `${here}.${key}` : here, message: text });
+        }
       } else found.push({ field: here, message });
     }
     found.push(...gatewayFieldErrors(error.children ?? [], whole, here));
