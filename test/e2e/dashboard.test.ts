@@ -189,4 +189,20 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     await freeze.getByText('Needs the operator role or above.').waitFor();
     await page.screenshot({ path: path.join(shots, 'admin-api-docs.png'), fullPage: false });
   });
+
+  it("the gateway's document in Swagger UI: every operation, bearer API key, the transaction body by type", async () => {
+    await page.goto(`${stack.url('gateway')}/docs`);
+    await page.getByRole('heading', { name: /Tally API/ }).waitFor();
+    await page.getByRole('button', { name: 'Authorize' }).waitFor();
+    const operations = page.locator('.opblock');
+    await operations.first().waitFor();
+    assert.ok((await operations.count()) >= 25, `${await operations.count()} operations shown`);
+    // An operation opened shows its required Idempotency-Key and the bodies it takes, by type.
+    const create = page.locator('[id="operations-Transactions-createTransaction"]');
+    await create.locator('.opblock-summary-control').click();
+    await create.getByText('Idempotency-Key').first().waitFor();
+    await create.getByText('Checked before answering').waitFor();
+    await create.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(shots, 'gateway-api-docs.png'), fullPage: false });
+  });
 });

@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
@@ -13,6 +13,7 @@ import type { GatewayConfig } from './config.js';
 import { HoldsController } from './holds/holds.controller.js';
 import { HoldsService } from './holds/holds.service.js';
 import { ProblemFilter } from '#http';
+import { gatewayValidationPipe } from './http/validation.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { IdempotencyRetention } from './idempotency/idempotency-retention.js';
 import { AcceptBatcher } from './transactions/create-transaction/accept-batcher.js';
@@ -55,6 +56,7 @@ export class GatewayModule {
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_PIPE, useFactory: gatewayValidationPipe },
         {
           provide: IdempotencyRetention,
           useFactory: (dataSource: DataSource) =>

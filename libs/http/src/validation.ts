@@ -1,20 +1,42 @@
-import { ValidationPipe } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import type { ValidationError as ClassValidatorError } from 'class-validator';
 import { ValidationError, type FieldError } from './problem.js';
+
+export interface ValidationPipeOptions {
+  /**
+   * Runs on a body or query before it is transformed and validated; field errors it returns are
+   * the whole answer (the gateway refuses text Postgres cannot store before any other rule).
+   */
+  precheck?: (value: unknown, metadata: ArgumentMetadata) => FieldError[];
+  /** class-validator's errors as the app reports them; fieldErrorsOf unless given. */
+  errorsOf?: (errors: ClassValidatorError[]) => FieldError[];
+}
 
 /**
  * The one ValidationPipe of an app: DTO classes (class-validator, class-transformer) for bodies,
  * queries and path parameters; unknown fields refused; values transformed to the DTO's types. A
  * failure is the problem+json `validation_error` listing `errors: [{ field, message }]`.
  */
-export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+export function createValidationPipe(options: ValidationPipeOptions = {}): ValidationPipe {
+  const errorsOf = options.errorsOf ?? ((errors: ClassValidatorError[]) => fieldErrorsOf(errors));
+  const settings = {
     whitelist: true,
     forbidNonWhitelisted: true,
     forbidUnknownValues: true,
     transform: true,
-    exceptionFactory: (errors) => new ValidationError(fieldErrorsOf(errors)),
-  });
+    exceptionFactory: (errors: ClassValidatorError[]) => new ValidationError(errorsOf(errors)),
+  };
+  const precheck = options.precheck;
+  if (!precheck) return new ValidationPipe(settings);
+  return new (class extends ValidationPipe {
+    override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+      if (metadata.metatype && this.toValidate(metadata)) {
+        const refused = precheck(value, metadata);
+        if (refused.length > 0) throw new ValidationError(refused);
+      }
+      return super.transform(value, metadata);
+    }
+  })(settings);
 }
 
 /** class-validator's errors, nested ones included, as `{ field, message }` (`filter.status`). */

@@ -13,32 +13,32 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Answer, IdempotencyKeyHeader, REPLAYED, location } from '../docs/operations.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { AccountNotFoundError, hasIdPrefix } from '#domain';
 import { AccountRepository, LedgerEntryRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { sendOutcome } from '../http/outcome.js';
-import { decodeCursor, pageOf, pageQuery } from '../http/pagination.js';
-import { currency, metadata, nonNegativeAmount, validate } from '../http/validation.js';
+import { PageQuery, decodeCursor, pageOf } from '../http/pagination.js';
 import { presentAccount, presentEntry } from './account.presenter.js';
-
-const createAccount = z
-  .object({
-    currency,
-    externalRef: z.string().min(1).max(200).nullable().optional(),
-    metadata: metadata.optional(),
-    lowBalanceThreshold: nonNegativeAmount.nullable().optional(),
-  })
-  .strict();
-
-const listAccounts = z.object({ externalRef: z.string().min(1).max(200).optional(), ...pageQuery }).strict();
-const listEntries = z.object(pageQuery).strict();
+import {
+  ACCOUNT_EXAMPLE,
+  ACCOUNT_ID,
+  AccountPage,
+  AccountParams,
+  AccountView,
+  CreateAccountDto,
+  EntryPage,
+  ListAccountsQuery,
+} from './accounts.dto.js';
 
 const isAccountId = (id: string) => hasIdPrefix(id, 'acc');
 
+@ApiTags('Accounts')
 @Controller('v1/accounts')
 @UseGuards(ApiKeyGuard)
 export class AccountsController {
@@ -51,16 +51,33 @@ export class AccountsController {
 
   @Post()
   @HttpCode(201)
+  @ApiOperation({ operationId: 'createAccount', summary: 'Open an account' })
+  @IdempotencyKeyHeader(false)
+  @ApiBody({
+    type: CreateAccountDto,
+    examples: { account: { value: { currency: 'USD', externalRef: 'user_42', lowBalanceThreshold: 500 } } },
+  })
+  @Answer(201, AccountView, 'Created', {
+    example: ACCOUNT_EXAMPLE,
+    headers: { ...location(`/v1/accounts/${ACCOUNT_ID}`), ...REPLAYED },
+  })
+  @ApiProblems(...BODY_PROBLEMS, 'external_ref_taken', ...KEY_PROBLEMS)
   async create(
     @CurrentTenant() tenant: Tenant,
-    @Body() body: unknown,
+    @Body() input: CreateAccountDto,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const input = validate(createAccount, body ?? {});
     const outcome = await this.idempotency.execute(
-      { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
+      {
+        tenantId: tenant.tenantId,
+        key,
+        required: false,
+        method: 'POST',
+        path: request.url,
+        body: request.body,
+      },
       async (manager) => {
         const account = await this.accounts.create(manager, {
           tenantId: tenant.tenantId,
@@ -80,8 +97,10 @@ export class AccountsController {
   }
 
   @Get()
-  async list(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
-    const q = validate(listAccounts, query);
+  @ApiOperation({ operationId: 'listAccounts', summary: 'List accounts, newest first' })
+  @Answer(200, AccountPage, 'A page of accounts', { example: { data: [ACCOUNT_EXAMPLE], nextCursor: null } })
+  @ApiProblems(...QUERY_PROBLEMS)
+  async list(@CurrentTenant() tenant: Tenant, @Query() q: ListAccountsQuery) {
     const limit = q.limit ?? 20;
     const rows = await this.accounts.list(this.dataSource.manager, tenant.tenantId, {
       externalRef: q.externalRef,
@@ -92,13 +111,18 @@ export class AccountsController {
   }
 
   @Get(':id')
-  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+  @ApiOperation({ operationId: 'getAccount', summary: 'Get an account and its balance' })
+  @Answer(200, AccountView, 'The account', { example: ACCOUNT_EXAMPLE })
+  @ApiProblems(...PATH_PROBLEMS, 'account_not_found')
+  async get(@CurrentTenant() tenant: Tenant, @Param() { id }: AccountParams) {
     return presentAccount(await this.load(tenant, id));
   }
 
   @Get(':id/entries')
-  async listEntries(@CurrentTenant() tenant: Tenant, @Param('id') id: string, @Query() query: unknown) {
-    const q = validate(listEntries, query);
+  @ApiOperation({ operationId: 'listEntries', summary: "List an account's ledger entries, newest first" })
+  @Answer(200, EntryPage, 'A page of entries')
+  @ApiProblems(...PATH_PROBLEMS, ...QUERY_PROBLEMS, 'account_not_found')
+  async listEntries(@CurrentTenant() tenant: Tenant, @Param() { id }: AccountParams, @Query() q: PageQuery) {
     await this.load(tenant, id);
     const limit = q.limit ?? 20;
     const before = decodeCursor(q.cursor, (p) => /^\d{1,19}$/.test(p));

@@ -1,7 +1,9 @@
 import { Body, Controller, Get, Headers, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Answer, IdempotencyKeyHeader, REPLAYED, location } from '../docs/operations.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { HOLD_EXPIRY_SECONDS, HoldNotFoundError, hasIdPrefix } from '#domain';
 import { Correlation } from '#observability';
 import { HoldRepository, holdView, transactionView } from '#persistence';
@@ -9,29 +11,24 @@ import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { sendOutcome } from '../http/outcome.js';
 import { ApiError } from '#http';
-import { amount, currency, validate } from '../http/validation.js';
+import { validated } from '../http/validation.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import {
+  CAPTURE_EXAMPLE,
+  CaptureHoldDto,
+  CreateHoldDto,
+  HOLD_EXAMPLE,
+  HOLD_ID,
+  HoldParams,
+  HoldView,
+  VoidHoldDto,
+} from './holds.dto.js';
+import { TransactionView } from '../transactions/transactions.dto.js';
 import { HoldsService } from './holds.service.js';
-
-const createHold = z
-  .object({
-    accountId: z.string().min(1).max(64),
-    amount,
-    currency,
-    expiresInSeconds: z
-      .number()
-      .int('must be a whole number of seconds')
-      .min(HOLD_EXPIRY_SECONDS.min)
-      .max(HOLD_EXPIRY_SECONDS.max)
-      .optional(),
-  })
-  .strict();
-
-const captureHold = z.object({ amount: amount.optional() }).strict();
-const voidHold = z.object({}).strict();
 
 const isHoldId = (id: string) => hasIdPrefix(id, 'hold');
 
+@ApiTags('Holds')
 @Controller('v1/holds')
 @UseGuards(ApiKeyGuard)
 export class HoldsController {
@@ -43,6 +40,36 @@ export class HoldsController {
   ) {}
 
   @Post()
+  @ApiOperation({
+    operationId: 'createHold',
+    summary: 'Hold funds on an account',
+    description:
+      'Decided before answering, in one database transaction: the account is locked, its available balance (posted − held) must cover `amount`, ' +
+      'and `amount` moves from available to held; `hold.created` is published. The hold lasts `expiresInSeconds`: past that it can no longer be ' +
+      "captured or voided, and the worker's expiry sweep releases it (status `expired`, event `hold.expired`).",
+  })
+  @IdempotencyKeyHeader(true)
+  @ApiBody({
+    type: CreateHoldDto,
+    examples: {
+      hold: {
+        value: { accountId: HOLD_EXAMPLE.accountId, amount: 2500, currency: 'USD', expiresInSeconds: 604800 },
+      },
+    },
+  })
+  @Answer(201, HoldView, 'Created; the amount is held', {
+    example: HOLD_EXAMPLE,
+    headers: { ...location(`/v1/holds/${HOLD_ID}`), ...REPLAYED },
+  })
+  @ApiProblems(
+    ...BODY_PROBLEMS,
+    'idempotency_key_required',
+    'insufficient_funds',
+    'account_not_found',
+    'currency_mismatch',
+    'account_frozen',
+    ...KEY_PROBLEMS,
+  )
   async create(
     @CurrentTenant() tenant: Tenant,
     @Body() body: unknown,
@@ -51,7 +78,7 @@ export class HoldsController {
     @Res() reply: FastifyReply,
   ) {
     requireKey(key);
-    const input = validate(createHold, body ?? {});
+    const input = validated(CreateHoldDto, body ?? {});
     await this.idempotent(tenant, key, request, body, reply, async (manager) => {
       const hold = await this.holds.create(
         manager,
@@ -64,16 +91,48 @@ export class HoldsController {
   }
 
   @Post(':id/capture')
+  @ApiOperation({
+    operationId: 'captureHold',
+    summary: 'Capture a hold (all of it, or part)',
+    description:
+      'Checked before answering: the hold is active (not captured, voided, expired, nor already being captured), `amount` is at most the hold, ' +
+      'and the account is not frozen. Answers a pending `capture` transaction, and the hold is then spoken for (no second capture, no void, no expiry). ' +
+      "The worker posts the amount from the account to the tenant's revenue, releases the rest of the hold and marks it `captured` (`hold.captured`). " +
+      'Follow the transaction at Location.',
+  })
+  @IdempotencyKeyHeader(true)
+  @ApiBody({
+    type: CaptureHoldDto,
+    required: false,
+    examples: {
+      whole: { summary: 'The whole hold', value: {} },
+      partial: { summary: 'Part of it; the rest is released', value: { amount: 2000 } },
+    },
+  })
+  @Answer(202, TransactionView, 'Accepted; the capture is applied in the background', {
+    example: CAPTURE_EXAMPLE,
+    headers: { ...location(`/v1/transactions/${CAPTURE_EXAMPLE.id}`), ...REPLAYED },
+  })
+  @ApiProblems(
+    ...BODY_PROBLEMS,
+    ...PATH_PROBLEMS,
+    'idempotency_key_required',
+    'hold_not_found',
+    'hold_not_active',
+    'capture_exceeds_hold',
+    'account_frozen',
+    ...KEY_PROBLEMS,
+  )
   async capture(
     @CurrentTenant() tenant: Tenant,
-    @Param('id') id: string,
+    @Param() { id }: HoldParams,
     @Body() body: unknown,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     requireKey(key);
-    const input = validate(captureHold, body ?? {});
+    const input = validated(CaptureHoldDto, body ?? {});
     await this.idempotent(tenant, key, request, body, reply, async (manager) => {
       if (!isHoldId(id)) throw new HoldNotFoundError(id);
       const t = await this.holds.capture(
@@ -88,16 +147,41 @@ export class HoldsController {
   }
 
   @Post(':id/void')
+  @ApiOperation({
+    operationId: 'voidHold',
+    summary: 'Void a hold',
+    description:
+      'Releases the whole hold at once, in one database transaction: the amount goes back to available, the hold ends `voided`, and `hold.voided` is published.',
+  })
+  @IdempotencyKeyHeader(true)
+  @ApiBody({
+    type: VoidHoldDto,
+    required: false,
+    description: 'No body, or an empty object.',
+    examples: { empty: { value: {} } },
+  })
+  @Answer(200, HoldView, 'Voided; the amount is available again', {
+    example: { ...HOLD_EXAMPLE, status: 'voided' },
+    headers: REPLAYED,
+  })
+  @ApiProblems(
+    ...BODY_PROBLEMS,
+    ...PATH_PROBLEMS,
+    'idempotency_key_required',
+    'hold_not_found',
+    'hold_not_active',
+    ...KEY_PROBLEMS,
+  )
   async void(
     @CurrentTenant() tenant: Tenant,
-    @Param('id') id: string,
+    @Param() { id }: HoldParams,
     @Body() body: unknown,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     requireKey(key);
-    validate(voidHold, body ?? {});
+    validated(VoidHoldDto, body ?? {});
     await this.idempotent(tenant, key, request, body, reply, async (manager) => {
       if (!isHoldId(id)) throw new HoldNotFoundError(id);
       const hold = await this.holds.void(manager, tenant.tenantId, id);
@@ -106,7 +190,10 @@ export class HoldsController {
   }
 
   @Get(':id')
-  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+  @ApiOperation({ operationId: 'getHold', summary: 'Get a hold' })
+  @Answer(200, HoldView, 'The hold', { example: HOLD_EXAMPLE })
+  @ApiProblems(...PATH_PROBLEMS, 'hold_not_found')
+  async get(@CurrentTenant() tenant: Tenant, @Param() { id }: HoldParams) {
     const hold = isHoldId(id)
       ? await this.holdRecords.find(this.dataSource.manager, tenant.tenantId, id)
       : null;

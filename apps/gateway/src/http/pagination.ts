@@ -1,15 +1,37 @@
-import { z } from 'zod';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ValidationError } from '#http';
+import { Optional } from './fields.js';
 
-export const pageQuery = {
-  limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be a whole number from 1 to 100')
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 100, 'must be a whole number from 1 to 100')
-    .optional(),
-  cursor: z.string().max(200).optional(),
-};
+const LIMIT_MESSAGE = 'must be a whole number from 1 to 100';
+
+/** `?limit=&cursor=`: every list of the gateway pages the same way, newest first. */
+export class PageQuery {
+  @Optional()
+  @Transform(({ value }) => (typeof value === 'string' && /^\d{1,3}$/.test(value) ? Number(value) : value))
+  @IsInt({ message: LIMIT_MESSAGE })
+  @Min(1, { message: LIMIT_MESSAGE })
+  @Max(100, { message: LIMIT_MESSAGE })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 100,
+    default: 20,
+    description: 'Items per page.',
+  })
+  limit?: number;
+
+  @Optional()
+  @IsString({ message: 'must be a string' })
+  @MaxLength(200, { message: 'must be at most 200 characters' })
+  @ApiPropertyOptional({
+    maxLength: 200,
+    description: "The previous page's `nextCursor`, to read the page after it.",
+    example: 'djE6YWNjXzAxSkQzWjhRNE42VjNGNVc3WDlZMUEyQjND',
+  })
+  cursor?: string;
+}
 
 export interface Page<T> {
   data: T[];

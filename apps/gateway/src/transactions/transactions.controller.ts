@@ -12,34 +12,37 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiBody, ApiExtraModels, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Answer, IdempotencyKeyHeader, PreferHeader, REPLAYED, location } from '../docs/operations.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
-import { TRANSACTION_STATUSES, TRANSACTION_TYPES, TransactionNotFoundError, hasIdPrefix } from '#domain';
+import { TransactionNotFoundError, hasIdPrefix } from '#domain';
 import { Correlation } from '#observability';
 import { TransactionRepository, transactionView } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { stringifyJson } from '../http/json.js';
 import { sendOutcome } from '../http/outcome.js';
-import { decodeCursor, pageOf, pageQuery } from '../http/pagination.js';
+import { decodeCursor, pageOf } from '../http/pagination.js';
 import { ApiError } from '#http';
-import { validate } from '../http/validation.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
-import { createTransactionCommand } from './create-transaction/create-transaction.command.js';
 import { CreateTransaction } from './create-transaction/create-transaction.use-case.js';
 import { TransactionCompletion } from './transaction-completion.js';
+import {
+  ListTransactionsQuery,
+  TRANSACTION_BODIES,
+  TRANSACTION_BODY_EXAMPLES,
+  TRANSACTION_BODY_SCHEMA,
+  TRANSACTION_EXAMPLE,
+  TRANSACTION_ID,
+  TransactionPage,
+  TransactionParams,
+  TransactionView,
+  transactionCommandOf,
+} from './transactions.dto.js';
 
 const isTransactionId = (id: string) => hasIdPrefix(id, 'txn');
 const MAX_WAIT_SECONDS = 30;
-
-const listTransactions = z
-  .object({
-    accountId: z.string().min(1).max(64).optional(),
-    status: z.enum(TRANSACTION_STATUSES).optional(),
-    type: z.enum(TRANSACTION_TYPES).optional(),
-    ...pageQuery,
-  })
-  .strict();
 
 /** `Prefer: wait=N` (RFC 7240), capped at 30 s; 0 when absent or malformed. */
 export function preferredWaitSeconds(prefer: string | undefined): number {
@@ -47,6 +50,7 @@ export function preferredWaitSeconds(prefer: string | undefined): number {
   return match ? Math.min(Number(match[1]), MAX_WAIT_SECONDS) : 0;
 }
 
+@ApiTags('Transactions')
 @Controller('v1/transactions')
 @UseGuards(ApiKeyGuard)
 export class TransactionsController {
@@ -59,6 +63,54 @@ export class TransactionsController {
   ) {}
 
   @Post()
+  @ApiOperation({
+    operationId: 'createTransaction',
+    summary: 'Request a deposit, withdrawal, transfer, charge or refund',
+    description:
+      'Checked before answering: body shape, accounts exist in this tenant, currencies match, frozen accounts, refundable parent. ' +
+      'Funds are checked when the transaction is applied: it then ends `failed` with `failure.code = "insufficient_funds"`. ' +
+      'A `capture` is not requested here: capture a hold (POST /v1/holds/{id}/capture).',
+  })
+  @IdempotencyKeyHeader(true)
+  @PreferHeader()
+  @ApiExtraModels(...Object.values(TRANSACTION_BODIES))
+  @ApiBody({ schema: TRANSACTION_BODY_SCHEMA, examples: TRANSACTION_BODY_EXAMPLES })
+  @Answer(200, TransactionView, 'Final (with Prefer: wait)', {
+    example: { ...TRANSACTION_EXAMPLE, status: 'succeeded', completedAt: '2026-11-21T12:00:00.040Z' },
+    headers: {
+      ...location(`/v1/transactions/${TRANSACTION_ID}`),
+      'Idempotent-Replayed': {
+        description: 'Whether this answers a replay.',
+        schema: { type: 'string', enum: ['true', 'false'] },
+      },
+      'Preference-Applied': {
+        description: 'The wait applied.',
+        schema: { type: 'string', example: 'wait=5' },
+      },
+    },
+  })
+  @Answer(202, TransactionView, 'Accepted; applied in the background', {
+    example: TRANSACTION_EXAMPLE,
+    headers: {
+      ...location(`/v1/transactions/${TRANSACTION_ID}`),
+      ...REPLAYED,
+      'Preference-Applied': {
+        description: 'The wait applied (the transaction was not final within it).',
+        schema: { type: 'string', example: 'wait=5' },
+      },
+    },
+  })
+  @ApiProblems(
+    ...BODY_PROBLEMS,
+    'idempotency_key_required',
+    'account_not_found',
+    'transaction_not_found',
+    'currency_mismatch',
+    'account_frozen',
+    'transaction_not_refundable',
+    'refund_exceeds_remaining',
+    ...KEY_PROBLEMS,
+  )
   async create(
     @CurrentTenant() tenant: Tenant,
     @Body() body: unknown,
@@ -74,7 +126,7 @@ export class TransactionsController {
         'POST /v1/transactions needs an Idempotency-Key header.',
       );
     }
-    const command = validate(createTransactionCommand, body ?? {});
+    const command = transactionCommandOf(body);
     const call = { tenantId: tenant.tenantId, key, required: true, method: 'POST', path: request.url, body };
     const correlationId = Correlation.id() ?? null;
     const outcome =
@@ -110,8 +162,12 @@ export class TransactionsController {
   }
 
   @Get()
-  async list(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
-    const q = validate(listTransactions, query);
+  @ApiOperation({ operationId: 'listTransactions', summary: 'List transactions, newest first' })
+  @Answer(200, TransactionPage, 'A page of transactions', {
+    example: { data: [TRANSACTION_EXAMPLE], nextCursor: null },
+  })
+  @ApiProblems(...QUERY_PROBLEMS)
+  async list(@CurrentTenant() tenant: Tenant, @Query() q: ListTransactionsQuery) {
     const limit = q.limit ?? 20;
     const rows = await this.transactions.list(this.dataSource.manager, tenant.tenantId, {
       accountId: q.accountId,
@@ -124,7 +180,10 @@ export class TransactionsController {
   }
 
   @Get(':id')
-  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+  @ApiOperation({ operationId: 'getTransaction', summary: 'Get a transaction' })
+  @Answer(200, TransactionView, 'The transaction', { example: TRANSACTION_EXAMPLE })
+  @ApiProblems(...PATH_PROBLEMS, 'transaction_not_found')
+  async get(@CurrentTenant() tenant: Tenant, @Param() { id }: TransactionParams) {
     const t = isTransactionId(id)
       ? await this.transactions.find(this.dataSource.manager, tenant.tenantId, id)
       : null;

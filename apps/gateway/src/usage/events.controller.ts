@@ -1,5 +1,8 @@
 import { Body, Controller, Get, Headers, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBody, ApiExtraModels, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Answer, IdempotencyKeyHeader, REPLAYED } from '../docs/operations.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { AccountNotFoundError, UsageEventNotFoundError } from '#domain';
 import { Correlation, Metrics } from '#observability';
@@ -8,12 +11,23 @@ import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { sendOutcome } from '../http/outcome.js';
 import { ValidationError } from '#http';
-import { fieldErrors, unstorableFields, validate } from '../http/validation.js';
+import { check, validated } from '../http/validation.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { IngestUsage, type IngestResult, type Rejection } from './ingest-usage.use-case.js';
-import { isEventId, usageBatch, usageEvent, type UsageEventInput } from './usage-event.schema.js';
+import {
+  EventParams,
+  USAGE_EVENT_EXAMPLE,
+  UsageBatchDto,
+  UsageEventDto,
+  UsageEventView,
+  UsageIngestResultView,
+  isEventId,
+} from './usage.dto.js';
+
+const ACC = 'acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C';
 import { presentUsageEvent } from './usage.presenter.js';
 
+@ApiTags('Usage')
 @Controller('v1/events')
 @UseGuards(ApiKeyGuard)
 export class EventsController {
@@ -30,6 +44,53 @@ export class EventsController {
    * sink the others. A single event that is not valid is a 400, like any bad request.
    */
   @Post()
+  @ApiOperation({
+    operationId: 'recordUsageEvents',
+    summary: 'Record one usage event, or a batch of up to 500',
+    description:
+      'Valid new events are stored (the raw audit trail) in one database transaction and processed in the background: checked against the ' +
+      "business rules, priced by the event type's meter, and charged to `accountId` (see GET /v1/events/{id}). " +
+      'An `id` the tenant already sent is a duplicate: counted, never processed twice. ' +
+      'A batch answers per index — one bad event does not sink the batch. A single event that is not valid answers 400 `validation_error`, ' +
+      'and a single event naming an unknown account answers 404 `account_not_found`.',
+  })
+  @IdempotencyKeyHeader(false)
+  @ApiExtraModels(UsageEventDto, UsageBatchDto)
+  @ApiBody({
+    schema: { oneOf: [{ $ref: getSchemaPath(UsageEventDto) }, { $ref: getSchemaPath(UsageBatchDto) }] },
+    examples: {
+      single: {
+        summary: 'One event',
+        value: {
+          id: 'req-7f3a9c',
+          type: 'api.call',
+          accountId: ACC,
+          timestamp: '2026-11-21T11:59:58Z',
+          properties: { tokens: 1200, model: 'small' },
+        },
+      },
+      batch: {
+        summary: 'A batch',
+        value: {
+          events: [
+            { id: 'req-7f3a9d', type: 'api.call', accountId: ACC, properties: { tokens: 300 } },
+            { id: 'login-8812', type: 'user.login', accountId: null },
+          ],
+        },
+      },
+    },
+  })
+  @Answer(202, UsageIngestResultView, 'Accepted; stored events are processed in the background', {
+    example: {
+      accepted: 1,
+      duplicates: 0,
+      rejected: [
+        { index: 1, code: 'validation_error', message: 'type: must be 1-100 letters, digits, _ . : -' },
+      ],
+    },
+    headers: REPLAYED,
+  })
+  @ApiProblems(...BODY_PROBLEMS, 'account_not_found', ...KEY_PROBLEMS)
   async record(
     @CurrentTenant() tenant: Tenant,
     @Body() body: unknown,
@@ -38,20 +99,17 @@ export class EventsController {
     @Res() reply: FastifyReply,
   ) {
     const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'events' in body;
-    const items = isBatch ? batchOf(body) : [validate(usageEvent, body ?? {})];
-    const events: { index: number; event: UsageEventInput }[] = [];
+    const items = isBatch ? batchOf(body) : [validated(UsageEventDto, body ?? {})];
+    const events: { index: number; event: UsageEventDto }[] = [];
     const rejected: Rejection[] = [];
     items.forEach((item, index) => {
-      const unstorable = unstorableFields(item, '(event)');
-      const parsed = unstorable.length > 0 ? null : usageEvent.safeParse(item);
-      if (parsed?.success) events.push({ index, event: parsed.data });
+      const checked = item instanceof UsageEventDto ? { value: item } : check(UsageEventDto, item, '(event)');
+      if (checked.value) events.push({ index, event: checked.value });
       else
         rejected.push({
           index,
           code: 'validation_error',
-          message: (parsed ? fieldErrors(parsed.error, '(event)') : unstorable)
-            .map((e) => `${e.field}: ${e.message}`)
-            .join('; '),
+          message: checked.errors.map((e) => `${e.field}: ${e.message}`).join('; '),
         });
     });
 
@@ -76,7 +134,10 @@ export class EventsController {
 
   /** One event as received, with what processing made of it (processed, billed or not, or failed). */
   @Get(':id')
-  async get(@CurrentTenant() tenant: Tenant, @Param('id') id: string) {
+  @ApiOperation({ operationId: 'getUsageEvent', summary: 'Get a usage event and what processing made of it' })
+  @Answer(200, UsageEventView, 'The event', { example: USAGE_EVENT_EXAMPLE })
+  @ApiProblems(...PATH_PROBLEMS, 'event_not_found')
+  async get(@CurrentTenant() tenant: Tenant, @Param() { id }: EventParams) {
     const event = isEventId(id) ? await this.usage.find(this.dataSource.manager, tenant.tenantId, id) : null;
     if (!event) throw new UsageEventNotFoundError(id);
     return presentUsageEvent(event);
@@ -85,7 +146,7 @@ export class EventsController {
 
 /** A batch's events, the envelope checked: each event is checked on its own, and refused alone. */
 function batchOf(body: unknown): unknown[] {
-  const batch = usageBatch.safeParse(body);
-  if (!batch.success) throw new ValidationError(fieldErrors(batch.error));
-  return batch.data.events;
+  const checked = check(UsageBatchDto, body, '(body)', { storable: false });
+  if (checked.errors) throw new ValidationError(checked.errors);
+  return checked.value.events;
 }

@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { hasIdPrefix, stringifyJson } from '#domain';
 import { Commands } from '#messaging';
 import { AccountRepository, OutboxStore, UsageRepository } from '#persistence';
-import type { UsageEventInput } from './usage-event.schema.js';
+import type { UsageEventDto } from './usage.dto.js';
 
 export interface Rejection {
   index: number;
@@ -33,7 +33,7 @@ export class IngestUsage {
   async execute(
     manager: EntityManager,
     tenant: { tenantId: string; apiKeyId: string },
-    events: { index: number; event: UsageEventInput }[],
+    events: { index: number; event: UsageEventDto }[],
     rejected: Rejection[],
     correlationId: string | null,
   ): Promise<IngestResult> {

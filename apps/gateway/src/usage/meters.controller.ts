@@ -1,42 +1,20 @@
 import { Body, Controller, Get, Headers, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Answer, IdempotencyKeyHeader, REPLAYED } from '../docs/operations.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
-import { METER_AGGREGATIONS, hasIdPrefix } from '#domain';
+import { hasIdPrefix } from '#domain';
 import { MeterRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { sendOutcome } from '../http/outcome.js';
-import { decodeCursor, pageOf, pageQuery } from '../http/pagination.js';
-import { amount, currency, validate } from '../http/validation.js';
+import { decodeCursor, pageOf } from '../http/pagination.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
-import { usageEvent } from './usage-event.schema.js';
+import { CreateMeterDto, ListMetersQuery, METER_EXAMPLE, MeterPage, MeterView } from './usage.dto.js';
 import { presentMeter } from './usage.presenter.js';
 
-const createMeter = z
-  .object({
-    eventType: usageEvent.shape.type,
-    aggregation: z.enum(METER_AGGREGATIONS),
-    property: z
-      .string()
-      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be a property key')
-      .nullable()
-      .optional(),
-    unitPrice: amount,
-    currency,
-  })
-  .strict()
-  .superRefine((m, ctx) => {
-    if (m.aggregation === 'sum' && !m.property) {
-      ctx.addIssue({ code: 'custom', path: ['property'], message: 'a sum meter needs the property it sums' });
-    }
-    if (m.aggregation === 'count' && m.property) {
-      ctx.addIssue({ code: 'custom', path: ['property'], message: 'a count meter takes no property' });
-    }
-  });
-
-const listMeters = z.object(pageQuery).strict();
-
+@ApiTags('Usage')
 @Controller('v1/meters')
 @UseGuards(ApiKeyGuard)
 export class MetersController {
@@ -47,16 +25,52 @@ export class MetersController {
   ) {}
 
   @Post()
+  @ApiOperation({
+    operationId: 'createMeter',
+    summary: 'Price an event type',
+    description:
+      'One meter per event type. From then on each processed event of that type is priced quantity × `unitPrice` ' +
+      '(quantity: 1 for `count`; for `sum`, `property` written as a JSON integer ≥ 0 — a float such as 1.0, 2e0 ' +
+      'or 1.5 fails the event `invalid_quantity`) and charged to its account.',
+  })
+  @IdempotencyKeyHeader(false)
+  @ApiBody({
+    type: CreateMeterDto,
+    examples: {
+      sum: {
+        summary: 'sum',
+        value: {
+          eventType: 'api.call',
+          aggregation: 'sum',
+          property: 'tokens',
+          unitPrice: 2,
+          currency: 'USD',
+        },
+      },
+      count: {
+        summary: 'count',
+        value: { eventType: 'report.export', aggregation: 'count', unitPrice: 50, currency: 'USD' },
+      },
+    },
+  })
+  @Answer(201, MeterView, 'Created', { example: METER_EXAMPLE, headers: REPLAYED })
+  @ApiProblems(...BODY_PROBLEMS, 'meter_exists', ...KEY_PROBLEMS)
   async create(
     @CurrentTenant() tenant: Tenant,
-    @Body() body: unknown,
+    @Body() input: CreateMeterDto,
     @Headers('idempotency-key') key: string | undefined,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const input = validate(createMeter, body ?? {});
     const outcome = await this.idempotency.execute(
-      { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
+      {
+        tenantId: tenant.tenantId,
+        key,
+        required: false,
+        method: 'POST',
+        path: request.url,
+        body: request.body,
+      },
       async (manager) => {
         const meter = await this.meters.create(manager, {
           tenantId: tenant.tenantId,
@@ -73,8 +87,10 @@ export class MetersController {
   }
 
   @Get()
-  async list(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
-    const q = validate(listMeters, query);
+  @ApiOperation({ operationId: 'listMeters', summary: 'List meters, newest first' })
+  @Answer(200, MeterPage, 'A page of meters', { example: { data: [METER_EXAMPLE], nextCursor: null } })
+  @ApiProblems(...QUERY_PROBLEMS)
+  async list(@CurrentTenant() tenant: Tenant, @Query() q: ListMetersQuery) {
     const limit = q.limit ?? 20;
     const rows = await this.meters.list(this.dataSource.manager, tenant.tenantId, {
       before: decodeCursor(q.cursor, (id) => hasIdPrefix(id, 'mtr')),

@@ -1,27 +1,19 @@
 import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Answer } from '../docs/operations.js';
+import { ApiProblems, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
-import { z } from 'zod';
 import { AccountNotFoundError, hasIdPrefix } from '#domain';
 import { AccountRepository, UsageRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { ValidationError } from '#http';
-import { validate } from '../http/validation.js';
+import { UsageQuery, UsageReportView } from './usage.dto.js';
 import { presentUsage } from './usage.presenter.js';
 
 const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 366;
-const instant = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone' });
-
-const usageQuery = z
-  .object({
-    accountId: z.string().min(1).max(64).optional(),
-    from: instant.optional(),
-    to: instant.optional(),
-    groupBy: z.enum(['day', 'meter']).optional(),
-  })
-  .strict();
-
+@ApiTags('Usage')
 @Controller('v1/usage')
 @UseGuards(ApiKeyGuard)
 export class UsageController {
@@ -36,8 +28,27 @@ export class UsageController {
    * quantity, the amount charged (the same as the ledger's usage charges), and unbilled events.
    */
   @Get()
-  async aggregate(@CurrentTenant() tenant: Tenant, @Query() query: unknown) {
-    const q = validate(usageQuery, query);
+  @ApiOperation({
+    operationId: 'getUsage',
+    summary: 'Usage totals by day or by meter',
+    description:
+      'Metered events whose `timestamp` falls in [from, to), by UTC day or by meter: events, quantity, the amount charged, and unbilled events. ' +
+      "`amount` matches the ledger's usage charges (`charge` transactions) to the unit. " +
+      `\`from\` must be before \`to\`, at most ${MAX_RANGE_DAYS} days before it.`,
+  })
+  @Answer(200, UsageReportView, 'The totals', {
+    example: {
+      accountId: 'acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C',
+      from: '2026-10-22T12:00:00.000Z',
+      to: '2026-11-21T12:00:00.000Z',
+      groupBy: 'day',
+      data: [
+        { day: '2026-11-21', currency: 'USD', events: 2, quantity: 1500, amount: 3000, unbilledEvents: 0 },
+      ],
+    },
+  })
+  @ApiProblems(...QUERY_PROBLEMS, 'account_not_found')
+  async aggregate(@CurrentTenant() tenant: Tenant, @Query() q: UsageQuery) {
     const to = q.to ? new Date(q.to) : new Date();
     const from = q.from ? new Date(q.from) : new Date(to.getTime() - 30 * DAY_MS);
     if (from >= to) throw new ValidationError([{ field: 'from', message: 'must be before to' }]);
