@@ -14,6 +14,7 @@ import { HoldsController } from './holds/holds.controller.js';
 import { HoldsService } from './holds/holds.service.js';
 import { ProblemFilter } from '#http';
 import { gatewayValidationPipe } from './http/validation.js';
+import { ProductsController } from './products/products.controller.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { IdempotencyRetention } from './idempotency/idempotency-retention.js';
 import { AcceptBatcher } from './transactions/create-transaction/accept-batcher.js';
@@ -53,6 +54,7 @@ export class GatewayModule {
         MetersController,
         UsageController,
         WebhookEndpointsController,
+        ProductsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -6,3 +6,4 @@ export * from './hold.repository.js';
 export * from './meter.repository.js';
 export * from './usage.repository.js';
 export * from './webhook.repository.js';
+export * from './product.repository.js';
