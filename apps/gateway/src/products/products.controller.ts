@@ -13,6 +13,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Answer, IdempotencyKeyHeader, REPLAYED, location } from '../docs/operations.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { ProductNotFoundError, hasIdPrefix } from '#domain';
 import { ApiError, ValidationError } from '#http';
@@ -26,7 +29,11 @@ import { presentProduct } from './product.presenter.js';
 import {
   CreateProductDto,
   ListProductsQuery,
+  PRODUCT_EXAMPLE,
+  PRODUCT_ID,
+  ProductPage,
   ProductParams,
+  ProductView,
   StockChangeDto,
   UpdateProductDto,
 } from './products.dto.js';
@@ -34,6 +41,7 @@ import {
 const isProductId = (id: string) => hasIdPrefix(id, 'prod');
 
 /** The catalog (docs/api.md, "Commerce: catalog and inventory"). */
+@ApiTags('Products')
 @Controller('v1/products')
 @UseGuards(ApiKeyGuard)
 export class ProductsController {
@@ -44,6 +52,32 @@ export class ProductsController {
   ) {}
 
   @Post()
+  @ApiOperation({
+    operationId: 'createProduct',
+    summary: 'Add a product to the catalog',
+    description: 'The SKU is unique per tenant. `stock` is the units received so far (0 if absent).',
+  })
+  @IdempotencyKeyHeader(false)
+  @ApiBody({
+    type: CreateProductDto,
+    examples: {
+      product: {
+        value: {
+          sku: 'LAMP-RED-01',
+          name: 'Red desk lamp',
+          category: 'lighting',
+          price: 2500,
+          currency: 'USD',
+          stock: 100,
+        },
+      },
+    },
+  })
+  @Answer(201, ProductView, 'Created', {
+    example: PRODUCT_EXAMPLE,
+    headers: { ...location(`/v1/products/${PRODUCT_ID}`), ...REPLAYED },
+  })
+  @ApiProblems(...BODY_PROBLEMS, 'sku_taken', ...KEY_PROBLEMS)
   async create(
     @CurrentTenant() tenant: Tenant,
     @Body() input: CreateProductDto,
@@ -82,6 +116,18 @@ export class ProductsController {
   }
 
   @Patch(':id')
+  @ApiOperation({
+    operationId: 'updateProduct',
+    summary: 'Change a product',
+    description:
+      'Only the fields given change. A new price applies to orders placed after it; placed orders keep theirs. An archived product cannot be ordered and leaves the default list.',
+  })
+  @ApiBody({
+    type: UpdateProductDto,
+    examples: { price: { value: { price: 2200 } }, archive: { value: { status: 'archived' } } },
+  })
+  @Answer(200, ProductView, 'The product as changed', { example: PRODUCT_EXAMPLE })
+  @ApiProblems(...BODY_PROBLEMS, ...PATH_PROBLEMS, 'product_not_found')
   async update(
     @CurrentTenant() tenant: Tenant,
     @Param() { id }: ProductParams,
@@ -93,6 +139,26 @@ export class ProductsController {
 
   /** Stock received or written off. A retried delta must not count twice: the key is required. */
   @Post(':id/stock')
+  @ApiOperation({
+    operationId: 'changeProductStock',
+    summary: 'Receive or write off stock',
+    description:
+      "Under the product's row lock: `delta` units are added to (or taken from) what was received. On hand may never drop below what live orders reserve (409 `insufficient_stock`). The Idempotency-Key is required: a retried change must not count twice.",
+  })
+  @IdempotencyKeyHeader(true)
+  @ApiBody({
+    type: StockChangeDto,
+    examples: { receive: { value: { delta: 25 } }, writeOff: { value: { delta: -2 } } },
+  })
+  @Answer(200, ProductView, 'The product with its new stock', { example: PRODUCT_EXAMPLE, headers: REPLAYED })
+  @ApiProblems(
+    ...BODY_PROBLEMS,
+    ...PATH_PROBLEMS,
+    'idempotency_key_required',
+    'product_not_found',
+    'insufficient_stock',
+    ...KEY_PROBLEMS,
+  )
   async changeStock(
     @CurrentTenant() tenant: Tenant,
     @Param() { id }: ProductParams,
@@ -127,6 +193,9 @@ export class ProductsController {
   }
 
   @Get(':id')
+  @ApiOperation({ operationId: 'getProduct', summary: 'Read a product' })
+  @Answer(200, ProductView, 'The product', { example: PRODUCT_EXAMPLE })
+  @ApiProblems(...PATH_PROBLEMS, 'product_not_found')
   async get(@CurrentTenant() tenant: Tenant, @Param() { id }: ProductParams) {
     const product = isProductId(id)
       ? await this.products.find(this.dataSource.manager, tenant.tenantId, id)
@@ -136,6 +205,14 @@ export class ProductsController {
   }
 
   @Get()
+  @ApiOperation({
+    operationId: 'listProducts',
+    summary: 'List and search the catalog',
+    description:
+      '`q` searches name, category and description (any word order, stemmed). `sort`: `ranking` (default: score, then newest), `newest`, `price_asc`, `price_desc`; ties are broken by id, so pages never skip or repeat. Archived products only with `status=archived`.',
+  })
+  @Answer(200, ProductPage, 'A page of products', { example: { data: [PRODUCT_EXAMPLE], nextCursor: null } })
+  @ApiProblems(...QUERY_PROBLEMS)
   async list(@CurrentTenant() tenant: Tenant, @Query() query: ListProductsQuery) {
     const sort = query.sort ?? 'ranking';
     const limit = query.limit ?? 20;

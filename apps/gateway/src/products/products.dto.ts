@@ -2,7 +2,18 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, MaxLength, ValidateBy } from 'class-validator';
 import { MAX_AMOUNT, PRODUCT_LIMITS, PRODUCT_SORTS, PRODUCT_STATUSES } from '#domain';
-import { Amount, Currency, Metadata, OneOf, Optional, Text } from '../http/fields.js';
+import {
+  Amount,
+  AmountOut,
+  Currency,
+  FlatOut,
+  InstantOut,
+  Metadata,
+  OneOf,
+  Optional,
+  PageOf,
+  Text,
+} from '../http/fields.js';
 import { PageQuery } from '../http/pagination.js';
 
 export const PRODUCT_ID = 'prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C';
@@ -133,3 +144,102 @@ export class ProductParams {
   @ApiProperty({ description: 'The product.', example: PRODUCT_ID })
   id!: string;
 }
+
+/** A product's stock: on hand = received − sold; available = on hand − reserved. */
+export class StockView {
+  @AmountOut('Units received and not sold.', 100)
+  onHand!: bigint;
+
+  @AmountOut('Units held by live orders.', 3)
+  reserved!: bigint;
+
+  @AmountOut('What a new order can take: on hand − reserved.', 97)
+  available!: bigint;
+}
+
+export class RatingView {
+  @ApiProperty({
+    type: 'number',
+    nullable: true,
+    description: 'Average rating, two decimals; null while unrated.',
+    example: null,
+  })
+  average!: number | null;
+
+  @ApiProperty({ type: 'integer', example: 0 })
+  count!: number;
+}
+
+/** A product of the tenant's catalog. */
+export class ProductView {
+  @ApiProperty({ example: PRODUCT_ID })
+  id!: string;
+
+  @ApiProperty({ example: 'LAMP-RED-01' })
+  sku!: string;
+
+  @ApiProperty({ example: 'Red desk lamp' })
+  name!: string;
+
+  @ApiProperty({ type: 'string', nullable: true, example: 'A small lamp with a warm light.' })
+  description!: string | null;
+
+  @ApiProperty({ type: 'string', nullable: true, example: 'lighting' })
+  category!: string | null;
+
+  @AmountOut('Unit price in minor units.')
+  price!: bigint;
+
+  @ApiProperty({ example: 'USD' })
+  currency!: string;
+
+  @ApiProperty({ enum: PRODUCT_STATUSES })
+  status!: string;
+
+  @ApiProperty({ type: StockView })
+  stock!: StockView;
+
+  @ApiProperty({ type: RatingView })
+  rating!: RatingView;
+
+  @AmountOut('Units sold.', 0)
+  purchases!: bigint;
+
+  @ApiProperty({
+    type: 'number',
+    minimum: 0,
+    maximum: 1,
+    description: 'Ranking score: 0.5 × popularity + 0.3 × rating + 0.2 × recency, four decimals.',
+    example: 0.2,
+  })
+  score!: number;
+
+  @FlatOut(undefined, { color: 'red' })
+  metadata!: Record<string, unknown>;
+
+  @InstantOut()
+  createdAt!: string;
+
+  @InstantOut()
+  updatedAt!: string;
+}
+
+export const ProductPage = PageOf(ProductView, 'ProductPage');
+
+export const PRODUCT_EXAMPLE = {
+  id: PRODUCT_ID,
+  sku: 'LAMP-RED-01',
+  name: 'Red desk lamp',
+  description: 'A small lamp with a warm light.',
+  category: 'lighting',
+  price: 2500,
+  currency: 'USD',
+  status: 'active',
+  stock: { onHand: 100, reserved: 3, available: 97 },
+  rating: { average: null, count: 0 },
+  purchases: 0,
+  score: 0.2,
+  metadata: { color: 'red' },
+  createdAt: '2026-11-21T12:00:00.000Z',
+  updatedAt: '2026-11-21T12:00:00.000Z',
+};
