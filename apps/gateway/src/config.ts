@@ -23,7 +23,7 @@ export const gatewayEnv = {
   ...webhookEnv,
   ...rateLimitEnv,
   ...port('GATEWAY_PORT', 3000),
-  /** How long Idempotency-Keys are remembered; API.md promises at least 24 hours. */
+  /** How long Idempotency-Keys are remembered; docs/api.md promises at least 24 hours. */
   IDEMPOTENCY_RETENTION_HOURS: int(24, 24 * 90, 24),
   /** Group commit of accepts: most requests written by one statement and commit… */
   ACCEPT_BATCH_MAX: int(1, 1000, 64),

@@ -57,7 +57,7 @@ const COLUMNS = `p.id, p.tenant_id, p.sku, p.name, p.description, p.category, p.
   p.created_at::text AS created_at_key, p.updated_at`;
 
 /**
- * The ranking score of API.md, as SQL over `p` at the instant `$asOf`:
+ * The ranking score of docs/api.md, as SQL over `p` at the instant `$asOf`:
  * 0.5 × popularity (units sold ÷ the most sold in the tenant's active catalog, 0 when nothing
  * sold) + 0.3 × rating (average ÷ 5; no ratings are taken yet, so 0) + 0.2 × recency
  * (1 − age ÷ 30 days, not below 0), rounded to four decimals. `best` is the tenant's top seller.
