@@ -32,12 +32,19 @@ describe('authorization on every route', () => {
     const product = await owner.post('/v1/products', {
       sku: `SKU-${randomBytes(4).toString('hex')}`,
       name: 'Lamp',
-      price: 2500,
+      price: 25,
       currency: 'USD',
       stock: 5,
     });
     assert.equal(product.status, 201, product.text);
     ids.product = product.body.id;
+    const order = await owner.post(
+      '/v1/orders',
+      { accountId: ids.account, items: [{ productId: ids.product, quantity: 1 }] },
+      { 'idempotency-key': `o-${randomBytes(4).toString('hex')}` },
+    );
+    assert.equal(order.status, 201, order.text);
+    ids.order = order.body.id;
     ids.event = `evt-${randomBytes(4).toString('hex')}`;
     assert.equal((await owner.post('/v1/events', { id: ids.event, type: 'api_call' })).status, 202);
     // Nothing listens on port 9: the delivery exists and fails, which is all this needs.
@@ -60,6 +67,7 @@ describe('authorization on every route', () => {
     events: 'event',
     'webhook-endpoints': 'endpoint',
     products: 'product',
+    orders: 'order',
   };
   /** The owner's id for each `:param` of a route template. */
   const fill = (route: Route) =>
@@ -115,6 +123,8 @@ describe('authorization on every route', () => {
       '/v1/meters',
       '/v1/products',
       '/v1/products?q=lamp&sort=newest',
+      '/v1/orders',
+      `/v1/orders?accountId=${ids.account}`,
     ]) {
       const res = await intruder.get(path);
       if (res.status === 404) {
@@ -157,6 +167,11 @@ describe('authorization on every route', () => {
       ['/v1/meters', { eventType: 'x', aggregation: 'count', unitPrice: 1, currency: 'USD' }],
       ['/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/x' }],
       ['/v1/products', { sku: 'FORBIDDEN', name: 'Lamp', price: 1, currency: 'USD' }],
+      [
+        '/v1/orders',
+        { accountId: ids.account, items: [{ productId: ids.product, quantity: 1 }] },
+        { 'idempotency-key': 'k' },
+      ],
       ['/v1/events', { id: 'e-forbidden', type: 'api_call' }],
     ];
     const balance = (await owner.get(`/v1/accounts/${ids.account}`)).body;

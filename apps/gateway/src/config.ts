@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { ORDER_RESERVATION_TTL_SECONDS } from '#domain';
 import {
   amqpEnv,
   bool,
@@ -29,6 +30,12 @@ export const gatewayEnv = {
   ACCEPT_BATCH_MAX: int(1, 1000, 64),
   /** …and such statements running at once (each holds a database connection). */
   ACCEPT_BATCHES_IN_FLIGHT: int(1, 50, 1),
+  /** Seconds an order may stay `reserved` before the worker's sweep cancels it (ORDER_RESERVATION_TTL). */
+  ORDER_RESERVATION_TTL: int(
+    ORDER_RESERVATION_TTL_SECONDS.min,
+    ORDER_RESERVATION_TTL_SECONDS.max,
+    ORDER_RESERVATION_TTL_SECONDS.default,
+  ),
   /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
   DOCS_ENABLED: bool(true),
   /**

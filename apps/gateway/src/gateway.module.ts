@@ -15,6 +15,9 @@ import { HoldsService } from './holds/holds.service.js';
 import { ProblemFilter } from '#http';
 import { gatewayValidationPipe } from './http/validation.js';
 import { ProductsController } from './products/products.controller.js';
+import { CancelOrder } from './orders/cancel-order.use-case.js';
+import { OrdersController } from './orders/orders.controller.js';
+import { PlaceOrder } from './orders/place-order.use-case.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { IdempotencyRetention } from './idempotency/idempotency-retention.js';
 import { AcceptBatcher } from './transactions/create-transaction/accept-batcher.js';
@@ -55,6 +58,7 @@ export class GatewayModule {
         UsageController,
         WebhookEndpointsController,
         ProductsController,
+        OrdersController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -85,6 +89,9 @@ export class GatewayModule {
         },
         TransactionCompletion,
         HoldsService,
+        PlaceOrder,
+        CancelOrder,
+        { provide: 'ORDER_OPTIONS', useValue: { reservationSeconds: config.ORDER_RESERVATION_TTL } },
         IngestUsage,
         WebhookUrlPolicy,
         {

@@ -8,6 +8,8 @@ import { TransactionBatcher } from './apply-transaction/transaction-batcher.js';
 import { TransactionCommandsHandler } from './apply-transaction/transaction-commands.handler.js';
 import type { WorkerConfig } from './config.js';
 import { HoldExpirySweep } from './holds/hold-expiry.sweep.js';
+import { OrderCommandsHandler } from './orders/order-commands.handler.js';
+import { OrderReservationSweep } from './orders/order-reservation.sweep.js';
 import { ProcessUsage } from './usage/process-usage.use-case.js';
 import { Gate, UsageCommandsHandler } from './usage/usage-commands.handler.js';
 
@@ -30,12 +32,14 @@ export class WorkerModule {
         MessagingModule.forRoot({ app: 'transaction-worker', amqp: config, outbox: config }),
         LedgerModule,
       ],
-      controllers: [TransactionCommandsHandler, UsageCommandsHandler],
+      controllers: [TransactionCommandsHandler, UsageCommandsHandler, OrderCommandsHandler],
       providers: [
         ApplyTransactions,
         TransactionBatcher,
         ProcessUsage,
         HoldExpirySweep,
+        OrderReservationSweep,
+        { provide: 'ORDER_SWEEP_OPTIONS', useValue: { intervalMs: config.ORDER_SWEEP_INTERVAL_MS } },
         {
           provide: 'HOLD_SWEEP_OPTIONS',
           useValue: { intervalMs: config.HOLD_SWEEP_INTERVAL_MS, batchSize: config.HOLD_SWEEP_BATCH_SIZE },

@@ -15,7 +15,18 @@ export const MessageTypes = {
   usageRebillRequested: 'usage.rebill_requested',
   usageCharged: 'usage.charged',
   usageChargeFailed: 'usage.charge_failed',
+  /** Command: complete a reserved order (capture its hold, sell its stock). */
+  orderRequested: 'order.requested',
+  orderCompleted: 'order.completed',
+  orderFailed: 'order.failed',
+  orderCancelled: 'order.cancelled',
 } as const;
+
+/** Command: complete a reserved order (its row holds the details). */
+export interface OrderRequested {
+  orderId: string;
+  tenantId: string;
+}
 
 /** Command: apply a pending transaction (its intent row holds the details). */
 export interface TransactionRequested {

@@ -3,3 +3,4 @@ export * from './ledger.module.js';
 export * from './ledger.store.js';
 export * from './low-balance.js';
 export * from './system-accounts.js';
+export * from './order-settlement.js';

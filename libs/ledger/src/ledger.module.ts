@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { Ledger } from './ledger.js';
 import { LedgerStore } from './ledger.store.js';
+import { OrderSettlement } from './order-settlement.js';
 import { SystemAccounts } from './system-accounts.js';
 
 /** The ledger for an app that moves money; needs PersistenceModule (global) for its repositories. */
 @Module({
-  providers: [Ledger, LedgerStore, SystemAccounts],
-  exports: [Ledger],
+  providers: [Ledger, LedgerStore, SystemAccounts, OrderSettlement],
+  exports: [Ledger, OrderSettlement],
 })
 export class LedgerModule {}

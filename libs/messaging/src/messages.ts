@@ -1,5 +1,6 @@
 import {
   MessageTypes,
+  type OrderRequested,
   tallyEvent,
   type TallyEvent,
   type TransactionRequested,
@@ -28,6 +29,9 @@ export const Commands = {
   /** Charge again events left unbilled. */
   usageRebillRequested: (payload: UsageRecorded, correlationId: string | null = null) =>
     command(MessageTypes.usageRebillRequested, payload, correlationId),
+  /** Complete a reserved order: capture its hold, sell its reserved stock. */
+  orderRequested: (payload: OrderRequested, correlationId: string | null = null) =>
+    command(MessageTypes.orderRequested, payload, correlationId),
 };
 
 export type TransactionEventData = ReturnType<typeof transactionView>;
@@ -52,6 +56,16 @@ export interface UsageChargeData {
   currency: string;
 }
 
+/** An order as the API and its events show it (docs/api.md, "Order"). */
+export interface OrderEventData {
+  id: string;
+  accountId: string;
+  status: string;
+  total: bigint;
+  currency: string;
+  [field: string]: unknown;
+}
+
 /** Outcome events, for `tally.events`; each gets its own id (the webhook id downstream). */
 export const Events = {
   transactionSucceeded: (tenantId: string, data: TransactionEventData) =>
@@ -73,6 +87,12 @@ export const Events = {
     tenantId: string,
     data: UsageChargeData & { failure: { code: string; message: string } },
   ) => tallyEvent(MessageTypes.usageChargeFailed, tenantId, data),
+  orderCompleted: (tenantId: string, data: OrderEventData) =>
+    tallyEvent(MessageTypes.orderCompleted, tenantId, data),
+  orderFailed: (tenantId: string, data: OrderEventData) =>
+    tallyEvent(MessageTypes.orderFailed, tenantId, data),
+  orderCancelled: (tenantId: string, data: OrderEventData) =>
+    tallyEvent(MessageTypes.orderCancelled, tenantId, data),
 };
 
 /** An outcome event as an outbox row for `tally.events` (routing key = type, message id = event id). */

@@ -25,9 +25,15 @@ export const GATEWAY_PROBLEMS = {
     'No such webhook endpoint in this tenant (never created, deleted, or not a `whe_…` id).',
   ],
   webhook_delivery_not_found: [404, 'No such delivery for this webhook endpoint.'],
+  order_not_found: [404, 'Order ord_01JD3ZF6G7H8J9K0M1N2P3Q4R5 does not exist.'],
   product_not_found: [404, 'Product prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C does not exist.'],
   external_ref_taken: [409, 'Another account of this tenant has that externalRef.'],
   meter_exists: [409, 'A meter for this event type already exists.'],
+  out_of_stock: [409, 'Product prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C has 1 available; 2 were asked for.'],
+  order_not_cancellable: [
+    409,
+    'Order ord_01JD3ZF6G7H8J9K0M1N2P3Q4R5 is completed; only a reserved order can be cancelled.',
+  ],
   sku_taken: [409, 'A product with SKU LAMP-RED-01 exists already.'],
   insufficient_stock: [
     409,
@@ -46,6 +52,7 @@ export const GATEWAY_PROBLEMS = {
   unsupported_media_type: [415, 'Send the body as application/json.'],
   currency_mismatch: [422, "The currency is not the account's currency."],
   account_frozen: [422, 'The account is frozen.'],
+  product_archived: [422, 'Product prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C is archived; it cannot be ordered.'],
   transaction_not_refundable: [422, 'Only a succeeded charge, withdrawal or capture can be refunded.'],
   refund_exceeds_remaining: [422, 'The refund is more than what remains refundable of the parent.'],
   capture_exceeds_hold: [422, 'The amount is more than the hold.'],

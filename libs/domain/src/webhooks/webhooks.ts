@@ -13,6 +13,9 @@ export const WEBHOOK_EVENT_TYPES = [
   'account.balance_low',
   'usage.charged',
   'usage.charge_failed',
+  'order.completed',
+  'order.failed',
+  'order.cancelled',
 ] as const;
 
 /** How long the previous secret keeps signing after a rotation. */

@@ -235,6 +235,38 @@ export class ProductRepository {
     return toRecord(rows[0]);
   }
 
+  /** The tenant's products with these ids, locked (`FOR UPDATE`) in id order; missing ones are absent. */
+  async lockMany(
+    manager: EntityManager,
+    tenantId: string,
+    ids: string[],
+  ): Promise<Map<string, ProductRecord>> {
+    const rows: ProductRow[] = await manager.query(
+      `SELECT ${COLUMNS}, 0 AS score FROM products p
+        WHERE p.tenant_id = $1 AND p.id = ANY($2::text[]) ORDER BY p.id FOR UPDATE`,
+      [tenantId, [...new Set(ids)]],
+    );
+    return new Map(rows.map((r) => [r.id, toRecord(r)]));
+  }
+
+  /** Writes the stock counters of products the caller holds locked, in one statement. */
+  async setStock(manager: EntityManager, stock: Map<string, StockCounters>): Promise<void> {
+    if (stock.size === 0) return;
+    const ids = [...stock.keys()];
+    await manager.query(
+      `UPDATE products p SET stock_received = s.received, stock_reserved = s.reserved, stock_sold = s.sold,
+              version = p.version + 1, updated_at = now()
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) AS s(id, received, reserved, sold)
+        WHERE p.id = s.id`,
+      [
+        ids,
+        ids.map((id) => stock.get(id)!.received.toString()),
+        ids.map((id) => stock.get(id)!.reserved.toString()),
+        ids.map((id) => stock.get(id)!.sold.toString()),
+      ],
+    );
+  }
+
   /**
    * A page of the catalog in the order `sort` names, after `query.after`. Every order ends with
    * the id, so equal prices, times or scores still page without gaps or repeats; a ranking is

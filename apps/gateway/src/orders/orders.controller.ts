@@ -1,0 +1,201 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DataSource } from 'typeorm';
+import { OrderNotFoundError, hasIdPrefix } from '#domain';
+import { ApiError } from '#http';
+import { Correlation } from '#observability';
+import { OrderRepository, orderView } from '#persistence';
+import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import { CurrentTenant } from '../auth/current-tenant.decorator.js';
+import { Answer, IdempotencyKeyHeader, REPLAYED, location } from '../docs/operations.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
+import { PageOf } from '../http/fields.js';
+import { sendOutcome } from '../http/outcome.js';
+import { decodeCursor, pageOf } from '../http/pagination.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { CancelOrder } from './cancel-order.use-case.js';
+import {
+  ListOrdersQuery,
+  ORDER_EXAMPLE,
+  ORDER_ID,
+  OrderParams,
+  OrderView,
+  PlaceOrderDto,
+} from './orders.dto.js';
+import { PlaceOrder } from './place-order.use-case.js';
+
+const isOrderId = (id: string) => hasIdPrefix(id, 'ord');
+const OrderPage = PageOf(OrderView, 'OrderPage');
+
+/** Orders paid from wallets (docs/api.md, "Commerce: orders"). */
+@ApiTags('Orders')
+@Controller('v1/orders')
+@UseGuards(ApiKeyGuard)
+export class OrdersController {
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(OrderRepository) private readonly orders: OrderRepository,
+    @Inject(PlaceOrder) private readonly placeOrder: PlaceOrder,
+    @Inject(CancelOrder) private readonly cancelOrder: CancelOrder,
+    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
+  ) {}
+
+  @Post()
+  @ApiOperation({
+    operationId: 'placeOrder',
+    summary: 'Place an order paid from a wallet',
+    description:
+      'In one database transaction, all or nothing: the products are locked, each line priced at today’s price, the stock reserved ' +
+      '(never more than is available: 409 `out_of_stock` lists each short line) and a hold for the total placed on the account ' +
+      '(402 `insufficient_funds`). The worker then captures the hold, the reserved units become sold and the order `completed` ' +
+      '(`order.completed`); if the capture fails the order is `failed` and everything is given back.',
+  })
+  @IdempotencyKeyHeader(true)
+  @ApiBody({
+    type: PlaceOrderDto,
+    examples: {
+      order: {
+        value: {
+          accountId: 'acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C',
+          items: [{ productId: ORDER_EXAMPLE.items[0].productId, quantity: 2 }],
+          customerEmail: 'ana@example.com',
+        },
+      },
+    },
+  })
+  @Answer(201, OrderView, 'Placed: stock reserved and the total held', {
+    example: ORDER_EXAMPLE,
+    headers: { ...location(`/v1/orders/${ORDER_ID}`), ...REPLAYED },
+  })
+  @ApiProblems(
+    ...BODY_PROBLEMS,
+    'idempotency_key_required',
+    'account_not_found',
+    'product_not_found',
+    'out_of_stock',
+    'insufficient_funds',
+    'currency_mismatch',
+    'product_archived',
+    'account_frozen',
+    ...KEY_PROBLEMS,
+  )
+  async place(
+    @CurrentTenant() tenant: Tenant,
+    @Body() input: PlaceOrderDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    if (key === undefined) {
+      throw new ApiError(400, 'idempotency_key_required', 'POST /v1/orders needs an Idempotency-Key header.');
+    }
+    const outcome = await this.idempotency.execute(
+      {
+        tenantId: tenant.tenantId,
+        key,
+        required: true,
+        method: 'POST',
+        path: request.url,
+        body: request.body,
+      },
+      async (manager) => {
+        const order = await this.placeOrder.execute(
+          manager,
+          tenant.tenantId,
+          {
+            accountId: input.accountId,
+            items: input.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+            customerEmail: input.customerEmail ?? null,
+            metadata: input.metadata ?? {},
+          },
+          Correlation.id() ?? null,
+        );
+        return { status: 201, body: orderView(order), headers: { Location: `/v1/orders/${order.id}` } };
+      },
+    );
+    sendOutcome(reply, outcome);
+  }
+
+  @Post(':id/cancel')
+  @ApiOperation({
+    operationId: 'cancelOrder',
+    summary: 'Cancel a reserved order',
+    description:
+      'While the order is `reserved`: its stock and its hold are given back and it becomes `cancelled` (`order.cancelled`). ' +
+      'Once completed, failed or cancelled: 409 `order_not_cancellable` (refund a completed order with a `refund` of its `transactionId`).',
+  })
+  @IdempotencyKeyHeader(false)
+  @Answer(200, OrderView, 'Cancelled', {
+    example: { ...ORDER_EXAMPLE, status: 'cancelled' },
+    headers: REPLAYED,
+  })
+  @ApiProblems(
+    ...BODY_PROBLEMS,
+    ...PATH_PROBLEMS,
+    'order_not_found',
+    'order_not_cancellable',
+    ...KEY_PROBLEMS,
+  )
+  async cancel(
+    @CurrentTenant() tenant: Tenant,
+    @Param() { id }: OrderParams,
+    @Headers('idempotency-key') key: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const outcome = await this.idempotency.execute(
+      {
+        tenantId: tenant.tenantId,
+        key,
+        required: false,
+        method: 'POST',
+        path: request.url,
+        body: request.body ?? {},
+      },
+      async (manager) => {
+        if (!isOrderId(id)) throw new OrderNotFoundError(id);
+        const order = await this.cancelOrder.execute(manager, tenant.tenantId, id);
+        return { status: 200, body: orderView(order), headers: {} };
+      },
+    );
+    sendOutcome(reply, outcome);
+  }
+
+  @Get(':id')
+  @ApiOperation({ operationId: 'getOrder', summary: 'Read an order' })
+  @Answer(200, OrderView, 'The order', { example: ORDER_EXAMPLE })
+  @ApiProblems(...PATH_PROBLEMS, 'order_not_found')
+  async get(@CurrentTenant() tenant: Tenant, @Param() { id }: OrderParams) {
+    const order = isOrderId(id) ? await this.orders.find(this.dataSource.manager, tenant.tenantId, id) : null;
+    if (!order) throw new OrderNotFoundError(id);
+    return orderView(order);
+  }
+
+  @Get()
+  @ApiOperation({ operationId: 'listOrders', summary: 'List orders, newest first' })
+  @Answer(200, OrderPage, 'A page of orders', { example: { data: [ORDER_EXAMPLE], nextCursor: null } })
+  @ApiProblems(...QUERY_PROBLEMS)
+  async list(@CurrentTenant() tenant: Tenant, @Query() query: ListOrdersQuery) {
+    const limit = query.limit ?? 20;
+    const rows = await this.orders.list(this.dataSource.manager, tenant.tenantId, {
+      accountId: query.accountId,
+      status: query.status,
+      before: decodeCursor(query.cursor, isOrderId),
+      limit: limit + 1,
+    });
+    return pageOf(rows, limit, (o) => o.id, orderView);
+  }
+}
