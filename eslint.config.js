@@ -2,7 +2,8 @@
 //   - libs/domain imports nothing of ours and no framework or I/O library;
 //   - a lib never imports an app;
 //   - an app never imports another app (apps talk through RabbitMQ or the database);
-//   - a controller runs no SQL: it parses, calls a use case or a repository, and presents.
+//   - a controller runs no SQL: it parses, calls a use case or a repository, and presents;
+//   - only libs/ledger writes accounts (balances, status) and ledger_entries.
 // Libraries are imported through their package aliases (#domain, #persistence, …), never by a
 // relative path into another folder, so the rules below see every cross-folder import.
 import path from 'node:path';
@@ -10,7 +11,15 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const root = path.dirname(new URL(import.meta.url).pathname);
-const LIB_ALIASES = ['#domain', '#persistence', '#messaging', '#observability', '#http', '#config'];
+const LIB_ALIASES = [
+  '#domain',
+  '#persistence',
+  '#messaging',
+  '#observability',
+  '#http',
+  '#ledger',
+  '#config',
+];
 const FRAMEWORKS =
   /^(@nestjs\/|typeorm$|pg$|amqplib$|amqp-connection-manager$|nestjs-pino$|pino|fastify|prom-client$|node:(fs|net|http|https|child_process|dgram|dns|tls))/;
 
@@ -78,16 +87,54 @@ const noSqlInControllers = {
   },
 };
 
+/**
+ * SQL that writes accounts or ledger entries, in a string or template literal outside libs/ledger:
+ * money moves through Ledger.apply only. Migrations define the tables; tests and the benchmark's
+ * raw-SQL baseline are outside apps/ and libs/, so the rule does not look at them.
+ */
+const LEDGER_WRITES = [
+  /\bUPDATE\s+(ONLY\s+)?accounts\b/i,
+  /\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(ONLY\s+)?ledger_entries\b/i,
+];
+const onlyLedgerWritesMoney = {
+  meta: {
+    type: 'problem',
+    schema: [],
+    messages: { write: 'only libs/ledger writes balances and ledger entries: call Ledger ({{sql}})' },
+  },
+  create(context) {
+    const unit = unitOf(context.filename);
+    if (!unit || unit === 'libs/ledger' || context.filename.split(path.sep).includes('migrations')) return {};
+    const check = (node, text) => {
+      const found = LEDGER_WRITES.map((re) => re.exec(text)).find(Boolean);
+      if (found) context.report({ node, messageId: 'write', data: { sql: found[0].replace(/\s+/g, ' ') } });
+    };
+    return {
+      Literal: (node) => typeof node.value === 'string' && check(node, node.value),
+      TemplateLiteral: (node) => check(node, node.quasis.map((q) => q.value.cooked ?? q.value.raw).join(' ')),
+    };
+  },
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'apps/admin/web/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
-    plugins: { tally: { rules: { layers, 'no-sql-in-controllers': noSqlInControllers } } },
+    plugins: {
+      tally: {
+        rules: {
+          layers,
+          'no-sql-in-controllers': noSqlInControllers,
+          'only-ledger-writes-money': onlyLedgerWritesMoney,
+        },
+      },
+    },
     rules: {
       'tally/layers': 'error',
       'tally/no-sql-in-controllers': 'error',
+      'tally/only-ledger-writes-money': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       // Off on purpose: with emitDecoratorMetadata, Nest's constructor injection needs value imports.

@@ -29,6 +29,15 @@ describe('authorization on every route', () => {
     );
     assert.equal(hold.status, 201, hold.text);
     ids.hold = hold.body.id;
+    const product = await owner.post('/v1/products', {
+      sku: `SKU-${randomBytes(4).toString('hex')}`,
+      name: 'Lamp',
+      price: 2500,
+      currency: 'USD',
+      stock: 5,
+    });
+    assert.equal(product.status, 201, product.text);
+    ids.product = product.body.id;
     ids.event = `evt-${randomBytes(4).toString('hex')}`;
     assert.equal((await owner.post('/v1/events', { id: ids.event, type: 'api_call' })).status, 202);
     // Nothing listens on port 9: the delivery exists and fails, which is all this needs.
@@ -50,6 +59,7 @@ describe('authorization on every route', () => {
     holds: 'hold',
     events: 'event',
     'webhook-endpoints': 'endpoint',
+    products: 'product',
   };
   /** The owner's id for each `:param` of a route template. */
   const fill = (route: Route) =>
@@ -62,6 +72,8 @@ describe('authorization on every route', () => {
     'POST /v1/holds/:id/capture': { amount: 50 },
     'PATCH /v1/webhook-endpoints/:id': { description: 'taken over' },
     'POST /v1/webhook-endpoints/:id/recover': { since: new Date(Date.now() - 3600_000).toISOString() },
+    'PATCH /v1/products/:id': { price: 1 },
+    'POST /v1/products/:id/stock': { delta: -5 },
   };
 
   it('another tenant gets 404 on every route that takes an id, and changes nothing', async () => {
@@ -71,6 +83,7 @@ describe('authorization on every route', () => {
       account: (await owner.get(`/v1/accounts/${ids.account}`)).body,
       hold: (await owner.get(`/v1/holds/${ids.hold}`)).body,
       endpoint: (await owner.get(`/v1/webhook-endpoints/${ids.endpoint}`)).body,
+      product: (await owner.get(`/v1/products/${ids.product}`)).body,
     };
     for (const route of idRoutes) {
       const key = `${route.method} ${route.path}`;
@@ -89,6 +102,8 @@ describe('authorization on every route', () => {
     assert.deepEqual((await owner.get(`/v1/accounts/${ids.account}`)).body, before.account);
     assert.deepEqual((await owner.get(`/v1/holds/${ids.hold}`)).body, before.hold);
     assert.deepEqual((await owner.get(`/v1/webhook-endpoints/${ids.endpoint}`)).body, before.endpoint);
+    const product = (await owner.get(`/v1/products/${ids.product}`)).body;
+    assert.deepEqual({ ...product, score: 0 }, { ...before.product, score: 0 });
   });
 
   it("another tenant's lists and filters never show the owner's resources", async () => {
@@ -98,6 +113,8 @@ describe('authorization on every route', () => {
       '/v1/webhook-endpoints',
       `/v1/usage?accountId=${ids.account}`,
       '/v1/meters',
+      '/v1/products',
+      '/v1/products?q=lamp&sort=newest',
     ]) {
       const res = await intruder.get(path);
       if (res.status === 404) {
@@ -139,6 +156,7 @@ describe('authorization on every route', () => {
       ['/v1/holds', { accountId: ids.account, amount: 5, currency: 'USD' }, { 'idempotency-key': 'k' }],
       ['/v1/meters', { eventType: 'x', aggregation: 'count', unitPrice: 1, currency: 'USD' }],
       ['/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/x' }],
+      ['/v1/products', { sku: 'FORBIDDEN', name: 'Lamp', price: 1, currency: 'USD' }],
       ['/v1/events', { id: 'e-forbidden', type: 'api_call' }],
     ];
     const balance = (await owner.get(`/v1/accounts/${ids.account}`)).body;

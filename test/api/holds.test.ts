@@ -6,7 +6,7 @@ import { InProcessStack, newTenant } from '../support/in-process.js';
 
 const key = () => `h-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 
-describe('holds (API.md, Holds)', () => {
+describe('holds (docs/api.md, Holds)', () => {
   let stack: InProcessStack;
   let api: Api;
   let other: Api;

@@ -6,14 +6,21 @@ import { Api, TcpProxy, createOperator, openDataSource, signIn, waitFor } from '
 import { InProcessStack, newTenant } from '../support/in-process.js';
 
 const REDIS_PORT = 6379;
+/**
+ * Refills slow enough that no token comes back while a test empties a bucket, however loaded the
+ * machine: a write every 20 s (the refill test waits for one), a read or an event every 100 s.
+ */
+const WRITES_PER_SECOND = 0.05;
 const lowLimits = {
   RATE_LIMIT_WRITES_BURST: '3',
-  RATE_LIMIT_WRITES_PER_SECOND: '1',
+  RATE_LIMIT_WRITES_PER_SECOND: String(WRITES_PER_SECOND),
   RATE_LIMIT_READS_BURST: '5',
-  RATE_LIMIT_READS_PER_SECOND: '1',
+  RATE_LIMIT_READS_PER_SECOND: '0.01',
   RATE_LIMIT_EVENTS_BURST: '2',
-  RATE_LIMIT_EVENTS_PER_SECOND: '1',
+  RATE_LIMIT_EVENTS_PER_SECOND: '0.01',
 };
+/** A slow Redis answer must not count as an outage (which would let a request through). */
+const patientRedis = { REDIS_TIMEOUT_MS: '2000' };
 
 const problem = (res: { status: number; headers: Headers; body: { code?: string } }) => ({
   status: res.status,
@@ -47,7 +54,7 @@ describe('rate limits per API key (in-process buckets)', () => {
     for (let i = 0; i < 3; i++) {
       const ok = await api.post('/v1/accounts', { currency: 'USD', externalRef: `${ref}-${i}` });
       assert.equal(ok.status, 201);
-      assert.equal(ok.headers.get('ratelimit-policy'), '"writes";q=3;w=3');
+      assert.equal(ok.headers.get('ratelimit-policy'), '"writes";q=3;w=60');
       assert.match(ok.headers.get('ratelimit')!, new RegExp(`^"writes";r=${2 - i};t=\\d+$`));
     }
     const refused = await api.post('/v1/accounts', { currency: 'USD', externalRef: `${ref}-refused` });
@@ -57,7 +64,7 @@ describe('rate limits per API key (in-process buckets)', () => {
       code: 'rate_limited',
     });
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
-    assert.equal(refused.headers.get('ratelimit-policy'), '"writes";q=3;w=3');
+    assert.equal(refused.headers.get('ratelimit-policy'), '"writes";q=3;w=60');
     assert.match(refused.headers.get('ratelimit')!, /^"writes";r=0;t=\d+$/);
 
     const db = await openDataSource(1);
@@ -75,7 +82,7 @@ describe('rate limits per API key (in-process buckets)', () => {
   it('keeps reads, events and other keys in buckets of their own', async () => {
     const reads = await api.get('/v1/accounts');
     assert.equal(reads.status, 200, 'reads have their own bucket');
-    assert.equal(reads.headers.get('ratelimit-policy'), '"reads";q=5;w=5');
+    assert.equal(reads.headers.get('ratelimit-policy'), '"reads";q=5;w=500');
     assert.equal(
       (await other.post('/v1/accounts', { currency: 'USD' })).status,
       201,
@@ -95,12 +102,24 @@ describe('rate limits per API key (in-process buckets)', () => {
   });
 
   it('refills at the configured rate', async () => {
-    // The writes bucket of `api` is empty; one token comes back per second.
+    // The writes bucket of `api` is empty (a slow run may have seen a token come back: take it).
+    let asked: number;
+    let refused: Awaited<ReturnType<Api['post']>>;
+    do {
+      asked = Date.now();
+      refused = await api.post('/v1/accounts', { currency: 'USD' });
+    } while (refused.status === 201);
+    assert.equal(refused.status, 429);
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 1 / WRITES_PER_SECOND, `Retry-After ${retryAfter}`);
     await waitFor(
       'a refilled token',
       async () => (await api.post('/v1/accounts', { currency: 'USD' })).status === 201,
-      5_000,
+      (retryAfter + 30) * 1000,
+      250,
     );
+    // The token came back when Retry-After said (less the second it rounds up), not sooner.
+    assert.ok(Date.now() - asked >= (retryAfter - 1) * 1000, `back after ${Date.now() - asked} ms`);
   });
 });
 
@@ -115,7 +134,9 @@ describe('rate limits shared through Redis', () => {
     const redisUrl = `redis://127.0.0.1:${await proxy.start()}`;
     const env = {
       ...lowLimits,
+      ...patientRedis,
       RATE_LIMIT_WRITES_BURST: '4',
+      RATE_LIMIT_WRITES_PER_SECOND: '0.01',
       REDIS_URL: redisUrl,
       REDIS_KEY_PREFIX: keyPrefix,
     };
@@ -208,6 +229,7 @@ describe('admin sign-in: simultaneous guesses (attack: guessing faster than the 
     const limits = { ADMIN_LOGIN_MAX_FAILURES: '5', ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: '100000' };
     stack = await InProcessStack.start('login-race', ['admin'], {
       ...limits,
+      ...patientRedis,
       REDIS_URL: `redis://127.0.0.1:${await proxy.start()}`,
       REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
     });

@@ -7,7 +7,7 @@ import { InProcessStack, newTenant } from '../support/in-process.js';
 let seq = 0;
 const eventId = (tag: string) => `${tag}-${Date.now()}-${seq++}`;
 
-describe('usage events and meters (API.md, Usage events)', () => {
+describe('usage events and meters (docs/api.md, Usage events)', () => {
   let stack: InProcessStack;
   let api: Api;
   let db: DataSource;

@@ -17,7 +17,7 @@ import {
   waitFor,
 } from '#test-support';
 
-// UPDATE_SCREENSHOTS=1 refreshes the README's screenshots; otherwise they go to a temporary folder.
+// UPDATE_SCREENSHOTS=1 refreshes the screenshots in docs/screenshots; otherwise they go to a temporary folder.
 const shots = process.env.UPDATE_SCREENSHOTS
   ? path.join(repoRoot, 'docs/screenshots')
   : path.join(os.tmpdir(), 'tally-screenshots');

@@ -6,7 +6,7 @@ import { Api, Stack, createTenant, openDataSource, signedInOperator, waitFor } f
 let seq = 0;
 const eventId = () => `rb-${Date.now()}-${String(seq++).padStart(4, '0')}`;
 
-/** Usage left unbilled because the wallet was empty, billed later by an operator (README, Admin API). */
+/** Usage left unbilled because the wallet was empty, billed later by an operator (docs/admin-api.md). */
 describe('usage re-bill (admin: POST /admin/api/usage/rebill)', () => {
   let stack: Stack;
   let api: Api;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, it, jest } from '@jest/globals';
 import { openDataSource } from '#test-support';
+import { fakeDate } from '../support/jest/fake-date.js';
 import { UseCases } from '../support/use-cases.js';
 
 /**
@@ -214,5 +215,33 @@ describe('ledger use cases on PostgreSQL', () => {
     );
     assert.equal(n, 3);
     assert.deepEqual(await balance(a), { posted: 100n, held: 0n });
+  });
+
+  it('a transaction completes at the database’s time, in its row and in its outcome event', async () => {
+    const { tenantId, accounts } = await uc.tenantWithAccounts(1);
+    const { id } = await uc.accept(tenantId, {
+      type: 'deposit',
+      destinationAccountId: accounts[0],
+      amount: 10n,
+      currency: 'USD',
+    });
+    // The app's clock alone is far off: only the database's time can land within the minute.
+    fakeDate(new Date('2001-02-03T04:05:06Z'));
+    try {
+      await uc.deliver(id);
+    } finally {
+      jest.useRealTimers();
+    }
+    const [row] = await uc.db.query(
+      `SELECT status, completed_at, abs(extract(epoch FROM now() - completed_at)) < 60 AS recent
+         FROM transactions WHERE id = $1`,
+      [id],
+    );
+    assert.deepEqual([row.status, row.recent], ['succeeded', true]);
+    const [event] = await uc.db.query(
+      `SELECT payload FROM outbox WHERE routing_key = 'transaction.succeeded' AND payload->'data'->>'id' = $1`,
+      [id],
+    );
+    assert.equal(event.payload.data.completedAt, row.completed_at.toISOString());
   });
 });

@@ -4,6 +4,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { generateApiKey, hashApiKey } from '#domain';
 import { ApiKeyGuard } from '../../apps/gateway/src/auth/api-key.guard.js';
+import { fakeDate } from '../support/jest/fake-date.js';
 import type { GatewayRateLimits } from '../../apps/gateway/src/auth/rate-limits.js';
 
 // The guard's key cache, with the key lookup counted (the query itself is covered end to end).
@@ -38,25 +39,7 @@ describe('API key cache', () => {
   const settle = () => new Promise((r) => setImmediate(() => setImmediate(r)));
 
   beforeEach(() => {
-    jest.useFakeTimers({
-      now: 1_000_000,
-      doNotFake: [
-        'hrtime',
-        'nextTick',
-        'performance',
-        'queueMicrotask',
-        'requestAnimationFrame',
-        'cancelAnimationFrame',
-        'requestIdleCallback',
-        'cancelIdleCallback',
-        'setImmediate',
-        'clearImmediate',
-        'setInterval',
-        'clearInterval',
-        'setTimeout',
-        'clearTimeout',
-      ],
-    });
+    fakeDate(1_000_000);
     queries = 0;
     lookupsOfKey = 0;
     answer = async () => [{ id: 'key_1', tenant_id: 'ten_1' }];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
+import { getMetadataStorage } from 'class-validator';
 import {
   ConfigError,
   amqpEnv,
@@ -9,10 +10,12 @@ import {
   outboxEnv,
   port,
   productionRequiredVariables,
+  rateLimitEnv,
   runtimeEnv,
+  webhookEnv,
 } from '#config';
-import { adminEnv } from '../../apps/admin/src/config.js';
-import { gatewayEnv } from '../../apps/gateway/src/config.js';
+import { AdminEnv, adminEnv } from '../../apps/admin/src/config.js';
+import { GatewayEnv, gatewayEnv } from '../../apps/gateway/src/config.js';
 
 const shape = { ...runtimeEnv, ...databaseEnv, ...amqpEnv, ...outboxEnv, ...port('GATEWAY_PORT', 3000) };
 
@@ -134,5 +137,83 @@ describe('configuration', () => {
         bad,
       );
     }
+  });
+});
+
+describe('configuration classes', () => {
+  it('validate with class-validator: every variable of an app has its constraints registered', () => {
+    const storage = getMetadataStorage();
+    for (const config of [GatewayEnv, AdminEnv]) {
+      const validated = new Set(
+        storage.getTargetValidationMetadatas(config, '', true, false).map((m) => m.propertyName),
+      );
+      assert.deepEqual([...validated].sort(), [...config.variables].sort());
+    }
+    assert.equal(GatewayEnv.httpPort, 'GATEWAY_PORT');
+    assert.deepEqual([...AdminEnv.productionRequired].sort(), [
+      'ADMIN_JWT_SECRET',
+      'AMQP_URL',
+      'DATABASE_URL',
+    ]);
+  });
+
+  it('decodes webhook encryption keys to 32-byte buffers, and refuses a key of another length', () => {
+    const [first, second] = [Buffer.alloc(32, 1), Buffer.alloc(32, 2)];
+    const keys = loadEnv(webhookEnv, {
+      WEBHOOK_ENCRYPTION_KEYS: `${first.toString('base64')}, ${second.toString('base64')}`,
+    }).WEBHOOK_ENCRYPTION_KEYS;
+    assert.ok(keys.every((k) => Buffer.isBuffer(k)));
+    assert.deepEqual(
+      keys.map((k) => k.toString('hex')),
+      [first.toString('hex'), second.toString('hex')],
+    );
+    assert.deepEqual(loadEnv(webhookEnv, {}).WEBHOOK_ENCRYPTION_KEYS, []);
+    assert.throws(
+      () => loadEnv(webhookEnv, { WEBHOOK_ENCRYPTION_KEYS: Buffer.alloc(16).toString('base64') }),
+      /WEBHOOK_ENCRYPTION_KEYS: each key must be 32 bytes/,
+    );
+  });
+
+  it('rate limits refill at fractional rates, and refuse zero, negatives and words', () => {
+    const config = loadEnv(rateLimitEnv, {
+      RATE_LIMIT_WRITES_PER_SECOND: '0.5',
+      RATE_LIMIT_READS_PER_SECOND: '3',
+    });
+    assert.equal(config.RATE_LIMIT_WRITES_PER_SECOND, 0.5);
+    assert.equal(config.RATE_LIMIT_READS_PER_SECOND, 3);
+    assert.equal(config.RATE_LIMIT_EVENTS_PER_SECOND, 50);
+    for (const bad of ['0', '-1', 'fast', '1e3', '.5', '2000000']) {
+      assert.throws(
+        () => loadEnv(rateLimitEnv, { RATE_LIMIT_WRITES_PER_SECOND: bad }),
+        /RATE_LIMIT_WRITES_PER_SECOND: must be/,
+        bad,
+      );
+    }
+  });
+
+  it('says what is wrong in words, one problem per variable', () => {
+    assert.throws(
+      () =>
+        loadEnv(adminEnv, {
+          ADMIN_PORT: '99999',
+          ADMIN_LOGIN_MAX_FAILURES: '0',
+          ADMIN_JWT_SECRET: 'short',
+          ADMIN_EMAIL: 'nobody',
+          ADMIN_CORS_ORIGINS: 'https://ok.example, ftp://no',
+          LOG_LEVEL: 'loud',
+        }),
+      (e: unknown) => {
+        assert.ok(e instanceof ConfigError);
+        assert.deepEqual(Object.fromEntries(e.problems.map((p) => [p.variable, p.message])), {
+          ADMIN_PORT: 'must be at most 65535',
+          ADMIN_LOGIN_MAX_FAILURES: 'must be at least 1',
+          ADMIN_JWT_SECRET: 'must be at least 32 characters',
+          ADMIN_EMAIL: 'must be an e-mail address',
+          ADMIN_CORS_ORIGINS: 'each origin must be scheme://host[:port]',
+          LOG_LEVEL: 'must be one of fatal, error, warn, info, debug, trace, silent',
+        });
+        return true;
+      },
+    );
   });
 });

@@ -151,3 +151,46 @@ describe('no SQL in controllers (lint)', () => {
     assert.deepEqual(found, []);
   });
 });
+
+describe('only libs/ledger writes balances and ledger entries (lint)', () => {
+  async function moneyErrors(file: string, code: string): Promise<string[]> {
+    const [result] = await eslint.lintText(code, { filePath: path.join(repoRoot, file) });
+    return result.messages.filter((m) => m.ruleId === 'tally/only-ledger-writes-money').map((m) => m.message);
+  }
+
+  it('SQL writing accounts or ledger entries fails the lint anywhere in apps/ and libs/', async () => {
+    for (const [file, sql] of [
+      ['apps/gateway/src/x/x.service.ts', '`UPDATE accounts SET posted = posted + $2 WHERE id = $1`'],
+      ['apps/admin/src/x/x.repository.ts', "'update accounts a set held = 0'"],
+      ['libs/persistence/src/x.ts', '`\n  INSERT INTO ledger_entries (id, amount)\n  VALUES (${1}, $2)`'],
+      ['apps/transaction-worker/src/x.ts', '`DELETE FROM ledger_entries WHERE id = $1`'],
+    ]) {
+      const errors = await moneyErrors(file, `export const f = (m: any) => m.query(${sql});\n`);
+      assert.equal(errors.length, 1, `${file}: ${sql}`);
+      assert.match(errors[0], /only libs\/ledger writes balances and ledger entries/);
+    }
+  });
+
+  it('libs/ledger, migrations and reads may', async () => {
+    const write = 'export const f = (m: any) => m.query(`UPDATE accounts SET posted = 1`);\n';
+    assert.deepEqual(await moneyErrors('libs/ledger/src/ledger.store.ts', write), []);
+    assert.deepEqual(await moneyErrors('libs/persistence/src/migrations/1-x.ts', write), []);
+    assert.deepEqual(
+      await moneyErrors(
+        'apps/admin/src/x/x.repository.ts',
+        'export const f = (m: any) => m.query(`SELECT posted FROM accounts JOIN ledger_entries e ON true`);\n',
+      ),
+      [],
+    );
+  });
+
+  it('nothing outside libs/ledger writes them today', async () => {
+    const results = await eslint.lintFiles(['apps/**/*.ts', 'libs/**/*.ts']);
+    const found = results.flatMap((r) =>
+      r.messages
+        .filter((m) => m.ruleId === 'tally/only-ledger-writes-money')
+        .map((m) => `${path.relative(repoRoot, r.filePath)}:${m.line}`),
+    );
+    assert.deepEqual(found, []);
+  });
+});

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
 import {
+  routeOf,
+  refundSource,
   AccountFrozenError,
   AmountOverflowError,
   BALANCE_MAX,
@@ -196,5 +198,35 @@ describe('transaction state machine', () => {
     assert.equal(isTerminal('succeeded'), true);
     assert.equal(isTerminal('failed'), true);
     assert.equal(isTerminal('pending'), false);
+  });
+});
+
+describe('routing by transaction type', () => {
+  const t = (type: string, source: string | null, destination: string | null) =>
+    ({ type, sourceAccountId: source, destinationAccountId: destination }) as Parameters<typeof routeOf>[0];
+  const external = { system: 'external' };
+  const revenue = { system: 'revenue' };
+
+  it('each type moves money between its customer accounts and the tenant’s system accounts', () => {
+    assert.deepEqual(routeOf(t('deposit', null, 'a')), { from: external, to: { account: 'a' } });
+    assert.deepEqual(routeOf(t('withdrawal', 'a', null)), { from: { account: 'a' }, to: external });
+    assert.deepEqual(routeOf(t('transfer', 'a', 'b')), { from: { account: 'a' }, to: { account: 'b' } });
+    assert.deepEqual(routeOf(t('charge', 'a', null)), { from: { account: 'a' }, to: revenue });
+    assert.deepEqual(routeOf(t('capture', 'a', null)), { from: { account: 'a' }, to: revenue });
+    assert.deepEqual(routeOf(t('adjustment', null, 'a')), { from: external, to: { account: 'a' } });
+    assert.deepEqual(routeOf(t('adjustment', 'a', null)), { from: { account: 'a' }, to: external });
+  });
+
+  it('a refund goes back the way its parent came', () => {
+    const transfer = t('transfer', 'a', 'b');
+    const charge = t('charge', 'a', null);
+    assert.equal(refundSource(transfer), 'b');
+    assert.equal(refundSource(charge), null);
+    assert.deepEqual(routeOf(t('refund', null, null), transfer), {
+      from: { account: 'b' },
+      to: { account: 'a' },
+    });
+    assert.deepEqual(routeOf(t('refund', null, null), charge), { from: revenue, to: { account: 'a' } });
+    assert.throws(() => routeOf(t('refund', null, null)));
   });
 });

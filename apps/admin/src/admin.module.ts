@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { BrokerReadiness, MessagingModule } from '#messaging';
+import { LedgerModule } from '#ledger';
 import { Metrics, ObservabilityModule } from '#observability';
 import { ProblemFilter, createRateLimiter, createValidationPipe } from '#http';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
@@ -65,6 +66,7 @@ export class AdminModule {
         }),
         PersistenceModule.forRoot(config, 'tally-admin'),
         MessagingModule.forRoot({ app: 'admin', amqp: config }),
+        LedgerModule,
       ],
       controllers: [
         AuthController,

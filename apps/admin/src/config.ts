@@ -1,12 +1,15 @@
-import { z } from 'zod';
 import {
   amqpEnv,
   databaseEnv,
+  envClass,
   int,
   list,
   loadEnv,
+  optionalEmail,
+  optionalText,
   port,
   redisEnv,
+  refine,
   requiredInProduction,
   runtimeEnv,
 } from '#config';
@@ -18,7 +21,8 @@ export const adminEnv = {
   ...redisEnv,
   ...port('ADMIN_PORT', 3001),
   /** Browser origins allowed to call the admin API besides its own (the dashboard is same-origin). */
-  ADMIN_CORS_ORIGINS: list().refine(
+  ADMIN_CORS_ORIGINS: refine(
+    list(),
     (origins) => origins.every((o) => /^https?:\/\/[^/\s]+$/.test(o)),
     'each origin must be scheme://host[:port]',
   ),
@@ -29,7 +33,7 @@ export const adminEnv = {
   /** Sign-in attempts per client address per minute. */
   ADMIN_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: int(1, 100_000, 30),
   /** Signs operators' access tokens (HS256, ≥ 32 characters). Unset: a random key per start (development only). */
-  ADMIN_JWT_SECRET: requiredInProduction(z.string().min(32, 'must be at least 32 characters').optional()),
+  ADMIN_JWT_SECRET: requiredInProduction(optionalText(32)),
   /** Access token lifetime. */
   ADMIN_ACCESS_TTL_SECONDS: int(30, 24 * 3600, 900),
   /** Refresh token lifetime. */
@@ -43,9 +47,11 @@ export const adminEnv = {
   /** The rolling window, in seconds, of that per-operator total (default a day). */
   ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS: int(60, 31 * 86_400, 86_400),
   /** The first admin, created on first start when there is no operator yet. */
-  ADMIN_EMAIL: z.email().optional(),
-  ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  ADMIN_EMAIL: optionalEmail(),
+  ADMIN_PASSWORD: optionalText(12),
 };
+/** The admin's configuration as a class-validator class (its static lists serve deploy checks). */
+export const AdminEnv = envClass(adminEnv, 'AdminEnv');
 export type AdminConfig = ReturnType<typeof loadAdminConfig>;
 export const loadAdminConfig = (env: Record<string, string | undefined> = process.env) =>
-  loadEnv(adminEnv, env);
+  loadEnv(AdminEnv, env);

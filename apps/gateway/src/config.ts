@@ -3,12 +3,14 @@ import {
   amqpEnv,
   bool,
   databaseEnv,
+  envClass,
   int,
   list,
   loadEnv,
   outboxEnv,
   port,
   rateLimitEnv,
+  refine,
   runtimeEnv,
   webhookEnv,
 } from '#config';
@@ -21,7 +23,7 @@ export const gatewayEnv = {
   ...webhookEnv,
   ...rateLimitEnv,
   ...port('GATEWAY_PORT', 3000),
-  /** How long Idempotency-Keys are remembered; API.md promises at least 24 hours. */
+  /** How long Idempotency-Keys are remembered; docs/api.md promises at least 24 hours. */
   IDEMPOTENCY_RETENTION_HOURS: int(24, 24 * 90, 24),
   /** Group commit of accepts: most requests written by one statement and commit… */
   ACCEPT_BATCH_MAX: int(1, 1000, 64),
@@ -33,7 +35,8 @@ export const gatewayEnv = {
    * The DNS servers that resolve webhook hosts when an endpoint is registered (`ip` or `ip:port`,
    * comma-separated); unset, the system's. Tests point it at a server of their own.
    */
-  WEBHOOK_DNS_SERVERS: list().refine(
+  WEBHOOK_DNS_SERVERS: refine(
+    list(),
     (servers) => servers.every(isDnsServer),
     'each must be an IP address, optionally with a port (IPv6 in brackets then)',
   ),
@@ -47,6 +50,8 @@ function isDnsServer(entry: string): boolean {
   const [address, port] = withPort ? [withPort[1], Number(withPort[2])] : [entry, 53];
   return isIP(address) !== 0 && port >= 1 && port <= 65_535;
 }
+/** The gateway's configuration as a class-validator class (its static lists serve deploy checks). */
+export const GatewayEnv = envClass(gatewayEnv, 'GatewayEnv');
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 export const loadGatewayConfig = (env: Record<string, string | undefined> = process.env) =>
-  loadEnv(gatewayEnv, env);
+  loadEnv(GatewayEnv, env);

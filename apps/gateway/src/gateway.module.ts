@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { BrokerReadiness, MessagingModule } from '#messaging';
+import { LedgerModule } from '#ledger';
 import { Metrics, ObservabilityModule } from '#observability';
 import { createRateLimiter } from '#http';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
@@ -13,6 +14,7 @@ import { HoldsController } from './holds/holds.controller.js';
 import { HoldsService } from './holds/holds.service.js';
 import { ProblemFilter } from '#http';
 import { gatewayValidationPipe } from './http/validation.js';
+import { ProductsController } from './products/products.controller.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { IdempotencyRetention } from './idempotency/idempotency-retention.js';
 import { AcceptBatcher } from './transactions/create-transaction/accept-batcher.js';
@@ -42,6 +44,7 @@ export class GatewayModule {
         }),
         PersistenceModule.forRoot(config, 'tally-gateway', config.WEBHOOK_ENCRYPTION_KEYS),
         MessagingModule.forRoot({ app: 'gateway', amqp: config, outbox: config }),
+        LedgerModule,
       ],
       controllers: [
         AccountsController,
@@ -51,6 +54,7 @@ export class GatewayModule {
         MetersController,
         UsageController,
         WebhookEndpointsController,
+        ProductsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },

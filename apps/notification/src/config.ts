@@ -1,33 +1,20 @@
-import { z } from 'zod';
 import {
   amqpEnv,
   bool,
   databaseEnv,
+  envClass,
   int,
+  intList,
   loadEnv,
+  optionalText,
   port,
   requiredInProduction,
   runtimeEnv,
+  text,
   webhookEnv,
 } from '#config';
 
-const delays = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((v) => v.split(',').map((d) => Number(d.trim())))
-    .pipe(
-      z
-        .array(
-          z
-            .number()
-            .int()
-            .min(10)
-            .max(7 * 24 * 3600_000),
-        )
-        .min(1)
-        .max(30),
-    );
+const delays = (fallback: string) => intList(fallback, { min: 10, max: 7 * 24 * 3600_000, maxItems: 30 });
 
 export const notificationEnv = {
   ...runtimeEnv,
@@ -51,14 +38,16 @@ export const notificationEnv = {
   WEBHOOK_ORDER_WAIT_MS: int(0, 24 * 3600_000, 600_000),
   /** Deliveries in flight at once. */
   WEBHOOK_CONCURRENCY: int(1, 200, 16),
-  SMTP_HOST: requiredInProduction(z.string().min(1).default('127.0.0.1')),
+  SMTP_HOST: requiredInProduction(text('127.0.0.1')),
   SMTP_PORT: int(1, 65_535, 1025),
   /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
   SMTP_SECURE: bool(false),
-  SMTP_USER: z.string().optional(),
-  SMTP_PASSWORD: z.string().optional(),
-  EMAIL_FROM: z.string().min(3).default('Tally <notifications@tally.local>'),
+  SMTP_USER: optionalText(),
+  SMTP_PASSWORD: optionalText(),
+  EMAIL_FROM: text('Tally <notifications@tally.local>', 3),
 };
+/** The notification app's configuration as a class-validator class (static lists: deploy checks). */
+export const NotificationEnv = envClass(notificationEnv, 'NotificationEnv');
 export type NotificationConfig = ReturnType<typeof loadNotificationConfig>;
 export const loadNotificationConfig = (env: Record<string, string | undefined> = process.env) =>
-  loadEnv(notificationEnv, env);
+  loadEnv(NotificationEnv, env);

@@ -1,4 +1,4 @@
-import { amqpEnv, databaseEnv, int, loadEnv, outboxEnv, port, runtimeEnv } from '#config';
+import { amqpEnv, databaseEnv, envClass, int, loadEnv, outboxEnv, port, runtimeEnv } from '#config';
 
 export const workerEnv = {
   ...runtimeEnv,
@@ -19,6 +19,8 @@ export const workerEnv = {
   /** Usage events worth at least this many minor units are categorised `high_value`. */
   USAGE_HIGH_VALUE_THRESHOLD: int(0, Number.MAX_SAFE_INTEGER, 100_000),
 };
+/** The worker's configuration as a class-validator class (its static lists serve deploy checks). */
+export const WorkerEnv = envClass(workerEnv, 'WorkerEnv');
 export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
 export const loadWorkerConfig = (env: Record<string, string | undefined> = process.env) =>
-  loadEnv(workerEnv, env);
+  loadEnv(WorkerEnv, env);

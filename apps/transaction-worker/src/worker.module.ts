@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BrokerReadiness, MessagingModule } from '#messaging';
+import { LedgerModule } from '#ledger';
 import { ObservabilityModule } from '#observability';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
 import { ApplyTransactions } from './apply-transaction/apply-transactions.use-case.js';
@@ -7,7 +8,6 @@ import { TransactionBatcher } from './apply-transaction/transaction-batcher.js';
 import { TransactionCommandsHandler } from './apply-transaction/transaction-commands.handler.js';
 import type { WorkerConfig } from './config.js';
 import { HoldExpirySweep } from './holds/hold-expiry.sweep.js';
-import { SystemAccounts } from './shared/system-accounts.js';
 import { ProcessUsage } from './usage/process-usage.use-case.js';
 import { Gate, UsageCommandsHandler } from './usage/usage-commands.handler.js';
 
@@ -28,10 +28,10 @@ export class WorkerModule {
         }),
         PersistenceModule.forRoot(config, 'tally-transaction-worker'),
         MessagingModule.forRoot({ app: 'transaction-worker', amqp: config, outbox: config }),
+        LedgerModule,
       ],
       controllers: [TransactionCommandsHandler, UsageCommandsHandler],
       providers: [
-        SystemAccounts,
         ApplyTransactions,
         TransactionBatcher,
         ProcessUsage,

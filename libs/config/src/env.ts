@@ -1,4 +1,6 @@
-import { z } from 'zod';
+import 'reflect-metadata';
+import { Expose, Transform, plainToInstance } from 'class-transformer';
+import { ValidateBy, validateSync } from 'class-validator';
 
 /** Thrown at start-up when an environment variable is missing a valid value. */
 export class ConfigError extends Error {
@@ -8,78 +10,235 @@ export class ConfigError extends Error {
   }
 }
 
-export const int = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .default(String(fallback))
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+declare const valueType: unique symbol;
 
-export const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+/**
+ * One environment variable: how its text becomes a value (a class-transformer @Transform, which
+ * also applies the default) and the class-validator rules that value must then pass, in order;
+ * the first rule that fails names the problem. Variables are grouped in shapes (plain objects,
+ * spread into an app's shape); `envClass` turns a shape into a decorated class.
+ */
+export interface EnvVariable<T> {
+  readonly transform: (raw: string | undefined) => unknown;
+  readonly rules: readonly Rule[];
+  /** See requiredInProduction. */
+  readonly productionRequired?: boolean;
+  /** See port. */
+  readonly httpPort?: boolean;
+  /** The type of the value (compile time only). */
+  readonly [valueType]?: T;
+}
 
-const url = (schemes: string[], fallback: string) =>
-  z
-    .string()
-    .trim()
-    .default(fallback)
-    .refine(
-      (v) => {
-        try {
-          return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
-        } catch {
-          return false;
-        }
-      },
+/** A class-validator constraint on a variable's transformed value, with the message it answers. */
+export interface Rule {
+  readonly name: string;
+  readonly test: (value: unknown) => boolean;
+  readonly message: string;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any variable type
+export type EnvShape = Record<string, EnvVariable<any>>;
+export type EnvValues<S extends EnvShape> = {
+  -readonly [K in keyof S]: S[K] extends EnvVariable<infer T> ? T : never;
+};
+
+const rule = (name: string, test: (value: unknown) => boolean, message: string): Rule => ({
+  name,
+  test,
+  message,
+});
+
+/** The variable with one more rule, checked after its own. */
+export function refine<T>(
+  variable: EnvVariable<T>,
+  test: (value: T) => boolean,
+  message: string,
+): EnvVariable<T> {
+  return {
+    ...variable,
+    rules: [...variable.rules, rule('refine', (v) => test(v as T), message)],
+  };
+}
+
+const trimmed = (raw: string | undefined, fallback?: string) => (raw ?? fallback)?.trim();
+
+export const int = (min: number, max: number, fallback: number): EnvVariable<number> => ({
+  transform: (raw) => {
+    const text = trimmed(raw, String(fallback))!;
+    return /^\d+$/.test(text) ? Number(text) : text;
+  },
+  rules: [
+    rule('isWholeNumber', (v) => typeof v === 'number' && Number.isInteger(v), 'must be a whole number'),
+    rule('min', (v) => (v as number) >= min, `must be at least ${min}`),
+    rule('max', (v) => (v as number) <= max, `must be at most ${max}`),
+  ],
+});
+
+/** A positive decimal number (`0.5`, `100`), at most `max`. */
+export const positiveNumber = (max: number, fallback: number): EnvVariable<number> => ({
+  transform: (raw) => {
+    const text = trimmed(raw, String(fallback))!;
+    return /^\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+  },
+  rules: [
+    rule('isDecimal', (v) => typeof v === 'number' && Number.isFinite(v), 'must be a number, e.g. 0.5 or 20'),
+    rule('positive', (v) => (v as number) > 0, 'must be greater than 0'),
+    rule('max', (v) => (v as number) <= max, `must be at most ${max}`),
+  ],
+});
+
+const BOOLEANS: Record<string, boolean> = {
+  true: true,
+  '1': true,
+  yes: true,
+  false: false,
+  '0': false,
+  no: false,
+};
+
+export const bool = (fallback: boolean): EnvVariable<boolean> => ({
+  transform: (raw) => {
+    const text = raw ?? String(fallback);
+    return Object.hasOwn(BOOLEANS, text) ? BOOLEANS[text] : text;
+  },
+  rules: [rule('isBoolean', (v) => typeof v === 'boolean', 'must be true or false')],
+});
+
+/** One of `values` (exactly as written). */
+export const oneOf = <const V extends string>(values: readonly V[], fallback: V): EnvVariable<V> => ({
+  transform: (raw) => raw ?? fallback,
+  rules: [rule('isIn', (v) => values.includes(v as V), `must be one of ${values.join(', ')}`)],
+});
+
+/** Text, trimmed; at least `minLength` characters. */
+export const text = (fallback: string, minLength = 1): EnvVariable<string> => ({
+  transform: (raw) => trimmed(raw, fallback),
+  rules: [
+    rule(
+      'minLength',
+      (v) => typeof v === 'string' && v.length >= minLength,
+      `must be at least ${minLength} characters`,
+    ),
+  ],
+});
+
+/** Text that may be unset (then undefined); when set, at least `minLength` characters. */
+export const optionalText = (minLength = 0): EnvVariable<string | undefined> => ({
+  transform: (raw) => raw,
+  rules: [
+    rule(
+      'minLength',
+      (v) => v === undefined || (typeof v === 'string' && v.length >= minLength),
+      `must be at least ${minLength} characters`,
+    ),
+  ],
+});
+
+/** Text matching `pattern` (explained by `message`), at most `maxLength` characters. */
+export const pattern = (
+  fallback: string,
+  re: RegExp,
+  message: string,
+  maxLength: number,
+): EnvVariable<string> => ({
+  transform: (raw) => trimmed(raw, fallback),
+  rules: [
+    rule('matches', (v) => typeof v === 'string' && re.test(v), message),
+    rule('maxLength', (v) => (v as string).length <= maxLength, `must be at most ${maxLength} characters`),
+  ],
+});
+
+const hasScheme = (schemes: string[], value: unknown) => {
+  if (typeof value !== 'string') return false;
+  try {
+    return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
+  } catch {
+    return false;
+  }
+};
+
+const url = (schemes: string[], fallback: string): EnvVariable<string> => ({
+  transform: (raw) => trimmed(raw, fallback),
+  rules: [rule('isUrl', (v) => hasScheme(schemes, v), `must be a URL with scheme ${schemes.join(' or ')}`)],
+});
+
+const optionalUrl = (schemes: string[]): EnvVariable<string | undefined> => ({
+  transform: (raw) => trimmed(raw),
+  rules: [
+    rule(
+      'isUrl',
+      (v) => v === undefined || hasScheme(schemes, v),
       `must be a URL with scheme ${schemes.join(' or ')}`,
-    );
+    ),
+  ],
+});
 
-const optionalUrl = (schemes: string[]) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .refine(
-      (v) => {
-        if (v === undefined) return true;
-        try {
-          return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
-        } catch {
-          return false;
-        }
-      },
-      `must be a URL with scheme ${schemes.join(' or ')}`,
-    );
+/** An e-mail address, or unset. */
+export const optionalEmail = (): EnvVariable<string | undefined> => ({
+  transform: (raw) => trimmed(raw),
+  rules: [
+    rule(
+      'isEmail',
+      (v) => v === undefined || (typeof v === 'string' && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v)),
+      'must be an e-mail address',
+    ),
+  ],
+});
+
+const items = (v: string) =>
+  v
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 /** A comma-separated list of trimmed, non-empty items (unset or empty: no items). */
-export const list = () =>
-  z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean),
-    );
+export const list = (): EnvVariable<string[]> => ({
+  transform: (raw) => items(raw ?? ''),
+  rules: [rule('isList', (v) => Array.isArray(v), 'must be a comma-separated list')],
+});
 
-const intList = (fallback: string) =>
-  z
-    .string()
-    .trim()
-    .default(fallback)
-    .refine(
-      (v) => /^\d+(,\d+)*$/.test(v.replace(/\s/g, '')),
-      'must be a comma-separated list of whole numbers',
-    )
-    .transform((v) => v.replace(/\s/g, '').split(',').map(Number))
-    .refine((xs) => xs.every((x) => x > 0 && x <= 86_400_000), 'each value must be between 1 and 86400000')
-    .refine((xs) => xs.every((x, i) => i === 0 || x >= xs[i - 1]), 'must not decrease');
+/**
+ * A comma-separated list of whole numbers between `min` and `max`, `minItems` to `maxItems` of
+ * them, never decreasing when `ascending`.
+ */
+export const intList = (
+  fallback: string,
+  { min, max, minItems = 1, maxItems = Infinity, ascending = false }: IntListOptions,
+): EnvVariable<number[]> => ({
+  transform: (raw) => {
+    const value = (raw ?? fallback).replace(/\s/g, '');
+    return /^\d+(,\d+)*$/.test(value) ? value.split(',').map(Number) : value;
+  },
+  rules: [
+    rule('isIntList', (v) => Array.isArray(v), 'must be a comma-separated list of whole numbers'),
+    rule(
+      'range',
+      (v) => (v as number[]).every((x) => x >= min && x <= max),
+      `each value must be between ${min} and ${max}`,
+    ),
+    rule(
+      'count',
+      (v) => (v as number[]).length >= minItems && (v as number[]).length <= maxItems,
+      `must have ${minItems} to ${maxItems} values`,
+    ),
+    ...(ascending
+      ? [
+          rule(
+            'ascending',
+            (v) => (v as number[]).every((x, i, xs) => i === 0 || x >= xs[i - 1]),
+            'must not decrease',
+          ),
+        ]
+      : []),
+  ],
+});
+interface IntListOptions {
+  min: number;
+  max: number;
+  minItems?: number;
+  maxItems?: number;
+  ascending?: boolean;
+}
 
 /**
  * Variables whose default only makes sense on a developer's machine (a loopback address, a key
@@ -87,23 +246,109 @@ const intList = (fallback: string) =>
  * are checked against this list (test/unit/deploy), so it is the one place that says what a
  * deployment has to provide.
  */
-const productionRequired = new WeakSet<z.ZodType>();
-export function requiredInProduction<T extends z.ZodType>(schema: T): T {
-  productionRequired.add(schema);
-  return schema;
+export function requiredInProduction<T>(variable: EnvVariable<T>): EnvVariable<T> {
+  return { ...variable, productionRequired: true };
 }
 
 /** The variables of `shape` that production must set (see requiredInProduction). */
-export function productionRequiredVariables(shape: z.ZodRawShape): string[] {
-  return Object.entries(shape)
-    .filter(([, schema]) => productionRequired.has(schema as z.ZodType))
-    .map(([name]) => name);
+export function productionRequiredVariables(shape: EnvShape | EnvClass): string[] {
+  return envClass(shapeOf(shape)).productionRequired.slice();
+}
+
+/** The app's HTTP port (API, /health, /metrics): one per app. */
+export const port = <K extends string>(variable: K, fallback: number) =>
+  ({ [variable]: { ...int(1, 65535, fallback), httpPort: true } }) as Record<K, EnvVariable<number>>;
+
+/** The variable of `shape` that holds the app's HTTP port (for deployment checks). */
+export function httpPortVariable(shape: EnvShape | EnvClass): string | undefined {
+  return envClass(shapeOf(shape)).httpPort;
+}
+
+/**
+ * A shape as a class: one property per variable, with class-transformer's @Expose and @Transform
+ * and one class-validator constraint per rule. What the class knows about its variables (their
+ * names, which production must set, the HTTP port) is static, for deployment checks.
+ */
+export interface EnvClass<S extends EnvShape = EnvShape> {
+  new (): EnvValues<S>;
+  readonly shape: S;
+  readonly variables: readonly string[];
+  readonly productionRequired: readonly string[];
+  readonly httpPort: string | undefined;
+}
+
+const classes = new WeakMap<EnvShape, EnvClass>();
+
+export function envClass<S extends EnvShape>(shape: S, name = 'Env'): EnvClass<S> {
+  const known = classes.get(shape);
+  if (known) return known as EnvClass<S>;
+  const entries = Object.entries(shape);
+  const Env = {
+    [name]: class {
+      static readonly shape = shape;
+      static readonly variables = entries.map(([variable]) => variable);
+      static readonly productionRequired = entries.filter(([, v]) => v.productionRequired).map(([k]) => k);
+      static readonly httpPort = entries.find(([, v]) => v.httpPort)?.[0];
+    },
+  }[name];
+  for (const [variable, spec] of entries) {
+    Expose()(Env.prototype, variable);
+    Transform(({ value }) => spec.transform(typeof value === 'string' ? value : undefined), {
+      toClassOnly: true,
+    })(Env.prototype, variable);
+    for (const r of spec.rules)
+      ValidateBy({ name: r.name, validator: { validate: r.test, defaultMessage: () => r.message } })(
+        Env.prototype,
+        variable,
+      );
+  }
+  classes.set(shape, Env as unknown as EnvClass);
+  return Env as unknown as EnvClass<S>;
+}
+
+const shapeOf = <S extends EnvShape>(of: S | EnvClass<S>): S => (typeof of === 'function' ? of.shape : of);
+
+/**
+ * Validates `env` against `shape` (or its class) and returns the typed values.
+ * Throws a ConfigError naming every bad variable; nothing else is read from process.env later.
+ */
+export function loadEnv<S extends EnvShape>(
+  shape: S | EnvClass<S>,
+  env: Record<string, string | undefined> = process.env,
+): EnvValues<S> {
+  const Env = envClass(shapeOf(shape));
+  // Empty strings mean "unset", as in most process managers; other variables are not ours.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([name, v]) => v !== undefined && v !== '' && Object.hasOwn(Env.shape, name)),
+  );
+  const config = plainToInstance(Env, cleaned, { exposeDefaultValues: false });
+  const errors = validateSync(config, {
+    stopAtFirstError: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false }, // a value may be a secret
+  });
+  const problems = errors.map((error) => ({
+    variable: error.property,
+    message: Object.values(error.constraints ?? {})[0] ?? 'is invalid',
+  }));
+  if (env.NODE_ENV === 'production') {
+    for (const variable of Env.productionRequired) {
+      if (cleaned[variable] === undefined && !problems.some((p) => p.variable === variable)) {
+        problems.push({
+          variable,
+          message: 'must be set in production (the default is for local development)',
+        });
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
 }
 
 export const runtimeEnv = {
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HTTP_HOST: z.string().trim().min(1).default('0.0.0.0'),
+  NODE_ENV: oneOf(['development', 'test', 'production'], 'development'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  HTTP_HOST: text('0.0.0.0'),
   SHUTDOWN_GRACE_MS: int(0, 120_000, 10_000),
   /** Behind a reverse proxy or ingress: take the client address from X-Forwarded-For. */
   HTTP_TRUST_PROXY: bool(false),
@@ -134,17 +379,12 @@ export const migrationEnv = {
 export const amqpEnv = {
   AMQP_URL: requiredInProduction(url(['amqp', 'amqps'], 'amqp://guest:guest@127.0.0.1:5672')),
   /** Prepended to every exchange and queue name, so test runs never see each other. */
-  AMQP_PREFIX: z
-    .string()
-    .trim()
-    .regex(/^[a-z0-9_.-]*$/, 'may only contain a-z, 0-9, ".", "_" and "-"')
-    .max(64)
-    .default(''),
+  AMQP_PREFIX: pattern('', /^[a-z0-9_.-]*$/, 'may only contain a-z, 0-9, ".", "_" and "-"', 64),
   AMQP_PREFETCH: int(1, 5000, 100),
   /** Quorum queue x-delivery-limit: deliveries of one message before the broker dead-letters it. */
   AMQP_DELIVERY_LIMIT: int(1, 1000, 5),
   /** Delay tiers for transient failures, in milliseconds, one per retry. */
-  RETRY_DELAYS_MS: intList('1000,10000,60000,300000'),
+  RETRY_DELAYS_MS: intList('1000,10000,60000,300000', { min: 1, max: 86_400_000, ascending: true }),
   /** Total attempts (first delivery included) before a transiently failing message is dead-lettered. */
   RETRY_MAX_ATTEMPTS: int(1, 100, 5),
 };
@@ -156,55 +396,10 @@ export const outboxEnv = {
   OUTBOX_PUBLISH_TIMEOUT_MS: int(100, 120_000, 10_000),
 };
 
-const httpPorts = new WeakSet<z.ZodType>();
-
-/** The app's HTTP port (API, /health, /metrics): one per app. */
-export const port = <K extends string>(variable: K, fallback: number) => {
-  const schema = int(1, 65535, fallback);
-  httpPorts.add(schema);
-  return { [variable]: schema } as Record<K, ReturnType<typeof int>>;
-};
-
-/** The variable of `shape` that holds the app's HTTP port (for deployment checks). */
-export function httpPortVariable(shape: z.ZodRawShape): string | undefined {
-  return Object.entries(shape).find(([, schema]) => httpPorts.has(schema as z.ZodType))?.[0];
-}
-
-/**
- * Validates `env` against `shape` and returns the typed values.
- * Throws a ConfigError naming every bad variable; nothing else is read from process.env later.
- */
-export function loadEnv<S extends z.ZodRawShape>(
-  shape: S,
-  env: Record<string, string | undefined> = process.env,
-): z.infer<z.ZodObject<S>> {
-  // Empty strings mean "unset", as in most process managers.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const result = z.object(shape).safeParse(cleaned);
-  const problems = result.success
-    ? []
-    : result.error.issues.map((issue) => ({
-        variable: String(issue.path[0] ?? '(environment)'),
-        message: issue.message,
-      }));
-  if (cleaned.NODE_ENV === 'production') {
-    for (const variable of productionRequiredVariables(shape)) {
-      if (cleaned[variable] === undefined && !problems.some((p) => p.variable === variable)) {
-        problems.push({
-          variable,
-          message: 'must be set in production (the default is for local development)',
-        });
-      }
-    }
-  }
-  if (!result.success || problems.length > 0) throw new ConfigError(problems);
-  return result.data;
-}
-
-export type RuntimeConfig = z.infer<z.ZodObject<typeof runtimeEnv>>;
-export type DatabaseConfig = z.infer<z.ZodObject<typeof databaseEnv>>;
-export type AmqpConfig = z.infer<z.ZodObject<typeof amqpEnv>>;
-export type OutboxConfig = z.infer<z.ZodObject<typeof outboxEnv>>;
+export type RuntimeConfig = EnvValues<typeof runtimeEnv>;
+export type DatabaseConfig = EnvValues<typeof databaseEnv>;
+export type AmqpConfig = EnvValues<typeof amqpEnv>;
+export type OutboxConfig = EnvValues<typeof outboxEnv>;
 
 /** Where webhooks may go (gateway checks at registration, notification again at delivery). */
 export const webhookEnv = {
@@ -213,11 +408,16 @@ export const webhookEnv = {
    * base64 (`openssl rand -base64 32`). The first encrypts, all decrypt (rotation). Required in
    * production; development and tests fall back to a fixed development key.
    */
-  WEBHOOK_ENCRYPTION_KEYS: requiredInProduction(
-    list()
-      .transform((keys) => keys.map((k) => Buffer.from(k, 'base64')))
-      .refine((keys) => keys.every((k) => k.length === 32), 'each key must be 32 bytes, base64-encoded'),
-  ),
+  WEBHOOK_ENCRYPTION_KEYS: requiredInProduction<Buffer[]>({
+    transform: (raw) => items(raw ?? '').map((k) => Buffer.from(k, 'base64')),
+    rules: [
+      rule(
+        'isKeyList',
+        (keys) => Array.isArray(keys) && keys.every((k: Buffer) => k.length === 32),
+        'each key must be 32 bytes, base64-encoded',
+      ),
+    ],
+  }),
   /** Hosts or CIDRs allowed although private, loopback or link-local (comma-separated). */
   WEBHOOK_ALLOWED_HOSTS: list(),
 };
@@ -226,25 +426,28 @@ export const webhookEnv = {
 export const redisEnv = {
   REDIS_URL: optionalUrl(['redis', 'rediss']),
   /** Prepended to every key, so several deployments (or test runs) can share one Redis. */
-  REDIS_KEY_PREFIX: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9_.:-]*$/, 'may only contain letters, digits, ".", "_", ":" and "-"')
-    .max(64)
-    .default('tally:'),
+  REDIS_KEY_PREFIX: pattern(
+    'tally:',
+    /^[A-Za-z0-9_.:-]*$/,
+    'may only contain letters, digits, ".", "_", ":" and "-"',
+    64,
+  ),
   /** A Redis command slower than this fails, and the rate limit fails open. */
   REDIS_TIMEOUT_MS: int(5, 5_000, 100),
 };
 
-/** A token bucket per API key and route class: refill rate per second and burst size. */
+/**
+ * A token bucket per API key and route class: refill rate per second (fractional allowed: 0.5 is
+ * one request every two seconds) and burst size.
+ */
 export const rateLimitEnv = {
   ...redisEnv,
   RATE_LIMIT_ENABLED: bool(true),
-  RATE_LIMIT_WRITES_PER_SECOND: int(1, 1_000_000, 100),
+  RATE_LIMIT_WRITES_PER_SECOND: positiveNumber(1_000_000, 100),
   RATE_LIMIT_WRITES_BURST: int(1, 1_000_000, 200),
-  RATE_LIMIT_READS_PER_SECOND: int(1, 1_000_000, 100),
+  RATE_LIMIT_READS_PER_SECOND: positiveNumber(1_000_000, 100),
   RATE_LIMIT_READS_BURST: int(1, 1_000_000, 200),
   /** Requests to POST /v1/events (each carries up to 500 events). */
-  RATE_LIMIT_EVENTS_PER_SECOND: int(1, 1_000_000, 50),
+  RATE_LIMIT_EVENTS_PER_SECOND: positiveNumber(1_000_000, 50),
   RATE_LIMIT_EVENTS_BURST: int(1, 1_000_000, 100),
 };

@@ -49,6 +49,14 @@ const DOMAIN_STATUS: Record<string, number> = {
   webhook_endpoint_not_found: 404,
   webhook_delivery_not_found: 404,
   webhook_url_refused: 422,
+  product_not_found: 404,
+  sku_taken: 409,
+  insufficient_stock: 409,
+  product_archived: 422,
+  out_of_stock: 409,
+  order_not_found: 404,
+  order_not_cancellable: 409,
+  order_not_completed: 409,
 };
 
 const TITLES: Record<number, string> = {

@@ -7,6 +7,8 @@ export * from './headers.js';
 export * from './inbox-processor.js';
 export * from './messaging.module.js';
 export * from './outbox-relay.js';
+export * from './payload.js';
 export * from './publisher.js';
 export * from './retry-policy.js';
 export * from './topology.js';
+export * from './messages.js';

@@ -17,6 +17,7 @@ import { SecretBox } from './secret-box.js';
 import {
   AccountRepository,
   HoldRepository,
+  ProductRepository,
   LedgerEntryRepository,
   MeterRepository,
   TransactionRepository,
@@ -69,6 +70,7 @@ export class PersistenceModule {
         TransactionRepository,
         LedgerEntryRepository,
         HoldRepository,
+        ProductRepository,
         MeterRepository,
         UsageRepository,
         WebhookRepository,
@@ -83,6 +85,7 @@ export class PersistenceModule {
         TransactionRepository,
         LedgerEntryRepository,
         HoldRepository,
+        ProductRepository,
         MeterRepository,
         UsageRepository,
         WebhookRepository,

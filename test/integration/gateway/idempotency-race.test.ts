@@ -13,6 +13,7 @@ import {
   migrateDatabase,
   transactionView,
 } from '#persistence';
+import { Ledger, LedgerStore, SystemAccounts } from '#ledger';
 import { openDataSource, separateDatabase } from '#test-support';
 import { HoldsService } from '../../../apps/gateway/src/holds/holds.service.js';
 import {
@@ -34,18 +35,22 @@ describe('Idempotency-Key: a retry racing the first request', () => {
   let app: DataSource;
   let idempotency: IdempotencyService;
   let account: string;
-  const holds = new HoldsService(
-    new AccountRepository(),
-    new HoldRepository(),
-    new TransactionRepository(),
-    new OutboxStore(),
-  );
+  let holds: HoldsService;
 
   beforeAll(async () => {
     await migrateDatabase({ DATABASE_MIGRATION_URL: ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
     owner = await openDataSource(2, ownerUrl);
     app = await openDataSource(4, appUrl);
     idempotency = new IdempotencyService(app, new OutboxSignal(app), SecretBox.forKeys([]));
+    const ledger = new Ledger(
+      new SystemAccounts(app, new AccountRepository()),
+      new AccountRepository(),
+      new TransactionRepository(),
+      new HoldRepository(),
+      new LedgerStore(),
+      new OutboxStore(),
+    );
+    holds = new HoldsService(new AccountRepository(), new HoldRepository(), ledger);
     await owner.query(`INSERT INTO tenants (id, name) VALUES ($1, 'race')`, [tenantId]);
     account = (
       await new AccountRepository().create(owner.manager, {

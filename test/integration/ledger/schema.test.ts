@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import pg from 'pg';
 import type { DataSource } from 'typeorm';
-import {
-  AccountRepository,
-  dropDatabase,
-  migrateDatabase,
-  TransactionRepository,
-  type TransactionRecord,
-} from '#persistence';
+import { LedgerStore } from '#ledger';
+import { dropDatabase, migrateDatabase, TransactionRepository, type TransactionRecord } from '#persistence';
 import { openDataSource, separateDatabase } from '#test-support';
 
 // A database of its own: whether an update can stay on its page depends on what else is there.
@@ -71,7 +66,7 @@ describe('ledger schema: outcomes written in place, a hold captured once', () =>
         await transactions.finishMany(m, [
           { ...failed, status: 'succeeded', failureCode: null, failureMessage: null },
         ]);
-        await new AccountRepository().setBalances(m, [
+        await new LedgerStore().setBalances(m, [
           { accountId: 'acc_a', posted: 90n, held: 0n },
           { accountId: 'acc_b', posted: 10n, held: 0n },
         ]);

@@ -5,7 +5,7 @@
  * problems it found, so the tests can run it on the real files and on broken copies alike.
  *
  * The facts the manifests must agree with come from the apps' code, not from a copy of it:
- * the environment each app validates (its config shape and #config), the health and metrics
+ * the environment each app validates (its config class and #config), the health and metrics
  * routes (the controllers' route metadata), the queue names (#messaging), the apps (apps/).
  */
 import 'reflect-metadata';
@@ -15,14 +15,14 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import {
   ConfigError,
   databaseEnv,
-  httpPortVariable,
+  envClass,
   loadEnv,
   migrationEnv,
-  productionRequiredVariables,
+  type EnvClass,
+  type EnvShape,
 } from '#config';
 import { Queues } from '#messaging';
 import { HealthController } from '#observability';
@@ -36,27 +36,28 @@ export type K8sObject = Record<string, any>;
 // Facts from the code
 
 export interface AppFacts {
-  /** App name → the env shape its config validates. */
-  shapes: Map<string, z.ZodRawShape>;
+  /** App name → the class its config is validated with (variables, production-required, port). */
+  configs: Map<string, EnvClass>;
+  /** Every variable some app or the migrate command reads. */
+  variables: Set<string>;
   /** Routes of the health controller: /health/live, /health/ready. */
   healthRoutes: string[];
   metricsRoute: string;
   queueNames: string[];
 }
 
-/** The apps (folders of apps/ with a main), each app's env shape, routes and queues. */
+/** The apps (folders of apps/ with a main), each app's config class, routes and queues. */
 export async function loadAppFacts(): Promise<AppFacts> {
-  const shapes = new Map<string, z.ZodRawShape>();
+  const configs = new Map<string, EnvClass>();
   for (const app of appNames()) {
     const mod = (await import(path.join(repoRoot, 'dist/apps', app, 'src/config.js'))) as Record<
       string,
       unknown
     >;
-    const found = Object.entries(mod).filter(
-      ([name, value]) => name.endsWith('Env') && typeof value === 'object',
-    );
-    if (found.length !== 1) throw new Error(`apps/${app}/src/config.ts should export exactly one *Env shape`);
-    shapes.set(app, found[0][1] as z.ZodRawShape);
+    const found = Object.entries(mod).filter(([name, value]) => name.endsWith('Env') && isEnvClass(value));
+    if (found.length !== 1)
+      throw new Error(`apps/${app}/src/config.ts should export exactly one *Env config class`);
+    configs.set(app, found[0][1] as EnvClass);
   }
   const metrics = (await import(
     path.join(repoRoot, 'dist/libs/observability/src/metrics.controller.js')
@@ -64,11 +65,44 @@ export async function loadAppFacts(): Promise<AppFacts> {
     MetricsController: new (...args: never[]) => unknown;
   };
   return {
-    shapes,
+    configs,
+    variables: new Set([...configs.values(), envClass(migrationEnv)].flatMap((c) => c.variables)),
     healthRoutes: controllerRoutes(HealthController).map((r) => r.path),
     metricsRoute: controllerRoutes(metrics.MetricsController)[0].path,
     queueNames: Object.values(Queues).map((q) => q.name),
   };
+}
+
+function isEnvClass(value: unknown): value is EnvClass {
+  return typeof value === 'function' && Array.isArray((value as Partial<EnvClass>).variables);
+}
+
+/**
+ * Variables a deployment may set that no config class names: read by Node itself or by the
+ * image's entrypoint, not by the apps.
+ */
+const RUNTIME_VARIABLES = new Set([
+  'NODE_OPTIONS',
+  'NODE_EXTRA_CA_CERTS',
+  'TZ',
+  'PATH',
+  'HOME',
+  'UV_THREADPOOL_SIZE',
+]);
+
+/**
+ * Variables set in `env` that no app reads (a misspelt or retired name does nothing silently);
+ * a variable the container's env composes others from (`$(NAME)`) is read that way.
+ */
+function unknownVariables(env: Record<string, string>, facts: AppFacts, container?: K8sObject): string[] {
+  const composedFrom = new Set(
+    ((container?.env ?? []) as K8sObject[]).flatMap((e) =>
+      [...String(e.value ?? '').matchAll(/\$\((\w+)\)/g)].map((m) => m[1]),
+    ),
+  );
+  return Object.keys(env)
+    .filter((name) => !facts.variables.has(name) && !RUNTIME_VARIABLES.has(name) && !composedFrom.has(name))
+    .map((name) => `${name} is not a variable of any app`);
 }
 
 export function appNames(): string[] {
@@ -184,6 +218,7 @@ export const USER_SECRETS = [
   'tally-keda-rabbitmq',
   'tally-backup-s3',
   'tally-rabbitmq-tls',
+  'tally-redis',
 ];
 
 /** Keys of user-made Secrets whose values must have a shape (sample values of that shape). */
@@ -423,7 +458,7 @@ function resolveEnv(
   return { values, fromSecrets, problems };
 }
 
-function configProblems(shape: z.ZodRawShape, env: Record<string, string>): string[] {
+function configProblems(shape: EnvShape | EnvClass, env: Record<string, string>): string[] {
   try {
     loadEnv(shape, env);
     return [];
@@ -459,7 +494,7 @@ export function checkManifests(objects: K8sObject[], facts: AppFacts, dockerfile
     ...USER_SECRETS.map((s) => [s, USER_SECRET_SAMPLES[s]] as [string, Record<string, string> | undefined]),
   ]);
   const baseEnv = imageEnv(dockerfile);
-  const apps = new Set(facts.shapes.keys());
+  const apps = new Set(facts.configs.keys());
   const byName = (kind: string, name: string) =>
     objects.find((o) => o.kind === kind && o.metadata?.name === name);
   const namespace = objects.find((o) => o.metadata?.namespace)?.metadata.namespace as string | undefined;
@@ -518,23 +553,24 @@ export function checkManifests(objects: K8sObject[], facts: AppFacts, dockerfile
     for (const c of pod.containers as K8sObject[]) {
       const at = `${where} container ${c.name}`;
       const app = appOfImage(String(c.image));
-      if (!app || !facts.shapes.has(app)) continue;
+      if (!app || !facts.configs.has(app)) continue;
       if (labels['app.kubernetes.io/name'] !== app)
         say(at, `runs ${app} but its pods are labelled ${labels['app.kubernetes.io/name']}`);
-      const shape = facts.shapes.get(app)!;
+      const config = facts.configs.get(app)!;
       const env = resolveEnv(c, objects, baseEnv, knownSecrets);
       env.problems.forEach((p) => say(at, p));
       if (env.values.NODE_ENV !== 'production') say(at, 'NODE_ENV must be production');
-      for (const variable of productionRequiredVariables(shape))
+      for (const variable of config.productionRequired)
         if (env.values[variable] === undefined) say(at, `required variable ${variable} is not provided`);
-      configProblems(shape, env.values).forEach((p) => say(at, `the app's config refuses it: ${p}`));
+      configProblems(config, env.values).forEach((p) => say(at, `the app's config refuses it: ${p}`));
+      unknownVariables(env.values, facts, c).forEach((p) => say(at, p));
       checkHosts(at, env.values);
       // Ports and probes against the app's own port and routes.
-      const portVariable = httpPortVariable(shape);
+      const portVariable = config.httpPort;
       let appPort: number | undefined;
       try {
         appPort = portVariable
-          ? (loadEnv(shape, env.values) as Record<string, number>)[portVariable]
+          ? (loadEnv(config, env.values) as Record<string, number>)[portVariable]
           : undefined;
       } catch {
         appPort = undefined;
@@ -661,7 +697,9 @@ export function checkManifests(objects: K8sObject[], facts: AppFacts, dockerfile
 
   for (const pdb of objects.filter((o) => o.kind === 'PodDisruptionBudget')) {
     const selected = objects.filter(
-      (o) => o.kind === 'Deployment' && matches(pdb.spec.selector, o.spec.template.metadata?.labels ?? {}),
+      (o) =>
+        (o.kind === 'Deployment' || o.kind === 'StatefulSet') &&
+        matches(pdb.spec.selector, o.spec.template.metadata?.labels ?? {}),
     );
     const operatorPods = operator.pods.filter((p) => matches(pdb.spec.selector, p.labels));
     if (selected.length === 0 && operatorPods.length === 0)
@@ -963,7 +1001,7 @@ export function checkCompose(
         if (!declaredArgs.has(arg))
           problems.push(`${where}: build arg ${arg} is not an ARG of the Dockerfile`);
       app = s.build.args?.APP;
-      if (!app || !facts.shapes.has(app)) problems.push(`${where}: build arg APP=${app} is not an app`);
+      if (!app || !facts.configs.has(app)) problems.push(`${where}: build arg APP=${app} is not an app`);
     }
     if (!app) continue;
     const env = {
@@ -975,9 +1013,10 @@ export function checkCompose(
       configProblems(migrationEnv, env).forEach((p) => problems.push(`${where}: migrate refuses it: ${p}`));
       continue;
     }
-    configProblems(facts.shapes.get(app)!, env).forEach((p) =>
+    configProblems(facts.configs.get(app)!, env).forEach((p) =>
       problems.push(`${where}: the app's config refuses it: ${p}`),
     );
+    unknownVariables(env, facts).forEach((p) => problems.push(`${where}: ${p}`));
     const migrate = Object.entries(services).find(([, x]) =>
       ([] as string[])
         .concat(x.command ?? [])
@@ -999,10 +1038,10 @@ export function checkCompose(
 /** Each app's HTTP port variable and default, from its config. */
 export function appPorts(facts: AppFacts): Map<string, { variable: string; port: number }> {
   const out = new Map<string, { variable: string; port: number }>();
-  for (const [app, shape] of facts.shapes) {
-    const variable = httpPortVariable(shape);
+  for (const [app, config] of facts.configs) {
+    const variable = config.httpPort;
     if (!variable) continue;
-    out.set(app, { variable, port: (loadEnv(shape, {}) as Record<string, number>)[variable] });
+    out.set(app, { variable, port: (loadEnv(config, {}) as Record<string, number>)[variable] });
   }
   return out;
 }

@@ -39,10 +39,12 @@ import {
   checkPlacementAndSizing,
   checkProbeBudgets,
   checkPrometheusRule,
+  checkRedis,
   checkReloadLabel,
   checkTls,
   connectionBudget,
   documentedMinimums,
+  redisClients,
 } from './production.js';
 
 const OVERLAYS = ['dev', 'prod'];
@@ -66,7 +68,7 @@ describe('deployment files (static checks, no services needed)', () => {
   });
 
   it('reads the facts from the code: four apps, their health routes, the metrics route and queues', () => {
-    assert.deepEqual([...facts.shapes.keys()].sort(), appNames());
+    assert.deepEqual([...facts.configs.keys()].sort(), appNames());
     assert.deepEqual(appNames(), ['admin', 'gateway', 'notification', 'transaction-worker']);
     assert.deepEqual(facts.healthRoutes.sort(), ['/health/live', '/health/ready']);
     assert.equal(facts.metricsRoute, '/metrics');
@@ -95,6 +97,7 @@ describe('deployment files (static checks, no services needed)', () => {
         'RabbitmqCluster',
         'User',
         'Permission',
+        'StatefulSet',
       ])
         assert.ok(kinds.has(kind), `${overlay} renders a ${kind}`);
       const deployments = rendered.get(overlay)!.filter((o) => o.kind === 'Deployment');
@@ -120,7 +123,16 @@ describe('deployment files (static checks, no services needed)', () => {
     });
 
     it(`${overlay}: the NetworkPolicies allow exactly the flows Tally needs`, () => {
-      assert.deepEqual(checkNetwork(rendered.get(overlay)!), []);
+      assert.deepEqual(checkNetwork(rendered.get(overlay)!, facts), []);
+    });
+
+    it(`${overlay}: Redis: one pod, no persistence, restricted, probed, pinned; each REDIS_URL leads to it`, () => {
+      const objects = rendered.get(overlay)!;
+      assert.deepEqual(redisClients(facts), ['admin', 'gateway']);
+      assert.deepEqual(
+        checkRedis(objects, { clients: redisClients(facts), compose, readme: readRepo('k8s/README.md') }),
+        [],
+      );
     });
 
     it(`${overlay}: operator versions, backups, monitoring, broker users, pod security, TLS to PostgreSQL`, () => {
@@ -302,6 +314,17 @@ describe('the static checks fail on a broken copy', () => {
     assert.match(out, /the app's config refuses it: SHUTDOWN_GRACE_MS: must be a whole number/);
   });
 
+  it('a variable no app reads (a misspelt name would otherwise do nothing)', () => {
+    const out = problems((o) => {
+      const config = o.find((x) => x.kind === 'ConfigMap' && x.metadata.name.startsWith('tally-config'))!;
+      config.data.DATABSE_POOL_MAX = '20';
+      container(o, 'gateway').env.push({ name: 'RATE_LIMIT_WRITE_BURST', value: '50' });
+    });
+    assert.match(out, /Deployment\/gateway container gateway: DATABSE_POOL_MAX is not a variable of any app/);
+    assert.match(out, /Deployment\/admin container admin: DATABSE_POOL_MAX is not a variable of any app/);
+    assert.match(out, /Deployment\/gateway .*RATE_LIMIT_WRITE_BURST is not a variable of any app/);
+  });
+
   it('the admin without ADMIN_JWT_SECRET (required in production by its config)', () => {
     const out = problems((o) => {
       const c = container(o, 'admin');
@@ -418,7 +441,8 @@ describe('the static checks fail on a broken copy', () => {
         )
         .replace('./prometheus:/etc', './prom:/etc')
         .replace('args: { APP: admin }', "args: { APP: admin, NODE: '20' }")
-        .replace('AMQP_URL: amqp://tally:tally-dev-password@rabbitmq:5672', 'AMQP_URL: http://rabbitmq:5672');
+        .replace('AMQP_URL: amqp://tally:tally-dev-password@rabbitmq:5672', 'AMQP_URL: http://rabbitmq:5672')
+        .replace('AMQP_URL: http://rabbitmq:5672', 'AMQP_URL: http://rabbitmq:5672\n    AMQP_PREFECTH: 10');
       writeFileSync(path.join(dir, 'docker/compose.yaml'), compose);
       const out = checkCompose(compose, path.join(dir, 'docker'), facts, dockerfile).join('\n');
       assert.match(out, /depends on cache, which is not a service/);
@@ -428,6 +452,7 @@ describe('the static checks fail on a broken copy', () => {
         out,
         /service gateway: the app's config refuses it: AMQP_URL: must be a URL with scheme amqp/,
       );
+      assert.match(out, /service gateway: AMQP_PREFECTH is not a variable of any app/);
       assert.match(checkCompose('services: [', dir, facts, dockerfile).join('\n'), /does not parse/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -510,6 +535,7 @@ describe('the static checks fail on a broken copy', () => {
             },
           ];
         }),
+        facts,
       ).join('\n');
       assert.match(dnsOnly, /needed but blocked: gateway -> nodelocal-dns:53\/UDP/);
       assert.match(dnsOnly, /needed but blocked: postgres -> openshift-dns:5353\/UDP/);
@@ -519,6 +545,7 @@ describe('the static checks fail on a broken copy', () => {
           rule.to = [rule.to[0]];
           rule.ports = [{ protocol: 'TCP', port: 443 }];
         }),
+        facts,
       ).join('\n');
       assert.match(https, /needed but blocked: notification -> internet-v4:8443\/TCP/);
       assert.match(https, /needed but blocked: notification -> internet-v6:443\/TCP/);
@@ -531,6 +558,7 @@ describe('the static checks fail on a broken copy', () => {
             spec: { podSelector: {}, policyTypes: ['Egress'], egress: [{}] },
           }),
         ),
+        facts,
       ).join('\n');
       assert.match(open, /allowed but not needed: gateway -> internet-v4:443\/TCP/);
       assert.match(open, /allowed but not needed: migrate-job -> cloud-metadata:80\/TCP/);
@@ -688,6 +716,185 @@ describe('the static checks fail on a broken copy', () => {
         ).join('\n'),
         /no ConfigMap labelled grafana_dashboard/,
       );
+    });
+
+    describe('Redis', () => {
+      const redis = (o: K8sObject[]) => find(o, 'StatefulSet', 'tally-redis');
+      const redisContainer = (o: K8sObject[]) => redis(o).spec.template.spec.containers[0];
+      const inputs = () => ({
+        clients: redisClients(facts),
+        compose: readRepo('docker/compose.yaml'),
+        readme,
+      });
+      const withArg = (o: K8sObject[], flag: string, value: string) => {
+        const args = redisContainer(o).args as string[];
+        args[args.indexOf(flag) + 1] = value;
+      };
+
+      it('the network: no path from the gateway, one for the worker, and the worker reading REDIS_URL', () => {
+        const blocked = checkNetwork(
+          broken(dev, (o) => o.splice(o.indexOf(find(o, 'NetworkPolicy', 'apps-to-redis')), 1)),
+          facts,
+        ).join('\n');
+        assert.match(blocked, /needed but blocked: gateway -> redis:6379\/TCP/);
+        assert.match(blocked, /needed but blocked: admin -> redis:6379\/TCP/);
+        const worker = checkNetwork(
+          broken(dev, (o) => {
+            find(o, 'NetworkPolicy', 'apps-to-redis').spec.podSelector.matchExpressions[0].values.push(
+              'transaction-worker',
+            );
+            find(
+              o,
+              'NetworkPolicy',
+              'redis',
+            ).spec.ingress[0].from[0].podSelector.matchExpressions[0].values.push('transaction-worker');
+          }),
+          facts,
+        ).join('\n');
+        assert.match(worker, /allowed but not needed: transaction-worker -> redis:6379\/TCP/);
+        // The day the worker's config reads REDIS_URL, the model needs the flow (and checkRedis the URL).
+        const reading: AppFacts = {
+          ...facts,
+          configs: new Map(
+            [...facts.configs].map(([app, config]) => [
+              app,
+              app === 'transaction-worker'
+                ? Object.assign(Object.create(config) as typeof config, {
+                    variables: [...config.variables, 'REDIS_URL'],
+                  })
+                : config,
+            ]),
+          ),
+        };
+        assert.match(
+          checkNetwork(dev, reading).join('\n'),
+          /needed but blocked: transaction-worker -> redis:6379\/TCP/,
+        );
+        assert.match(
+          checkRedis(dev, { ...inputs(), clients: redisClients(reading) }).join('\n'),
+          /Deployment\/transaction-worker container transaction-worker: its config reads REDIS_URL but none is given/,
+        );
+        const open = checkNetwork(
+          broken(dev, (o) => delete find(o, 'NetworkPolicy', 'redis').spec.ingress[0].from),
+          facts,
+        ).join('\n');
+        assert.match(open, /allowed but not needed: other-namespace -> redis:6379\/TCP/);
+        assert.match(open, /allowed but not needed: ingress-nginx -> redis:6379\/TCP/);
+      });
+
+      it('REDIS_URL: a host no Service serves, a password in the manifest, none given, another Secret', () => {
+        const out = checkRedis(
+          broken(prod, (o) => {
+            const url = (app: string) => container(o, app).env.find((e: K8sObject) => e.name === 'REDIS_URL');
+            url('gateway').value = 'redis://:$(REDIS_PASSWORD)@tally-cache:6379';
+            url('admin').value = 'redis://:hunter2hunter2@tally-redis.tally.svc:6380';
+            container(o, 'notification').env.push({ name: 'REDIS_URL', value: 'redis://tally-redis:6379' });
+          }),
+          inputs(),
+        ).join('\n');
+        assert.match(
+          out,
+          /Deployment\/gateway container gateway: REDIS_URL points at tally-cache, which no Service serves/,
+        );
+        assert.match(
+          out,
+          /Deployment\/admin container admin: REDIS_URL carries a password written in the manifest/,
+        );
+        assert.match(
+          out,
+          /Deployment\/admin container admin: REDIS_URL port 6380 is not a port of Service tally-redis/,
+        );
+        assert.match(
+          out,
+          /Deployment\/notification container notification: sets REDIS_URL, which its config does not read/,
+        );
+        assert.match(
+          out,
+          /Deployment\/notification container notification: REDIS_URL has no password from a Secret/,
+        );
+        const missing = checkRedis(
+          broken(dev, (o) => {
+            const c = container(o, 'gateway');
+            c.env = c.env.filter((e: K8sObject) => e.name !== 'REDIS_URL');
+            find(o, 'Service', 'tally-redis').spec.selector = { 'app.kubernetes.io/name': 'redis' };
+            container(o, 'admin').env.find(
+              (e: K8sObject) => e.name === 'REDIS_PASSWORD',
+            ).valueFrom.secretKeyRef.name = 'tally-admin';
+          }),
+          inputs(),
+        ).join('\n');
+        assert.match(
+          missing,
+          /Deployment\/gateway container gateway: its config reads REDIS_URL but none is given/,
+        );
+        assert.match(missing, /REDIS_URL points at Service tally-redis, which selects no Redis/);
+        assert.match(
+          missing,
+          /Deployment\/admin container admin: REDIS_URL's password is tally-admin\/password, but Redis requires tally-redis\/password/,
+        );
+      });
+
+      it('the workload: two pods, persistence, no password, root, writable, probes, memory, PDB, image', () => {
+        const out = checkRedis(
+          broken(prod, (o) => {
+            redis(o).spec.replicas = 2;
+            withArg(o, '--appendonly', 'yes');
+            withArg(o, '--requirepass', 'hunter2hunter2');
+            withArg(o, '--maxmemory', '512mb');
+            const c = redisContainer(o);
+            c.securityContext.readOnlyRootFilesystem = false;
+            c.securityContext.capabilities = { add: ['NET_ADMIN'] };
+            redis(o).spec.template.spec.securityContext.runAsUser = 0;
+            delete redis(o).spec.template.spec.automountServiceAccountToken;
+            c.volumeMounts = [];
+            delete c.livenessProbe;
+            c.env = c.env.filter((e: K8sObject) => e.name !== 'REDISCLI_AUTH');
+            c.image = 'redis:latest';
+            o.splice(o.indexOf(find(o, 'PodDisruptionBudget', 'tally-redis')), 1);
+          }),
+          inputs(),
+        ).join('\n');
+        assert.match(out, /StatefulSet\/tally-redis: Redis must be a StatefulSet of one pod/);
+        assert.match(out, /Redis persists \(a cache: --save "" --appendonly no\)/);
+        assert.match(out, /no password from a Secret \(--requirepass \$\(VAR\)/);
+        assert.match(out, /--maxmemory 512mb is not below the memory limit 256Mi/);
+        assert.match(out, /must run as non-root/);
+        assert.match(out, /capabilities must drop ALL and add none/);
+        assert.match(out, /readOnlyRootFilesystem must be true/);
+        assert.match(out, /needs an emptyDir at \/data/);
+        assert.match(out, /automountServiceAccountToken must be false/);
+        assert.match(out, /no livenessProbe/);
+        assert.match(out, /readinessProbe runs redis-cli without the password \(REDISCLI_AUTH\): NOAUTH/);
+        assert.match(out, /StatefulSet\/tally-redis: no PodDisruptionBudget/);
+        assert.match(out, /image redis:latest is not pinned to a release \(x.y.z\) or a digest/);
+        assert.match(out, /image redis:latest, but docker\/compose.yaml runs redis:7.2.11-bookworm/);
+        const old = checkRedis(
+          broken(prod, (o) => (redisContainer(o).image = 'redis:7.2.5-bookworm')),
+          inputs(),
+        ).join('\n');
+        assert.match(old, /Redis 7.2.11 or later is needed \(the Lua use-after-free CVE-2025-49844/);
+      });
+
+      it('the Secret undocumented, and a PDB that blocks every drain', () => {
+        const undocumented = readme.replace(/^\| `tally-redis` .*\n/m, '');
+        assert.notEqual(undocumented, readme);
+        assert.match(
+          checkRedis(prod, { ...inputs(), readme: undocumented }).join('\n'),
+          /the Secret tally-redis \(key password\) is not in k8s\/README.md's table of Secrets to create/,
+        );
+        assert.match(
+          checkManifests(
+            broken(dev, (o) => {
+              const pdb = find(o, 'PodDisruptionBudget', 'tally-redis');
+              delete pdb.spec.maxUnavailable;
+              pdb.spec.minAvailable = 1;
+            }),
+            facts,
+            dockerfile,
+          ).join('\n'),
+          /PodDisruptionBudget\/tally-redis: minAvailable blocks every eviction of tally-redis/,
+        );
+      });
     });
 
     it('compose and image: a fixed port on a consumer, a static target, pg_isready without -h, no hostname, Node 20, no tini', () => {

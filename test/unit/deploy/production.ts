@@ -78,9 +78,9 @@ export function connectionBudget(objects: K8sObject[], facts: AppFacts): Connect
     const surge = d.spec.strategy?.rollingUpdate?.maxSurge ?? 1;
     const c = appContainer(d);
     const pool = Number(envValue(objects, c, 'DATABASE_POOL_MAX') ?? 10);
-    const shape = facts.shapes.get(name) ?? {};
     const relays =
-      'OUTBOX_RELAY_ENABLED' in shape && envValue(objects, c, 'OUTBOX_RELAY_ENABLED') !== 'false';
+      (facts.configs.get(name)?.variables.includes('OUTBOX_RELAY_ENABLED') ?? false) &&
+      envValue(objects, c, 'OUTBOX_RELAY_ENABLED') !== 'false';
     return { name, pods: max + (typeof surge === 'number' ? surge : 1), perPod: pool + (relays ? 1 : 0) };
   });
   // The migration Job: one connection for the lock and the migrations, one for TypeORM's checks.
@@ -291,14 +291,32 @@ export function networkEndpoints(objects: K8sObject[]): {
         { name: 'cluster-links', port: 25672 },
       ],
     })),
+    ...redisWorkloads(objects).map((s) => ({
+      kind: 'pod' as const,
+      name: 'redis',
+      namespace,
+      labels: s.spec.template.metadata.labels,
+      ports: ((redisContainer(s)!.ports ?? []) as K8sObject[]).map((p) => ({
+        name: p.name,
+        port: p.containerPort,
+      })),
+    })),
     // Any other pod someone runs in the namespace: default deny must hold for it.
     { kind: 'pod', name: 'stranger', namespace, labels: { app: 'stranger' }, ports: [{ port: 8080 }] },
   ];
   return { namespace, endpoints: [...ours, ...EXTERNAL_PODS, ...ADDRESSES], tls };
 }
 
-/** The flows Tally's architecture needs (k8s/README.md, "Network"). */
-export function neededFlows(objects: K8sObject[], endpoints: Endpoint[], tls: boolean): Flow[] {
+/**
+ * The flows Tally's architecture needs (k8s/README.md, "Network"). `redisClients`: the apps whose
+ * configuration reads REDIS_URL (redisClients(facts)), each of which needs Redis.
+ */
+export function neededFlows(
+  objects: K8sObject[],
+  endpoints: Endpoint[],
+  tls: boolean,
+  redisClients: string[],
+): Flow[] {
   const flows: Flow[] = [];
   const add = (from: string, to: string, port: number, protocol = 'TCP') =>
     flows.push({ from, to, port, protocol });
@@ -307,7 +325,8 @@ export function neededFlows(objects: K8sObject[], endpoints: Endpoint[], tls: bo
   const addresses = endpoints.filter((e) => e.kind === 'address' && e.name !== 'nodelocal-dns');
   const amqp = tls ? 5671 : 5672;
   // DNS for every pod of the namespace (allow-dns selects them all).
-  for (const pod of [...apps, 'migrate-job', 'postgres', 'rabbitmq', 'stranger']) {
+  const redis = endpoints.some((e) => e.name === 'redis') ? ['redis'] : [];
+  for (const pod of [...apps, 'migrate-job', 'postgres', 'rabbitmq', ...redis, 'stranger']) {
     for (const protocol of ['UDP', 'TCP']) {
       add(pod, 'kube-dns', 53, protocol);
       add(pod, 'nodelocal-dns', 53, protocol);
@@ -320,6 +339,7 @@ export function neededFlows(objects: K8sObject[], endpoints: Endpoint[], tls: bo
     add(app, 'postgres', 5432);
     add(app, 'rabbitmq', amqp);
   }
+  for (const app of redisClients.filter((a) => apps.includes(a))) add(app, 'redis', REDIS_PORT);
   add('migrate-job', 'postgres', 5432);
   add('keda', 'rabbitmq', amqp);
   add('prometheus', 'postgres', 9187);
@@ -341,12 +361,13 @@ export function neededFlows(objects: K8sObject[], endpoints: Endpoint[], tls: bo
   return flows;
 }
 
-export function checkNetwork(objects: K8sObject[]): string[] {
+export function checkNetwork(objects: K8sObject[], facts: AppFacts): string[] {
   const { namespace, endpoints, tls } = networkEndpoints(objects);
   const policies = byKind(objects, 'NetworkPolicy');
-  return compareFlows(allowedFlows(policies, namespace, endpoints), neededFlows(objects, endpoints, tls)).map(
-    (p) => `NetworkPolicies: ${p}`,
-  );
+  return compareFlows(
+    allowedFlows(policies, namespace, endpoints),
+    neededFlows(objects, endpoints, tls, redisClients(facts)),
+  ).map((p) => `NetworkPolicies: ${p}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,6 +735,215 @@ export function checkReloadLabel(objects: K8sObject[], readme: string): string[]
       if (!secret && !new RegExp(`label secret ${name} cnpg\\.io/reload=`).test(readme))
         problems.push(`k8s/README.md: does not label ${name} with cnpg.io/reload`);
     }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis
+
+export const REDIS_PORT = 6379;
+/** The oldest Redis release these manifests may run, and why (k8s/README.md, "Redis"). */
+export const REDIS_MINIMUM = {
+  version: '7.2.11',
+  why: 'the Lua use-after-free CVE-2025-49844 (the apps run Lua)',
+};
+
+/** The apps whose configuration reads REDIS_URL: each must be given one, and a path to Redis. */
+export function redisClients(facts: AppFacts): string[] {
+  return [...facts.configs]
+    .filter(([, config]) => config.variables.includes('REDIS_URL'))
+    .map(([app]) => app)
+    .sort();
+}
+
+const isRedisImage = (image: unknown) => /(?:^|\/)redis(?:[:@]|$)/.test(String(image));
+const redisContainer = (w: K8sObject) =>
+  (podSpec(w).containers as K8sObject[]).find((c) => isRedisImage(c.image));
+const redisWorkloads = (objects: K8sObject[]) =>
+  [...byKind(objects, 'StatefulSet'), ...byKind(objects, 'Deployment')].filter((w) => redisContainer(w));
+
+/** "192mb", "1gb" (Redis) and "256Mi", "1G" (Kubernetes) in bytes. */
+function bytes(value: unknown): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?$/i.exec(String(value ?? '').trim());
+  if (!m) return NaN;
+  const power = ' kmgt'.indexOf(m[2].toLowerCase() || ' ');
+  // Redis reads "mb" as 1024², "m" as 10⁶; Kubernetes "Mi" as 1024², "M" as 10⁶.
+  const binary = m[3] !== '' || /b$/i.test(String(value).trim());
+  return Number(m[1]) * (binary ? 1024 : 1000) ** power;
+}
+
+/** The value after a flag in a container's arguments (redis-server --flag value). */
+const argAfter = (args: string[], flag: string) => {
+  const i = args.indexOf(flag);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : undefined;
+};
+
+/** The Secret and key an env variable of the container is read from. */
+const secretOf = (container: K8sObject, variable: string) => {
+  const ref = ((container.env ?? []) as K8sObject[]).find((e) => e.name === variable)?.valueFrom
+    ?.secretKeyRef;
+  return ref ? { name: String(ref.name), key: String(ref.key) } : undefined;
+};
+
+/** Is this Secret key in k8s/README.md's table of Secrets you create? */
+const documentedSecret = (readme: string, name: string, key: string) =>
+  readme.split('\n').some((row) => row.startsWith(`| \`${name}\``) && row.includes(`\`${key}\``));
+
+/**
+ * Redis as a cache the apps share: one pod (two standalone Redis behind one Service would split
+ * every bucket), nothing persisted, a password from a documented Secret, the restricted Pod
+ * Security Standard, probes, a memory limit above maxmemory, a PodDisruptionBudget, an image
+ * pinned to a release at least REDIS_MINIMUM and the one docker/compose.yaml runs. Every app whose
+ * config reads REDIS_URL is given one; every REDIS_URL names a Service that leads to that Redis,
+ * with the password as $(VAR) from the same Secret (never written in a manifest).
+ */
+export function checkRedis(
+  objects: K8sObject[],
+  inputs: { clients: string[]; compose: string; readme: string },
+): string[] {
+  const problems: string[] = [];
+  const redis = redisWorkloads(objects);
+  let password: { name: string; key: string } | undefined;
+  for (const w of redis) {
+    const where = `${w.kind}/${w.metadata.name}`;
+    const pod = podSpec(w);
+    const c = redisContainer(w)!;
+    const args = ([...(c.command ?? []), ...(c.args ?? [])] as unknown[]).map(String);
+    if (w.kind !== 'StatefulSet' || (w.spec.replicas ?? 1) !== 1)
+      problems.push(
+        `${where}: Redis must be a StatefulSet of one pod (a rollout or a second replica would run two Redis behind one Service, each with half the buckets)`,
+      );
+    if (argAfter(args, '--save') !== '' || argAfter(args, '--appendonly') !== 'no')
+      problems.push(`${where}: Redis persists (a cache: --save "" --appendonly no)`);
+    if ((w.spec.volumeClaimTemplates ?? []).length > 0)
+      problems.push(`${where}: claims a PersistentVolume (a cache keeps nothing)`);
+    const requirepass = argAfter(args, '--requirepass');
+    const variable = /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(requirepass ?? '')?.[1];
+    password = variable ? secretOf(c, variable) : undefined;
+    if (!password)
+      problems.push(`${where}: no password from a Secret (--requirepass $(VAR), VAR from a secretKeyRef)`);
+    else if (!documentedSecret(inputs.readme, password.name, password.key))
+      problems.push(
+        `${where}: the Secret ${password.name} (key ${password.key}) is not in k8s/README.md's table of Secrets to create`,
+      );
+    const maxmemory = bytes(argAfter(args, '--maxmemory'));
+    const limit = bytes(c.resources?.limits?.memory);
+    if (!(maxmemory < limit))
+      problems.push(
+        `${where}: --maxmemory ${argAfter(args, '--maxmemory')} is not below the memory limit ${c.resources?.limits?.memory} (Redis would be OOM-killed instead of evicting)`,
+      );
+    if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory)
+      problems.push(`${where}: needs cpu and memory requests`);
+    // The restricted Pod Security Standard, and no token: Redis never calls the Kubernetes API.
+    const sc = c.securityContext ?? {};
+    const podSc = pod.securityContext ?? {};
+    if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true || (sc.runAsUser ?? podSc.runAsUser) === 0)
+      problems.push(`${where}: must run as non-root`);
+    if ((sc.seccompProfile ?? podSc.seccompProfile)?.type !== 'RuntimeDefault')
+      problems.push(`${where}: seccompProfile must be RuntimeDefault`);
+    if (sc.allowPrivilegeEscalation !== false)
+      problems.push(`${where}: allowPrivilegeEscalation must be false`);
+    if (!(sc.capabilities?.drop ?? []).includes('ALL') || (sc.capabilities?.add ?? []).length > 0)
+      problems.push(`${where}: capabilities must drop ALL and add none`);
+    if (sc.privileged) problems.push(`${where}: must not be privileged`);
+    if (sc.readOnlyRootFilesystem !== true) problems.push(`${where}: readOnlyRootFilesystem must be true`);
+    const emptyDirs = new Set(
+      ((pod.volumes ?? []) as K8sObject[]).filter((v) => v.emptyDir).map((v) => v.name as string),
+    );
+    const data = ((c.volumeMounts ?? []) as K8sObject[]).find((m) => m.mountPath === '/data');
+    if (!data || !emptyDirs.has(data.name))
+      problems.push(
+        `${where}: needs an emptyDir at /data (its working directory; the root filesystem is read-only)`,
+      );
+    if (pod.automountServiceAccountToken !== false)
+      problems.push(`${where}: automountServiceAccountToken must be false`);
+    // Probes: readiness answers PING (authenticated, or NOAUTH keeps it unready for ever).
+    if (!c.livenessProbe) problems.push(`${where}: no livenessProbe`);
+    if (!c.readinessProbe) problems.push(`${where}: no readinessProbe`);
+    for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+      const command = ((c[probe]?.exec?.command ?? []) as string[]).join(' ');
+      if (command.includes('redis-cli') && !/ -a | --pass /.test(command) && !secretOf(c, 'REDISCLI_AUTH'))
+        problems.push(`${where}: ${probe} runs redis-cli without the password (REDISCLI_AUTH): NOAUTH`);
+    }
+    const labels = w.spec.template.metadata?.labels ?? {};
+    const pdb = byKind(objects, 'PodDisruptionBudget').find((p) =>
+      Object.entries(p.spec.selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v),
+    );
+    if (!pdb) problems.push(`${where}: no PodDisruptionBudget`);
+    // Pinned like the operators' images: a whole release (or a digest), the one compose runs.
+    const image = String(c.image);
+    const version = /:(\d+\.\d+\.\d+)(?:-[\w.]+)?(?:@sha256:[a-f0-9]{64})?$/.exec(image)?.[1];
+    if (!version && !/@sha256:[a-f0-9]{64}$/.test(image))
+      problems.push(`${where}: image ${image} is not pinned to a release (x.y.z) or a digest`);
+    if (version && !versionAtLeast(version, REDIS_MINIMUM.version))
+      problems.push(
+        `${where}: image ${image}: Redis ${REDIS_MINIMUM.version} or later is needed (${REDIS_MINIMUM.why})`,
+      );
+    const services = ((parseYaml(inputs.compose, { merge: true }) as K8sObject).services ?? {}) as Record<
+      string,
+      K8sObject
+    >;
+    const composed = Object.values(services).find((x) => isRedisImage(x.image))?.image;
+    if (composed !== image)
+      problems.push(`${where}: image ${image}, but docker/compose.yaml runs ${composed} (the tests' Redis)`);
+  }
+
+  // The clients: every app that reads REDIS_URL gets one, leading to that Redis with its password.
+  const namespace = String(byKind(objects, 'Namespace')[0]?.metadata.name);
+  for (const w of [...byKind(objects, 'Deployment'), ...byKind(objects, 'Job')]) {
+    for (const c of [...(podSpec(w).initContainers ?? []), ...podSpec(w).containers] as K8sObject[]) {
+      const where = `${w.kind}/${w.metadata.name} container ${c.name}`;
+      const entry = ((c.env ?? []) as K8sObject[]).find((e) => e.name === 'REDIS_URL');
+      const reads =
+        w.kind === 'Deployment' && c === appContainer(w) && inputs.clients.includes(w.metadata.name);
+      if (!entry) {
+        if (reads && envValue(objects, c, 'REDIS_URL') === undefined)
+          problems.push(`${where}: its config reads REDIS_URL but none is given (rate limits per pod)`);
+        else if (envValue(objects, c, 'REDIS_URL') !== undefined)
+          problems.push(`${where}: REDIS_URL from a ConfigMap would put the password in a manifest`);
+        continue;
+      }
+      if (!reads) problems.push(`${where}: sets REDIS_URL, which its config does not read`);
+      if (entry.value === undefined) {
+        problems.push(`${where}: REDIS_URL must be built in the manifest with $(VAR) for its password`);
+        continue;
+      }
+      const m = /^(rediss?):\/\/(?:[^:@/]*:([^@/]*)@)?([^:/?#]+)(?::(\d+))?(?:[/?#].*)?$/.exec(
+        String(entry.value),
+      );
+      if (!m) {
+        problems.push(`${where}: REDIS_URL ${entry.value} is not a redis:// URL`);
+        continue;
+      }
+      const [, , pass, host, port] = m;
+      const variable = /^\$\(([A-Za-z_][A-Za-z0-9_]*)\)$/.exec(pass ?? '')?.[1];
+      const from = variable ? secretOf(c, variable) : undefined;
+      if (pass && !variable) problems.push(`${where}: REDIS_URL carries a password written in the manifest`);
+      else if (!from) problems.push(`${where}: REDIS_URL has no password from a Secret ($(VAR))`);
+      else if (password && (from.name !== password.name || from.key !== password.key))
+        problems.push(
+          `${where}: REDIS_URL's password is ${from.name}/${from.key}, but Redis requires ${password.name}/${password.key}`,
+        );
+      const [service, ns] = host.split('.');
+      const svc = find(objects, 'Service', service);
+      if (!svc) {
+        problems.push(`${where}: REDIS_URL points at ${host}, which no Service serves`);
+        continue;
+      }
+      if (ns !== undefined && ns !== namespace)
+        problems.push(`${where}: REDIS_URL points at ${host}, not in namespace ${namespace}`);
+      const selector = (svc.spec.selector ?? {}) as Record<string, string>;
+      const target = redis.find(
+        (r) =>
+          Object.keys(selector).length > 0 &&
+          Object.entries(selector).every(([k, v]) => r.spec.template.metadata?.labels?.[k] === v),
+      );
+      if (!target) problems.push(`${where}: REDIS_URL points at Service ${service}, which selects no Redis`);
+      const wanted = Number(port ?? REDIS_PORT);
+      if (!((svc.spec.ports ?? []) as K8sObject[]).some((p) => p.port === wanted))
+        problems.push(`${where}: REDIS_URL port ${wanted} is not a port of Service ${service}`);
+    }
+  }
   return problems;
 }
 

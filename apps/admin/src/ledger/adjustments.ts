@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { MessageTypes, newId, type TransactionRequested } from '#domain';
+import { newId } from '#domain';
 import { ApiError } from '#http';
-import { Exchanges } from '#messaging';
-import { OutboxSignal, TransactionRepository, type TransactionRecord } from '#persistence';
+import { Ledger } from '#ledger';
+import { OutboxSignal, type TransactionRecord } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
 import { conflict, notFound } from '../http/errors.js';
@@ -57,7 +57,7 @@ export interface AdjustmentAnswer {
 export class Adjustments {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
+    @Inject(Ledger) private readonly ledger: Ledger,
     @Inject(AdjustmentRepository) private readonly requests: AdjustmentRepository,
     @Inject(CustomerAccountRepository) private readonly accounts: CustomerAccountRepository,
     @Inject(RerunRepository) private readonly reruns: RerunRepository,
@@ -187,33 +187,27 @@ export class Adjustments {
     request: AdjustmentRequest,
     decidedBy: string | null,
   ): Promise<TransactionRecord> {
-    const id = newId('txn');
-    const command: TransactionRequested = { transactionId: id, tenantId: request.tenant_id };
-    const t = await this.transactions.insert(
-      manager,
-      {
-        id,
-        tenantId: request.tenant_id,
-        type: 'adjustment',
-        status: 'pending',
-        amount: BigInt(request.amount),
-        currency: request.currency,
-        sourceAccountId: request.direction === 'debit' ? request.account_id : null,
-        destinationAccountId: request.direction === 'credit' ? request.account_id : null,
-        parentTransactionId: null,
-        holdId: null,
-        description: `Adjustment: ${request.reason}`.slice(0, 500),
-        metadata: {
-          adjustmentRequestId: request.id,
-          requestedBy: request.requested_by,
-          ...(request.rerun_of ? { rerunOf: request.rerun_of } : {}),
-        },
-        correlationId: null,
+    const t = await this.ledger.request(manager, {
+      id: newId('txn'),
+      tenantId: request.tenant_id,
+      type: 'adjustment',
+      status: 'pending',
+      amount: BigInt(request.amount),
+      currency: request.currency,
+      sourceAccountId: request.direction === 'debit' ? request.account_id : null,
+      destinationAccountId: request.direction === 'credit' ? request.account_id : null,
+      parentTransactionId: null,
+      holdId: null,
+      description: `Adjustment: ${request.reason}`.slice(0, 500),
+      metadata: {
+        adjustmentRequestId: request.id,
+        requestedBy: request.requested_by,
+        ...(request.rerun_of ? { rerunOf: request.rerun_of } : {}),
       },
-      [{ exchange: Exchanges.commands, routingKey: MessageTypes.transactionRequested, payload: command }],
-    );
-    await this.requests.markExecuted(manager, request.id, id, decidedBy);
-    if (request.rerun_of) await this.reruns.setExecuted(manager, request.id, id);
+      correlationId: null,
+    });
+    await this.requests.markExecuted(manager, request.id, t.id, decidedBy);
+    if (request.rerun_of) await this.reruns.setExecuted(manager, request.id, t.id);
     return t;
   }
 

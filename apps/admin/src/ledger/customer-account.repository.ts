@@ -72,13 +72,4 @@ export class CustomerAccountRepository {
     );
     return row ?? null;
   }
-
-  /** Freezes or unfreezes a customer account; false when there is no such account. */
-  async setStatus(manager: EntityManager, id: string, status: 'active' | 'frozen'): Promise<boolean> {
-    const [rows]: [unknown[], number] = await manager.query(
-      `UPDATE accounts SET status = $2, updated_at = now() WHERE id = $1 AND kind = 'customer' RETURNING id`,
-      [id, status],
-    );
-    return rows.length === 1;
-  }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { MessageTypes, newId } from '#domain';
-import { Exchanges } from '#messaging';
+import { newId } from '#domain';
+import { Ledger } from '#ledger';
 import { OutboxSignal, TransactionRepository, transactionView } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
@@ -28,6 +28,7 @@ export class Reruns {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
+    @Inject(Ledger) private readonly ledger: Ledger,
     @Inject(TransactionSearchRepository) private readonly search: TransactionSearchRepository,
     @Inject(RerunRepository) private readonly claims: RerunRepository,
     @Inject(AdjustmentRepository) private readonly adjustmentRequests: AdjustmentRepository,
@@ -88,25 +89,13 @@ export class Reruns {
       return { kind: 'adjustment', adjustment };
     }
 
-    const newTransactionId = newId('txn');
-    const rerun = await this.transactions.insert(
-      manager,
-      {
-        ...failed,
-        id: newTransactionId,
-        status: 'pending',
-        metadata: { ...failed.metadata, rerunOf: failed.id },
-        correlationId: failed.correlationId,
-      },
-      [
-        {
-          exchange: Exchanges.commands,
-          routingKey: MessageTypes.transactionRequested,
-          payload: { transactionId: newTransactionId, tenantId: failed.tenantId },
-          correlationId: failed.correlationId,
-        },
-      ],
-    );
+    const rerun = await this.ledger.request(manager, {
+      ...failed,
+      id: newId('txn'),
+      status: 'pending',
+      metadata: { ...failed.metadata, rerunOf: failed.id },
+      correlationId: failed.correlationId,
+    });
     await this.claims.setRerun(manager, id, { transactionId: rerun.id });
     await this.recordRerun(manager, operator, id, why, { newTransactionId: rerun.id });
     return { kind: 'transaction', transaction: transactionView(rerun) };

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { MAX_EVENTS_PER_BATCH, MessageTypes, type UsageRecorded } from '#domain';
-import { Exchanges } from '#messaging';
+import { MAX_EVENTS_PER_BATCH, type UsageRecorded } from '#domain';
+import { Commands } from '#messaging';
 import { OutboxSignal, OutboxStore, UsageRepository } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
@@ -52,11 +52,7 @@ export class RebillUsage {
       }
       await this.outbox.enqueue(
         m,
-        commands.map((payload) => ({
-          exchange: Exchanges.commands,
-          routingKey: MessageTypes.usageRebillRequested,
-          payload,
-        })),
+        commands.map((payload) => Commands.usageRebillRequested(payload)),
       );
       await this.audit.record(m, {
         operatorId: operator.id,

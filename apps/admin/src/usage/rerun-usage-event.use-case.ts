@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { MessageTypes, type UsageRecorded } from '#domain';
-import { Exchanges } from '#messaging';
+import { Commands } from '#messaging';
 import { OutboxSignal, OutboxStore } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
@@ -29,10 +28,7 @@ export class RerunUsageEvent {
           `Only a failed event can be re-run; this one is ${reopened.status}.`,
         );
       }
-      const command: UsageRecorded = { tenantId, eventIds: [id] };
-      await this.outbox.enqueue(m, [
-        { exchange: Exchanges.commands, routingKey: MessageTypes.usageRecorded, payload: command },
-      ]);
+      await this.outbox.enqueue(m, [Commands.usageRecorded({ tenantId, eventIds: [id] })]);
       await this.audit.record(m, {
         operatorId: operator.id,
         action: 'usage_event.rerun',

@@ -1,6 +1,6 @@
 import type { AccountRecord, EntryRecord } from '#persistence';
 
-/** The API's Account shape (API.md). */
+/** The API's Account shape (docs/api.md). */
 export function presentAccount(a: AccountRecord) {
   return {
     id: a.id,

@@ -25,8 +25,14 @@ export const GATEWAY_PROBLEMS = {
     'No such webhook endpoint in this tenant (never created, deleted, or not a `whe_…` id).',
   ],
   webhook_delivery_not_found: [404, 'No such delivery for this webhook endpoint.'],
+  product_not_found: [404, 'Product prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C does not exist.'],
   external_ref_taken: [409, 'Another account of this tenant has that externalRef.'],
   meter_exists: [409, 'A meter for this event type already exists.'],
+  sku_taken: [409, 'A product with SKU LAMP-RED-01 exists already.'],
+  insufficient_stock: [
+    409,
+    'Product prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C has 8 on hand and 6 reserved; a change of -3 would leave less on hand than is reserved.',
+  ],
   hold_not_active: [
     409,
     'The hold is captured, voided, expired or already being captured; only an active hold can be captured or voided.',

@@ -21,7 +21,7 @@ export interface StoredResponse {
 export interface IdempotentCall {
   tenantId: string;
   key: string | undefined;
-  /** Routes where API.md makes the header mandatory. */
+  /** Routes where docs/api.md makes the header mandatory. */
   required: boolean;
   method: string;
   path: string;

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { MessageTypes, hasIdPrefix, stringifyJson, type UsageRecorded } from '#domain';
-import { Exchanges } from '#messaging';
+import { hasIdPrefix, stringifyJson } from '#domain';
+import { Commands } from '#messaging';
 import { AccountRepository, OutboxStore, UsageRepository } from '#persistence';
 import type { UsageEventDto } from './usage.dto.js';
 
@@ -70,14 +70,8 @@ export class IngestUsage {
       { apiKeyId: tenant.apiKeyId, correlationId },
     );
     if (stored.length > 0) {
-      const command: UsageRecorded = { tenantId: tenant.tenantId, eventIds: stored };
       await this.outbox.enqueue(manager, [
-        {
-          exchange: Exchanges.commands,
-          routingKey: MessageTypes.usageRecorded,
-          payload: command,
-          correlationId,
-        },
+        Commands.usageRecorded({ tenantId: tenant.tenantId, eventIds: stored }, correlationId),
       ]);
     }
     rejected.sort((a, b) => a.index - b.index);

@@ -82,7 +82,7 @@ function presentDelivery(d: DeliveryRecord & { attemptLog: unknown[] }) {
   };
 }
 
-/** Webhook endpoints (API.md, Webhooks): the secret is shown at creation and rotation only. */
+/** Webhook endpoints (docs/api.md, Webhooks): the secret is shown at creation and rotation only. */
 @ApiTags('Webhooks')
 @Controller('v1/webhook-endpoints')
 @UseGuards(ApiKeyGuard)

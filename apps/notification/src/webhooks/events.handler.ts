@@ -1,10 +1,11 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { MessageTypes, WEBHOOK_EVENT_TYPES, eventAccount, stringifyJson, type TallyEvent } from '#domain';
-import { AmqpContext, InboxProcessor, PermanentMessageError } from '#messaging';
+import { AmqpContext, InboxProcessor, ValidPayload } from '#messaging';
 import { WebhookRepository } from '#persistence';
 import { Mailer, templates } from '../email/mailer.js';
 import { DeliveryDispatcher, type DispatchOptions } from './delivery-dispatcher.js';
+import { TallyEventMessage } from './tally-event.message.js';
 
 export const NOTIFICATION_CONSUMER = 'notification';
 
@@ -31,15 +32,10 @@ export class EventsHandler {
   ) {}
 
   @EventPattern<string[]>([...WEBHOOK_EVENT_TYPES])
-  async onEvent(@Payload() event: TallyEvent, @Ctx() ctx: AmqpContext): Promise<void> {
-    if (
-      typeof event?.id !== 'string' ||
-      typeof event.tenantId !== 'string' ||
-      typeof event.data !== 'object' ||
-      event.data === null
-    ) {
-      throw new PermanentMessageError('event without id, tenantId or data', 'malformed_event');
-    }
+  async onEvent(
+    @Payload(new ValidPayload(TallyEventMessage, 'malformed_event')) event: TallyEvent,
+    @Ctx() ctx: AmqpContext,
+  ): Promise<void> {
     let emails = false;
     const accountId = eventAccount(event.data);
     const accountSeq = accountId === null ? null : accountSeqOf(event);

@@ -6,9 +6,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { MessageTypes, releaseHold, sequenceEvents, tallyEvent } from '#domain';
-import { AccountRepository, HoldRepository, OutboxSignal, OutboxStore, holdView } from '#persistence';
-import { eventMessage } from '../shared/events.js';
+import { Ledger } from '#ledger';
+import { HoldRepository, OutboxSignal } from '#persistence';
 
 export interface HoldSweepOptions {
   intervalMs: number;
@@ -18,8 +17,8 @@ export interface HoldSweepOptions {
 /**
  * Releases active holds past their expiry: in one database transaction per batch, the expired
  * holds are claimed (SKIP LOCKED, so several workers share the work and each hold is released by
- * exactly one of them), their accounts locked in id order, the held amounts released, the holds
- * marked `expired` and `hold.expired` written to the outbox.
+ * exactly one of them), then the ledger releases them: their accounts locked in id order, the held
+ * amounts released, the holds marked `expired` and `hold.expired` written to the outbox.
  */
 @Injectable()
 export class HoldExpirySweep implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,8 +30,7 @@ export class HoldExpirySweep implements OnApplicationBootstrap, OnApplicationShu
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(HoldRepository) private readonly holds: HoldRepository,
-    @Inject(AccountRepository) private readonly accounts: AccountRepository,
-    @Inject(OutboxStore) private readonly outbox: OutboxStore,
+    @Inject(Ledger) private readonly ledger: Ledger,
     @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
     @Inject('HOLD_SWEEP_OPTIONS') private readonly options: HoldSweepOptions,
   ) {}
@@ -73,31 +71,11 @@ export class HoldExpirySweep implements OnApplicationBootstrap, OnApplicationShu
     const released = await this.dataSource.transaction(async (manager) => {
       const expired = await this.holds.claimExpired(manager, this.options.batchSize);
       if (expired.length === 0) return 0;
-      const accounts = await this.accounts.lockInOrder(
-        manager,
-        expired.map((h) => h.accountId),
-      );
-      for (const hold of expired) {
-        const account = accounts.get(hold.accountId)!;
-        account.held = releaseHold(account, hold);
-      }
-      const finished = await this.holds.finishMany(
-        manager,
-        expired.map((h) => ({ id: h.id, status: 'expired' as const, capturedAmount: null })),
-      );
-      const events = finished.map((hold) => ({
-        event: tallyEvent(MessageTypes.holdExpired, hold.tenantId, holdView(hold)),
-        correlationId: hold.correlationId,
-      }));
-      sequenceEvents(
-        events.map((e) => e.event),
-        accounts,
-      );
-      await this.accounts.saveLocked(manager, accounts, accounts.keys());
-      await this.outbox.enqueue(
-        manager,
-        events.map((e) => eventMessage(e.event, e.correlationId)),
-      );
+      const finished = await this.ledger.apply(manager, {
+        kind: 'release',
+        holds: expired,
+        status: 'expired',
+      });
       return finished.length;
     });
     if (released > 0) this.outboxSignal.committed();

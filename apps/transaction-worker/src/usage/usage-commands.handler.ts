@@ -1,10 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { DataSource, type EntityManager } from 'typeorm';
-import { MAX_EVENTS_PER_BATCH, MessageTypes, type UsageRecorded } from '#domain';
-import { AmqpContext, PermanentMessageError } from '#messaging';
+import { MessageTypes, type UsageRecorded } from '#domain';
+import { AmqpContext, ValidPayload } from '#messaging';
 import { InboxStore, OutboxSignal } from '#persistence';
 import { ProcessUsage } from './process-usage.use-case.js';
+import { UsageRecordedMessage } from './usage-recorded.message.js';
+
+/** A usage command that does not fit (at most 500 event ids) is dead-lettered before it is handled. */
+const validUsageCommand = () => new ValidPayload(UsageRecordedMessage, 'malformed_command');
 
 export const USAGE_CONSUMER = 'transaction-worker.usage';
 
@@ -44,32 +48,23 @@ export class UsageCommandsHandler {
 
   /** One accepted batch of events, processed in one database transaction with its inbox row. */
   @EventPattern<string>(MessageTypes.usageRecorded)
-  async onUsageRecorded(@Payload() command: UsageRecorded, @Ctx() ctx: AmqpContext): Promise<void> {
-    await this.handle(command, ctx, (manager) => this.processUsage.execute(manager, command));
+  async onUsageRecorded(
+    @Payload(validUsageCommand()) command: UsageRecorded,
+    @Ctx() ctx: AmqpContext,
+  ): Promise<void> {
+    await this.handle(ctx, (manager) => this.processUsage.execute(manager, command));
   }
 
   /** Unbilled events to charge again, in one database transaction with its inbox row. */
   @EventPattern<string>(MessageTypes.usageRebillRequested)
-  async onUsageRebill(@Payload() command: UsageRecorded, @Ctx() ctx: AmqpContext): Promise<void> {
-    await this.handle(command, ctx, (manager) => this.processUsage.rebill(manager, command));
+  async onUsageRebill(
+    @Payload(validUsageCommand()) command: UsageRecorded,
+    @Ctx() ctx: AmqpContext,
+  ): Promise<void> {
+    await this.handle(ctx, (manager) => this.processUsage.rebill(manager, command));
   }
 
-  private async handle(
-    command: UsageRecorded,
-    ctx: AmqpContext,
-    work: (manager: EntityManager) => Promise<unknown>,
-  ): Promise<void> {
-    if (
-      typeof command?.tenantId !== 'string' ||
-      !Array.isArray(command.eventIds) ||
-      command.eventIds.length > MAX_EVENTS_PER_BATCH ||
-      !command.eventIds.every((id) => typeof id === 'string')
-    ) {
-      throw new PermanentMessageError(
-        `${ctx.type} needs a tenantId and up to 500 eventIds`,
-        'malformed_command',
-      );
-    }
+  private async handle(ctx: AmqpContext, work: (manager: EntityManager) => Promise<unknown>): Promise<void> {
     const fresh = await this.gate.run(() =>
       this.dataSource.transaction(async (manager) => {
         if (!(await this.inbox.claim(manager, USAGE_CONSUMER, ctx.messageId))) return false;

@@ -6,7 +6,7 @@ import { ProductArchivedError, ProductNotFoundError, type ProductStatus } from '
 export const ORDER_STATUSES = ['reserved', 'completed', 'cancelled', 'failed'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
-/** Limits of an order (API.md, Commerce: orders). */
+/** Limits of an order (docs/api.md, Commerce: orders). */
 export const ORDER_LIMITS = {
   items: { min: 1, max: 100 },
   quantity: { min: 1, max: 1_000 },

@@ -7,7 +7,7 @@ export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
 export const PRODUCT_SORTS = ['ranking', 'newest', 'price_asc', 'price_desc'] as const;
 export type ProductSort = (typeof PRODUCT_SORTS)[number];
 
-/** Field limits of a product (API.md, Commerce: catalog and inventory). */
+/** Field limits of a product (docs/api.md, Commerce: catalog and inventory). */
 export const PRODUCT_LIMITS = {
   sku: { min: 1, max: 64 },
   name: { min: 1, max: 200 },

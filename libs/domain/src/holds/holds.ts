@@ -11,7 +11,7 @@ import {
 export const HOLD_STATUSES = ['active', 'captured', 'voided', 'expired'] as const;
 export type HoldStatus = (typeof HOLD_STATUSES)[number];
 
-/** `expiresInSeconds` bounds and default (API.md, Holds). */
+/** `expiresInSeconds` bounds and default (docs/api.md, Holds). */
 export const HOLD_EXPIRY_SECONDS = { min: 60, max: 2_592_000, default: 604_800 } as const;
 
 export interface HoldState {

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import ipaddr from 'ipaddr.js';
 import { DomainError } from '../errors.js';
 
-/** Event types a webhook endpoint can subscribe to (API.md, Webhooks). */
+/** Event types a webhook endpoint can subscribe to (docs/api.md, Webhooks). */
 export const WEBHOOK_EVENT_TYPES = [
   'transaction.succeeded',
   'transaction.failed',

@@ -168,38 +168,4 @@ export class AccountRepository {
     );
     return rows[0] ? toRecord(rows[0]) : null;
   }
-
-  /**
-   * Sets posted and held balances, and the event counters, computed under this transaction's locks
-   * (one statement for all accounts; a counter not given is left as it is).
-   */
-  async setBalances(
-    manager: EntityManager,
-    balances: { accountId: string; posted: bigint; held: bigint; eventSeq?: bigint }[],
-  ): Promise<void> {
-    if (balances.length === 0) return;
-    await manager.query(
-      `UPDATE accounts a SET posted = d.posted, held = d.held, event_seq = coalesce(d.event_seq, a.event_seq),
-              version = a.version + 1, updated_at = now()
-         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) AS d(id, posted, held, event_seq)
-        WHERE a.id = d.id`,
-      [
-        balances.map((b) => b.accountId),
-        balances.map((b) => b.posted.toString()),
-        balances.map((b) => b.held.toString()),
-        balances.map((b) => b.eventSeq?.toString() ?? null),
-      ],
-    );
-  }
-
-  /** setBalances for every account in `ids`: their balances and event counters as they are in `accounts`. */
-  async saveLocked(manager: EntityManager, accounts: Map<string, AccountRecord>, ids: Iterable<string>) {
-    await this.setBalances(
-      manager,
-      [...new Set(ids)].map((id) => {
-        const a = accounts.get(id)!;
-        return { accountId: id, posted: a.posted, held: a.held, eventSeq: a.eventSeq };
-      }),
-    );
-  }
 }

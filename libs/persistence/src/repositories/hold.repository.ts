@@ -47,24 +47,24 @@ function toRecord(row: HoldRow): HoldRecord {
   };
 }
 
+/** A hold as it is placed: it expires `expiresInSeconds` after the database's now. */
+export interface HoldInsert {
+  id: string;
+  tenantId: string;
+  accountId: string;
+  amount: bigint;
+  currency: string;
+  expiresInSeconds: number;
+  correlationId: string | null;
+}
+
 /**
  * Holds on customer accounts. Lock order everywhere: holds before accounts (a void takes its hold
  * then the account; the worker and the expiry sweep take holds, then accounts in id order).
  */
 @Injectable()
 export class HoldRepository {
-  async insert(
-    manager: EntityManager,
-    h: {
-      id: string;
-      tenantId: string;
-      accountId: string;
-      amount: bigint;
-      currency: string;
-      expiresInSeconds: number;
-      correlationId: string | null;
-    },
-  ): Promise<HoldRecord> {
+  async insert(manager: EntityManager, h: HoldInsert): Promise<HoldRecord> {
     const [row]: HoldRow[] = await manager.query(
       `INSERT INTO holds (id, tenant_id, account_id, amount, currency, expires_at, correlation_id)
        VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7) RETURNING ${COLUMNS}`,

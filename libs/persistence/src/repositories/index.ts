@@ -3,5 +3,7 @@ export * from './ledger-entry.repository.js';
 export * from './transaction.repository.js';
 export * from './views.js';
 export * from './hold.repository.js';
+export * from './meter.repository.js';
 export * from './usage.repository.js';
 export * from './webhook.repository.js';
+export * from './product.repository.js';

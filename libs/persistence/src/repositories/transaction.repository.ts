@@ -210,14 +210,20 @@ export class TransactionRepository {
     });
   }
 
-  /** Inserts transactions that are already final (usage charges, applied where they are decided). */
-  async insertCompleted(manager: EntityManager, rows: TransactionRecord[]): Promise<void> {
+  /**
+   * Inserts transactions that are already final (usage charges, applied where they are decided),
+   * completed at the database's time.
+   */
+  async insertCompleted(
+    manager: EntityManager,
+    rows: Omit<TransactionRecord, 'createdAt' | 'completedAt'>[],
+  ): Promise<void> {
     if (rows.length === 0) return;
     await manager.query(
       `INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id,
          destination_account_id, description, metadata, correlation_id, completed_at)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[],
-         $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[], $12::timestamptz[])`,
+       SELECT *, statement_timestamp() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
+         $6::text[], $7::text[], $8::text[], $9::text[], $10::jsonb[], $11::text[])`,
       [
         rows.map((t) => t.id),
         rows.map((t) => t.tenantId),
@@ -230,7 +236,6 @@ export class TransactionRepository {
         rows.map((t) => t.description),
         rows.map((t) => JSON.stringify(t.metadata)),
         rows.map((t) => t.correlationId),
-        rows.map((t) => t.completedAt),
       ],
     );
   }
@@ -257,23 +262,29 @@ export class TransactionRepository {
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }
 
-  /** Records the outcome of several transactions in one statement. */
-  async finishMany(manager: EntityManager, finished: TransactionRecord[]): Promise<void> {
-    if (finished.length === 0) return;
-    await manager.query(
+  /**
+   * Records the outcome of several transactions in one statement, completed at the database's
+   * time (the statement's timestamp, so every writer agrees on the clock); answers that time by id.
+   */
+  async finishMany(
+    manager: EntityManager,
+    finished: Pick<TransactionRecord, 'id' | 'status' | 'failureCode' | 'failureMessage'>[],
+  ): Promise<Map<string, Date>> {
+    if (finished.length === 0) return new Map();
+    // TypeORM answers UPDATE … RETURNING with [rows, count].
+    const [rows]: [{ id: string; completed_at: Date }[], number] = await manager.query(
       `UPDATE transactions t SET status = d.status, failure_code = d.code, failure_message = d.message,
-              completed_at = d.completed_at, updated_at = now()
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[])
-              AS d(id, status, code, message, completed_at)
-        WHERE t.id = d.id`,
+              completed_at = statement_timestamp(), updated_at = now()
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d(id, status, code, message)
+        WHERE t.id = d.id RETURNING t.id, t.completed_at`,
       [
         finished.map((t) => t.id),
         finished.map((t) => t.status),
         finished.map((t) => t.failureCode),
         finished.map((t) => t.failureMessage),
-        finished.map((t) => t.completedAt),
       ],
     );
+    return new Map(rows.map((r) => [r.id, r.completed_at]));
   }
 
   async addRefundedMany(manager: EntityManager, amounts: Map<string, bigint>): Promise<void> {

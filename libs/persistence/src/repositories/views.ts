@@ -1,7 +1,7 @@
 import type { HoldRecord } from './hold.repository.js';
 import type { TransactionRecord } from './transaction.repository.js';
 
-/** A transaction as the public API and outcome events show it (API.md, "Transaction"). */
+/** A transaction as the public API and outcome events show it (docs/api.md, "Transaction"). */
 export function transactionView(t: TransactionRecord) {
   return {
     id: t.id,
@@ -20,7 +20,7 @@ export function transactionView(t: TransactionRecord) {
   };
 }
 
-/** A hold as the public API and hold events show it (API.md, "Hold"). */
+/** A hold as the public API and hold events show it (docs/api.md, "Hold"). */
 export function holdView(h: HoldRecord) {
   return {
     id: h.id,

@@ -4,14 +4,14 @@ import {
   AccountFrozenError,
   AccountNotFoundError,
   CurrencyMismatchError,
-  MessageTypes,
   TransactionNotFoundError,
   checkRefund,
   newId,
+  refundSource,
   stringifyJson,
-  type TransactionRequested,
 } from '#domain';
-import { Exchanges } from '#messaging';
+import { Ledger } from '#ledger';
+import { Commands } from '#messaging';
 import {
   AccountRepository,
   TransactionRepository,
@@ -33,6 +33,7 @@ export class CreateTransaction {
     @Inject(AccountRepository) private readonly accounts: AccountRepository,
     @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
     @Inject(AcceptBatcher) private readonly batcher: AcceptBatcher,
+    @Inject(Ledger) private readonly ledger: Ledger,
   ) {}
 
   async execute(
@@ -53,8 +54,7 @@ export class CreateTransaction {
       amount = checkRefund(parent, command.amount ?? null);
       currency = parent.currency;
       parentTransactionId = parent.id;
-      // Money goes back the way it came.
-      sourceAccountId = parent.type === 'transfer' ? parent.destinationAccountId : null;
+      sourceAccountId = refundSource(parent);
       destinationAccountId = parent.sourceAccountId;
     } else {
       amount = command.amount;
@@ -67,28 +67,22 @@ export class CreateTransaction {
     const refusal = accountsRefusal(ids, await this.accounts.findMany(manager, tenantId, ids), currency);
     if (refusal) throw refusal;
 
-    const id = newId('txn');
-    const requested: TransactionRequested = { transactionId: id, tenantId };
     // The intent and its command are written by one statement.
-    return this.transactions.insert(
-      manager,
-      {
-        id,
-        tenantId,
-        type: command.type,
-        status: 'pending',
-        amount,
-        currency,
-        sourceAccountId,
-        destinationAccountId,
-        parentTransactionId,
-        holdId: null,
-        description: command.description ?? null,
-        metadata: command.metadata ?? {},
-        correlationId,
-      },
-      [requestedMessage(requested, correlationId)],
-    );
+    return this.ledger.request(manager, {
+      id: newId('txn'),
+      tenantId,
+      type: command.type,
+      status: 'pending',
+      amount,
+      currency,
+      sourceAccountId,
+      destinationAccountId,
+      parentTransactionId,
+      holdId: null,
+      description: command.description ?? null,
+      metadata: command.metadata ?? {},
+      correlationId,
+    });
   }
 
   /**
@@ -133,7 +127,7 @@ export class CreateTransaction {
     };
     const result = await this.batcher.accept({
       transaction: t,
-      command: requestedMessage({ transactionId: id, tenantId }, correlationId),
+      command: Commands.transactionRequested({ transactionId: id, tenantId }, correlationId),
       guard: {
         key: record.key,
         fingerprint: record.fingerprint,
@@ -144,15 +138,6 @@ export class CreateTransaction {
     const found = new Map(result.accounts.map((a) => [a.id, a]));
     return { locked: result.locked, written: null, refusal: accountsRefusal(accountIds, found, t.currency) };
   }
-}
-
-function requestedMessage(command: TransactionRequested, correlationId: string | null) {
-  return {
-    exchange: Exchanges.commands,
-    routingKey: MessageTypes.transactionRequested,
-    payload: command,
-    correlationId,
-  };
 }
 
 /** Why these accounts cannot take part (missing in this tenant, another currency, frozen), or null. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { SystemAccountKind } from '#domain';
 import { AccountRepository } from '#persistence';
 
 /**
@@ -16,7 +17,7 @@ export class SystemAccounts {
     @Inject(AccountRepository) private readonly accounts: AccountRepository,
   ) {}
 
-  async id(tenantId: string, currency: string, kind: 'external' | 'revenue'): Promise<string> {
+  async id(tenantId: string, currency: string, kind: SystemAccountKind): Promise<string> {
     const key = `${tenantId}/${currency}/${kind}`;
     let id = this.ids.get(key);
     if (!id) {

@@ -1,4 +1,5 @@
 import { available } from '#domain';
+import type { BalanceLowData } from '#messaging';
 import type { AccountRecord } from '#persistence';
 
 /**
@@ -6,7 +7,7 @@ import type { AccountRecord } from '#persistence';
  * to below it. `account` holds the balances after the change, whatever moved them (a capture
  * releases its hold as it posts, so its debit alone says nothing about available).
  */
-export function lowBalance(account: AccountRecord, before: bigint) {
+export function lowBalance(account: AccountRecord, before: bigint): BalanceLowData | null {
   if (account.kind !== 'customer' || account.lowBalanceThreshold === null) return null;
   const after = available(account);
   if (before < account.lowBalanceThreshold || after >= account.lowBalanceThreshold) return null;

@@ -1,0 +1,74 @@
+import type { ReactNode } from 'react';
+import type { Row } from '../types';
+import { Status } from './Status';
+
+/** A data table; rows open on click or Enter when `onOpen` is given; `actions` adds a last column of buttons. */
+export function Table({
+  rows,
+  columns,
+  onOpen,
+  actions,
+  testId,
+}: {
+  rows: Row[];
+  columns: [string, string][];
+  onOpen?: (r: Row) => void;
+  actions?: (r: Row) => ReactNode;
+  testId?: (r: Row) => string;
+}) {
+  return (
+    <table>
+      <thead>
+        <tr>
+          {columns.map(([, label]) => (
+            <th key={label}>{label}</th>
+          ))}
+          {actions && <th />}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r, i) => (
+          <tr
+            key={String(r.id ?? i)}
+            tabIndex={onOpen ? 0 : undefined}
+            onClick={() => onOpen?.(r)}
+            onKeyDown={(e) => e.key === 'Enter' && onOpen?.(r)}
+            className={onOpen ? 'clickable' : undefined}
+            data-testid={testId?.(r)}
+          >
+            {columns.map(([key, label]) => (
+              <td key={label} data-label={label}>
+                {format(r[key])}
+              </td>
+            ))}
+            {actions && <td className="actions">{actions(r)}</td>}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** One cell's value: a dash for none, timestamps in the browser's locale, objects as JSON. */
+export function format(v: unknown): ReactNode {
+  if (v === null || v === undefined) return <span className="muted">—</span>;
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT/.test(v)) return new Date(v).toLocaleString();
+  if (typeof v === 'object') return <code>{JSON.stringify(v)}</code>;
+  return String(v);
+}
+
+/** A loaded list: its loading, error and empty states, then its table. */
+export function Listing({
+  load,
+  ...table
+}: { load: { data?: { data: Row[] }; loading: boolean; error?: string } } & Omit<
+  Parameters<typeof Table>[0],
+  'rows'
+>) {
+  return (
+    <>
+      <Status loading={load.loading} error={load.error} empty={load.data?.data.length === 0} />
+      {load.data && load.data.data.length > 0 && <Table rows={load.data.data} {...table} />}
+    </>
+  );
+}

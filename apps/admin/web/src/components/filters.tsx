@@ -1,0 +1,45 @@
+/** A choice among fixed values; `any` names the empty choice (no filter) when there is one. */
+export function Choice({
+  label,
+  value,
+  options,
+  any,
+  onChange,
+}: {
+  label?: string;
+  value: string;
+  options: string[];
+  any?: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <select aria-label={label} value={value} onChange={(e) => onChange(e.target.value)}>
+      {any && <option value="">{any}</option>}
+      {options.map((o) => (
+        <option key={o}>{o}</option>
+      ))}
+    </select>
+  );
+}
+
+/** A free-text filter, applied on Enter. */
+export function TextFilter({
+  label,
+  placeholder,
+  value,
+  onEnter,
+}: {
+  label: string;
+  placeholder: string;
+  value: string;
+  onEnter: (value: string) => void;
+}) {
+  return (
+    <input
+      aria-label={label}
+      placeholder={placeholder}
+      defaultValue={value}
+      onKeyDown={(e) => e.key === 'Enter' && onEnter(e.currentTarget.value)}
+    />
+  );
+}

@@ -1,0 +1,320 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  ProductNotFoundError,
+  SkuTakenError,
+  adjustStock,
+  newId,
+  type ProductSort,
+  type ProductStatus,
+  type StockCounters,
+} from '#domain';
+
+export interface ProductRecord {
+  id: string;
+  tenantId: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  category: string | null;
+  price: bigint;
+  currency: string;
+  status: ProductStatus;
+  metadata: Record<string, unknown>;
+  stock: StockCounters;
+  version: bigint;
+  /** 0–1, four decimals, as of the moment the list or read was made (see RANKING below). */
+  score: number;
+  createdAt: Date;
+  updatedAt: Date;
+  /** Exact sort keys as PostgreSQL has them (microseconds, four decimals), for cursors. */
+  keys: { createdAt: string; score: string };
+}
+
+interface ProductRow {
+  id: string;
+  tenant_id: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  category: string | null;
+  price: string;
+  currency: string;
+  status: ProductStatus;
+  metadata: Record<string, unknown>;
+  stock_received: string;
+  stock_reserved: string;
+  stock_sold: string;
+  version: string;
+  score: string;
+  created_at: Date;
+  created_at_key: string;
+  updated_at: Date;
+}
+
+const COLUMNS = `p.id, p.tenant_id, p.sku, p.name, p.description, p.category, p.price, p.currency, p.status,
+  p.metadata, p.stock_received, p.stock_reserved, p.stock_sold, p.version, p.created_at,
+  p.created_at::text AS created_at_key, p.updated_at`;
+
+/**
+ * The ranking score of docs/api.md, as SQL over `p` at the instant `$asOf`:
+ * 0.5 × popularity (units sold ÷ the most sold in the tenant's active catalog, 0 when nothing
+ * sold) + 0.3 × rating (average ÷ 5; no ratings are taken yet, so 0) + 0.2 × recency
+ * (1 − age ÷ 30 days, not below 0), rounded to four decimals. `best` is the tenant's top seller.
+ */
+const SCORE = (asOf: string, best: string) => `round((
+    0.5 * CASE WHEN ${best} > 0 THEN p.stock_sold::numeric / ${best} ELSE 0 END
+  + 0.2 * greatest(0, 1 - extract(epoch FROM (${asOf} - p.created_at)) / 2592000)
+)::numeric, 4)`;
+
+const BEST_SELLER = `(SELECT coalesce(max(stock_sold), 0) FROM products
+  WHERE tenant_id = p.tenant_id AND status = 'active')`;
+
+/** The rows an UPDATE … RETURNING gave back (TypeORM answers `[rows, count]` for an UPDATE). */
+function updated(result: unknown): ProductRow[] {
+  const [first] = result as unknown[];
+  return Array.isArray(first) ? (first as ProductRow[]) : (result as ProductRow[]);
+}
+
+function toRecord(row: ProductRow): ProductRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    sku: row.sku,
+    name: row.name,
+    description: row.description,
+    category: row.category,
+    price: BigInt(row.price),
+    currency: row.currency,
+    status: row.status,
+    metadata: row.metadata,
+    stock: {
+      received: BigInt(row.stock_received),
+      reserved: BigInt(row.stock_reserved),
+      sold: BigInt(row.stock_sold),
+    },
+    version: BigInt(row.version),
+    score: Number(row.score),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    keys: { createdAt: row.created_at_key, score: row.score },
+  };
+}
+
+export interface NewProduct {
+  sku: string;
+  name: string;
+  description: string | null;
+  category: string | null;
+  price: bigint;
+  currency: string;
+  stock: bigint;
+  metadata: Record<string, unknown>;
+}
+
+export interface ProductChanges {
+  name?: string;
+  description?: string | null;
+  category?: string | null;
+  price?: bigint;
+  status?: ProductStatus;
+  metadata?: Record<string, unknown>;
+}
+
+/** Where a page of a list ends, in the terms of its sort; the cursor carries it. */
+export type ProductPosition =
+  | { sort: 'ranking'; asOf: string; score: string; createdAt: string; id: string }
+  | { sort: 'newest'; createdAt: string; id: string }
+  | { sort: 'price_asc' | 'price_desc'; price: string; id: string };
+
+export interface ProductListQuery {
+  status: ProductStatus;
+  category?: string;
+  /** Words to search for (any order, stemmed): PostgreSQL's websearch syntax. */
+  q?: string;
+  sort: ProductSort;
+  after?: ProductPosition;
+  limit: number;
+}
+
+/**
+ * A tenant's catalog. Stock moves only under the product's row lock (`FOR UPDATE`), and the
+ * table's CHECK refuses any change that would leave more reserved and sold than received.
+ */
+@Injectable()
+export class ProductRepository {
+  /** A new product; its SKU must be new to the tenant (409 sku_taken). */
+  async insert(manager: EntityManager, tenantId: string, p: NewProduct): Promise<ProductRecord> {
+    const rows: ProductRow[] = await manager.query(
+      `INSERT INTO products AS p (id, tenant_id, sku, name, description, category, price, currency,
+         stock_received, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (tenant_id, sku) DO NOTHING
+       RETURNING ${COLUMNS}, ${SCORE('now()', BEST_SELLER)} AS score`,
+      [
+        newId('prod'),
+        tenantId,
+        p.sku,
+        p.name,
+        p.description,
+        p.category,
+        p.price.toString(),
+        p.currency,
+        p.stock.toString(),
+        JSON.stringify(p.metadata),
+      ],
+    );
+    if (!rows[0]) throw new SkuTakenError(p.sku);
+    return toRecord(rows[0]);
+  }
+
+  async find(manager: EntityManager, tenantId: string, id: string): Promise<ProductRecord | null> {
+    const rows: ProductRow[] = await manager.query(
+      `SELECT ${COLUMNS}, ${SCORE('now()', BEST_SELLER)} AS score
+         FROM products p WHERE p.id = $1 AND p.tenant_id = $2`,
+      [id, tenantId],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** Changes the given fields (a price applies to orders placed afterwards). */
+  async update(
+    manager: EntityManager,
+    tenantId: string,
+    id: string,
+    changes: ProductChanges,
+  ): Promise<ProductRecord> {
+    const sets: string[] = [];
+    const params: unknown[] = [id, tenantId];
+    const set = (column: string, value: unknown) => {
+      params.push(value);
+      sets.push(`${column} = $${params.length}`);
+    };
+    if (changes.name !== undefined) set('name', changes.name);
+    if (changes.description !== undefined) set('description', changes.description);
+    if (changes.category !== undefined) set('category', changes.category);
+    if (changes.price !== undefined) set('price', changes.price.toString());
+    if (changes.status !== undefined) set('status', changes.status);
+    if (changes.metadata !== undefined) set('metadata', JSON.stringify(changes.metadata));
+    const rows = updated(
+      await manager.query(
+        `UPDATE products p SET ${[...sets, 'version = version + 1', 'updated_at = now()'].join(', ')}
+        WHERE p.id = $1 AND p.tenant_id = $2
+        RETURNING ${COLUMNS}, ${SCORE('now()', BEST_SELLER)} AS score`,
+        params,
+      ),
+    );
+    if (!rows[0]) throw new ProductNotFoundError(id);
+    return toRecord(rows[0]);
+  }
+
+  /**
+   * Receives (`delta` > 0) or writes off (`delta` < 0) units under the product's row lock; on hand
+   * may not drop below what live orders reserve (409 insufficient_stock).
+   */
+  async adjustStock(
+    manager: EntityManager,
+    tenantId: string,
+    id: string,
+    delta: bigint,
+  ): Promise<ProductRecord> {
+    const locked: ProductRow[] = await manager.query(
+      `SELECT ${COLUMNS}, 0 AS score FROM products p WHERE p.id = $1 AND p.tenant_id = $2 FOR UPDATE`,
+      [id, tenantId],
+    );
+    if (!locked[0]) throw new ProductNotFoundError(id);
+    const next = adjustStock(id, toRecord(locked[0]).stock, delta);
+    const rows = updated(
+      await manager.query(
+        `UPDATE products p SET stock_received = $3, version = version + 1, updated_at = now()
+        WHERE p.id = $1 AND p.tenant_id = $2
+        RETURNING ${COLUMNS}, ${SCORE('now()', BEST_SELLER)} AS score`,
+        [id, tenantId, next.received.toString()],
+      ),
+    );
+    return toRecord(rows[0]);
+  }
+
+  /**
+   * A page of the catalog in the order `sort` names, after `query.after`. Every order ends with
+   * the id, so equal prices, times or scores still page without gaps or repeats; a ranking is
+   * computed as of the instant its first page was (the cursor keeps it), so recency does not move
+   * products between the pages of one listing.
+   */
+  async list(
+    manager: EntityManager,
+    tenantId: string,
+    query: ProductListQuery,
+  ): Promise<{ rows: ProductRecord[]; asOf: string }> {
+    const asOf = query.after?.sort === 'ranking' ? query.after.asOf : new Date().toISOString();
+    const params: unknown[] = [tenantId, query.status, asOf];
+    const where = ['p.tenant_id = $1', 'p.status = $2'];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.category !== undefined) where.push(`p.category = ${param(query.category)}`);
+    if (query.q !== undefined) where.push(`p.search @@ websearch_to_tsquery('english', ${param(query.q)})`);
+    const score = SCORE('$3::timestamptz', 'best.sold');
+    let order: string;
+    const after = query.after;
+    switch (query.sort) {
+      case 'ranking':
+        order = 'score DESC, p.created_at DESC, p.id DESC';
+        if (after?.sort === 'ranking') {
+          where.push(
+            `(${score}, p.created_at, p.id) < (${param(after.score)}::numeric, ${param(after.createdAt)}::timestamptz, ${param(after.id)})`,
+          );
+        }
+        break;
+      case 'newest':
+        order = 'p.created_at DESC, p.id DESC';
+        if (after?.sort === 'newest') {
+          where.push(`(p.created_at, p.id) < (${param(after.createdAt)}::timestamptz, ${param(after.id)})`);
+        }
+        break;
+      case 'price_asc':
+        order = 'p.price ASC, p.id ASC';
+        if (after?.sort === 'price_asc') {
+          where.push(`(p.price, p.id) > (${param(after.price)}::bigint, ${param(after.id)})`);
+        }
+        break;
+      case 'price_desc':
+        order = 'p.price DESC, p.id DESC';
+        if (after?.sort === 'price_desc') {
+          where.push(`(p.price, p.id) < (${param(after.price)}::bigint, ${param(after.id)})`);
+        }
+        break;
+    }
+    const rows: ProductRow[] = await manager.query(
+      `SELECT ${COLUMNS}, ${score} AS score
+         FROM products p,
+              (SELECT coalesce(max(stock_sold), 0) AS sold FROM products
+                WHERE tenant_id = $1 AND status = 'active') best
+        WHERE ${where.join(' AND ')}
+        ORDER BY ${order}
+        LIMIT ${param(query.limit)}`,
+      params,
+    );
+    return { rows: rows.map(toRecord), asOf };
+  }
+}
+
+/** Where `row` sits in a list sorted by `sort` (for the next page's cursor). */
+export function productPosition(sort: ProductSort, row: ProductRecord, asOf: string): ProductPosition {
+  switch (sort) {
+    case 'ranking':
+      return {
+        sort,
+        asOf,
+        score: row.keys.score,
+        createdAt: row.keys.createdAt,
+        id: row.id,
+      };
+    case 'newest':
+      return { sort, createdAt: row.keys.createdAt, id: row.id };
+    case 'price_asc':
+    case 'price_desc':
+      return { sort, price: row.price.toString(), id: row.id };
+  }
+}
