@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsString } from 'class-validator';
 import { WEBHOOK_EVENT_TYPES } from '#domain';
@@ -13,35 +14,32 @@ const URL_DOC = {
   example: 'https://hooks.example.com/tally',
 };
 
-const EventTypes = () => [
-  Optional(),
-  IsArray({ message: 'must be an array' }),
-  ArrayMaxSize(WEBHOOK_EVENT_TYPES.length, {
-    message: `must hold at most ${WEBHOOK_EVENT_TYPES.length} types`,
-  }),
-  IsIn(WEBHOOK_EVENT_TYPES, {
-    each: true,
-    message: `each must be one of: ${WEBHOOK_EVENT_TYPES.join(', ')}`,
-  }),
-  ApiPropertyOptional({
-    type: 'array',
-    items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] },
-    maxItems: WEBHOOK_EVENT_TYPES.length,
-    description: 'The events sent to it; every type if empty or absent.',
-    example: ['transaction.succeeded', 'transaction.failed'],
-  }),
-];
-
-function apply(decorators: PropertyDecorator[]): PropertyDecorator {
-  return (target, key) => decorators.forEach((decorator) => decorator(target, key));
-}
+const EventTypes = () =>
+  applyDecorators(
+    Optional(),
+    IsArray({ message: 'must be an array' }),
+    ArrayMaxSize(WEBHOOK_EVENT_TYPES.length, {
+      message: `must hold at most ${WEBHOOK_EVENT_TYPES.length} types`,
+    }),
+    IsIn(WEBHOOK_EVENT_TYPES, {
+      each: true,
+      message: `each must be one of: ${WEBHOOK_EVENT_TYPES.join(', ')}`,
+    }),
+    ApiPropertyOptional({
+      type: 'array',
+      items: { type: 'string', enum: [...WEBHOOK_EVENT_TYPES] },
+      maxItems: WEBHOOK_EVENT_TYPES.length,
+      description: 'The events sent to it; every type if empty or absent.',
+      example: ['transaction.succeeded', 'transaction.failed'],
+    }),
+  );
 
 /** POST /v1/webhook-endpoints */
 export class CreateEndpointDto {
   @Text(1, 2000, URL_DOC)
   url!: string;
 
-  @apply(EventTypes())
+  @EventTypes()
   eventTypes?: (typeof WEBHOOK_EVENT_TYPES)[number][];
 
   @Description({ nullable: true, example: 'Order service' })
@@ -53,7 +51,7 @@ export class UpdateEndpointDto {
   @Text(1, 2000, { ...URL_DOC, required: false })
   url?: string;
 
-  @apply(EventTypes())
+  @EventTypes()
   eventTypes?: (typeof WEBHOOK_EVENT_TYPES)[number][];
 
   @Description({ nullable: true, example: 'Order service' })
