@@ -146,7 +146,7 @@ function genericFrameworkProblem(error: Error & { code?: string }, requestId: st
  * Helmet's security headers on every response (CSP, HSTS, nosniff, frame-ancestors, referrer
  * policy, …), and CORS only for the origins named — the JSON APIs are not for browsers elsewhere.
  * The headers do not depend on the request, so helmet runs once, at start-up, and each response
- * gets the result (running its middleware per request cost ~0.15 ms of the gateway's ~0.7 ms).
+ * gets the result instead of running helmet's middleware per request on the hot path.
  */
 async function secureHeaders(app: NestFastifyApplication, corsOrigins: string[]): Promise<void> {
   const headers = helmetHeaders({

@@ -9,7 +9,7 @@ export function poolOf(dataSource: DataSource): pg.Pool {
 /**
  * Runs `text` as a named prepared statement on the data source's pool: each connection parses
  * and plans it once, then only binds and executes. For the hottest statements, where planning
- * costs as much as running (the gateway's one-statement accept spends ~0.3 ms planning).
+ * costs as much as running (the gateway's one-statement accept, for one).
  * Autocommit: the statement is its own transaction. `name` must always go with the same text.
  */
 export async function queryPrepared<T>(
@@ -27,9 +27,8 @@ export async function queryPrepared<T>(
  * DataSource.transaction), or on the pool, autocommit, for a manager outside one. For the
  * worker's per-batch inserts (inbox, ledger entries, outbox), parsed and planned again for every
  * batch otherwise. Only for statements whose plan cannot go stale: a cached generic plan is
- * made while a table is small and kept until the table is next analysed — the worker's
- * transaction lock, prepared, went from 0.1 ms to 3 ms as the table grew, so statements that
- * read or join growing tables stay unnamed and are planned each time.
+ * made while a table is small and kept until the table is next analysed, and grows slower as the
+ * table grows; statements that read or join growing tables stay unnamed and are planned each time.
  */
 export async function queryPreparedIn<T>(
   manager: EntityManager,

@@ -54,8 +54,8 @@ class BoundedMap<V> {
  * then takes a token from the key's rate-limit bucket for the route's class (429 when empty).
  * Keys are looked up by SHA-256 hash; a short cache keeps the lookup off the hot path: a key in
  * use is looked up again, once, in the background shortly before its entry expires, and requests
- * that find no entry share one lookup — when an entry simply expired under load, every request
- * in flight used to run its own query at once (a ~100 ms stall every 5 s in `npm run bench`).
+ * that find no entry share one lookup, so an entry expiring under load does not send every
+ * request in flight to the database at once.
  * Valid keys and unknown ones are remembered apart, each up to a bound, the least recently looked
  * up going first: anyone can send made-up keys, and a flood of them must only push out other
  * made-up keys (each is still looked up once; limit unauthenticated traffic at the ingress).
