@@ -1,13 +1,8 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Ledger } from '#ledger';
 import { HoldRepository, OutboxSignal } from '#persistence';
+import { Periodic } from '../shared/periodic.js';
 
 export interface HoldSweepOptions {
   intervalMs: number;
@@ -21,11 +16,8 @@ export interface HoldSweepOptions {
  * amounts released, the holds marked `expired` and `hold.expired` written to the outbox.
  */
 @Injectable()
-export class HoldExpirySweep implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly log = new Logger(HoldExpirySweep.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+export class HoldExpirySweep extends Periodic {
+  protected readonly intervalMs: number;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -33,26 +25,9 @@ export class HoldExpirySweep implements OnApplicationBootstrap, OnApplicationShu
     @Inject(Ledger) private readonly ledger: Ledger,
     @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
     @Inject('HOLD_SWEEP_OPTIONS') private readonly options: HoldSweepOptions,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.schedule();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.sweep()
-        .then(() => undefined)
-        .catch((error: Error) => this.log.warn(`hold expiry sweep failed: ${error.message}`))
-        .finally(() => this.schedule());
-    }, this.options.intervalMs);
+  ) {
+    super();
+    this.intervalMs = options.intervalMs;
   }
 
   /** Releases every hold expired by now; answers how many. */

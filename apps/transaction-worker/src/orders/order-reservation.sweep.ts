@@ -1,13 +1,8 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OrderSettlement } from '#ledger';
 import { OrderRepository, OutboxSignal } from '#persistence';
+import { Periodic } from '../shared/periodic.js';
 
 export interface OrderSweepOptions {
   intervalMs: number;
@@ -20,38 +15,18 @@ export interface OrderSweepOptions {
  * of its own, so its locks (order, products, hold, account) are taken in the one global order.
  */
 @Injectable()
-export class OrderReservationSweep implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly log = new Logger(OrderReservationSweep.name);
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+export class OrderReservationSweep extends Periodic {
+  protected readonly intervalMs: number;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(OrderRepository) private readonly orders: OrderRepository,
     @Inject(OrderSettlement) private readonly settlement: OrderSettlement,
     @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
-    @Inject('ORDER_SWEEP_OPTIONS') private readonly options: OrderSweepOptions,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.schedule();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.sweep()
-        .then(() => undefined)
-        .catch((error: Error) => this.log.warn(`order reservation sweep failed: ${error.message}`))
-        .finally(() => this.schedule());
-    }, this.options.intervalMs);
+    @Inject('ORDER_SWEEP_OPTIONS') options: OrderSweepOptions,
+  ) {
+    super();
+    this.intervalMs = options.intervalMs;
   }
 
   /** Cancels every order whose reservation ran out; answers how many. */
