@@ -4,3 +4,4 @@ export * from './problem.js';
 export * from './problem-view.js';
 export * from './rate-limit.js';
 export * from './validation.js';
+export * from './problem-docs.js';

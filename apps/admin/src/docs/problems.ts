@@ -1,5 +1,4 @@
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { ApiError, ProblemView, problemOf } from '#http';
+import { ApiError, problemOf, problemsDecorator } from '#http';
 
 /**
  * Every error code the admin API answers, with its status and an example detail: the operations
@@ -79,38 +78,13 @@ const CODES_KEY = 'tally:admin-problems';
  * Documents the error answers of an operation, one example per code, grouped by status. Several
  * uses on one operation add up (`@Needs` adds 401 and 403).
  */
-export function ApiProblems(...codes: AdminProblemCode[]): MethodDecorator {
-  return (target, key, descriptor) => {
-    const handler = descriptor.value as object;
-    const all = new Set<AdminProblemCode>([
-      ...((Reflect.getMetadata(CODES_KEY, handler) as AdminProblemCode[] | undefined) ?? ALWAYS),
-      ...codes,
-    ]);
-    Reflect.defineMetadata(CODES_KEY, [...all], handler);
-    const byStatus = new Map<number, AdminProblemCode[]>();
-    for (const code of all) {
-      const status = ADMIN_PROBLEMS[code][0];
-      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-    }
-    for (const [status, group] of byStatus) {
-      ApiResponse({
-        status,
-        description: group.map((c) => `\`${c}\``).join(', '),
-        ...(HEADERS[status] ? { headers: HEADERS[status] } : {}),
-        content: {
-          'application/problem+json': {
-            schema: { $ref: getSchemaPath(ProblemView) },
-            examples: Object.fromEntries(
-              group.map((code) => [code, { summary: code, value: example(code) }]),
-            ),
-          },
-        },
-      })(target, key, descriptor);
-    }
-    ApiExtraModels(ProblemView)(target, key, descriptor);
-    return descriptor;
-  };
-}
+export const ApiProblems = problemsDecorator<AdminProblemCode>({
+  key: CODES_KEY,
+  statusOf: (code) => ADMIN_PROBLEMS[code][0],
+  examplesOf: (code) => [[code, { summary: code, value: example(code) }]],
+  always: ALWAYS,
+  headers: HEADERS,
+});
 
 /** The answer for `code`, as the one mapper writes it. */
 function example(code: AdminProblemCode) {

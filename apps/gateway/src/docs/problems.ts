@@ -1,6 +1,5 @@
-import { ApiExtraModels, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { HOLD_EXPIRY_SECONDS, MAX_JSON_DEPTH } from '#domain';
-import { ApiError, ProblemView, problemOf } from '#http';
+import { ApiError, problemOf, problemsDecorator } from '#http';
 
 /**
  * Every error code the gateway answers, with its status and an example detail: each operation
@@ -129,36 +128,13 @@ const CODES_KEY = 'tally:gateway-problems';
  * Documents the error answers of an operation, one example per code, grouped by status. Several
  * uses on one operation add up.
  */
-export function ApiProblems(...codes: GatewayProblemCode[]): MethodDecorator {
-  return (target, key, descriptor) => {
-    const handler = descriptor.value as object;
-    const all = new Set<GatewayProblemCode>([
-      ...((Reflect.getMetadata(CODES_KEY, handler) as GatewayProblemCode[] | undefined) ?? ALWAYS),
-      ...codes,
-    ]);
-    Reflect.defineMetadata(CODES_KEY, [...all], handler);
-    const byStatus = new Map<number, GatewayProblemCode[]>();
-    for (const code of all) {
-      const status = GATEWAY_PROBLEMS[code][0];
-      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
-    }
-    for (const [status, group] of byStatus) {
-      ApiResponse({
-        status,
-        description: group.map((c) => `\`${c}\``).join(', '),
-        ...(HEADERS[status] ? { headers: HEADERS[status] } : {}),
-        content: {
-          'application/problem+json': {
-            schema: { $ref: getSchemaPath(ProblemView) },
-            examples: Object.fromEntries(group.flatMap(examplesOf)),
-          },
-        },
-      })(target, key, descriptor);
-    }
-    ApiExtraModels(ProblemView)(target, key, descriptor);
-    return descriptor;
-  };
-}
+export const ApiProblems = problemsDecorator<GatewayProblemCode>({
+  key: CODES_KEY,
+  statusOf: (code) => GATEWAY_PROBLEMS[code][0],
+  examplesOf: (code) => examplesOf(code),
+  always: ALWAYS,
+  headers: HEADERS,
+});
 
 /** The codes `@ApiProblems` gave a handler. */
 export function problemsOf(handler: object): GatewayProblemCode[] {
