@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource, EntityManager } from 'typeorm';
-import { newId, stringifyJson } from '#domain';
+import { newId, stringifyJson, transactionView } from '#domain';
 import {
   AccountRepository,
   HoldRepository,
@@ -11,7 +11,6 @@ import {
   TransactionRepository,
   dropDatabase,
   migrateDatabase,
-  transactionView,
 } from '#persistence';
 import { Ledger, LedgerStore, SystemAccounts } from '#ledger';
 import { openDataSource, separateDatabase } from '#test-support';

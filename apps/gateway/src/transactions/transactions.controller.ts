@@ -16,9 +16,9 @@ import { ApiBody, ApiExtraModels, ApiOperation, ApiTags } from '@nestjs/swagger'
 import { Answer, IdempotencyKeyHeader, PreferHeader, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
-import { TransactionNotFoundError, hasIdPrefix } from '#domain';
+import { TransactionNotFoundError, hasIdPrefix, transactionView } from '#domain';
 import { Correlation } from '#observability';
-import { TransactionRepository, transactionView } from '#persistence';
+import { TransactionRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { stringifyJson } from '../http/json.js';
