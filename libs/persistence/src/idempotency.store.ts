@@ -73,6 +73,37 @@ export class IdempotencyStore {
     return rows.length > 0;
   }
 
+  /**
+   * Answers that may hold a secret: sealed ones, and any kept in clear before such answers were
+   * sealed (for re-encryption under the current key).
+   */
+  async answersWithSecrets(
+    manager: EntityManager,
+    tenantId: string | null,
+  ): Promise<{ tenant_id: string; key: string; response_body: string }[]> {
+    return manager.query(
+      `SELECT tenant_id, key, response_body FROM idempotency_keys
+        WHERE ($1::text IS NULL OR tenant_id = $1)
+          AND (response_body LIKE 'enc:v1:%' OR response_body LIKE '%"secret":"whsec%')`,
+      [tenantId],
+    );
+  }
+
+  /** Replaces an answer's body only if it is still `was` (answers whether it did). */
+  async replaceBody(
+    manager: EntityManager,
+    tenantId: string,
+    key: string,
+    body: string,
+    was: string,
+  ): Promise<boolean> {
+    const [, count]: [unknown, number] = await manager.query(
+      `UPDATE idempotency_keys SET response_body = $3 WHERE tenant_id = $1 AND key = $2 AND response_body = $4`,
+      [tenantId, key, body, was],
+    );
+    return count > 0;
+  }
+
   /** Forgets up to `limit` keys older than `hours`; answers how many. */
   async forgetOlderThan(dataSource: DataSource, hours: number, limit = 10_000): Promise<number> {
     const [, deleted]: [unknown, number] = await dataSource.query(
