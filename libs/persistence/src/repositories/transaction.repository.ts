@@ -1,30 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { TransactionStatus, TransactionType } from '#domain';
+import type { TransactionFacts, TransactionStatus, TransactionType } from '#domain';
 import { idempotencyKeyLock } from '../idempotency.store.js';
 import { OutboxStore, type OutboxMessageInput } from '../outbox.store.js';
 import { queryPrepared } from '../prepared.js';
 
-export interface TransactionRecord {
-  id: string;
+/** A stored transaction: what its view shows, and what only the ledger needs. */
+export interface TransactionRecord extends TransactionFacts {
   tenantId: string;
-  type: TransactionType;
-  status: TransactionStatus;
-  amount: bigint;
-  currency: string;
-  sourceAccountId: string | null;
-  destinationAccountId: string | null;
-  parentTransactionId: string | null;
   /** The hold a `capture` captures. */
   holdId: string | null;
   refundedAmount: bigint;
-  description: string | null;
-  metadata: Record<string, unknown>;
-  failureCode: string | null;
-  failureMessage: string | null;
   correlationId: string | null;
-  createdAt: Date;
-  completedAt: Date | null;
 }
 
 interface TransactionRow {
