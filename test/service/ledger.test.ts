@@ -131,7 +131,7 @@ describe('ledger use cases on PostgreSQL', () => {
     let runs = 0;
     const call = (body: unknown) =>
       uc.idempotency.execute(
-        { tenantId, key: 'svc-key-1', required: true, method: 'POST', path: '/v1/things', body },
+        { tenantId, key: 'svc-key-1', method: 'POST', path: '/v1/things', body },
         async () => {
           runs++;
           return { status: 201, body: { n: runs }, headers: { Location: '/v1/things/1' } };

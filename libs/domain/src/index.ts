@@ -9,3 +9,4 @@ export * from './holds/index.js';
 export * from './usage/index.js';
 export * from './webhooks/index.js';
 export * from './commerce/index.js';
+export * from './views.js';

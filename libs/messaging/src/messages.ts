@@ -5,8 +5,10 @@ import {
   type TallyEvent,
   type TransactionRequested,
   type UsageRecorded,
+  type holdView,
+  type transactionView,
 } from '#domain';
-import type { OutboxMessageInput, holdView, transactionView } from '#persistence';
+import type { OutboxMessageInput } from '#persistence';
 import { Exchanges } from './topology.js';
 
 /**

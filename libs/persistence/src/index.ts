@@ -1,5 +1,6 @@
 export * from './data-source.js';
 export * from './entities/index.js';
+export * from './idempotency.store.js';
 export * from './inbox.store.js';
 export * from './outbox.store.js';
 export * from './persistence.module.js';

@@ -10,6 +10,7 @@ import {
 import { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '#config';
 import { createDataSource, migrateDatabase } from './data-source.js';
+import { IdempotencyStore } from './idempotency.store.js';
 import { InboxStore } from './inbox.store.js';
 import { OutboxSignal } from './outbox-signal.js';
 import { OutboxStore } from './outbox.store.js';
@@ -67,6 +68,7 @@ export class PersistenceModule {
         OutboxStore,
         OutboxSignal,
         InboxStore,
+        IdempotencyStore,
         AccountRepository,
         TransactionRepository,
         LedgerEntryRepository,
@@ -83,6 +85,7 @@ export class PersistenceModule {
         OutboxStore,
         OutboxSignal,
         InboxStore,
+        IdempotencyStore,
         AccountRepository,
         TransactionRepository,
         LedgerEntryRepository,

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource, EntityManager } from 'typeorm';
-import { newId, stringifyJson } from '#domain';
+import { newId, stringifyJson, transactionView } from '#domain';
 import {
   AccountRepository,
   HoldRepository,
+  IdempotencyStore,
   OutboxSignal,
   OutboxStore,
   SecretBox,
   TransactionRepository,
   dropDatabase,
   migrateDatabase,
-  transactionView,
 } from '#persistence';
 import { Ledger, LedgerStore, SystemAccounts } from '#ledger';
 import { openDataSource, separateDatabase } from '#test-support';
@@ -41,7 +41,7 @@ describe('Idempotency-Key: a retry racing the first request', () => {
     await migrateDatabase({ DATABASE_MIGRATION_URL: ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
     owner = await openDataSource(2, ownerUrl);
     app = await openDataSource(4, appUrl);
-    idempotency = new IdempotencyService(app, new OutboxSignal(app), SecretBox.forKeys([]));
+    idempotency = new IdempotencyService(app, new OutboxSignal(app), SecretBox.forKeys([]), new IdempotencyStore());
     const ledger = new Ledger(
       new SystemAccounts(app, new AccountRepository()),
       new AccountRepository(),
@@ -81,7 +81,6 @@ describe('Idempotency-Key: a retry racing the first request', () => {
     const call = {
       tenantId,
       key: `capture-${hold.id}`,
-      required: true,
       method: 'POST',
       path: `/v1/holds/${hold.id}/capture`,
       body: {},

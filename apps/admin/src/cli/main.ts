@@ -10,7 +10,7 @@
  */
 import { databaseEnv, loadEnv, runtimeEnv, webhookEnv } from '#config';
 import { runMain } from '#http';
-import { SecretBox, answerContext, createDataSource, verifyLedger } from '#persistence';
+import { IdempotencyStore, SecretBox, answerContext, createDataSource, verifyLedger } from '#persistence';
 import { insertTenant } from '../tenants/insert-tenant.js';
 
 const USAGE =
@@ -122,12 +122,8 @@ async function reencryptWebhookSecrets(
   }
   // Answers kept for Idempotency-Key replays that show a secret: sealed ones under an older key,
   // and any written in clear before such answers were sealed.
-  const answers: { tenant_id: string; key: string; response_body: string }[] = await dataSource.query(
-    `SELECT tenant_id, key, response_body FROM idempotency_keys
-      WHERE ($1::text IS NULL OR tenant_id = $1)
-        AND (response_body LIKE 'enc:v1:%' OR response_body LIKE '%"secret":"whsec%')`,
-    [tenantId ?? null],
-  );
+  const idempotencyKeys = new IdempotencyStore();
+  const answers = await idempotencyKeys.answersWithSecrets(dataSource.manager, tenantId ?? null);
   for (const row of answers) {
     if (!box.isStale(row.response_body)) continue;
     const context = answerContext(row.tenant_id, row.key);
@@ -138,11 +134,14 @@ async function reencryptWebhookSecrets(
       unreadable.push(`idempotency key ${row.key} of ${row.tenant_id}`);
       continue;
     }
-    const [, count]: [unknown, number] = await dataSource.query(
-      `UPDATE idempotency_keys SET response_body = $3 WHERE tenant_id = $1 AND key = $2 AND response_body = $4`,
-      [row.tenant_id, row.key, sealed, row.response_body],
+    const replaced = await idempotencyKeys.replaceBody(
+      dataSource.manager,
+      row.tenant_id,
+      row.key,
+      sealed,
+      row.response_body,
     );
-    reencrypted += count;
+    if (replaced) reencrypted += 1;
   }
   return { reencrypted, unreadable };
 }

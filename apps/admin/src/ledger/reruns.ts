@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { newId } from '#domain';
+import { newId, transactionView } from '#domain';
 import { Ledger } from '#ledger';
-import { OutboxSignal, TransactionRepository, transactionView } from '#persistence';
+import { OutboxSignal, TransactionRepository } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
 import { conflict, notFound } from '../http/errors.js';

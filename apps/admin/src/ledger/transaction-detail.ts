@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { TransactionRepository, transactionView } from '#persistence';
+import { transactionView } from '#domain';
+import { TransactionRepository } from '#persistence';
 import { notFound } from '../http/errors.js';
 import { TransactionSearchRepository } from './transaction-search.repository.js';
 

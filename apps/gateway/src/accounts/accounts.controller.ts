@@ -2,27 +2,22 @@ import {
   Body,
   Controller,
   Get,
-  Headers,
   HttpCode,
   Inject,
   Param,
   Post,
   Query,
-  Req,
-  Res,
   UseGuards,
 } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Answer, IdempotencyKeyHeader, REPLAYED, location } from '../docs/operations.js';
+import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { AccountNotFoundError, hasIdPrefix } from '#domain';
 import { AccountRepository, LedgerEntryRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
-import { IdempotencyService } from '../idempotency/idempotency.service.js';
-import { sendOutcome } from '../http/outcome.js';
+import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
 import { PageQuery, decodeCursor, pageOf } from '../http/pagination.js';
 import { presentAccount, presentEntry } from './account.presenter.js';
 import {
@@ -46,13 +41,12 @@ export class AccountsController {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(AccountRepository) private readonly accounts: AccountRepository,
     @Inject(LedgerEntryRepository) private readonly entries: LedgerEntryRepository,
-    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
   ) {}
 
   @Post()
   @HttpCode(201)
   @ApiOperation({ operationId: 'createAccount', summary: 'Open an account' })
-  @IdempotencyKeyHeader(false)
+  @Idempotent({ required: false })
   @ApiBody({
     type: CreateAccountDto,
     examples: { account: { value: { currency: 'USD', externalRef: 'user_42', lowBalanceThreshold: 500 } } },
@@ -62,38 +56,24 @@ export class AccountsController {
     headers: { ...location(`/v1/accounts/${ACCOUNT_ID}`), ...REPLAYED },
   })
   @ApiProblems(...BODY_PROBLEMS, 'external_ref_taken', ...KEY_PROBLEMS)
-  async create(
+  create(
     @CurrentTenant() tenant: Tenant,
     @Body() input: CreateAccountDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    const outcome = await this.idempotency.execute(
-      {
+  ): IdempotentWrite {
+    return idempotentWrite(async (manager) => {
+      const account = await this.accounts.create(manager, {
         tenantId: tenant.tenantId,
-        key,
-        required: false,
-        method: 'POST',
-        path: request.url,
-        body: request.body,
-      },
-      async (manager) => {
-        const account = await this.accounts.create(manager, {
-          tenantId: tenant.tenantId,
-          currency: input.currency,
-          externalRef: input.externalRef ?? null,
-          metadata: input.metadata ?? {},
-          lowBalanceThreshold: input.lowBalanceThreshold ?? null,
-        });
-        return {
-          status: 201,
-          body: presentAccount(account),
-          headers: { Location: `/v1/accounts/${account.id}` },
-        };
-      },
-    );
-    sendOutcome(reply, outcome);
+        currency: input.currency,
+        externalRef: input.externalRef ?? null,
+        metadata: input.metadata ?? {},
+        lowBalanceThreshold: input.lowBalanceThreshold ?? null,
+      });
+      return {
+        status: 201,
+        body: presentAccount(account),
+        headers: { Location: `/v1/accounts/${account.id}` },
+      };
+    });
   }
 
   @Get()

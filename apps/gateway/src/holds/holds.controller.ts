@@ -1,18 +1,15 @@
-import { Body, Controller, Get, Headers, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Get, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Answer, IdempotencyKeyHeader, REPLAYED, location } from '../docs/operations.js';
+import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
-import { HOLD_EXPIRY_SECONDS, HoldNotFoundError, hasIdPrefix } from '#domain';
+import { HOLD_EXPIRY_SECONDS, HoldNotFoundError, hasIdPrefix, holdView, transactionView } from '#domain';
 import { Correlation } from '#observability';
-import { HoldRepository, holdView, transactionView } from '#persistence';
+import { HoldRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
-import { sendOutcome } from '../http/outcome.js';
-import { ApiError } from '#http';
 import { validated } from '../http/validation.js';
-import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
 import {
   CAPTURE_EXAMPLE,
   CaptureHoldDto,
@@ -36,7 +33,6 @@ export class HoldsController {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(HoldRepository) private readonly holdRecords: HoldRepository,
     @Inject(HoldsService) private readonly holds: HoldsService,
-    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
   ) {}
 
   @Post()
@@ -48,7 +44,7 @@ export class HoldsController {
       'and `amount` moves from available to held; `hold.created` is published. The hold lasts `expiresInSeconds`: past that it can no longer be ' +
       "captured or voided, and the worker's expiry sweep releases it (status `expired`, event `hold.expired`).",
   })
-  @IdempotencyKeyHeader(true)
+  @Idempotent({ required: true })
   @ApiBody({
     type: CreateHoldDto,
     examples: {
@@ -70,16 +66,12 @@ export class HoldsController {
     'account_frozen',
     ...KEY_PROBLEMS,
   )
-  async create(
+  create(
     @CurrentTenant() tenant: Tenant,
     @Body() body: unknown,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    requireKey(key);
+  ): IdempotentWrite {
     const input = validated(CreateHoldDto, body ?? {});
-    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+    return idempotentWrite(async (manager) => {
       const hold = await this.holds.create(
         manager,
         tenant.tenantId,
@@ -100,7 +92,7 @@ export class HoldsController {
       "The worker posts the amount from the account to the tenant's revenue, releases the rest of the hold and marks it `captured` (`hold.captured`). " +
       'Follow the transaction at Location.',
   })
-  @IdempotencyKeyHeader(true)
+  @Idempotent({ required: true })
   @ApiBody({
     type: CaptureHoldDto,
     required: false,
@@ -123,17 +115,13 @@ export class HoldsController {
     'account_frozen',
     ...KEY_PROBLEMS,
   )
-  async capture(
+  capture(
     @CurrentTenant() tenant: Tenant,
     @Param() { id }: HoldParams,
     @Body() body: unknown,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    requireKey(key);
+  ): IdempotentWrite {
     const input = validated(CaptureHoldDto, body ?? {});
-    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+    return idempotentWrite(async (manager) => {
       if (!isHoldId(id)) throw new HoldNotFoundError(id);
       const t = await this.holds.capture(
         manager,
@@ -153,7 +141,7 @@ export class HoldsController {
     description:
       'Releases the whole hold at once, in one database transaction: the amount goes back to available, the hold ends `voided`, and `hold.voided` is published.',
   })
-  @IdempotencyKeyHeader(true)
+  @Idempotent({ required: true })
   @ApiBody({
     type: VoidHoldDto,
     required: false,
@@ -172,17 +160,13 @@ export class HoldsController {
     'hold_not_active',
     ...KEY_PROBLEMS,
   )
-  async void(
+  void(
     @CurrentTenant() tenant: Tenant,
     @Param() { id }: HoldParams,
     @Body() body: unknown,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    requireKey(key);
+  ): IdempotentWrite {
     validated(VoidHoldDto, body ?? {});
-    await this.idempotent(tenant, key, request, body, reply, async (manager) => {
+    return idempotentWrite(async (manager) => {
       if (!isHoldId(id)) throw new HoldNotFoundError(id);
       const hold = await this.holds.void(manager, tenant.tenantId, id);
       return { status: 200, body: holdView(hold), headers: {} };
@@ -199,26 +183,5 @@ export class HoldsController {
       : null;
     if (!hold) throw new HoldNotFoundError(id);
     return holdView(hold);
-  }
-
-  private async idempotent(
-    tenant: Tenant,
-    key: string,
-    request: FastifyRequest,
-    body: unknown,
-    reply: FastifyReply,
-    work: Parameters<IdempotencyService['execute']>[1],
-  ): Promise<void> {
-    const outcome = await this.idempotency.execute(
-      { tenantId: tenant.tenantId, key, required: true, method: 'POST', path: request.url, body },
-      work,
-    );
-    sendOutcome(reply, outcome);
-  }
-}
-
-function requireKey(key: string | undefined): asserts key is string {
-  if (key === undefined) {
-    throw new ApiError(400, 'idempotency_key_required', 'POST /v1/holds… needs an Idempotency-Key header.');
   }
 }

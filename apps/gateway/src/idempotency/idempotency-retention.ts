@@ -1,5 +1,6 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { IdempotencyStore } from '#persistence';
 
 const SWEEP_EVERY_MS = 10 * 60_000;
 
@@ -11,6 +12,7 @@ export class IdempotencyRetention implements OnModuleInit, OnApplicationShutdown
   constructor(
     private readonly dataSource: DataSource,
     private readonly retentionHours: number,
+    private readonly store = new IdempotencyStore(),
   ) {}
 
   onModuleInit(): void {
@@ -24,12 +26,7 @@ export class IdempotencyRetention implements OnModuleInit, OnApplicationShutdown
 
   async sweep(): Promise<number> {
     try {
-      const [, deleted]: [unknown, number] = await this.dataSource.query(
-        `DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(
-           SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1) LIMIT 10000))`,
-        [this.retentionHours],
-      );
-      return deleted;
+      return await this.store.forgetOlderThan(this.dataSource, this.retentionHours);
     } catch (error) {
       this.log.warn(`idempotency sweep failed: ${(error as Error).message}`);
       return 0;

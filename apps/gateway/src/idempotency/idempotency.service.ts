@@ -3,7 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isDomainError, stringifyJson } from '#domain';
 import { Correlation } from '#observability';
-import { OutboxSignal, SecretBox, answerContext } from '#persistence';
+import {
+  IdempotencyStore,
+  OutboxSignal,
+  SecretBox,
+  answerContext,
+  type StoredAnswer,
+} from '#persistence';
 import { ApiError, ValidationError, problemOf } from '#http';
 
 /** What a write answered; kept so a retry with the same key gets the very same answer. */
@@ -20,9 +26,8 @@ export interface StoredResponse {
 
 export interface IdempotentCall {
   tenantId: string;
+  /** The Idempotency-Key header; a route that requires it has refused its absence already. */
   key: string | undefined;
-  /** Routes where docs/api.md makes the header mandatory. */
-  required: boolean;
   method: string;
   path: string;
   body: unknown;
@@ -35,13 +40,6 @@ export interface Outcome {
   contentType: string;
   headers: Record<string, string>;
   replayed: boolean;
-}
-
-interface StoredRow {
-  fingerprint: string;
-  response_status: number;
-  response_body: string;
-  response_headers: Record<string, string>;
 }
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
@@ -71,6 +69,7 @@ export class IdempotencyService {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
     @Inject(SecretBox) private readonly box: SecretBox,
+    @Inject(IdempotencyStore) private readonly store: IdempotencyStore,
   ) {}
 
   /** Runs `work` idempotently; after a fresh write commits, outbox relays are told at once. */
@@ -92,12 +91,7 @@ export class IdempotencyService {
     const fingerprint = fingerprintOf(call);
     try {
       return await this.dataSource.transaction(async (manager) => {
-        const [{ locked, stored }]: { locked: boolean; stored: StoredRow | null }[] = await manager.query(
-          `SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ':' || $2, 0)) AS locked,
-                  (SELECT row_to_json(k) FROM (SELECT fingerprint, response_status, response_body, response_headers
-                     FROM idempotency_keys WHERE tenant_id = $1 AND key = $2) k) AS stored`,
-          [call.tenantId, key],
-        );
+        const { locked, stored } = await this.store.lockAndFind(manager, call.tenantId, key);
         if (!locked) throw inFlight();
         if (stored) return this.replay(call.tenantId, key, stored, fingerprint);
         const result = await work(manager);
@@ -106,14 +100,16 @@ export class IdempotencyService {
         // above answers concurrent duplicates early, but a duplicate whose snapshot predates the
         // first request's commit can take the lock after it is released without seeing the
         // stored answer; its INSERT then fails here and its work rolls back.)
-        await this.store(
+        await this.store.insert(
           manager,
-          call.tenantId,
-          key,
-          fingerprint,
-          outcome.status,
-          result.secret ? this.box.seal(outcome.text, answerContext(call.tenantId, key)) : outcome.text,
-          outcome.headers,
+          {
+            tenantId: call.tenantId,
+            key,
+            fingerprint,
+            status: outcome.status,
+            body: result.secret ? this.box.seal(outcome.text, answerContext(call.tenantId, key)) : outcome.text,
+            headers: outcome.headers,
+          },
           'strict',
         );
         return outcome;
@@ -138,7 +134,7 @@ export class IdempotencyService {
     error: unknown,
   ): Promise<Outcome> {
     if (await this.storeRefusal(tenantId, key, fingerprint, error)) throw error;
-    const stored = await this.lookup(tenantId, key);
+    const stored = await this.store.find(this.dataSource.manager, tenantId, key);
     if (stored) return this.replay(tenantId, key, stored, fingerprint);
     throw isDuplicateKey(error) ? inFlight() : error;
   }
@@ -167,7 +163,7 @@ export class IdempotencyService {
       return fresh(result.written);
     }
     if (!result.locked) throw inFlight();
-    const stored = await this.lookup(call.tenantId, key);
+    const stored = await this.store.find(this.dataSource.manager, call.tenantId, key);
     if (stored) return this.replay(call.tenantId, key, stored, fingerprint);
     if (!result.refusal) throw inFlight();
     return this.afterFailure(call.tenantId, key, fingerprint, result.refusal);
@@ -193,38 +189,15 @@ export class IdempotencyService {
     ) {
       return false;
     }
-    return this.store(
+    return this.store.insert(
       this.dataSource.manager,
-      tenantId,
-      key,
-      fingerprint,
-      problem.status,
-      stringifyJson(problem),
-      headers,
+      { tenantId, key, fingerprint, status: problem.status, body: stringifyJson(problem), headers },
+      'ignore',
     );
-  }
-
-  private async store(
-    manager: EntityManager,
-    tenantId: string,
-    key: string,
-    fingerprint: string,
-    status: number,
-    body: string,
-    headers: Record<string, string>,
-    conflict: 'strict' | 'ignore' = 'ignore',
-  ): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
-      `INSERT INTO idempotency_keys (tenant_id, key, fingerprint, response_status, response_body, response_headers)
-       VALUES ($1, $2, $3, $4, $5, $6) ${conflict === 'ignore' ? 'ON CONFLICT (tenant_id, key) DO NOTHING' : ''}
-       RETURNING 1`,
-      [tenantId, key, fingerprint, status, body, JSON.stringify(headers)],
-    );
-    return rows.length > 0;
   }
 
   /** The stored answer, again (opened, if it was stored encrypted). */
-  private replay(tenantId: string, key: string, stored: StoredRow, fingerprint: string): Outcome {
+  private replay(tenantId: string, key: string, stored: StoredAnswer, fingerprint: string): Outcome {
     if (stored.fingerprint !== fingerprint) {
       throw new ApiError(
         422,
@@ -240,25 +213,11 @@ export class IdempotencyService {
       replayed: true,
     };
   }
-
-  private async lookup(tenantId: string, key: string): Promise<StoredRow | null> {
-    const rows: StoredRow[] = await this.dataSource.query(
-      `SELECT fingerprint, response_status, response_body, response_headers
-         FROM idempotency_keys WHERE tenant_id = $1 AND key = $2`,
-      [tenantId, key],
-    );
-    return rows[0] ?? null;
-  }
 }
 
-/** The call's key, checked; undefined when there is none and none is required. */
+/** The call's key, checked; undefined when there is none. */
 function checkKey(call: IdempotentCall): string | undefined {
-  if (call.key === undefined) {
-    if (call.required) {
-      throw new ApiError(400, 'idempotency_key_required', 'This request needs an Idempotency-Key header.');
-    }
-    return undefined;
-  }
+  if (call.key === undefined) return undefined;
   if (!KEY_PATTERN.test(call.key)) {
     throw new ValidationError([
       { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },

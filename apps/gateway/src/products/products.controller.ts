@@ -2,29 +2,24 @@ import {
   Body,
   Controller,
   Get,
-  Headers,
   Inject,
   Param,
   Patch,
   Post,
   Query,
-  Req,
-  Res,
   UseGuards,
 } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Answer, IdempotencyKeyHeader, REPLAYED, location } from '../docs/operations.js';
+import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { ProductNotFoundError, hasIdPrefix } from '#domain';
-import { ApiError, ValidationError } from '#http';
+import { ValidationError } from '#http';
 import { ProductRepository, productPosition, type ProductPosition } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
-import { sendOutcome } from '../http/outcome.js';
 import { decodeCursor, encodeCursor } from '../http/pagination.js';
-import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
 import { presentProduct } from './product.presenter.js';
 import {
   CreateProductDto,
@@ -48,7 +43,6 @@ export class ProductsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ProductRepository) private readonly products: ProductRepository,
-    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
   ) {}
 
   @Post()
@@ -57,7 +51,7 @@ export class ProductsController {
     summary: 'Add a product to the catalog',
     description: 'The SKU is unique per tenant. `stock` is the units received so far (0 if absent).',
   })
-  @IdempotencyKeyHeader(false)
+  @Idempotent({ required: false })
   @ApiBody({
     type: CreateProductDto,
     examples: {
@@ -78,41 +72,27 @@ export class ProductsController {
     headers: { ...location(`/v1/products/${PRODUCT_ID}`), ...REPLAYED },
   })
   @ApiProblems(...BODY_PROBLEMS, 'sku_taken', ...KEY_PROBLEMS)
-  async create(
+  create(
     @CurrentTenant() tenant: Tenant,
     @Body() input: CreateProductDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    const outcome = await this.idempotency.execute(
-      {
-        tenantId: tenant.tenantId,
-        key,
-        required: false,
-        method: 'POST',
-        path: request.url,
-        body: request.body,
-      },
-      async (manager) => {
-        const product = await this.products.insert(manager, tenant.tenantId, {
-          sku: input.sku,
-          name: input.name,
-          description: input.description ?? null,
-          category: input.category ?? null,
-          price: input.price,
-          currency: input.currency,
-          stock: input.stock ?? 0n,
-          metadata: input.metadata ?? {},
-        });
-        return {
-          status: 201,
-          body: presentProduct(product),
-          headers: { Location: `/v1/products/${product.id}` },
-        };
-      },
-    );
-    sendOutcome(reply, outcome);
+  ): IdempotentWrite {
+    return idempotentWrite(async (manager) => {
+      const product = await this.products.insert(manager, tenant.tenantId, {
+        sku: input.sku,
+        name: input.name,
+        description: input.description ?? null,
+        category: input.category ?? null,
+        price: input.price,
+        currency: input.currency,
+        stock: input.stock ?? 0n,
+        metadata: input.metadata ?? {},
+      });
+      return {
+        status: 201,
+        body: presentProduct(product),
+        headers: { Location: `/v1/products/${product.id}` },
+      };
+    });
   }
 
   @Patch(':id')
@@ -145,7 +125,7 @@ export class ProductsController {
     description:
       "Under the product's row lock: `delta` units are added to (or taken from) what was received. On hand may never drop below what live orders reserve (409 `insufficient_stock`). The Idempotency-Key is required: a retried change must not count twice.",
   })
-  @IdempotencyKeyHeader(true)
+  @Idempotent({ required: true, because: 'a retried change must not count twice' })
   @ApiBody({
     type: StockChangeDto,
     examples: { receive: { value: { delta: 25 } }, writeOff: { value: { delta: -2 } } },
@@ -159,37 +139,16 @@ export class ProductsController {
     'insufficient_stock',
     ...KEY_PROBLEMS,
   )
-  async changeStock(
+  changeStock(
     @CurrentTenant() tenant: Tenant,
     @Param() { id }: ProductParams,
     @Body() input: StockChangeDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    if (key === undefined) {
-      throw new ApiError(
-        400,
-        'idempotency_key_required',
-        'POST /v1/products/{id}/stock needs an Idempotency-Key header: a retried change must not count twice.',
-      );
-    }
-    const outcome = await this.idempotency.execute(
-      {
-        tenantId: tenant.tenantId,
-        key,
-        required: true,
-        method: 'POST',
-        path: request.url,
-        body: request.body,
-      },
-      async (manager) => {
-        if (!isProductId(id)) throw new ProductNotFoundError(id);
-        const product = await this.products.adjustStock(manager, tenant.tenantId, id, input.delta);
-        return { status: 200, body: presentProduct(product), headers: {} };
-      },
-    );
-    sendOutcome(reply, outcome);
+  ): IdempotentWrite {
+    return idempotentWrite(async (manager) => {
+      if (!isProductId(id)) throw new ProductNotFoundError(id);
+      const product = await this.products.adjustStock(manager, tenant.tenantId, id, input.delta);
+      return { status: 200, body: presentProduct(product), headers: {} };
+    });
   }
 
   @Get(':id')

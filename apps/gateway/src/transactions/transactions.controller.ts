@@ -1,31 +1,22 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Get, Headers, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Answer, IdempotencyKeyHeader, PreferHeader, REPLAYED, location } from '../docs/operations.js';
+import { Answer, PreferHeader, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
-import { TransactionNotFoundError, hasIdPrefix } from '#domain';
+import { TransactionNotFoundError, hasIdPrefix, transactionView } from '#domain';
 import { Correlation } from '#observability';
-import { TransactionRepository, transactionView } from '#persistence';
+import { TransactionRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { stringifyJson } from '../http/json.js';
-import { sendOutcome } from '../http/outcome.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
-import { ApiError } from '#http';
-import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import type { Outcome } from '../idempotency/idempotency.service.js';
+import {
+  Idempotent,
+  idempotentOneStatement,
+  idempotentWrite,
+  type IdempotentWrite,
+} from '../idempotency/idempotent.js';
 import { CreateTransaction } from './create-transaction/create-transaction.use-case.js';
 import { TransactionCompletion } from './transaction-completion.js';
 import {
@@ -57,7 +48,6 @@ export class TransactionsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TransactionRepository) private readonly transactions: TransactionRepository,
-    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
     @Inject(CreateTransaction) private readonly createTransaction: CreateTransaction,
     @Inject(TransactionCompletion) private readonly completion: TransactionCompletion,
   ) {}
@@ -71,7 +61,7 @@ export class TransactionsController {
       'Funds are checked when the transaction is applied: it then ends `failed` with `failure.code = "insufficient_funds"`. ' +
       'A `capture` is not requested here: capture a hold (POST /v1/holds/{id}/capture).',
   })
-  @IdempotencyKeyHeader(true)
+  @Idempotent({ required: true })
   @PreferHeader()
   @ApiExtraModels(...Object.values(TRANSACTION_BODIES))
   @ApiBody({ schema: TRANSACTION_BODY_SCHEMA, examples: TRANSACTION_BODY_EXAMPLES })
@@ -111,54 +101,46 @@ export class TransactionsController {
     'refund_exceeds_remaining',
     ...KEY_PROBLEMS,
   )
-  async create(
+  create(
     @CurrentTenant() tenant: Tenant,
     @Body() body: unknown,
-    @Headers('idempotency-key') key: string | undefined,
     @Headers('prefer') prefer: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    if (key === undefined) {
-      throw new ApiError(
-        400,
-        'idempotency_key_required',
-        'POST /v1/transactions needs an Idempotency-Key header.',
-      );
-    }
+  ): IdempotentWrite {
     const command = transactionCommandOf(body);
-    const call = { tenantId: tenant.tenantId, key, required: true, method: 'POST', path: request.url, body };
     const correlationId = Correlation.id() ?? null;
-    const outcome =
-      command.type === 'refund'
-        ? await this.idempotency.execute(call, async (manager) => {
-            const t = await this.createTransaction.execute(manager, tenant.tenantId, command, correlationId);
-            return {
-              status: 202,
-              body: transactionView(t),
-              headers: { Location: `/v1/transactions/${t.id}` },
-            };
-          })
-        : await this.idempotency.executeInOneStatement({ ...call, key }, (record) =>
-            this.createTransaction.acceptInOneStatement(record, command, correlationId),
-          );
-
     const waitSeconds = preferredWaitSeconds(prefer);
-    if (outcome.status !== 202 || waitSeconds === 0) return sendOutcome(reply, outcome);
+    const finish = (outcome: Outcome) => this.waitedFor(tenant, outcome, waitSeconds);
+    return command.type === 'refund'
+      ? idempotentWrite(async (manager) => {
+          const t = await this.createTransaction.execute(manager, tenant.tenantId, command, correlationId);
+          return {
+            status: 202,
+            body: transactionView(t),
+            headers: { Location: `/v1/transactions/${t.id}` },
+          };
+        }, finish)
+      : idempotentOneStatement(
+          (record) => this.createTransaction.acceptInOneStatement(record, command, correlationId),
+          finish,
+        );
+  }
+
+  /** With `Prefer: wait=N`, an accepted transaction's answer is its final state if it is final within N s. */
+  private async waitedFor(tenant: Tenant, outcome: Outcome, waitSeconds: number): Promise<Outcome> {
+    if (outcome.status !== 202 || waitSeconds === 0) return outcome;
+    const applied = { 'Preference-Applied': `wait=${waitSeconds}` };
     const id = outcome.headers.Location.split('/').pop()!;
     const final = (await this.completion.wait(id, waitSeconds * 1000))
       ? await this.transactions.find(this.dataSource.manager, tenant.tenantId, id)
       : null;
-    if (!final) return sendOutcome(reply, outcome, { 'Preference-Applied': `wait=${waitSeconds}` });
-    void reply
-      .code(200)
-      .headers({
-        ...outcome.headers,
-        'Content-Type': 'application/json',
-        'Preference-Applied': `wait=${waitSeconds}`,
-      })
-      .header('Idempotent-Replayed', outcome.replayed ? 'true' : 'false')
-      .send(stringifyJson(transactionView(final)));
+    if (!final) return { ...outcome, headers: { ...outcome.headers, ...applied } };
+    return {
+      status: 200,
+      text: stringifyJson(transactionView(final)),
+      contentType: 'application/json',
+      headers: { ...outcome.headers, ...applied, 'Idempotent-Replayed': outcome.replayed ? 'true' : 'false' },
+      replayed: outcome.replayed,
+    };
   }
 
   @Get()

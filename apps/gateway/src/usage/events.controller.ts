@@ -1,7 +1,6 @@
-import { Body, Controller, Get, Headers, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Answer, IdempotencyKeyHeader, REPLAYED } from '../docs/operations.js';
+import { Answer, REPLAYED } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { AccountNotFoundError, UsageEventNotFoundError } from '#domain';
@@ -9,10 +8,9 @@ import { Correlation, Metrics } from '#observability';
 import { UsageRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
-import { sendOutcome } from '../http/outcome.js';
 import { ValidationError } from '#http';
 import { check, validated } from '../http/validation.js';
-import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
 import { IngestUsage, type IngestResult, type Rejection } from './ingest-usage.use-case.js';
 import {
   EventParams,
@@ -35,7 +33,6 @@ export class EventsController {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(UsageRepository) private readonly usage: UsageRepository,
     @Inject(IngestUsage) private readonly ingest: IngestUsage,
-    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
     @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
@@ -54,7 +51,7 @@ export class EventsController {
       'A batch answers per index — one bad event does not sink the batch. A single event that is not valid answers 400 `validation_error`, ' +
       'and a single event naming an unknown account answers 404 `account_not_found`.',
   })
-  @IdempotencyKeyHeader(false)
+  @Idempotent({ required: false })
   @ApiExtraModels(UsageEventDto, UsageBatchDto)
   @ApiBody({
     schema: { oneOf: [{ $ref: getSchemaPath(UsageEventDto) }, { $ref: getSchemaPath(UsageBatchDto) }] },
@@ -91,13 +88,7 @@ export class EventsController {
     headers: REPLAYED,
   })
   @ApiProblems(...BODY_PROBLEMS, 'account_not_found', ...KEY_PROBLEMS)
-  async record(
-    @CurrentTenant() tenant: Tenant,
-    @Body() body: unknown,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
+  record(@CurrentTenant() tenant: Tenant, @Body() body: unknown): IdempotentWrite {
     const isBatch = typeof body === 'object' && body !== null && !Array.isArray(body) && 'events' in body;
     const items = isBatch ? batchOf(body) : [validated(UsageEventDto, body ?? {})];
     const events: { index: number; event: UsageEventDto }[] = [];
@@ -114,8 +105,7 @@ export class EventsController {
     });
 
     let result: IngestResult | undefined;
-    const outcome = await this.idempotency.execute(
-      { tenantId: tenant.tenantId, key, required: false, method: 'POST', path: request.url, body },
+    return idempotentWrite(
       async (manager) => {
         result = await this.ingest.execute(manager, tenant, events, rejected, Correlation.id() ?? null);
         // A single event is the whole request: an unknown account is its answer.
@@ -123,13 +113,15 @@ export class EventsController {
           throw new AccountNotFoundError(events[0].event.accountId!);
         return { status: 202, body: result, headers: {} };
       },
+      (outcome) => {
+        if (result && !outcome.replayed) {
+          this.metrics.usageEventsReceived.inc({ outcome: 'accepted' }, result.accepted);
+          this.metrics.usageEventsReceived.inc({ outcome: 'duplicate' }, result.duplicates);
+          this.metrics.usageEventsReceived.inc({ outcome: 'rejected' }, result.rejected.length);
+        }
+        return outcome;
+      },
     );
-    if (result && !outcome.replayed) {
-      this.metrics.usageEventsReceived.inc({ outcome: 'accepted' }, result.accepted);
-      this.metrics.usageEventsReceived.inc({ outcome: 'duplicate' }, result.duplicates);
-      this.metrics.usageEventsReceived.inc({ outcome: 'rejected' }, result.rejected.length);
-    }
-    sendOutcome(reply, outcome);
   }
 
   /** One event as received, with what processing made of it (processed, billed or not, or failed). */

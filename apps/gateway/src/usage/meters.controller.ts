@@ -1,16 +1,14 @@
-import { Body, Controller, Get, Headers, Inject, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Body, Controller, Get, Inject, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Answer, IdempotencyKeyHeader, REPLAYED } from '../docs/operations.js';
+import { Answer, REPLAYED } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { hasIdPrefix } from '#domain';
 import { MeterRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
-import { sendOutcome } from '../http/outcome.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
-import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
 import { CreateMeterDto, ListMetersQuery, METER_EXAMPLE, MeterPage, MeterView } from './usage.dto.js';
 import { presentMeter } from './usage.presenter.js';
 
@@ -21,7 +19,6 @@ export class MetersController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(MeterRepository) private readonly meters: MeterRepository,
-    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
   ) {}
 
   @Post()
@@ -33,7 +30,7 @@ export class MetersController {
       '(quantity: 1 for `count`; for `sum`, `property` written as a JSON integer ≥ 0 — a float such as 1.0, 2e0 ' +
       'or 1.5 fails the event `invalid_quantity`) and charged to its account.',
   })
-  @IdempotencyKeyHeader(false)
+  @Idempotent({ required: false })
   @ApiBody({
     type: CreateMeterDto,
     examples: {
@@ -55,35 +52,21 @@ export class MetersController {
   })
   @Answer(201, MeterView, 'Created', { example: METER_EXAMPLE, headers: REPLAYED })
   @ApiProblems(...BODY_PROBLEMS, 'meter_exists', ...KEY_PROBLEMS)
-  async create(
+  create(
     @CurrentTenant() tenant: Tenant,
     @Body() input: CreateMeterDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    const outcome = await this.idempotency.execute(
-      {
+  ): IdempotentWrite {
+    return idempotentWrite(async (manager) => {
+      const meter = await this.meters.create(manager, {
         tenantId: tenant.tenantId,
-        key,
-        required: false,
-        method: 'POST',
-        path: request.url,
-        body: request.body,
-      },
-      async (manager) => {
-        const meter = await this.meters.create(manager, {
-          tenantId: tenant.tenantId,
-          eventType: input.eventType,
-          aggregation: input.aggregation,
-          property: input.aggregation === 'sum' ? input.property! : null,
-          unitPrice: input.unitPrice,
-          currency: input.currency,
-        });
-        return { status: 201, body: presentMeter(meter), headers: {} };
-      },
-    );
-    sendOutcome(reply, outcome);
+        eventType: input.eventType,
+        aggregation: input.aggregation,
+        property: input.aggregation === 'sum' ? input.property! : null,
+        unitPrice: input.unitPrice,
+        currency: input.currency,
+      });
+      return { status: 201, body: presentMeter(meter), headers: {} };
+    });
   }
 
   @Get()

@@ -3,20 +3,16 @@ import {
   Controller,
   Delete,
   Get,
-  Headers,
   HttpCode,
   Inject,
   Param,
   Patch,
   Post,
   Query,
-  Req,
-  Res,
   UseGuards,
 } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Answer, IdempotencyKeyHeader, REPLAYED, location } from '../docs/operations.js';
+import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import {
@@ -29,9 +25,8 @@ import {
 import { WebhookRepository, type DeliveryRecord, type WebhookEndpointRecord } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
-import { sendOutcome } from '../http/outcome.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
-import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
 import {
   CreateEndpointDto,
   DELIVERY_EXAMPLE,
@@ -91,7 +86,6 @@ export class WebhookEndpointsController {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(WebhookRepository) private readonly webhooks: WebhookRepository,
     @Inject(WebhookUrlPolicy) private readonly urls: WebhookUrlPolicy,
-    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
   ) {}
 
   @Post()
@@ -102,7 +96,7 @@ export class WebhookEndpointsController {
       'The URL is checked before answering (see `webhook_url_refused`). The answer carries the signing `secret` (`whsec_…`): ' +
       'it is shown here and on rotation only, so keep it. From then on every event of the subscribed types is POSTed to the URL, signed with it.',
   })
-  @IdempotencyKeyHeader(false)
+  @Idempotent({ required: false })
   @ApiBody({
     type: CreateEndpointDto,
     examples: {
@@ -125,10 +119,7 @@ export class WebhookEndpointsController {
   async create(
     @CurrentTenant() tenant: Tenant,
     @Body() input: CreateEndpointDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
+  ): Promise<IdempotentWrite> {
     // DNS first, bounded by its own timeout, and outside the transaction: the host's name servers
     // are the tenant's, and a lookup that never ends must not hold a database connection. A
     // refusal is still the key's answer, given inside.
@@ -136,7 +127,7 @@ export class WebhookEndpointsController {
       (url) => ({ url }),
       (refusal: unknown) => ({ refusal }),
     );
-    await this.idempotent(tenant, key, request, reply, async (manager) => {
+    return idempotentWrite(async (manager) => {
       if ('refusal' in checked) throw checked.refusal;
       const endpoint = await this.webhooks.createEndpoint(manager, {
         tenantId: tenant.tenantId,
@@ -251,7 +242,7 @@ export class WebhookEndpointsController {
       'Send an `Idempotency-Key`: a rotation retried under it answers the same secret (a second rotation would end the overlap of the secret the receiver has). ' +
       'No body needed; one sent is ignored.',
   })
-  @IdempotencyKeyHeader(false)
+  @Idempotent({ required: false })
   @ApiBody({
     required: false,
     description: 'No body needed; one sent is ignored.',
@@ -273,13 +264,10 @@ export class WebhookEndpointsController {
   async rotate(
     @CurrentTenant() tenant: Tenant,
     @Param() { id }: EndpointParams,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
+  ): Promise<IdempotentWrite> {
     // Under its key, a retried rotation answers the secret the first one made, instead of making
     // another and dropping the one the receiver still has from the overlap.
-    await this.idempotent(tenant, key, request, reply, async (manager) => {
+    return idempotentWrite(async (manager) => {
       await this.load(tenant, id, manager);
       const rotated = await this.webhooks.rotateSecret(
         manager,
@@ -332,7 +320,7 @@ export class WebhookEndpointsController {
       'The delivery goes back to `pending`, due now, and starts the retry schedule afresh; the receiver sees the same `webhook-id`. ' +
       'Usually for a `failed` delivery; it is sent only while the endpoint is enabled. No body needed; one sent is ignored.',
   })
-  @IdempotencyKeyHeader(false)
+  @Idempotent({ required: false })
   @ApiBody({
     required: false,
     description: 'No body needed; one sent is ignored.',
@@ -355,11 +343,8 @@ export class WebhookEndpointsController {
   async retry(
     @CurrentTenant() tenant: Tenant,
     @Param() { id, deliveryId }: DeliveryParams,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    await this.idempotent(tenant, key, request, reply, async (manager) => {
+  ): Promise<IdempotentWrite> {
+    return idempotentWrite(async (manager) => {
       await this.load(tenant, id, manager);
       if (
         !hasIdPrefix(deliveryId, 'dlv') ||
@@ -380,7 +365,7 @@ export class WebhookEndpointsController {
       'Every delivery to this endpoint created at or after `since` that ended `failed` goes back to `pending`, due now, with a fresh retry schedule ' +
       '(the same `webhook-id` each). For after an outage of the receiver, or once a disabled endpoint is enabled again.',
   })
-  @IdempotencyKeyHeader(false)
+  @Idempotent({ required: false })
   @ApiBody({ type: RecoverDto, examples: { since: { value: { since: '2026-11-20T00:00:00Z' } } } })
   @Answer(202, RecoveredView, 'Accepted; the failed deliveries are sent again in the background', {
     example: { recovered: 12 },
@@ -391,37 +376,12 @@ export class WebhookEndpointsController {
     @CurrentTenant() tenant: Tenant,
     @Param() { id }: EndpointParams,
     @Body() input: RecoverDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    await this.idempotent(tenant, key, request, reply, async (manager) => {
+  ): Promise<IdempotentWrite> {
+    return idempotentWrite(async (manager) => {
       await this.load(tenant, id, manager);
       const recovered = await this.webhooks.recover(manager, tenant.tenantId, id, new Date(input.since));
       return { status: 202, body: { recovered }, headers: {} };
     });
-  }
-
-  /** Runs a POST under its Idempotency-Key (optional here, as on every POST but the money ones). */
-  private async idempotent(
-    tenant: Tenant,
-    key: string | undefined,
-    request: FastifyRequest,
-    reply: FastifyReply,
-    work: Parameters<IdempotencyService['execute']>[1],
-  ): Promise<void> {
-    const outcome = await this.idempotency.execute(
-      {
-        tenantId: tenant.tenantId,
-        key,
-        required: false,
-        method: 'POST',
-        path: request.url,
-        body: request.body,
-      },
-      work,
-    );
-    sendOutcome(reply, outcome);
   }
 
   private async load(

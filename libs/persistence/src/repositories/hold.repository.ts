@@ -1,14 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { HoldState, HoldStatus } from '#domain';
+import type { HoldFacts, HoldState, HoldStatus } from '#domain';
 
-export interface HoldRecord extends HoldState {
+export interface HoldRecord extends HoldState, HoldFacts {
   tenantId: string;
-  accountId: string;
-  currency: string;
   capturedAmount: bigint | null;
   correlationId: string | null;
-  createdAt: Date;
   releasedAt: Date | null;
 }
 

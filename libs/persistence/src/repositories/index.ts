@@ -1,7 +1,6 @@
 export * from './account.repository.js';
 export * from './ledger-entry.repository.js';
 export * from './transaction.repository.js';
-export * from './views.js';
 export * from './hold.repository.js';
 export * from './meter.repository.js';
 export * from './usage.repository.js';

@@ -1,29 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { TransactionStatus, TransactionType } from '#domain';
+import type { TransactionFacts, TransactionStatus, TransactionType } from '#domain';
+import { idempotencyKeyLock } from '../idempotency.store.js';
 import { OutboxStore, type OutboxMessageInput } from '../outbox.store.js';
 import { queryPrepared } from '../prepared.js';
 
-export interface TransactionRecord {
-  id: string;
+/** A stored transaction: what its view shows, and what only the ledger needs. */
+export interface TransactionRecord extends TransactionFacts {
   tenantId: string;
-  type: TransactionType;
-  status: TransactionStatus;
-  amount: bigint;
-  currency: string;
-  sourceAccountId: string | null;
-  destinationAccountId: string | null;
-  parentTransactionId: string | null;
   /** The hold a `capture` captures. */
   holdId: string | null;
   refundedAmount: bigint;
-  description: string | null;
-  metadata: Record<string, unknown>;
-  failureCode: string | null;
-  failureMessage: string | null;
   correlationId: string | null;
-  createdAt: Date;
-  completedAt: Date | null;
 }
 
 interface TransactionRow {
@@ -123,8 +111,8 @@ export class TransactionRepository {
 
   /**
    * Accepts deposits, withdrawals, transfers and charges, many requests in one statement and one
-   * commit (group commit). Each row is decided on its own: an advisory try-lock on its idempotency
-   * key (taken: the same key is in flight), its accounts checked (exist in the tenant, customer,
+   * commit (group commit). Each row is decided on its own: its idempotency key's try-lock, the
+   * IdempotencyStore's (taken: the same key is in flight), its accounts checked (exist in the tenant, customer,
    * active, same currency), then — only if all hold — its idempotency row (ON CONFLICT DO NOTHING:
    * the key's primary key decides), its transaction and its command; so one refused or in-flight
    * request does not affect the others. Requests in one call must have distinct
@@ -144,7 +132,7 @@ export class TransactionRepository {
              metadata, correlation_id, created_at, message_id, exchange, routing_key, message_type,
              schema_version, payload, message_headers, message_correlation_id)
        ), locks AS (
-         SELECT idx, pg_try_advisory_xact_lock(hashtextextended(tenant_id || ':' || key, 0)) AS locked FROM req
+         SELECT idx, ${idempotencyKeyLock('tenant_id', 'key')} AS locked FROM req
        ), found AS (
          SELECT r.idx, a.id, a.currency, a.status
            FROM req r JOIN accounts a

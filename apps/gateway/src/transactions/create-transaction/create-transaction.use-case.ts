@@ -9,13 +9,13 @@ import {
   newId,
   refundSource,
   stringifyJson,
+  transactionView,
 } from '#domain';
 import { Ledger } from '#ledger';
 import { Commands } from '#messaging';
 import {
   AccountRepository,
   TransactionRepository,
-  transactionView,
   type TransactionRecord,
 } from '#persistence';
 import type { StoredResponse } from '../../idempotency/idempotency.service.js';
