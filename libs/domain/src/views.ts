@@ -1,3 +1,4 @@
+import type { OrderStatus } from './commerce/orders.js';
 import type { HoldStatus } from './holds/holds.js';
 import type { TransactionType } from './ledger/ledger-rules.js';
 import type { TransactionStatus } from './ledger/transaction-state.js';
@@ -63,5 +64,56 @@ export function holdView(h: HoldFacts) {
     status: h.status,
     expiresAt: h.expiresAt.toISOString(),
     createdAt: h.createdAt.toISOString(),
+  };
+}
+
+/** What an order view is made of (a stored order has at least this). */
+export interface OrderFacts {
+  id: string;
+  accountId: string;
+  status: OrderStatus;
+  items: {
+    productId: string;
+    sku: string;
+    name: string;
+    quantity: bigint;
+    unitPrice: bigint;
+    amount: bigint;
+  }[];
+  total: bigint;
+  currency: string;
+  holdId: string;
+  transactionId: string | null;
+  customerEmail: string | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+/** An order as the public API and the order events show it (docs/api.md, "Order"). */
+export function orderView(o: OrderFacts) {
+  return {
+    id: o.id,
+    accountId: o.accountId,
+    status: o.status,
+    items: o.items.map((i) => ({
+      productId: i.productId,
+      sku: i.sku,
+      name: i.name,
+      quantity: i.quantity,
+      unitPrice: i.unitPrice,
+      amount: i.amount,
+    })),
+    total: o.total,
+    currency: o.currency,
+    holdId: o.holdId,
+    transactionId: o.transactionId,
+    customerEmail: o.customerEmail,
+    failure: o.failureCode ? { code: o.failureCode, message: o.failureMessage ?? '' } : null,
+    metadata: o.metadata,
+    createdAt: o.createdAt.toISOString(),
+    completedAt: o.completedAt?.toISOString() ?? null,
   };
 }

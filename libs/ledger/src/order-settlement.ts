@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { newId, releaseStock, sellReserved, type StockCounters } from '#domain';
+import { newId, orderView, releaseStock, sellReserved, type StockCounters } from '#domain';
 import { Events, eventMessage } from '#messaging';
 import {
   HoldRepository,
@@ -8,7 +8,6 @@ import {
   OutboxStore,
   ProductRepository,
   TransactionRepository,
-  orderView,
   type OrderRecord,
   type ProductRecord,
 } from '#persistence';

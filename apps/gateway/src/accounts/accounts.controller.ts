@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -56,10 +46,7 @@ export class AccountsController {
     headers: { ...location(`/v1/accounts/${ACCOUNT_ID}`), ...REPLAYED },
   })
   @ApiProblems(...BODY_PROBLEMS, 'external_ref_taken', ...KEY_PROBLEMS)
-  create(
-    @CurrentTenant() tenant: Tenant,
-    @Body() input: CreateAccountDto,
-  ): IdempotentWrite {
+  create(@CurrentTenant() tenant: Tenant, @Body() input: CreateAccountDto): IdempotentWrite {
     return idempotentWrite(async (manager) => {
       const account = await this.accounts.create(manager, {
         tenantId: tenant.tenantId,

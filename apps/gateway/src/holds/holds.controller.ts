@@ -66,10 +66,7 @@ export class HoldsController {
     'account_frozen',
     ...KEY_PROBLEMS,
   )
-  create(
-    @CurrentTenant() tenant: Tenant,
-    @Body() body: unknown,
-  ): IdempotentWrite {
+  create(@CurrentTenant() tenant: Tenant, @Body() body: unknown): IdempotentWrite {
     const input = validated(CreateHoldDto, body ?? {});
     return idempotentWrite(async (manager) => {
       const hold = await this.holds.create(
@@ -160,11 +157,7 @@ export class HoldsController {
     'hold_not_active',
     ...KEY_PROBLEMS,
   )
-  void(
-    @CurrentTenant() tenant: Tenant,
-    @Param() { id }: HoldParams,
-    @Body() body: unknown,
-  ): IdempotentWrite {
+  void(@CurrentTenant() tenant: Tenant, @Param() { id }: HoldParams, @Body() body: unknown): IdempotentWrite {
     validated(VoidHoldDto, body ?? {});
     return idempotentWrite(async (manager) => {
       if (!isHoldId(id)) throw new HoldNotFoundError(id);

@@ -3,13 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isDomainError, stringifyJson } from '#domain';
 import { Correlation } from '#observability';
-import {
-  IdempotencyStore,
-  OutboxSignal,
-  SecretBox,
-  answerContext,
-  type StoredAnswer,
-} from '#persistence';
+import { IdempotencyStore, OutboxSignal, SecretBox, answerContext, type StoredAnswer } from '#persistence';
 import { ApiError, ValidationError, problemOf } from '#http';
 
 /** What a write answered; kept so a retry with the same key gets the very same answer. */
@@ -107,7 +101,9 @@ export class IdempotencyService {
             key,
             fingerprint,
             status: outcome.status,
-            body: result.secret ? this.box.seal(outcome.text, answerContext(call.tenantId, key)) : outcome.text,
+            body: result.secret
+              ? this.box.seal(outcome.text, answerContext(call.tenantId, key))
+              : outcome.text,
             headers: outcome.headers,
           },
           'strict',

@@ -1,31 +1,17 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
 import { OrderNotFoundError, hasIdPrefix } from '#domain';
-import { ApiError } from '#http';
 import { Correlation } from '#observability';
-import { OrderRepository, orderView } from '#persistence';
+import { orderView } from '#domain';
+import { OrderRepository } from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
-import { Answer, IdempotencyKeyHeader, REPLAYED, location } from '../docs/operations.js';
+import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { PageOf } from '../http/fields.js';
-import { sendOutcome } from '../http/outcome.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
-import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
 import { CancelOrder } from './cancel-order.use-case.js';
 import {
   ListOrdersQuery,
@@ -50,7 +36,6 @@ export class OrdersController {
     @Inject(OrderRepository) private readonly orders: OrderRepository,
     @Inject(PlaceOrder) private readonly placeOrder: PlaceOrder,
     @Inject(CancelOrder) private readonly cancelOrder: CancelOrder,
-    @Inject(IdempotencyService) private readonly idempotency: IdempotencyService,
   ) {}
 
   @Post()
@@ -63,7 +48,7 @@ export class OrdersController {
       '(402 `insufficient_funds`). The worker then captures the hold, the reserved units become sold and the order `completed` ' +
       '(`order.completed`); if the capture fails the order is `failed` and everything is given back.',
   })
-  @IdempotencyKeyHeader(true)
+  @Idempotent({ required: true })
   @ApiBody({
     type: PlaceOrderDto,
     examples: {
@@ -92,41 +77,21 @@ export class OrdersController {
     'account_frozen',
     ...KEY_PROBLEMS,
   )
-  async place(
-    @CurrentTenant() tenant: Tenant,
-    @Body() input: PlaceOrderDto,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    if (key === undefined) {
-      throw new ApiError(400, 'idempotency_key_required', 'POST /v1/orders needs an Idempotency-Key header.');
-    }
-    const outcome = await this.idempotency.execute(
-      {
-        tenantId: tenant.tenantId,
-        key,
-        required: true,
-        method: 'POST',
-        path: request.url,
-        body: request.body,
-      },
-      async (manager) => {
-        const order = await this.placeOrder.execute(
-          manager,
-          tenant.tenantId,
-          {
-            accountId: input.accountId,
-            items: input.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
-            customerEmail: input.customerEmail ?? null,
-            metadata: input.metadata ?? {},
-          },
-          Correlation.id() ?? null,
-        );
-        return { status: 201, body: orderView(order), headers: { Location: `/v1/orders/${order.id}` } };
-      },
-    );
-    sendOutcome(reply, outcome);
+  place(@CurrentTenant() tenant: Tenant, @Body() input: PlaceOrderDto): IdempotentWrite {
+    return idempotentWrite(async (manager) => {
+      const order = await this.placeOrder.execute(
+        manager,
+        tenant.tenantId,
+        {
+          accountId: input.accountId,
+          items: input.items.map((i) => ({ productId: i.productId, quantity: i.quantity })),
+          customerEmail: input.customerEmail ?? null,
+          metadata: input.metadata ?? {},
+        },
+        Correlation.id() ?? null,
+      );
+      return { status: 201, body: orderView(order), headers: { Location: `/v1/orders/${order.id}` } };
+    });
   }
 
   @Post(':id/cancel')
@@ -137,7 +102,7 @@ export class OrdersController {
       'While the order is `reserved`: its stock and its hold are given back and it becomes `cancelled` (`order.cancelled`). ' +
       'Once completed, failed or cancelled: 409 `order_not_cancellable` (refund a completed order with a `refund` of its `transactionId`).',
   })
-  @IdempotencyKeyHeader(false)
+  @Idempotent({ required: false })
   @Answer(200, OrderView, 'Cancelled', {
     example: { ...ORDER_EXAMPLE, status: 'cancelled' },
     headers: REPLAYED,
@@ -149,29 +114,12 @@ export class OrdersController {
     'order_not_cancellable',
     ...KEY_PROBLEMS,
   )
-  async cancel(
-    @CurrentTenant() tenant: Tenant,
-    @Param() { id }: OrderParams,
-    @Headers('idempotency-key') key: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    const outcome = await this.idempotency.execute(
-      {
-        tenantId: tenant.tenantId,
-        key,
-        required: false,
-        method: 'POST',
-        path: request.url,
-        body: request.body ?? {},
-      },
-      async (manager) => {
-        if (!isOrderId(id)) throw new OrderNotFoundError(id);
-        const order = await this.cancelOrder.execute(manager, tenant.tenantId, id);
-        return { status: 200, body: orderView(order), headers: {} };
-      },
-    );
-    sendOutcome(reply, outcome);
+  cancel(@CurrentTenant() tenant: Tenant, @Param() { id }: OrderParams): IdempotentWrite {
+    return idempotentWrite(async (manager) => {
+      if (!isOrderId(id)) throw new OrderNotFoundError(id);
+      const order = await this.cancelOrder.execute(manager, tenant.tenantId, id);
+      return { status: 200, body: orderView(order), headers: {} };
+    });
   }
 
   @Get(':id')

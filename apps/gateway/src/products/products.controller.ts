@@ -1,14 +1,4 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Inject,
-  Param,
-  Patch,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -72,10 +62,7 @@ export class ProductsController {
     headers: { ...location(`/v1/products/${PRODUCT_ID}`), ...REPLAYED },
   })
   @ApiProblems(...BODY_PROBLEMS, 'sku_taken', ...KEY_PROBLEMS)
-  create(
-    @CurrentTenant() tenant: Tenant,
-    @Body() input: CreateProductDto,
-  ): IdempotentWrite {
+  create(@CurrentTenant() tenant: Tenant, @Body() input: CreateProductDto): IdempotentWrite {
     return idempotentWrite(async (manager) => {
       const product = await this.products.insert(manager, tenant.tenantId, {
         sku: input.sku,

@@ -52,10 +52,7 @@ export class MetersController {
   })
   @Answer(201, MeterView, 'Created', { example: METER_EXAMPLE, headers: REPLAYED })
   @ApiProblems(...BODY_PROBLEMS, 'meter_exists', ...KEY_PROBLEMS)
-  create(
-    @CurrentTenant() tenant: Tenant,
-    @Body() input: CreateMeterDto,
-  ): IdempotentWrite {
+  create(@CurrentTenant() tenant: Tenant, @Body() input: CreateMeterDto): IdempotentWrite {
     return idempotentWrite(async (manager) => {
       const meter = await this.meters.create(manager, {
         tenantId: tenant.tenantId,

@@ -116,10 +116,7 @@ export class WebhookEndpointsController {
     headers: { ...location(`/v1/webhook-endpoints/${ENDPOINT_ID}`), ...REPLAYED },
   })
   @ApiProblems(...BODY_PROBLEMS, 'webhook_url_refused', ...KEY_PROBLEMS)
-  async create(
-    @CurrentTenant() tenant: Tenant,
-    @Body() input: CreateEndpointDto,
-  ): Promise<IdempotentWrite> {
+  async create(@CurrentTenant() tenant: Tenant, @Body() input: CreateEndpointDto): Promise<IdempotentWrite> {
     // DNS first, bounded by its own timeout, and outside the transaction: the host's name servers
     // are the tenant's, and a lookup that never ends must not hold a database connection. A
     // refusal is still the key's answer, given inside.
@@ -261,10 +258,7 @@ export class WebhookEndpointsController {
     'unsupported_media_type',
     ...KEY_PROBLEMS,
   )
-  async rotate(
-    @CurrentTenant() tenant: Tenant,
-    @Param() { id }: EndpointParams,
-  ): Promise<IdempotentWrite> {
+  async rotate(@CurrentTenant() tenant: Tenant, @Param() { id }: EndpointParams): Promise<IdempotentWrite> {
     // Under its key, a retried rotation answers the secret the first one made, instead of making
     // another and dropping the one the receiver still has from the overlap.
     return idempotentWrite(async (manager) => {

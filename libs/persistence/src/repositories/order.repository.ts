@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { OrderStatus, PricedLine } from '#domain';
+import type { OrderFacts, OrderStatus, PricedLine } from '#domain';
 import { OutboxStore, type OutboxMessageInput } from '../outbox.store.js';
 
 export interface OrderItemRecord {
@@ -12,7 +12,7 @@ export interface OrderItemRecord {
   amount: bigint;
 }
 
-export interface OrderRecord {
+export interface OrderRecord extends OrderFacts {
   id: string;
   tenantId: string;
   accountId: string;
@@ -100,32 +100,6 @@ function toRecord(row: OrderRow): OrderRecord {
 function updated<T>(result: unknown): T[] {
   const [first] = result as unknown[];
   return Array.isArray(first) ? (first as T[]) : (result as T[]);
-}
-
-/** An order as the public API and the order events show it (docs/api.md, "Order"). */
-export function orderView(o: OrderRecord) {
-  return {
-    id: o.id,
-    accountId: o.accountId,
-    status: o.status,
-    items: o.items.map((i) => ({
-      productId: i.productId,
-      sku: i.sku,
-      name: i.name,
-      quantity: i.quantity,
-      unitPrice: i.unitPrice,
-      amount: i.amount,
-    })),
-    total: o.total,
-    currency: o.currency,
-    holdId: o.holdId,
-    transactionId: o.transactionId,
-    customerEmail: o.customerEmail,
-    failure: o.failureCode ? { code: o.failureCode, message: o.failureMessage ?? '' } : null,
-    metadata: o.metadata,
-    createdAt: o.createdAt.toISOString(),
-    completedAt: o.completedAt?.toISOString() ?? null,
-  };
 }
 
 export interface NewOrder {

@@ -13,11 +13,7 @@ import {
 } from '#domain';
 import { Ledger } from '#ledger';
 import { Commands } from '#messaging';
-import {
-  AccountRepository,
-  TransactionRepository,
-  type TransactionRecord,
-} from '#persistence';
+import { AccountRepository, TransactionRepository, type TransactionRecord } from '#persistence';
 import type { StoredResponse } from '../../idempotency/idempotency.service.js';
 import { AcceptBatcher } from './accept-batcher.js';
 import type { CreateTransactionCommand } from './create-transaction.command.js';
