@@ -1,5 +1,6 @@
 import { BALANCE_MAX, BALANCE_MIN } from '../money.js';
 import {
+  AccountNotFoundError,
   AmountOverflowError,
   InsufficientFundsError,
   AccountFrozenError,
@@ -62,11 +63,7 @@ export function post(movement: Movement): Posting[] {
   const { from, to, amount, currency } = movement;
   if (amount <= 0n) throw new RangeError('amount must be positive');
   if (from.id === to.id) throw new SameAccountError();
-  for (const account of [from, to]) {
-    if (account.currency !== currency)
-      throw new CurrencyMismatchError(account.currency, currency, account.id);
-    if (account.status === 'frozen') throw new AccountFrozenError(account.id);
-  }
+  for (const account of [from, to]) checkParticipant(account, currency);
   // Only customer accounts must stay covered; the external account mirrors money in and out of Tally.
   if (from.kind === 'customer' && available(from) < amount) {
     throw new InsufficientFundsError(from.id, available(from), amount);
@@ -80,6 +77,38 @@ export function post(movement: Movement): Posting[] {
   ];
   assertBalanced(postings);
   return postings;
+}
+
+/**
+ * An account may take part in a movement of `currency`: it is in that currency and not frozen.
+ * The one statement of the rule: the gateway checks it before accepting (its batched accept
+ * writes the same condition in SQL and explains a refusal with this), the worker again under the
+ * account's lock.
+ */
+export function checkParticipant(
+  account: { id: string; currency: string; status: string },
+  currency: string,
+): void {
+  if (account.currency !== currency) throw new CurrencyMismatchError(account.currency, currency, account.id);
+  if (account.status === 'frozen') throw new AccountFrozenError(account.id);
+}
+
+/** Why these accounts of the tenant cannot take part in a movement of `currency`, or null. */
+export function participantsRefusal(
+  ids: string[],
+  found: Map<string, { id: string; currency: string; status: string }>,
+  currency: string,
+): Error | null {
+  for (const id of ids) {
+    const account = found.get(id);
+    if (!account) return new AccountNotFoundError(id);
+    try {
+      checkParticipant(account, currency);
+    } catch (refusal) {
+      return refusal as Error;
+    }
+  }
+  return null;
 }
 
 /**

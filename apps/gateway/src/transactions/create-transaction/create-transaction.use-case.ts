@@ -1,10 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
-  AccountFrozenError,
-  AccountNotFoundError,
-  CurrencyMismatchError,
   TransactionNotFoundError,
+  participantsRefusal,
   checkRefund,
   newId,
   refundSource,
@@ -60,7 +58,7 @@ export class CreateTransaction {
     }
 
     const ids = [sourceAccountId, destinationAccountId].filter((id): id is string => id !== null);
-    const refusal = accountsRefusal(ids, await this.accounts.findMany(manager, tenantId, ids), currency);
+    const refusal = participantsRefusal(ids, await this.accounts.findMany(manager, tenantId, ids), currency);
     if (refusal) throw refusal;
 
     // The intent and its command are written by one statement.
@@ -132,21 +130,10 @@ export class CreateTransaction {
     });
     if (result.inserted) return { locked: true, written: response, refusal: null };
     const found = new Map(result.accounts.map((a) => [a.id, a]));
-    return { locked: result.locked, written: null, refusal: accountsRefusal(accountIds, found, t.currency) };
+    return {
+      locked: result.locked,
+      written: null,
+      refusal: participantsRefusal(accountIds, found, t.currency),
+    };
   }
-}
-
-/** Why these accounts cannot take part (missing in this tenant, another currency, frozen), or null. */
-function accountsRefusal(
-  ids: string[],
-  found: Map<string, { currency: string; status: string }>,
-  currency: string,
-): Error | null {
-  for (const id of ids) {
-    const account = found.get(id);
-    if (!account) return new AccountNotFoundError(id);
-    if (account.currency !== currency) return new CurrencyMismatchError(account.currency, currency, id);
-    if (account.status === 'frozen') return new AccountFrozenError(id);
-  }
-  return null;
 }
