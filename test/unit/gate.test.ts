@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { Gate } from '../../apps/transaction-worker/src/usage/usage-commands.handler.js';
+import { Gate } from '../../apps/transaction-worker/src/shared/gate.js';
 
 describe('Gate (bounded concurrency for usage batches)', () => {
   it('runs at most `limit` tasks at once, all of them eventually, failures included', async () => {

@@ -12,6 +12,8 @@ export const workerEnv = {
   WORKER_BATCH_CONCURRENCY: int(1, 100, 2),
   /** How often expired holds are looked for and released. */
   HOLD_SWEEP_INTERVAL_MS: int(50, 3_600_000, 1000),
+  /** Orders completed at once (each holds a database connection; a hot product serialises them). */
+  ORDER_CONCURRENCY: int(1, 100, 2),
   /** How often orders left reserved past their reservation are looked for and cancelled. */
   ORDER_SWEEP_INTERVAL_MS: int(50, 3_600_000, 5000),
   /** Most holds released in one database transaction. */

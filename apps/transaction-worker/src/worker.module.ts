@@ -11,7 +11,8 @@ import { HoldExpirySweep } from './holds/hold-expiry.sweep.js';
 import { OrderCommandsHandler } from './orders/order-commands.handler.js';
 import { OrderReservationSweep } from './orders/order-reservation.sweep.js';
 import { ProcessUsage } from './usage/process-usage.use-case.js';
-import { Gate, UsageCommandsHandler } from './usage/usage-commands.handler.js';
+import { Gate } from './shared/gate.js';
+import { UsageCommandsHandler } from './usage/usage-commands.handler.js';
 
 /**
  * Applies commands from `transaction-worker.commands` to the ledger (transactions, usage), releases
@@ -45,6 +46,7 @@ export class WorkerModule {
           useValue: { intervalMs: config.HOLD_SWEEP_INTERVAL_MS, batchSize: config.HOLD_SWEEP_BATCH_SIZE },
         },
         { provide: 'USAGE_GATE', useValue: new Gate(config.USAGE_BATCH_CONCURRENCY) },
+        { provide: 'ORDER_GATE', useValue: new Gate(config.ORDER_CONCURRENCY) },
         {
           provide: 'USAGE_OPTIONS',
           useValue: { highValueThreshold: BigInt(config.USAGE_HIGH_VALUE_THRESHOLD) },

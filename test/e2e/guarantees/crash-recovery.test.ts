@@ -124,4 +124,91 @@ describe('exactly once under crashes (kill -9)', () => {
       await stack.stop();
     }
   });
+
+  it('the worker killed in the middle of 200 orders: each completes exactly once, stock and ledger agree', async () => {
+    const ORDERS = 200;
+    const PRICE = 7;
+    const stack = await Stack.start('crash-orders', ['gateway', 'transaction-worker'], {
+      AMQP_DELIVERY_LIMIT: '20',
+    });
+    try {
+      const api = new Api(stack.url('gateway'), (await createTenant('Crash orders')).apiKey);
+      const product = await api.post('/v1/products', {
+        sku: 'CRASH-1',
+        name: 'Lamp',
+        price: PRICE,
+        currency: 'USD',
+        stock: ORDERS,
+      });
+      assert.equal(product.status, 201, product.text);
+      const buyers = await inParallel(20, 5, async () => {
+        const account = await api.account();
+        await api.deposit(account, 1_000);
+        return account;
+      });
+      const placed = new Set<string>();
+      let reservedAtCrash = -1;
+      await inParallel(ORDERS, 20, async (i) => {
+        const res = await api.post(
+          '/v1/orders',
+          { accountId: buyers[i % buyers.length], items: [{ productId: product.body.id, quantity: 1 }] },
+          { 'idempotency-key': `order-${i}` },
+        );
+        assert.equal(res.status, 201, res.text);
+        placed.add(res.body.id);
+        if (placed.size === 60) {
+          await stack.crash('transaction-worker');
+          await new Promise((r) => setTimeout(r, 300)); // the other clients keep ordering meanwhile
+          const [{ n }] = await db.query(
+            `SELECT count(*)::int AS n FROM orders o JOIN order_items i ON i.order_id = o.id
+              WHERE i.product_id = $1 AND o.status = 'reserved'`,
+            [product.body.id],
+          );
+          reservedAtCrash = n;
+          await stack.startApp('transaction-worker');
+        }
+      });
+      assert.equal(placed.size, ORDERS);
+      assert.ok(reservedAtCrash > 0, 'the crash happened with orders outstanding');
+      await waitFor(
+        'every order to complete',
+        async () => {
+          const [{ open }] = await db.query(
+            `SELECT count(*)::int AS open FROM orders WHERE id = ANY($1::text[]) AND status = 'reserved'`,
+            [[...placed]],
+          );
+          return open === 0;
+        },
+        120_000,
+        250,
+      );
+      const orders: { status: string; captures: number }[] = await db.query(
+        `SELECT o.status,
+                (SELECT count(*)::int FROM transactions t
+                  WHERE t.type = 'capture' AND t.status = 'succeeded' AND t.metadata->>'orderId' = o.id) AS captures
+           FROM orders o WHERE o.id = ANY($1::text[])`,
+        [[...placed]],
+      );
+      assert.deepEqual(
+        orders.filter((o) => o.status !== 'completed' || o.captures !== 1),
+        [],
+        'every order completed with exactly one capture',
+      );
+      const [stock] = await db.query(
+        `SELECT stock_received::int AS received, stock_reserved::int AS reserved, stock_sold::int AS sold
+           FROM products WHERE id = $1`,
+        [product.body.id],
+      );
+      assert.deepEqual(stock, { received: ORDERS, reserved: 0, sold: ORDERS });
+      const [{ paid }] = await db.query(
+        `SELECT sum(1000 - posted)::int AS paid FROM accounts WHERE id = ANY($1::text[])`,
+        [buyers],
+      );
+      assert.equal(paid, ORDERS * PRICE);
+      const verify = await tallyCli(['ledger:verify']);
+      assert.equal(verify.code, 0, verify.stdout);
+    } finally {
+      await stack.stop();
+    }
+  });
 });

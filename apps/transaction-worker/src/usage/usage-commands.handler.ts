@@ -6,35 +6,12 @@ import { AmqpContext, ValidPayload } from '#messaging';
 import { InboxStore, OutboxSignal } from '#persistence';
 import { ProcessUsage } from './process-usage.use-case.js';
 import { UsageRecordedMessage } from './usage-recorded.message.js';
+import { Gate } from '../shared/gate.js';
 
 /** A usage command that does not fit (at most 500 event ids) is dead-lettered before it is handled. */
 const validUsageCommand = () => new ValidPayload(UsageRecordedMessage, 'malformed_command');
 
 export const USAGE_CONSUMER = 'transaction-worker.usage';
-
-/**
- * At most `limit` tasks at once; the rest wait their turn in memory. Usage batches of one tenant
- * all charge its revenue account, so they serialise on its row lock anyway: letting every
- * delivery (up to the prefetch) open a database transaction would only exhaust the pool.
- */
-export class Gate {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-}
 
 @Controller()
 export class UsageCommandsHandler {
