@@ -10,6 +10,7 @@ import {
   Req,
   Res,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -35,7 +36,7 @@ import {
   OrderView,
   PlaceOrderDto,
 } from './orders.dto.js';
-import { PlaceOrder } from './place-order.use-case.js';
+import { InventoryLocks, PlaceOrder } from './place-order.use-case.js';
 
 const isOrderId = (id: string) => hasIdPrefix(id, 'ord');
 const OrderPage = PageOf(OrderView, 'OrderPage');
@@ -64,6 +65,7 @@ export class OrdersController {
       '(`order.completed`); if the capture fails the order is `failed` and everything is given back.',
   })
   @IdempotencyKeyHeader(true)
+  @UseInterceptors(InventoryLocks)
   @ApiBody({
     type: PlaceOrderDto,
     examples: {
@@ -86,6 +88,7 @@ export class OrdersController {
     'account_not_found',
     'product_not_found',
     'out_of_stock',
+    'inventory_contention',
     'insufficient_funds',
     'currency_mismatch',
     'product_archived',

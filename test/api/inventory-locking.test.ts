@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import type { DataSource } from 'typeorm';
+import { ProductRepository } from '#persistence';
+import { Api, TcpProxy, inParallel, openDataSource } from '#test-support';
+import { InProcessStack, newTenant } from '../support/in-process.js';
+
+const REDIS_PORT = 6379;
+const key = () => `inv-${randomBytes(6).toString('hex')}`;
+
+/**
+ * INVENTORY_LOCKING (docs/architecture.md, "Inventory"): under each strategy a flash sale of 300
+ * concurrent orders for 37 units places exactly 37, and only the winners' money is held. Real
+ * Postgres and Redis; a TCP proxy in front of Redis stands for Redis going away mid-race.
+ */
+describe.each(['pessimistic', 'distributed', 'optimistic'] as const)(
+  'INVENTORY_LOCKING=%s: never oversells',
+  (strategy) => {
+    const proxy = new TcpProxy(REDIS_PORT);
+    let shop: InProcessStack;
+    let api: Api;
+    let db: DataSource;
+
+    beforeAll(async () => {
+      shop = await InProcessStack.start(`inv-${strategy}`, ['gateway'], {
+        INVENTORY_LOCKING: strategy,
+        RATE_LIMIT_ENABLED: 'false',
+        REDIS_URL: `redis://127.0.0.1:${await proxy.start()}`,
+        REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+        REDIS_TIMEOUT_MS: '1000',
+      });
+      api = new Api(shop.url('gateway'), (await newTenant(`Flash ${strategy}`)).apiKey);
+      db = await openDataSource(2);
+    });
+    afterAll(async () => {
+      await db?.destroy();
+      await shop?.stop();
+      await proxy.close();
+    });
+
+    /** 300 orders of one unit each from 30 buyers with 1,000 each, for a product of 37 at 100. */
+    const flashSale = async (during?: (placed: () => number) => void) => {
+      const product = await api.post('/v1/products', {
+        sku: `FLASH-${randomBytes(4).toString('hex')}`,
+        name: 'Flash lamp',
+        price: 100,
+        currency: 'USD',
+        stock: 37,
+      });
+      assert.equal(product.status, 201, product.text);
+      const lamp = product.body.id as string;
+      const buyers = await inParallel(30, 10, async () => {
+        const account = await api.account({ currency: 'USD' });
+        await api.deposit(account, 1_000, 'USD');
+        return account;
+      });
+      let placedSoFar = 0;
+      during?.(() => placedSoFar);
+      const results = await inParallel(300, 50, async (i) => {
+        const res = await api.post(
+          '/v1/orders',
+          { accountId: buyers[i % buyers.length], items: [{ productId: lamp, quantity: 1 }] },
+          { 'idempotency-key': key() },
+        );
+        if (res.status === 201) placedSoFar++;
+        return res;
+      });
+      return { lamp, buyers, results };
+    };
+
+    const assertNoOversell = async ({ lamp, buyers, results }: Awaited<ReturnType<typeof flashSale>>) => {
+      const placed = results.filter((r) => r.status === 201);
+      const refused = results.filter((r) => r.status === 409);
+      const unexpected = results.filter((r) => r.status !== 201 && r.status !== 409).map((r) => r.text);
+      assert.deepEqual(unexpected, []);
+      assert.equal(placed.length, 37);
+      assert.equal(refused.length, 263);
+      const refusals = new Set(refused.map((r) => r.body.code));
+      const allowed = strategy === 'optimistic' ? ['out_of_stock', 'inventory_contention'] : ['out_of_stock'];
+      for (const code of refusals) assert.ok(allowed.includes(code), `unexpected refusal ${code}`);
+      const [row] = await db.query(
+        `SELECT stock_received::int AS received, (stock_reserved + stock_sold)::int AS taken FROM products WHERE id = $1`,
+        [lamp],
+      );
+      assert.deepEqual(row, { received: 37, taken: 37 });
+      const [orders] = await db.query(
+        `SELECT count(*)::int AS n, coalesce(sum(o.total), 0)::int AS total
+           FROM orders o WHERE o.id IN (SELECT order_id FROM order_items WHERE product_id = $1)`,
+        [lamp],
+      );
+      assert.deepEqual(orders, { n: 37, total: 3700 });
+      let held = 0;
+      for (const buyer of buyers) {
+        const balance = (await api.get(`/v1/accounts/${buyer}`)).body.balance;
+        assert.equal(balance.posted, 1_000);
+        held += balance.held;
+      }
+      assert.equal(held, 37 * 100);
+    };
+
+    it('300 concurrent orders for 37 units ⇒ exactly 37 placed, the rest 409, money held only for the winners', async () => {
+      await assertNoOversell(await flashSale());
+    });
+
+    if (strategy === 'distributed') {
+      it('Redis going away mid-race ⇒ the rest lock rows in Postgres: still exactly 37, no oversell', async () => {
+        let cutAt = -1;
+        try {
+          const sale = await flashSale((placed) => {
+            const watch = setInterval(() => {
+              if (placed() >= 10) {
+                proxy.cut();
+                cutAt = placed();
+                clearInterval(watch);
+              }
+            }, 5);
+          });
+          assert.ok(cutAt >= 10 && cutAt < 37, `Redis was cut after ${cutAt} orders`);
+          await assertNoOversell(sale);
+        } finally {
+          proxy.restore();
+        }
+      });
+
+      it('with Redis unreachable from the start (a dead port) the same holds', async () => {
+        const dead = await shop.startExtra('gateway', {
+          INVENTORY_LOCKING: 'distributed',
+          RATE_LIMIT_ENABLED: 'false',
+          REDIS_URL: 'redis://127.0.0.1:1',
+        });
+        const previous = api;
+        api = new Api(dead.url, previous.apiKey);
+        try {
+          await assertNoOversell(await flashSale());
+        } finally {
+          api = previous;
+        }
+      });
+
+      it('fences: an order records its lock token; a write with an older token is refused', async () => {
+        const product = await api.post('/v1/products', {
+          sku: `FENCE-${randomBytes(4).toString('hex')}`,
+          name: 'Fenced lamp',
+          price: 100,
+          currency: 'USD',
+          stock: 5,
+        });
+        const lamp = product.body.id as string;
+        const buyer = await api.account({ currency: 'USD' });
+        await api.deposit(buyer, 1_000, 'USD');
+        const placed = await api.post(
+          '/v1/orders',
+          { accountId: buyer, items: [{ productId: lamp, quantity: 1 }] },
+          { 'idempotency-key': key() },
+        );
+        assert.equal(placed.status, 201, placed.text);
+        const fenceOf = async () =>
+          (await db.query(`SELECT lock_fence::int AS f FROM products WHERE id = $1`, [lamp]))[0].f as number;
+        const fence = await fenceOf();
+        assert.ok(fence > 0);
+        // A holder whose lock expired after another wrote with this token: its write must not land.
+        const late = await db.transaction((m) =>
+          new ProductRepository().setStockIfFence(
+            m,
+            new Map([[lamp, { counters: { received: 5n, reserved: 5n, sold: 0n }, fence: BigInt(fence) }]]),
+          ),
+        );
+        assert.equal(late, lamp);
+        const [row] = await db.query(
+          `SELECT stock_reserved::int AS reserved, lock_fence::int AS f FROM products WHERE id = $1`,
+          [lamp],
+        );
+        assert.deepEqual(row, { reserved: 1, f: fence });
+      });
+    }
+  },
+);
