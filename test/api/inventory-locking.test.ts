@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { ProductRepository } from '#persistence';
 import { Api, TcpProxy, inParallel, openDataSource } from '#test-support';
@@ -18,6 +19,7 @@ describe.each(['pessimistic', 'distributed', 'optimistic'] as const)(
   'INVENTORY_LOCKING=%s: never oversells',
   (strategy) => {
     const proxy = new TcpProxy(REDIS_PORT);
+    const redisPrefix = `test-${randomBytes(4).toString('hex')}:`;
     let shop: InProcessStack;
     let api: Api;
     let db: DataSource;
@@ -27,7 +29,7 @@ describe.each(['pessimistic', 'distributed', 'optimistic'] as const)(
         INVENTORY_LOCKING: strategy,
         RATE_LIMIT_ENABLED: 'false',
         REDIS_URL: `redis://127.0.0.1:${await proxy.start()}`,
-        REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+        REDIS_KEY_PREFIX: redisPrefix,
         REDIS_TIMEOUT_MS: '1000',
       });
       api = new Api(shop.url('gateway'), (await newTenant(`Flash ${strategy}`)).apiKey);
@@ -178,6 +180,39 @@ describe.each(['pessimistic', 'distributed', 'optimistic'] as const)(
           [lamp],
         );
         assert.deepEqual(row, { reserved: 1, f: fence });
+      });
+
+      it('Redis losing its fence counters (a restart without persistence) does not lock a product out', async () => {
+        const product = await api.post('/v1/products', {
+          sku: `REFENCE-${randomBytes(4).toString('hex')}`,
+          name: 'Refenced lamp',
+          price: 100,
+          currency: 'USD',
+          stock: 5,
+        });
+        const lamp = product.body.id as string;
+        const buyer = await api.account({ currency: 'USD' });
+        await api.deposit(buyer, 1_000, 'USD');
+        const place = () =>
+          api.post(
+            '/v1/orders',
+            { accountId: buyer, items: [{ productId: lamp, quantity: 1 }] },
+            { 'idempotency-key': key() },
+          );
+        const fenceOf = async () =>
+          (await db.query(`SELECT lock_fence::int AS f FROM products WHERE id = $1`, [lamp]))[0].f as number;
+        for (let i = 0; i < 3; i++) assert.equal((await place()).status, 201);
+        const before = await fenceOf();
+        assert.equal(before, 3);
+        const redis = new Redis(REDIS_PORT, '127.0.0.1');
+        try {
+          await redis.del(`${redisPrefix}lock:product:${lamp}:fence`);
+        } finally {
+          redis.disconnect();
+        }
+        const after = await place();
+        assert.equal(after.status, 201, after.text);
+        assert.ok((await fenceOf()) > before);
       });
     }
   },

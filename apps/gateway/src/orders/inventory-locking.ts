@@ -146,13 +146,27 @@ end
 return 0
 `;
 
+// While the owner still holds the lock: raises the fence counter to at least ARGV[2] and issues the
+// next token (0 if the lock is no longer this owner's).
+const REFENCE = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return 0
+end
+local floor = tonumber(ARGV[2])
+if (tonumber(redis.call('GET', KEYS[2])) or 0) < floor then
+  redis.call('SET', KEYS[2], ARGV[2])
+end
+return redis.call('INCR', KEYS[2])
+`;
+
 interface LockCommands {
+  tallyLockRefence(key: string, fenceKey: string, token: string, floor: string): Promise<number>;
   tallyLockAcquire(key: string, fenceKey: string, token: string, ttlMs: number): Promise<number>;
   tallyLockRelease(key: string, token: string): Promise<number>;
 }
 
 /** What `around` established for the placement running inside it. */
-type Held = { fences: Map<string, bigint> } | { fences: null };
+type Held = { fences: Map<string, bigint>; token: string } | { fences: null; token: string };
 
 /**
  * A Redis lock per product, taken in id order before the database transaction, so replicas queue
@@ -199,7 +213,7 @@ export class DistributedInventory extends PessimisticInventory {
       taken.length = 0;
     }
     try {
-      return await this.held.run({ fences }, run);
+      return await this.held.run({ fences, token }, run);
     } finally {
       await this.release(taken, token);
     }
@@ -210,15 +224,46 @@ export class DistributedInventory extends PessimisticInventory {
     read: Map<string, ProductRecord>,
     stock: Map<string, StockCounters>,
   ): Promise<void> {
-    const fences = this.held.getStore()?.fences;
-    if (!fences) return super.write(manager, read, stock);
-    const stale = await this.products.setStockIfFence(
-      manager,
-      new Map([...stock].map(([id, counters]) => [id, { counters, fence: fences.get(id)! }])),
-    );
+    const held = this.held.getStore();
+    const fences = held?.fences;
+    if (!held || !fences) return super.write(manager, read, stock);
+    const write = () =>
+      this.products.setStockIfFence(
+        manager,
+        new Map([...stock].map(([id, counters]) => [id, { counters, fence: fences.get(id)! }])),
+      );
+    let stale = await write();
+    // Refused while the lock is still ours: Redis lost its counter (a restart without persistence)
+    // and issued a token the database has seen. Move the counter past it and write once more.
+    if (stale && (await this.refence(manager, stale, held.token, fences))) stale = await write();
     if (stale) {
       throw contention(`The lock on product ${stale} expired and was taken by another order; try again.`);
     }
+  }
+
+  /** A fresh token above the product's recorded one, if the caller still holds its lock. */
+  private async refence(
+    manager: EntityManager,
+    id: string,
+    token: string,
+    fences: Map<string, bigint>,
+  ): Promise<boolean> {
+    if (!this.redis) return false;
+    const [row]: { lock_fence: string }[] = await manager.query(
+      `SELECT lock_fence FROM products WHERE id = $1`,
+      [id],
+    );
+    const key = this.lockKey(id);
+    const fence = await this.redis
+      .tallyLockRefence(key, `${key}:fence`, token, row.lock_fence)
+      .catch(() => 0);
+    if (fence === 0) return false;
+    fences.set(id, BigInt(fence));
+    return true;
+  }
+
+  private lockKey(id: string): string {
+    return `${this.options.keyPrefix}lock:product:${id}`;
   }
 
   onModuleDestroy(): void {
@@ -227,7 +272,7 @@ export class DistributedInventory extends PessimisticInventory {
 
   private async acquire(id: string, token: string): Promise<bigint> {
     if (!this.redis) throw new Error('REDIS_URL is not set');
-    const key = `${this.options.keyPrefix}lock:product:${id}`;
+    const key = this.lockKey(id);
     const deadline = Date.now() + this.options.waitMs;
     for (let round = 0; ; round++) {
       const fence = await this.redis.tallyLockAcquire(key, `${key}:fence`, token, this.options.lockTtlMs);
@@ -246,9 +291,7 @@ export class DistributedInventory extends PessimisticInventory {
     if (!this.redis) return;
     await Promise.all(
       // A failed release leaves the lock to expire by itself.
-      ids.map((id) =>
-        this.redis!.tallyLockRelease(`${this.options.keyPrefix}lock:product:${id}`, token).catch(() => 0),
-      ),
+      ids.map((id) => this.redis!.tallyLockRelease(this.lockKey(id), token).catch(() => 0)),
     );
   }
 
@@ -274,6 +317,7 @@ function connect(url: string, timeoutMs: number): Redis & LockCommands {
   redis.on('error', () => undefined); // surfaces on the commands; the connection retries by itself
   redis.defineCommand('tallyLockAcquire', { numberOfKeys: 2, lua: ACQUIRE });
   redis.defineCommand('tallyLockRelease', { numberOfKeys: 1, lua: RELEASE });
+  redis.defineCommand('tallyLockRefence', { numberOfKeys: 2, lua: REFENCE });
   return redis as Redis & LockCommands;
 }
 
