@@ -111,6 +111,64 @@ describe.each(['pessimistic', 'distributed', 'optimistic'] as const)(
       await assertNoOversell(await flashSale());
     });
 
+    if (strategy === 'optimistic') {
+      /** An order placed while another writer holds the product's row and then moves its version. */
+      const raceAWriter = async (client: Api) => {
+        const product = await api.post('/v1/products', {
+          sku: `OPT-${randomBytes(4).toString('hex')}`,
+          name: 'Contended lamp',
+          price: 100,
+          currency: 'USD',
+          stock: 5,
+        });
+        const lamp = product.body.id as string;
+        const buyer = await api.account({ currency: 'USD' });
+        await api.deposit(buyer, 1_000, 'USD');
+        const writer = db.createQueryRunner();
+        await writer.connect();
+        try {
+          await writer.startTransaction();
+          await writer.query(`UPDATE products SET version = version + 1 WHERE id = $1`, [lamp]);
+          const placing = client.post(
+            '/v1/orders',
+            { accountId: buyer, items: [{ productId: lamp, quantity: 1 }] },
+            { 'idempotency-key': key() },
+          );
+          // The order has read the old version by now and waits on the row to write it.
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          await writer.commitTransaction();
+          return { res: await placing, lamp, buyer };
+        } finally {
+          await writer.release();
+        }
+      };
+
+      it('a version that moved under the write is retried: the order is placed', async () => {
+        const { res, lamp } = await raceAWriter(api);
+        assert.equal(res.status, 201, res.text);
+        const [row] = await db.query(`SELECT stock_reserved::int AS reserved FROM products WHERE id = $1`, [
+          lamp,
+        ]);
+        assert.deepEqual(row, { reserved: 1 });
+      });
+
+      it('contention that outlasts the attempts is 409 inventory_contention, changing nothing', async () => {
+        const once = await shop.startExtra('gateway', {
+          INVENTORY_LOCKING: 'optimistic',
+          INVENTORY_OPTIMISTIC_ATTEMPTS: '1',
+          RATE_LIMIT_ENABLED: 'false',
+        });
+        const { res, lamp, buyer } = await raceAWriter(new Api(once.url, api.apiKey));
+        assert.equal(res.status, 409, res.text);
+        assert.equal(res.body.code, 'inventory_contention');
+        const [row] = await db.query(`SELECT stock_reserved::int AS reserved FROM products WHERE id = $1`, [
+          lamp,
+        ]);
+        assert.deepEqual(row, { reserved: 0 });
+        assert.equal((await api.get(`/v1/accounts/${buyer}`)).body.balance.held, 0);
+      });
+    }
+
     if (strategy === 'distributed') {
       it('Redis going away mid-race ⇒ the rest lock rows in Postgres: still exactly 37, no oversell', async () => {
         let cutAt = -1;
