@@ -15,7 +15,7 @@ import {
   webhookEnv,
 } from '#config';
 import { AdminEnv, adminEnv } from '../../apps/admin/src/config.js';
-import { GatewayEnv, gatewayEnv } from '../../apps/gateway/src/config.js';
+import { GatewayEnv, gatewayEnv, loadGatewayConfig } from '../../apps/gateway/src/config.js';
 
 const shape = { ...runtimeEnv, ...databaseEnv, ...amqpEnv, ...outboxEnv, ...port('GATEWAY_PORT', 3000) };
 
@@ -172,6 +172,17 @@ describe('configuration classes', () => {
       () => loadEnv(webhookEnv, { WEBHOOK_ENCRYPTION_KEYS: Buffer.alloc(16).toString('base64') }),
       /WEBHOOK_ENCRYPTION_KEYS: each key must be 32 bytes/,
     );
+  });
+
+  it('gateway: INVENTORY_LOCKING is pessimistic by default, one of the three strategies, nothing else', () => {
+    assert.equal(loadGatewayConfig({}).INVENTORY_LOCKING, 'pessimistic');
+    for (const strategy of ['pessimistic', 'distributed', 'optimistic']) {
+      assert.equal(loadGatewayConfig({ INVENTORY_LOCKING: strategy }).INVENTORY_LOCKING, strategy);
+    }
+    for (const bad of ['none', 'redis', 'PESSIMISTIC']) {
+      assert.throws(() => loadGatewayConfig({ INVENTORY_LOCKING: bad }), /INVENTORY_LOCKING/, bad);
+    }
+    assert.equal(loadGatewayConfig({}).INVENTORY_OPTIMISTIC_ATTEMPTS, 5);
   });
 
   it('rate limits refill at fractional rates, and refuse zero, negatives and words', () => {

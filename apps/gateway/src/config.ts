@@ -8,6 +8,7 @@ import {
   int,
   list,
   loadEnv,
+  oneOf,
   outboxEnv,
   port,
   rateLimitEnv,
@@ -36,6 +37,18 @@ export const gatewayEnv = {
     ORDER_RESERVATION_TTL_SECONDS.max,
     ORDER_RESERVATION_TTL_SECONDS.default,
   ),
+  /**
+   * How an order's stock is reserved without overselling (docs/architecture.md, "Inventory"):
+   * row locks in Postgres, a Redis lock per product (REDIS_URL; unreachable ⇒ row locks), or
+   * version-compared writes retried INVENTORY_OPTIMISTIC_ATTEMPTS times.
+   */
+  INVENTORY_LOCKING: oneOf(['pessimistic', 'distributed', 'optimistic'], 'pessimistic'),
+  /** distributed: a holder's Redis lock expires after this (longer than an order's transaction). */
+  INVENTORY_LOCK_TTL_MS: int(100, 60_000, 5_000),
+  /** distributed: how long an order waits for a product's lock before 409 inventory_contention. */
+  INVENTORY_LOCK_WAIT_MS: int(10, 60_000, 10_000),
+  /** optimistic: attempts of an order whose products' versions keep moving, then 409 inventory_contention. */
+  INVENTORY_OPTIMISTIC_ATTEMPTS: int(1, 50, 5),
   /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
   DOCS_ENABLED: bool(true),
   /**

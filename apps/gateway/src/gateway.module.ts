@@ -5,7 +5,7 @@ import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
 import { Metrics, ObservabilityModule } from '#observability';
 import { createRateLimiter } from '#http';
-import { DatabaseReadiness, PersistenceModule } from '#persistence';
+import { DatabaseReadiness, PersistenceModule, ProductRepository } from '#persistence';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { GatewayRateLimits } from './auth/rate-limits.js';
@@ -17,6 +17,7 @@ import { gatewayValidationPipe } from './http/validation.js';
 import { ProductsController } from './products/products.controller.js';
 import { CancelOrder } from './orders/cancel-order.use-case.js';
 import { OrdersController } from './orders/orders.controller.js';
+import { INVENTORY_STRATEGY, inventoryStrategy } from './orders/inventory-locking.js';
 import { PlaceOrder } from './orders/place-order.use-case.js';
 import { IdempotencyService } from './idempotency/idempotency.service.js';
 import { IdempotencyRetention } from './idempotency/idempotency-retention.js';
@@ -90,6 +91,11 @@ export class GatewayModule {
         TransactionCompletion,
         HoldsService,
         PlaceOrder,
+        {
+          provide: INVENTORY_STRATEGY,
+          useFactory: (products: ProductRepository) => inventoryStrategy(config, products),
+          inject: [ProductRepository],
+        },
         CancelOrder,
         { provide: 'ORDER_OPTIONS', useValue: { reservationSeconds: config.ORDER_RESERVATION_TTL } },
         IngestUsage,

@@ -29,6 +29,7 @@ export const GATEWAY_PROBLEMS = {
   external_ref_taken: [409, 'Another account of this tenant has that externalRef.'],
   meter_exists: [409, 'A meter for this event type already exists.'],
   out_of_stock: [409, 'Product prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C has 1 available; 2 were asked for.'],
+  inventory_contention: [409, 'The stock of these products changed under 5 attempts in a row; try again.'],
   order_not_cancellable: [
     409,
     'Order ord_01JD3ZF6G7H8J9K0M1N2P3Q4R5 is completed; only a reserved order can be cancelled.',

@@ -1,4 +1,14 @@
-import { Body, Controller, Get, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Inject,
+  Param,
+  Post,
+  Query,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { OrderNotFoundError, hasIdPrefix } from '#domain';
@@ -21,7 +31,7 @@ import {
   OrderView,
   PlaceOrderDto,
 } from './orders.dto.js';
-import { PlaceOrder } from './place-order.use-case.js';
+import { InventoryLocks, PlaceOrder } from './place-order.use-case.js';
 
 const isOrderId = (id: string) => hasIdPrefix(id, 'ord');
 const OrderPage = PageOf(OrderView, 'OrderPage');
@@ -49,6 +59,9 @@ export class OrdersController {
       '(`order.completed`); if the capture fails the order is `failed` and everything is given back.',
   })
   @Idempotent({ required: true })
+  // Listed after @Idempotent, so it runs first: the Redis locks are taken before the idempotent
+  // write's database transaction opens (replicas queue in Redis, not in PostgreSQL).
+  @UseInterceptors(InventoryLocks)
   @ApiBody({
     type: PlaceOrderDto,
     examples: {
@@ -71,6 +84,7 @@ export class OrdersController {
     'account_not_found',
     'product_not_found',
     'out_of_stock',
+    'inventory_contention',
     'insufficient_funds',
     'currency_mismatch',
     'product_archived',

@@ -249,6 +249,80 @@ export class ProductRepository {
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }
 
+  /** The tenant's products with these ids as last committed, without locks; missing ones are absent. */
+  async readMany(
+    manager: EntityManager,
+    tenantId: string,
+    ids: string[],
+  ): Promise<Map<string, ProductRecord>> {
+    const rows: ProductRow[] = await manager.query(
+      `SELECT ${COLUMNS}, 0 AS score FROM products p WHERE p.tenant_id = $1 AND p.id = ANY($2::text[])`,
+      [tenantId, [...new Set(ids)]],
+    );
+    return new Map(rows.map((r) => [r.id, toRecord(r)]));
+  }
+
+  /**
+   * Writes each product's counters only if its version is still the one read, in id order (so two
+   * writers wait on rows in the same order), stopping at the first that moved: answers its id, or
+   * null when every row was written. The caller undoes the rows already written.
+   */
+  async setStockIfVersion(
+    manager: EntityManager,
+    stock: Map<string, { counters: StockCounters; version: bigint }>,
+  ): Promise<string | null> {
+    for (const id of [...stock.keys()].sort()) {
+      const { counters, version } = stock.get(id)!;
+      const rows = updated(
+        await manager.query(
+          `UPDATE products SET stock_received = $2, stock_reserved = $3, stock_sold = $4,
+                  version = version + 1, updated_at = now()
+            WHERE id = $1 AND version = $5 RETURNING id`,
+          [
+            id,
+            counters.received.toString(),
+            counters.reserved.toString(),
+            counters.sold.toString(),
+            version.toString(),
+          ],
+        ),
+      );
+      if (rows.length === 0) return id;
+    }
+    return null;
+  }
+
+  /**
+   * Writes the counters of products the caller holds locked together with the fencing token of its
+   * distributed lock, refusing any whose `lock_fence` already has this token or a later one (the
+   * caller's lock expired and another holder wrote). Answers such a product's id, or null.
+   */
+  async setStockIfFence(
+    manager: EntityManager,
+    stock: Map<string, { counters: StockCounters; fence: bigint }>,
+  ): Promise<string | null> {
+    const ids = [...stock.keys()];
+    const rows: { id: string }[] = updated(
+      await manager.query(
+        `UPDATE products p SET stock_received = s.received, stock_reserved = s.reserved, stock_sold = s.sold,
+                lock_fence = s.fence, version = p.version + 1, updated_at = now()
+           FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+                AS s(id, received, reserved, sold, fence)
+          WHERE p.id = s.id AND p.lock_fence < s.fence
+          RETURNING p.id`,
+        [
+          ids,
+          ids.map((id) => stock.get(id)!.counters.received.toString()),
+          ids.map((id) => stock.get(id)!.counters.reserved.toString()),
+          ids.map((id) => stock.get(id)!.counters.sold.toString()),
+          ids.map((id) => stock.get(id)!.fence.toString()),
+        ],
+      ),
+    );
+    const written = new Set(rows.map((r) => r.id));
+    return ids.find((id) => !written.has(id)) ?? null;
+  }
+
   /** Writes the stock counters of products the caller holds locked, in one statement. */
   async setStock(manager: EntityManager, stock: Map<string, StockCounters>): Promise<void> {
     if (stock.size === 0) return;
