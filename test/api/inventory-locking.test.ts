@@ -61,7 +61,7 @@ describe.each(['pessimistic', 'distributed', 'optimistic'] as const)(
       });
       let placedSoFar = 0;
       during?.(() => placedSoFar);
-      const results = await inParallel(orders, 50, async (i) => {
+      const results = await inParallel(orders, 25, async (i) => {
         const res = await api.post(
           '/v1/orders',
           { accountId: buyers[i % buyers.length], items: [{ productId: lamp, quantity: 1 }] },
