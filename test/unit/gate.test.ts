@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { Gate } from '../../apps/transaction-worker/src/shared/gate.js';
+import { Gate } from '../../apps/transaction-worker/src/scheduling/gate.js';
 
 describe('Gate (bounded concurrency for usage batches)', () => {
   it('runs at most `limit` tasks at once, all of them eventually, failures included', async () => {

@@ -11,7 +11,7 @@ import { HoldExpirySweep } from './holds/hold-expiry.sweep.js';
 import { OrderCommandsHandler } from './orders/order-commands.handler.js';
 import { OrderReservationSweep } from './orders/order-reservation.sweep.js';
 import { ProcessUsage } from './usage/process-usage.use-case.js';
-import { Gate } from './shared/gate.js';
+import { Gate } from './scheduling/gate.js';
 import { UsageCommandsHandler } from './usage/usage-commands.handler.js';
 
 /**

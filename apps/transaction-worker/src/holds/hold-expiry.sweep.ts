@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Ledger } from '#ledger';
 import { HoldRepository, OutboxSignal } from '#persistence';
-import { Periodic } from '../shared/periodic.js';
+import { Periodic } from '../scheduling/periodic.js';
 
 export interface HoldSweepOptions {
   intervalMs: number;

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { OrderSettlement } from '#ledger';
 import { OrderRepository, OutboxSignal } from '#persistence';
-import { Periodic } from '../shared/periodic.js';
+import { Periodic } from '../scheduling/periodic.js';
 
 export interface OrderSweepOptions {
   intervalMs: number;

@@ -6,7 +6,7 @@ import { AmqpContext, ValidPayload } from '#messaging';
 import { InboxStore, OutboxSignal } from '#persistence';
 import { ProcessUsage } from './process-usage.use-case.js';
 import { UsageRecordedMessage } from './usage-recorded.message.js';
-import { Gate } from '../shared/gate.js';
+import { Gate } from '../scheduling/gate.js';
 
 /** A usage command that does not fit (at most 500 event ids) is dead-lettered before it is handled. */
 const validUsageCommand = () => new ValidPayload(UsageRecordedMessage, 'malformed_command');
