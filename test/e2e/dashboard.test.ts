@@ -162,13 +162,25 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     const ci = new Api(stack.url('gateway'), plaintext);
     assert.equal((await ci.get('/v1/accounts')).status, 200);
     page.once('dialog', (dialog) => void dialog.accept('leaked'));
-    await keys.getByRole('row', { name: /ci/ }).getByRole('button', { name: 'Revoke' }).click();
+    // The new key's row by its exact name: a pattern could match another key's random prefix
+    // (and revoke that one), or match before the list has reloaded with the new key.
+    await keys
+      .getByRole('row')
+      .filter({ has: page.getByRole('cell', { name: 'ci', exact: true }) })
+      .getByRole('button', { name: 'Revoke' })
+      .click();
     await page.getByRole('status').filter({ hasText: 'revoked' }).waitFor();
+    let lastStatus = 0;
     await waitFor(
       'the key to stop working',
-      async () => (await ci.get('/v1/accounts')).status === 401,
+      async () => {
+        lastStatus = (await ci.get('/v1/accounts')).status;
+        return lastStatus === 401;
+      },
       10_000,
-    );
+    ).catch((error: Error) => {
+      throw new Error(`${error.message} (last answer ${lastStatus})`);
+    });
     await page.screenshot({ path: path.join(shots, 'tenants.png'), fullPage: true });
 
     await page.click('nav >> text=Audit log');
