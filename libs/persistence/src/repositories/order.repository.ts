@@ -3,33 +3,13 @@ import type { EntityManager } from 'typeorm';
 import type { OrderFacts, OrderStatus, PricedLine } from '#domain';
 import { OutboxStore, type OutboxMessageInput } from '../outbox.store.js';
 
-export interface OrderItemRecord {
-  productId: string;
-  sku: string;
-  name: string;
-  quantity: bigint;
-  unitPrice: bigint;
-  amount: bigint;
-}
+export type OrderItemRecord = OrderFacts['items'][number];
 
+/** A stored order: the facts its view shows, and what only the system keeps. */
 export interface OrderRecord extends OrderFacts {
-  id: string;
   tenantId: string;
-  accountId: string;
-  status: OrderStatus;
-  items: OrderItemRecord[];
-  total: bigint;
-  currency: string;
-  holdId: string;
-  transactionId: string | null;
-  customerEmail: string | null;
-  failureCode: string | null;
-  failureMessage: string | null;
-  metadata: Record<string, unknown>;
   correlationId: string | null;
   reservedUntil: Date;
-  createdAt: Date;
-  completedAt: Date | null;
 }
 
 interface OrderRow {
@@ -94,12 +74,6 @@ function toRecord(row: OrderRow): OrderRecord {
     createdAt: row.created_at,
     completedAt: row.completed_at,
   };
-}
-
-/** The rows an UPDATE … RETURNING gave back (TypeORM answers `[rows, count]` for an UPDATE). */
-function updated<T>(result: unknown): T[] {
-  const [first] = result as unknown[];
-  return Array.isArray(first) ? (first as T[]) : (result as T[]);
 }
 
 export interface NewOrder {
@@ -171,13 +145,11 @@ export class OrderRepository {
 
   /** The order locked (`FOR UPDATE`): whoever holds it decides its fate. Null when there is none. */
   async lock(manager: EntityManager, id: string, tenantId?: string): Promise<OrderRecord | null> {
-    const rows: { id: string }[] = await manager.query(
-      `SELECT id FROM orders WHERE id = $1 ${tenantId ? 'AND tenant_id = $2' : ''} FOR UPDATE`,
+    const rows: OrderRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM orders o WHERE o.id = $1 ${tenantId ? 'AND o.tenant_id = $2' : ''} FOR UPDATE OF o`,
       tenantId ? [id, tenantId] : [id],
     );
-    if (!rows[0]) return null;
-    const [row]: OrderRow[] = await manager.query(`SELECT ${COLUMNS} FROM orders o WHERE o.id = $1`, [id]);
-    return toRecord(row);
+    return rows[0] ? toRecord(rows[0]) : null;
   }
 
   /** Reserved orders past their time, locked; ones another sweeper holds are skipped. */
@@ -199,22 +171,21 @@ export class OrderRepository {
       | { status: 'failed'; failure: { code: string; message: string } }
       | { status: 'cancelled' },
   ): Promise<OrderRecord> {
-    updated(
-      await manager.query(
-        `UPDATE orders SET status = $2, transaction_id = $3, failure_code = $4, failure_message = $5,
-                completed_at = statement_timestamp(), updated_at = statement_timestamp()
-          WHERE id = $1 AND status = 'reserved'`,
-        [
-          id,
-          outcome.status,
-          outcome.status === 'completed' ? outcome.transactionId : null,
-          outcome.status === 'failed' ? outcome.failure.code : null,
-          outcome.status === 'failed' ? outcome.failure.message : null,
-        ],
-      ),
+    const [rows]: [OrderRow[], number] = await manager.query(
+      `UPDATE orders o SET status = $2, transaction_id = $3, failure_code = $4, failure_message = $5,
+              completed_at = statement_timestamp(), updated_at = statement_timestamp()
+        WHERE o.id = $1 AND o.status = 'reserved'
+        RETURNING ${COLUMNS}`,
+      [
+        id,
+        outcome.status,
+        outcome.status === 'completed' ? outcome.transactionId : null,
+        outcome.status === 'failed' ? outcome.failure.code : null,
+        outcome.status === 'failed' ? outcome.failure.message : null,
+      ],
     );
-    const [row]: OrderRow[] = await manager.query(`SELECT ${COLUMNS} FROM orders o WHERE o.id = $1`, [id]);
-    return toRecord(row);
+    if (!rows[0]) throw new Error(`order ${id} is not reserved: its caller must hold it locked and reserved`);
+    return toRecord(rows[0]);
   }
 
   /** A page of the tenant's orders, newest first, after `before` (an order id). */
