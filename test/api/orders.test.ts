@@ -205,6 +205,11 @@ describe('orders: stock reserved and the total held at once, captured in the bac
     assert.deepEqual(short.body.errors, [
       { field: 'items.0.quantity', message: `3 of ${lamp} available, 4 asked for` },
     ]);
+    const frozen = await funded(1_000);
+    await db.query(`UPDATE accounts SET status = 'frozen' WHERE id = $1`, [frozen]);
+    const refused = await order(api, { accountId: frozen, items: [{ productId: lamp, quantity: 1 }] });
+    assert.equal(refused.status, 422, refused.text);
+    assert.equal(refused.body.code, 'account_frozen');
     const keyless = await order(api, { accountId: account, items: [{ productId: lamp, quantity: 1 }] }, null);
     assert.equal(keyless.status, 400);
     assert.equal(keyless.body.code, 'idempotency_key_required');

@@ -8,7 +8,7 @@ import {
 import { from, lastValueFrom, type Observable } from 'rxjs';
 import type { EntityManager } from 'typeorm';
 import {
-  AccountFrozenError,
+  checkParticipant,
   AccountNotFoundError,
   OutOfStockError,
   ProductNotFoundError,
@@ -84,7 +84,7 @@ export class PlaceOrder {
   ): Promise<OrderRecord> {
     const account = await this.accounts.find(manager, tenantId, input.accountId);
     if (!account) throw new AccountNotFoundError(input.accountId);
-    if (account.status === 'frozen') throw new AccountFrozenError(account.id);
+    checkParticipant(account, account.currency);
     const { lines, total } = await this.inventory.attempt(manager, async () => {
       const products = await this.inventory.read(
         manager,
