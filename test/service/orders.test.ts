@@ -49,19 +49,17 @@ describe('orders: cancel, sweep, failed captures and their races', () => {
   };
   const place = (s: { tenantId: string; account: string; product: string }, quantity: number) =>
     uc.db.transaction((m) =>
-      uc.gateway
-        .get(PlaceOrder)
-        .execute(
-          m,
-          s.tenantId,
-          {
-            accountId: s.account,
-            items: [{ productId: s.product, quantity: BigInt(quantity) }],
-            customerEmail: null,
-            metadata: {},
-          },
-          null,
-        ),
+      uc.gateway.get(PlaceOrder).execute(
+        m,
+        s.tenantId,
+        {
+          accountId: s.account,
+          items: [{ productId: s.product, quantity: BigInt(quantity) }],
+          customerEmail: null,
+          metadata: {},
+        },
+        null,
+      ),
     );
   const cancel = (tenantId: string, orderId: string) =>
     uc.db.transaction((m) => uc.gateway.get(CancelOrder).execute(m, tenantId, orderId));

@@ -48,7 +48,11 @@ describe('one owner of idempotency', () => {
       // Each @Post(...) is followed by @Idempotent(...) among the decorators of its handler.
       for (const match of text.matchAll(/@Post\([^)]*\)([\s\S]*?)\n {2}(?:async )?\w+\(/g)) {
         posts++;
-        assert.match(match[1], /@Idempotent\(\{ required: (true|false)/, `${file}: ${match[0].split('\n')[0]}`);
+        assert.match(
+          match[1],
+          /@Idempotent\(\{ required: (true|false)/,
+          `${file}: ${match[0].split('\n')[0]}`,
+        );
       }
     }
     assert.ok(posts >= 13, `${posts} POST routes found`);

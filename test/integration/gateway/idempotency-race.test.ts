@@ -41,7 +41,12 @@ describe('Idempotency-Key: a retry racing the first request', () => {
     await migrateDatabase({ DATABASE_MIGRATION_URL: ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
     owner = await openDataSource(2, ownerUrl);
     app = await openDataSource(4, appUrl);
-    idempotency = new IdempotencyService(app, new OutboxSignal(app), SecretBox.forKeys([]), new IdempotencyStore());
+    idempotency = new IdempotencyService(
+      app,
+      new OutboxSignal(app),
+      SecretBox.forKeys([]),
+      new IdempotencyStore(),
+    );
     const ledger = new Ledger(
       new SystemAccounts(app, new AccountRepository()),
       new AccountRepository(),
