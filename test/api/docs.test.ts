@@ -91,6 +91,7 @@ describe('API documentation', () => {
       'POST /v1/orders',
       'POST /v1/orders/{id}/cancel',
       'POST /v1/products',
+      'POST /v1/products/{id}/ratings',
       'POST /v1/products/{id}/stock',
       'POST /v1/transactions',
       'POST /v1/webhook-endpoints',

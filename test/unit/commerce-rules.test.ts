@@ -13,10 +13,12 @@ import {
   availableStock,
   canMoveOrder,
   priceOrder,
+  ratingView,
   releaseStock,
   reserveStock,
   sellReserved,
   stockView,
+  tallyRating,
   type OrderableProduct,
   type StockCounters,
 } from '#domain';
@@ -156,5 +158,35 @@ describe('orders', () => {
       assert.throws(() => assertCancellable('ord_1', final), OrderNotCancellableError);
     }
     assertCancellable('ord_1', 'reserved');
+  });
+});
+
+describe('ratings', () => {
+  it('shows the average to two decimals, rounded half up in integers, and null while unrated', () => {
+    assert.deepEqual(ratingView({ count: 0n, total: 0n }), { average: null, count: 0n });
+    assert.deepEqual(ratingView({ count: 2n, total: 7n }), { average: 3.5, count: 2n });
+    assert.deepEqual(ratingView({ count: 3n, total: 13n }), { average: 4.33, count: 3n });
+    assert.deepEqual(ratingView({ count: 3n, total: 14n }), { average: 4.67, count: 3n });
+    // 33/8 = 4.125 exactly: half up gives 4.13 (a float would give 4.12).
+    assert.deepEqual(ratingView({ count: 8n, total: 33n }), { average: 4.13, count: 8n });
+  });
+
+  it('counts a first rating and replaces a second; the tally always equals the ratings', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 5 })), { maxLength: 60 }),
+        (moves) => {
+          const byAccount = new Map<number, number>();
+          let tally = { count: 0n, total: 0n };
+          for (const [account, rating] of moves) {
+            tally = tallyRating(tally, rating, byAccount.get(account) ?? null);
+            byAccount.set(account, rating);
+          }
+          const ratings = [...byAccount.values()];
+          assert.equal(tally.count, BigInt(ratings.length));
+          assert.equal(tally.total, BigInt(ratings.reduce((a, b) => a + b, 0)));
+        },
+      ),
+    );
   });
 });

@@ -53,6 +53,7 @@ const DOMAIN_STATUS: Record<string, number> = {
   sku_taken: 409,
   insufficient_stock: 409,
   product_archived: 422,
+  not_purchased: 422,
   out_of_stock: 409,
   order_not_found: 404,
   order_not_cancellable: 409,

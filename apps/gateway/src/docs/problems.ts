@@ -53,6 +53,10 @@ export const GATEWAY_PROBLEMS = {
   currency_mismatch: [422, "The currency is not the account's currency."],
   account_frozen: [422, 'The account is frozen.'],
   product_archived: [422, 'Product prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C is archived; it cannot be ordered.'],
+  not_purchased: [
+    422,
+    'Account acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C has no completed order for product prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C; only buyers may rate it.',
+  ],
   transaction_not_refundable: [422, 'Only a succeeded charge, withdrawal or capture can be refunded.'],
   refund_exceeds_remaining: [422, 'The refund is more than what remains refundable of the parent.'],
   capture_exceeds_hold: [422, 'The amount is more than the hold.'],

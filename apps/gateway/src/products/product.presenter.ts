@@ -1,4 +1,4 @@
-import { stockView } from '#domain';
+import { ratingView, stockView } from '#domain';
 import type { ProductRecord } from '#persistence';
 
 /** The API's Product shape (docs/api.md, "Commerce: catalog and inventory"). */
@@ -13,8 +13,7 @@ export function presentProduct(p: ProductRecord) {
     currency: p.currency,
     status: p.status,
     stock: stockView(p.stock),
-    // Ratings are not taken yet: every product is unrated.
-    rating: { average: null, count: 0 },
+    rating: ratingView(p.ratings),
     purchases: p.stock.sold,
     score: p.score,
     metadata: p.metadata,

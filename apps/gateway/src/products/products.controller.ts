@@ -3,9 +3,21 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
-import { ProductNotFoundError, hasIdPrefix } from '#domain';
+import {
+  AccountNotFoundError,
+  NotPurchasedError,
+  ProductNotFoundError,
+  hasIdPrefix,
+  tallyRating,
+} from '#domain';
 import { ValidationError } from '#http';
-import { ProductRepository, productPosition, type ProductPosition } from '#persistence';
+import {
+  AccountRepository,
+  ProductRepository,
+  RatingRepository,
+  productPosition,
+  type ProductPosition,
+} from '#persistence';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { decodeCursor, encodeCursor } from '../http/pagination.js';
@@ -22,6 +34,7 @@ import {
   StockChangeDto,
   UpdateProductDto,
 } from './products.dto.js';
+import { RATING_EXAMPLE, RateProductDto, RatingOut } from './ratings.dto.js';
 
 const isProductId = (id: string) => hasIdPrefix(id, 'prod');
 
@@ -33,6 +46,8 @@ export class ProductsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ProductRepository) private readonly products: ProductRepository,
+    @Inject(RatingRepository) private readonly ratings: RatingRepository,
+    @Inject(AccountRepository) private readonly accounts: AccountRepository,
   ) {}
 
   @Post()
@@ -135,6 +150,75 @@ export class ProductsController {
       if (!isProductId(id)) throw new ProductNotFoundError(id);
       const product = await this.products.adjustStock(manager, tenant.tenantId, id, input.delta);
       return { status: 200, body: presentProduct(product), headers: {} };
+    });
+  }
+
+  /**
+   * Under the product's row lock, so the product's count and total move in step with its ratings
+   * however many accounts rate it at once.
+   */
+  @Post(':id/ratings')
+  @ApiOperation({
+    operationId: 'rateProduct',
+    summary: 'Rate a product (buyers only)',
+    description:
+      "One rating per account and product: 201 for the first, 200 when it replaces the account's earlier one. Only an account with a completed order for the product may rate it (422 `not_purchased`). The product's `rating` and `score` change at once.",
+  })
+  @Idempotent({ required: false })
+  @ApiBody({
+    type: RateProductDto,
+    examples: {
+      rating: { value: { accountId: RATING_EXAMPLE.accountId, rating: 5, comment: 'Warm light, sturdy.' } },
+    },
+  })
+  @Answer(201, RatingOut, 'The first rating of this account for the product', {
+    example: RATING_EXAMPLE,
+    headers: REPLAYED,
+  })
+  @Answer(200, RatingOut, "The account's earlier rating, replaced", {
+    example: RATING_EXAMPLE,
+    headers: REPLAYED,
+  })
+  @ApiProblems(
+    ...BODY_PROBLEMS,
+    ...PATH_PROBLEMS,
+    'product_not_found',
+    'account_not_found',
+    'not_purchased',
+    ...KEY_PROBLEMS,
+  )
+  rate(
+    @CurrentTenant() tenant: Tenant,
+    @Param() { id }: ProductParams,
+    @Body() input: RateProductDto,
+  ): IdempotentWrite {
+    return idempotentWrite(async (manager) => {
+      const product = isProductId(id)
+        ? (await this.products.lockMany(manager, tenant.tenantId, [id])).get(id)
+        : undefined;
+      if (!product) throw new ProductNotFoundError(id);
+      if (!(await this.accounts.find(manager, tenant.tenantId, input.accountId))) {
+        throw new AccountNotFoundError(input.accountId);
+      }
+      if (!(await this.ratings.hasPurchased(manager, tenant.tenantId, input.accountId, id))) {
+        throw new NotPurchasedError(input.accountId, id);
+      }
+      const previous = await this.ratings.find(manager, id, input.accountId);
+      const rating = await this.ratings.save(
+        manager,
+        tenant.tenantId,
+        { productId: id, accountId: input.accountId, rating: input.rating, comment: input.comment ?? null },
+        tallyRating(product.ratings, input.rating, previous?.rating ?? null),
+      );
+      return {
+        status: previous ? 200 : 201,
+        body: {
+          ...rating,
+          createdAt: rating.createdAt.toISOString(),
+          updatedAt: rating.updatedAt.toISOString(),
+        },
+        headers: {},
+      };
     });
   }
 

@@ -1,2 +1,3 @@
 export * from './orders.js';
 export * from './products.js';
+export * from './ratings.js';

@@ -7,6 +7,7 @@ import {
   newId,
   type ProductSort,
   type ProductStatus,
+  type RatingTally,
   type StockCounters,
 } from '#domain';
 
@@ -22,6 +23,7 @@ export interface ProductRecord {
   status: ProductStatus;
   metadata: Record<string, unknown>;
   stock: StockCounters;
+  ratings: RatingTally;
   version: bigint;
   /** 0–1, four decimals, as of the moment the list or read was made (see RANKING below). */
   score: number;
@@ -45,6 +47,8 @@ interface ProductRow {
   stock_received: string;
   stock_reserved: string;
   stock_sold: string;
+  rating_count: string;
+  rating_total: string;
   version: string;
   score: string;
   created_at: Date;
@@ -53,17 +57,20 @@ interface ProductRow {
 }
 
 const COLUMNS = `p.id, p.tenant_id, p.sku, p.name, p.description, p.category, p.price, p.currency, p.status,
-  p.metadata, p.stock_received, p.stock_reserved, p.stock_sold, p.version, p.created_at,
+  p.metadata, p.stock_received, p.stock_reserved, p.stock_sold, p.rating_count, p.rating_total, p.version,
+  p.created_at,
   p.created_at::text AS created_at_key, p.updated_at`;
 
 /**
  * The ranking score of docs/api.md, as SQL over `p` at the instant `$asOf`:
  * 0.5 × popularity (units sold ÷ the most sold in the tenant's active catalog, 0 when nothing
- * sold) + 0.3 × rating (average ÷ 5; no ratings are taken yet, so 0) + 0.2 × recency
- * (1 − age ÷ 30 days, not below 0), rounded to four decimals. `best` is the tenant's top seller.
+ * sold) + 0.3 × rating (the exact average ÷ 5, from the tally kept on the row; 0 when unrated)
+ * + 0.2 × recency (1 − age ÷ 30 days, not below 0), rounded to four decimals. `best` is the
+ * tenant's top seller.
  */
 const SCORE = (asOf: string, best: string) => `round((
     0.5 * CASE WHEN ${best} > 0 THEN p.stock_sold::numeric / ${best} ELSE 0 END
+  + 0.3 * CASE WHEN p.rating_count > 0 THEN p.rating_total::numeric / (5 * p.rating_count) ELSE 0 END
   + 0.2 * greatest(0, 1 - extract(epoch FROM (${asOf} - p.created_at)) / 2592000)
 )::numeric, 4)`;
 
@@ -93,6 +100,7 @@ function toRecord(row: ProductRow): ProductRecord {
       reserved: BigInt(row.stock_reserved),
       sold: BigInt(row.stock_sold),
     },
+    ratings: { count: BigInt(row.rating_count), total: BigInt(row.rating_total) },
     version: BigInt(row.version),
     score: Number(row.score),
     createdAt: row.created_at,
