@@ -31,6 +31,11 @@ describe.each(['pessimistic', 'distributed', 'optimistic'] as const)(
         REDIS_URL: `redis://127.0.0.1:${await proxy.start()}`,
         REDIS_KEY_PREFIX: redisPrefix,
         REDIS_TIMEOUT_MS: '1000',
+        // The most an order may queue for a product's Redis lock before 409 inventory_contention.
+        // 25 orders queue at once here, each holding the lock for its transaction: on a loaded
+        // machine that passed the 10 s default and orders were refused (a timing-dependent
+        // outcome). The guarantee under test is "never oversells", so the wait is the longest.
+        INVENTORY_LOCK_WAIT_MS: '60000',
       });
       api = new Api(shop.url('gateway'), (await newTenant(`Flash ${strategy}`)).apiKey);
       db = await openDataSource(2);
