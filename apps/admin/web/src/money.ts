@@ -3,7 +3,7 @@
  * 2500 JPY → ¥2,500. Exact at any size (the digits are split as text, never through a float). A
  * currency Intl does not know (CREDITS) shows its minor units and its code: 2500 CREDITS.
  */
-export function formatMoney(minor: unknown, currency: unknown): string {
+export function formatMoney(minor: unknown, currency: unknown, locale?: string): string {
   const code = String(currency);
   let amount: bigint;
   try {
@@ -13,7 +13,7 @@ export function formatMoney(minor: unknown, currency: unknown): string {
   }
   let format: Intl.NumberFormat;
   try {
-    format = new Intl.NumberFormat(undefined, { style: 'currency', currency: code });
+    format = new Intl.NumberFormat(locale, { style: 'currency', currency: code });
   } catch {
     return `${amount} ${code}`;
   }
