@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -186,6 +187,70 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     await page.click('nav >> text=Audit log');
     await page.getByRole('cell', { name: 'dead_letter.replay' }).first().waitFor();
     await page.screenshot({ path: path.join(shots, 'audit.png'), fullPage: true });
+  });
+
+  it('products with their stock and a search; orders with filters and a detail with hold, capture, events, receipt', async () => {
+    const product = async (name: string, category: string, price: number, stock: number) => {
+      const res = await api.post('/v1/products', {
+        sku: `${category.toUpperCase()}-${randomBytes(4).toString('hex')}`,
+        name,
+        category,
+        price,
+        currency: 'USD',
+        stock,
+      });
+      assert.equal(res.status, 201, res.text);
+      return res.body.id as string;
+    };
+    const lamp = await product('Red desk lamp', 'lighting', 2450, 40);
+    await product('Blue ceramic mug', 'kitchen', 1200, 25);
+    await product('Walnut lamp shade', 'lighting', 3900, 8);
+    const buyer = await api.account();
+    await api.deposit(buyer, 100_000);
+    const placed = await api.post(
+      '/v1/orders',
+      { accountId: buyer, items: [{ productId: lamp, quantity: 2 }], customerEmail: 'ana@example.com' },
+      { 'idempotency-key': randomBytes(8).toString('hex') },
+    );
+    assert.equal(placed.status, 201, placed.text);
+    const done = await waitFor('the order completed', async () => {
+      const o = (await api.get(`/v1/orders/${placed.body.id}`)).body;
+      return o.status === 'completed' ? o : undefined;
+    });
+
+    // Products: the tenant's catalog with stock, then a stemmed search.
+    await page.goto(`${stack.url('admin')}/#/products?tenantId=${tenantId}`);
+    const lampRow = page.getByRole('row').filter({ hasText: 'Red desk lamp' });
+    await lampRow.waitFor();
+    const cells = (await lampRow.getByRole('cell').allTextContents()).join(' | ');
+    assert.match(cells, /\$24\.50/); // minor units in the currency's format
+    assert.match(cells, /\| 38 \| 0 \| 38 \| 2 \|/); // on hand, reserved, available, sold
+    await page.getByRole('cell', { name: 'Blue ceramic mug' }).waitFor();
+    await page.screenshot({ path: path.join(shots, 'admin-products.png'), fullPage: true });
+    await page.fill('input[aria-label=Search]', 'lamps');
+    await page.press('input[aria-label=Search]', 'Enter');
+    await page.getByRole('cell', { name: 'Walnut lamp shade' }).waitFor();
+    await page.getByRole('cell', { name: 'Blue ceramic mug' }).waitFor({ state: 'detached' });
+    assert.equal(new URL(page.url()).hash, `#/products?tenantId=${tenantId}&q=lamps`);
+
+    // Orders: filtered by tenant and status, the detail beside the list.
+    await page.click('nav >> text=Orders');
+    await page.fill('input[aria-label=Tenant]', tenantId);
+    await page.press('input[aria-label=Tenant]', 'Enter');
+    await page.selectOption('select[aria-label=Status]', 'completed');
+    await page.getByRole('cell', { name: done.id }).click();
+    const detail = page.getByRole('complementary', { name: 'Order detail' });
+    await detail.getByRole('heading', { name: done.id }).waitFor();
+    assert.match((await detail.getByTestId('order-hold').textContent()) ?? '', /captured \$49\.00/);
+    await detail.getByRole('cell', { name: 'order.completed' }).waitFor();
+    await detail.getByRole('button', { name: 'Receipt (PDF)' }).waitFor();
+    assert.equal(new URL(page.url()).hash, `#/orders?tenantId=${tenantId}&status=completed&open=${done.id}`);
+    await page.screenshot({ path: path.join(shots, 'admin-orders.png'), fullPage: true });
+    await detail.getByRole('link', { name: new RegExp(done.transactionId) }).click();
+    await page
+      .getByRole('complementary', { name: 'Transaction detail' })
+      .getByRole('heading', { name: done.transactionId })
+      .waitFor();
   });
 
   it("the admin API's document in Swagger UI: every operation, bearer sign-in, the role each needs", async () => {

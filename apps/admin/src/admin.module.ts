@@ -34,6 +34,9 @@ import { TransactionsController } from './ledger/transactions.controller.js';
 import { MetricsOverview } from './metrics/metrics-overview.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsRepository } from './metrics/metrics.repository.js';
+import { OrderDetail } from './orders/order-detail.js';
+import { OrdersController } from './orders/orders.controller.js';
+import { ProductsController } from './products/products.controller.js';
 import { QueueDepths } from './metrics/queue-depths.js';
 import { CreateApiKey } from './tenants/create-api-key.use-case.js';
 import { CreateTenant } from './tenants/create-tenant.use-case.js';
@@ -79,6 +82,8 @@ export class AdminModule {
         UsageController,
         WebhooksController,
         MetricsController,
+        ProductsController,
+        OrdersController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -110,6 +115,7 @@ export class AdminModule {
         Adjustments,
         Reruns,
         TransactionDetail,
+        OrderDetail,
         RerunUsageEvent,
         RebillUsage,
         RedeliverWebhook,

@@ -1,10 +1,12 @@
 import type { OrderStatus } from './commerce/orders.js';
+import { stockView, type ProductStatus, type StockCounters } from './commerce/products.js';
+import { ratingView, type RatingTally } from './commerce/ratings.js';
 import type { HoldStatus } from './holds/holds.js';
 import type { TransactionType } from './ledger/ledger-rules.js';
 import type { TransactionStatus } from './ledger/transaction-state.js';
 
-// The public shapes of a transaction and a hold: what the API answers and what the outcome events
-// carry as `data` (docs/api.md, "Transaction" and "Hold"). One definition, so the two never drift.
+// The public shapes of a transaction, a hold, an order and a product: what the APIs answer and what
+// the outcome events carry as `data` (docs/api.md). One definition, so they never drift.
 
 /** What a transaction view is made of (a stored transaction has at least this). */
 export interface TransactionFacts {
@@ -115,5 +117,44 @@ export function orderView(o: OrderFacts) {
     metadata: o.metadata,
     createdAt: o.createdAt.toISOString(),
     completedAt: o.completedAt?.toISOString() ?? null,
+  };
+}
+
+/** What a product view is made of (a stored product has at least this). */
+export interface ProductFacts {
+  id: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  category: string | null;
+  price: bigint;
+  currency: string;
+  status: ProductStatus;
+  stock: StockCounters;
+  ratings: RatingTally;
+  score: number;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A product as the public API and the operators' API show it (docs/api.md, "Product"). */
+export function productView(p: ProductFacts) {
+  return {
+    id: p.id,
+    sku: p.sku,
+    name: p.name,
+    description: p.description,
+    category: p.category,
+    price: p.price,
+    currency: p.currency,
+    status: p.status,
+    stock: stockView(p.stock),
+    rating: ratingView(p.ratings),
+    purchases: p.stock.sold,
+    score: p.score,
+    metadata: p.metadata,
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
   };
 }

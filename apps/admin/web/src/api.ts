@@ -47,12 +47,8 @@ export function newIdempotencyKey(): string {
   );
 }
 
-export async function api<T = unknown>(
-  method: string,
-  path: string,
-  body?: unknown,
-  headers?: Record<string, string>,
-): Promise<T> {
+/** A request with the session's token, refreshed once on a 401; signs out when that fails too. */
+async function authorized(method: string, path: string, body?: unknown, headers?: Record<string, string>) {
   let tokens = session.get();
   let res = await send(method, path, body, tokens?.accessToken, headers);
   if (res.status === 401 && tokens) {
@@ -66,8 +62,32 @@ export async function api<T = unknown>(
       window.dispatchEvent(new Event('tally:signed-out'));
     }
   }
+  return res;
+}
+
+async function problemOf(res: Response): Promise<ApiProblem> {
   const text = await res.text();
   const data = text ? JSON.parse(text) : undefined;
-  if (!res.ok) throw new ApiProblem(res.status, data?.code ?? 'error', data?.detail ?? res.statusText);
-  return data as T;
+  return new ApiProblem(res.status, data?.code ?? 'error', data?.detail ?? res.statusText);
+}
+
+export async function api<T = unknown>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+): Promise<T> {
+  const res = await authorized(method, path, body, headers);
+  if (!res.ok) throw await problemOf(res);
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** A file the API serves (a receipt's PDF), opened in a new tab: a link cannot carry the token. */
+export async function openFile(path: string): Promise<void> {
+  const res = await authorized('GET', path);
+  if (!res.ok) throw await problemOf(res);
+  const url = URL.createObjectURL(await res.blob());
+  window.open(url, '_blank', 'noopener');
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -35,6 +35,7 @@ export function useOpenRow(page: string, query: URLSearchParams, go: (to: string
         if (value) next.set(key, value);
         else next.delete(key);
         next.delete('open');
+        if (key !== 'before') next.delete('before'); // another filter starts from the newest page
       }),
   };
 }

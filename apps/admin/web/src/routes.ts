@@ -2,7 +2,9 @@ import type { ComponentType } from 'react';
 import { Accounts } from './pages/Accounts';
 import { Audit } from './pages/Audit';
 import { DeadLetters } from './pages/DeadLetters';
+import { Orders } from './pages/Orders';
 import { Overview } from './pages/Overview';
+import { Products } from './pages/Products';
 import { Tenants } from './pages/Tenants';
 import { Transactions } from './pages/Transactions';
 import { Usage } from './pages/Usage';
@@ -14,6 +16,8 @@ export const ROUTES: { path: string; label: string; Page: ComponentType<PageProp
   { path: '/overview', label: 'Overview', Page: Overview },
   { path: '/transactions', label: 'Transactions', Page: Transactions },
   { path: '/accounts', label: 'Accounts', Page: Accounts },
+  { path: '/products', label: 'Products', Page: Products },
+  { path: '/orders', label: 'Orders', Page: Orders },
   { path: '/dead-letters', label: 'Dead letters', Page: DeadLetters },
   { path: '/usage', label: 'Usage', Page: Usage },
   { path: '/webhooks', label: 'Webhooks', Page: Webhooks },

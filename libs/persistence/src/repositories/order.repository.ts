@@ -90,6 +90,28 @@ export interface NewOrder {
   reservedForSeconds: number;
 }
 
+/** The operators' search: across tenants unless one is named, newest first (by id), paged by `before`. */
+export interface OrderSearch {
+  tenantId?: string;
+  accountId?: string;
+  status?: OrderStatus;
+  /** Placed at or after. */
+  from?: string;
+  /** Placed before. */
+  to?: string;
+  /** Orders older than this id. */
+  before?: string;
+  limit: number;
+}
+
+/** An outbox row about an order: its command and its outcome event. */
+export interface OrderMessageRow {
+  messageId: string;
+  type: string;
+  createdAt: Date;
+  publishedAt: Date | null;
+}
+
 /**
  * Orders and their lines. Lock order with everything an order touches: the order, then its
  * products (in id order), then the ledger's (transactions, holds, accounts).
@@ -186,6 +208,47 @@ export class OrderRepository {
     );
     if (!rows[0]) throw new Error(`order ${id} is not reserved: its caller must hold it locked and reserved`);
     return toRecord(rows[0]);
+  }
+
+  /** An order of any tenant (the operators' read). */
+  async findAny(manager: EntityManager, id: string): Promise<OrderRecord | null> {
+    const rows: OrderRow[] = await manager.query(`SELECT ${COLUMNS} FROM orders o WHERE o.id = $1`, [id]);
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** The operators' search, newest first. */
+  async search(manager: EntityManager, q: OrderSearch): Promise<OrderRecord[]> {
+    const rows: OrderRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM orders o
+        WHERE ($1::text IS NULL OR o.tenant_id = $1)
+          AND ($2::text IS NULL OR o.account_id = $2)
+          AND ($3::text IS NULL OR o.status = $3)
+          AND ($4::timestamptz IS NULL OR o.created_at >= $4)
+          AND ($5::timestamptz IS NULL OR o.created_at < $5)
+          AND ($6::text IS NULL OR o.id < $6)
+        ORDER BY o.id DESC LIMIT $7`,
+      [
+        q.tenantId ?? null,
+        q.accountId ?? null,
+        q.status ?? null,
+        q.from ?? null,
+        q.to ?? null,
+        q.before ?? null,
+        q.limit,
+      ],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** The order's `order.*` messages in the outbox (its command, then its outcome), in the order written. */
+  async messagesOf(manager: EntityManager, id: string): Promise<OrderMessageRow[]> {
+    return manager.query(
+      `SELECT message_id AS "messageId", routing_key AS "type", created_at AS "createdAt", published_at AS "publishedAt"
+         FROM outbox
+        WHERE routing_key LIKE 'order.%' AND (payload->>'orderId' = $1 OR payload->'data'->>'id' = $1)
+        ORDER BY id`,
+      [id],
+    );
   }
 
   /** A page of the tenant's orders, newest first, after `before` (an order id). */

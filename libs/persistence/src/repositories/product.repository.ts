@@ -145,6 +145,18 @@ export interface ProductListQuery {
   limit: number;
 }
 
+/** The operators' search: across tenants unless one is named, newest first (by id), paged by `before`. */
+export interface ProductSearch {
+  tenantId?: string;
+  /** Words to search for, as `ProductListQuery.q`. */
+  q?: string;
+  category?: string;
+  status?: ProductStatus;
+  /** Products older than this id. */
+  before?: string;
+  limit: number;
+}
+
 /**
  * A tenant's catalog. Stock moves only under the product's row lock (`FOR UPDATE`), and the
  * table's CHECK refuses any change that would leave more reserved and sold than received.
@@ -347,6 +359,31 @@ export class ProductRepository {
         ids.map((id) => stock.get(id)!.sold.toString()),
       ],
     );
+  }
+
+  /** Products of any tenant by id (the operators' read), with the score their tenant's list shows. */
+  async findAny(manager: EntityManager, id: string): Promise<ProductRecord | null> {
+    const rows: ProductRow[] = await manager.query(
+      `SELECT ${COLUMNS}, ${SCORE('now()', BEST_SELLER)} AS score FROM products p WHERE p.id = $1`,
+      [id],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** The operators' search (same text search and score as `list`), newest first by id. */
+  async search(manager: EntityManager, q: ProductSearch): Promise<ProductRecord[]> {
+    const rows: ProductRow[] = await manager.query(
+      `SELECT ${COLUMNS}, ${SCORE('now()', BEST_SELLER)} AS score
+         FROM products p
+        WHERE ($1::text IS NULL OR p.tenant_id = $1)
+          AND ($2::text IS NULL OR p.search @@ websearch_to_tsquery('english', $2))
+          AND ($3::text IS NULL OR p.category = $3)
+          AND ($4::text IS NULL OR p.status = $4)
+          AND ($5::text IS NULL OR p.id < $5)
+        ORDER BY p.id DESC LIMIT $6`,
+      [q.tenantId ?? null, q.q ?? null, q.category ?? null, q.status ?? null, q.before ?? null, q.limit],
+    );
+    return rows.map(toRecord);
   }
 
   /**

@@ -43,3 +43,31 @@ export function TextFilter({
     />
   );
 }
+
+/** A time filter in the browser's time zone, given and taken as an instant (RFC 3339, UTC). */
+export function TimeFilter({
+  label,
+  value,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  onChange: (instant: string) => void;
+}) {
+  const local = (iso: string) => {
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return '';
+    return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  };
+  return (
+    <label className="row">
+      {label}
+      <input
+        type="datetime-local"
+        aria-label={label}
+        defaultValue={value ? local(value) : ''}
+        onChange={(e) => onChange(e.currentTarget.value ? new Date(e.currentTarget.value).toISOString() : '')}
+      />
+    </label>
+  );
+}
