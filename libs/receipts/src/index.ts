@@ -1,0 +1,3 @@
+export * from './receipt-document.js';
+export * from './receipts.js';
+export * from './receipts.module.js';
