@@ -19,6 +19,7 @@ const LIB_ALIASES = [
   '#http',
   '#ledger',
   '#config',
+  '#receipts',
 ];
 const FRAMEWORKS =
   /^(@nestjs\/|typeorm$|pg$|amqplib$|amqp-connection-manager$|nestjs-pino$|pino|fastify|prom-client$|node:(fs|net|http|https|child_process|dgram|dns|tls))/;

@@ -72,6 +72,7 @@ describe('API documentation', () => {
       'GET /v1/meters',
       'GET /v1/orders',
       'GET /v1/orders/{id}',
+      'GET /v1/orders/{id}/receipt',
       'GET /v1/products',
       'GET /v1/products/{id}',
       'GET /v1/transactions',

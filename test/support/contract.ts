@@ -77,7 +77,9 @@ export class Contract {
     const type = (res.headers.get('content-type') ?? '').split(';')[0].trim();
     const media = content[type];
     if (!media) return [...found, `${what}: content type ${type || '(none)'} not documented`];
-    if (media.schema) {
+    if (media.schema?.format === 'binary') {
+      if (res.text.length === 0) found.push(`${what}: an empty ${type} body`);
+    } else if (media.schema) {
       const validate = this.validator(media.schema);
       if (!validate(res.body)) {
         found.push(`${what}: body does not match the document: ${this.ajv.errorsText(validate.errors)}`);

@@ -9,3 +9,4 @@ export * from './services-lock.js';
 export * from './metrics.js';
 export * from './webhook-receiver.js';
 export * from './contract.js';
+export * from './pdf.js';

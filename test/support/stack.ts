@@ -136,13 +136,13 @@ export async function send(
     // The raw bytes, whatever the content type (superagent would otherwise parse some for us).
     .buffer(true)
     .parse((res, done) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => done(null, text));
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => done(null, Buffer.concat(chunks)));
     });
   const res = await (body === undefined ? call : call.send(body));
-  const text = res.body as string;
+  const bytes = res.body as Buffer;
+  const text = bytes.toString('utf8');
   let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
@@ -153,7 +153,7 @@ export async function send(
   for (const [name, value] of Object.entries(res.headers as Record<string, string | string[]>)) {
     for (const v of Array.isArray(value) ? value : [value]) answerHeaders.append(name, String(v));
   }
-  const answer = { status: res.status, headers: answerHeaders, body: parsed, text };
+  const answer = { status: res.status, headers: answerHeaders, body: parsed, text, bytes };
   // Every answer a test receives from an API with a generated document must match it.
   await checkAgainstDocument(baseUrl, method, path, answer);
   return answer;
@@ -166,6 +166,8 @@ export interface ApiResponse<T = any> {
   headers: Headers;
   body: T;
   text: string;
+  /** The body as it came, for answers that are not text (a PDF). */
+  bytes: Buffer;
 }
 
 /** A tiny HTTP client (supertest) for the public API, as a tenant. */

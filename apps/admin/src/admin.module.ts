@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
+import { ReceiptsModule } from '#receipts';
 import { Metrics, ObservabilityModule } from '#observability';
 import { ProblemFilter, createRateLimiter, createValidationPipe } from '#http';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
@@ -38,6 +39,7 @@ import { OrderDetail } from './orders/order-detail.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { ProductsController } from './products/products.controller.js';
 import { QueueDepths } from './metrics/queue-depths.js';
+import { ReceiptController } from './orders/receipt.controller.js';
 import { CreateApiKey } from './tenants/create-api-key.use-case.js';
 import { CreateTenant } from './tenants/create-tenant.use-case.js';
 import { RevokeApiKey } from './tenants/revoke-api-key.use-case.js';
@@ -70,6 +72,7 @@ export class AdminModule {
         PersistenceModule.forRoot(config, 'tally-admin'),
         MessagingModule.forRoot({ app: 'admin', amqp: config }),
         LedgerModule,
+        ReceiptsModule,
       ],
       controllers: [
         AuthController,
@@ -81,6 +84,7 @@ export class AdminModule {
         AdjustmentsController,
         UsageController,
         WebhooksController,
+        ReceiptController,
         MetricsController,
         ProductsController,
         OrdersController,

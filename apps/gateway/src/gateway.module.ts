@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
+import { ReceiptsModule } from '#receipts';
 import { Metrics, ObservabilityModule } from '#observability';
 import { createRateLimiter } from '#http';
 import { DatabaseReadiness, PersistenceModule, ProductRepository } from '#persistence';
@@ -49,6 +50,7 @@ export class GatewayModule {
         PersistenceModule.forRoot(config, 'tally-gateway', config.WEBHOOK_ENCRYPTION_KEYS),
         MessagingModule.forRoot({ app: 'gateway', amqp: config, outbox: config }),
         LedgerModule,
+        ReceiptsModule,
       ],
       controllers: [
         AccountsController,

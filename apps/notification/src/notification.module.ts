@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { ObservabilityModule } from '#observability';
 import { DatabaseReadiness, PersistenceModule } from '#persistence';
+import { ReceiptsModule } from '#receipts';
 import type { NotificationConfig } from './config.js';
 import { Mailer } from './email/mailer.js';
 import { DeliveryDispatcher } from './webhooks/delivery-dispatcher.js';
@@ -21,6 +22,7 @@ export class NotificationModule {
         }),
         PersistenceModule.forRoot(config, 'tally-notification', config.WEBHOOK_ENCRYPTION_KEYS),
         MessagingModule.forRoot({ app: 'notification', amqp: config }),
+        ReceiptsModule,
       ],
       controllers: [EventsHandler],
       providers: [

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { SMTPServer } from 'smtp-server';
 import type { DataSource } from 'typeorm';
+import { OrderRepository } from '#persistence';
+import { ReceiptRepository, Receipts } from '#receipts';
 import { openDataSource } from '#test-support';
 import { Mailer, templates } from '../../../apps/notification/src/email/mailer.js';
 
@@ -44,7 +46,8 @@ describe('email is sent once, however many senders run at once', () => {
       secure: false,
       from: 'Tally <t@tally.test>',
     };
-    const replicas = [new Mailer(db, options), new Mailer(db, options)];
+    const receipts = new Receipts(new OrderRepository(), new ReceiptRepository());
+    const replicas = [new Mailer(db, options, receipts), new Mailer(db, options, receipts)];
     const subjects: string[] = [];
     for (let i = 0; i < 6; i++) {
       const email = templates.balanceLow({

@@ -13,6 +13,11 @@ export const ADMIN_PROBLEMS = {
   forbidden: [403, 'This needs the operator role; you are a viewer.'],
   second_approval_required: [403, 'A second operator must approve this adjustment.'],
   not_found: [404, 'Transaction txn_01JDQ8Y4T9M2K3N4P5Q6R7S8T9 does not exist.'],
+  order_not_found: [404, 'Order ord_01JD3ZF6G7H8J9K0M1N2P3Q4R5 does not exist.'],
+  order_not_completed: [
+    409,
+    'Order ord_01JD3ZF6G7H8J9K0M1N2P3Q4R5 is reserved; a receipt exists once it is completed.',
+  ],
   operator_exists: [409, 'An operator with this email exists already.'],
   already_rerun: [
     409,

@@ -34,6 +34,10 @@ export const GATEWAY_PROBLEMS = {
     409,
     'Order ord_01JD3ZF6G7H8J9K0M1N2P3Q4R5 is completed; only a reserved order can be cancelled.',
   ],
+  order_not_completed: [
+    409,
+    'Order ord_01JD3ZF6G7H8J9K0M1N2P3Q4R5 is reserved; a receipt exists once it is completed.',
+  ],
   sku_taken: [409, 'A product with SKU LAMP-RED-01 exists already.'],
   insufficient_stock: [
     409,

@@ -6,19 +6,28 @@ import {
   Param,
   Post,
   Query,
+  StreamableFile,
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { OrderNotFoundError, hasIdPrefix } from '#domain';
 import { Correlation } from '#observability';
 import { orderView } from '#domain';
 import { OrderRepository } from '#persistence';
+import { RECEIPT_CONTENT_TYPE, Receipts } from '#receipts';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
-import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
+import {
+  RATE_LIMIT_HEADERS,
+  ApiProblems,
+  BODY_PROBLEMS,
+  KEY_PROBLEMS,
+  PATH_PROBLEMS,
+  QUERY_PROBLEMS,
+} from '../docs/problems.js';
 import { PageOf } from '../http/fields.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
@@ -46,6 +55,7 @@ export class OrdersController {
     @Inject(OrderRepository) private readonly orders: OrderRepository,
     @Inject(PlaceOrder) private readonly placeOrder: PlaceOrder,
     @Inject(CancelOrder) private readonly cancelOrder: CancelOrder,
+    @Inject(Receipts) private readonly receipts: Receipts,
   ) {}
 
   @Post()
@@ -144,6 +154,41 @@ export class OrdersController {
     const order = isOrderId(id) ? await this.orders.find(this.dataSource.manager, tenant.tenantId, id) : null;
     if (!order) throw new OrderNotFoundError(id);
     return orderView(order);
+  }
+
+  @Get(':id/receipt')
+  @ApiOperation({
+    operationId: 'getOrderReceipt',
+    summary: 'Download a completed order’s receipt (PDF)',
+    description:
+      'The receipt of a `completed` order as a PDF: the tenant, the order id, the completion date, each line ' +
+      '(SKU, name, quantity, unit price, amount) and the total, in the currency’s format. The same order always ' +
+      'gives the same file. Before the order completes (and for a failed or cancelled one): 409 `order_not_completed`.',
+  })
+  @ApiProduces(RECEIPT_CONTENT_TYPE)
+  @ApiResponse({
+    status: 200,
+    description: 'The receipt',
+    content: { [RECEIPT_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } },
+    headers: {
+      ...RATE_LIMIT_HEADERS,
+      'Content-Disposition': {
+        description: 'attachment, with the file name `receipt-<order id>.pdf`.',
+        schema: {
+          type: 'string',
+          example: `attachment; filename="receipt-${ORDER_ID}.pdf"`,
+        },
+      },
+    },
+  })
+  @ApiProblems(...PATH_PROBLEMS, 'order_not_found', 'order_not_completed')
+  async receipt(@CurrentTenant() tenant: Tenant, @Param() { id }: OrderParams): Promise<StreamableFile> {
+    const { filename, pdf } = await this.receipts.of(this.dataSource.manager, id, tenant.tenantId);
+    return new StreamableFile(pdf, {
+      type: RECEIPT_CONTENT_TYPE,
+      disposition: `attachment; filename="${filename}"`,
+      length: pdf.length,
+    });
   }
 
   @Get()

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import nodemailer, { type Transporter } from 'nodemailer';
 import { DataSource, type EntityManager } from 'typeorm';
+import { formatMoney } from '#domain';
+import { RECEIPT_CONTENT_TYPE, Receipts } from '#receipts';
 
 export interface MailerOptions {
   host: string;
@@ -30,6 +32,14 @@ export const templates = {
       html: `<p>${escape(line)}</p><p>Top it up to keep charges and usage billing going.</p><p>— Tally</p>`,
     };
   },
+  receipt(d: { orderId: string; total: bigint; currency: string }): Email {
+    const line = `Thank you for your order ${d.orderId}. Total paid: ${formatMoney(d.total, d.currency)}.`;
+    return {
+      subject: `Your receipt for order ${d.orderId}`,
+      text: `${line}\n\nYour receipt is attached (PDF).`,
+      html: `<p>${escape(line)}</p><p>Your receipt is attached (PDF).</p>`,
+    };
+  },
   endpointDisabled(d: { endpointId: string; url: string; reason: string }): Email {
     const line = `Webhook endpoint ${d.endpointId} (${d.url}) has been disabled: ${d.reason}.`;
     return {
@@ -43,7 +53,8 @@ export const templates = {
 /**
  * Email through SMTP (nodemailer). An email is first recorded in `notification_emails` under a
  * dedupe key, in the transaction that decides it (so a redelivered event never sends twice), then
- * sent; rows still pending (SMTP was down) are sent again by `sendPending`.
+ * sent; rows still pending (SMTP was down) are sent again by `sendPending`. A receipt email names
+ * its order, and the order's PDF is attached when it is sent.
  */
 @Injectable()
 export class Mailer {
@@ -53,6 +64,7 @@ export class Mailer {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject('MAILER_OPTIONS') private readonly options: MailerOptions,
+    @Inject(Receipts) private readonly receipts: Receipts,
   ) {
     this.transport = nodemailer.createTransport({
       host: options.host,
@@ -83,6 +95,27 @@ export class Mailer {
   }
 
   /**
+   * Records the receipt of a completed order, to `recipient` (the order's customer), once per
+   * order whatever redelivers the event. The PDF is rendered when the email is sent.
+   */
+  async enqueueReceipt(
+    manager: EntityManager,
+    tenantId: string,
+    order: { id: string; total: bigint; currency: string },
+    recipient: string,
+  ): Promise<boolean> {
+    const email = templates.receipt({ orderId: order.id, total: order.total, currency: order.currency });
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO notification_emails (tenant_id, dedupe_key, kind, recipient, subject, body_text, body_html,
+         receipt_order_id)
+       VALUES ($1, $2, 'order.receipt', $3, $4, $5, $6, $7)
+       ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
+      [tenantId, `receipt:${order.id}`, recipient, email.subject, email.text, email.html, order.id],
+    );
+    return rows.length > 0;
+  }
+
+  /**
    * Sends what is pending (a few attempts each); answers how many went out. Each email is claimed
    * with a row lock (SKIP LOCKED) for as long as it is being sent, so overlapping calls — in this
    * process or in another replica — never send the same email twice.
@@ -97,18 +130,26 @@ export class Mailer {
           subject: string;
           body_text: string;
           body_html: string;
+          tenant_id: string;
+          receipt_order_id: string | null;
         }[] = await manager.query(
-          `SELECT id, recipient, subject, body_text, body_html FROM notification_emails
+          `SELECT id, recipient, subject, body_text, body_html, tenant_id, receipt_order_id FROM notification_emails
               WHERE status = 'pending' AND attempts < 20 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED`,
         );
         if (!row) return 'none';
         try {
+          const receipt = row.receipt_order_id
+            ? await this.receipts.of(manager, row.receipt_order_id, row.tenant_id)
+            : null;
           await this.transport.sendMail({
             from: this.options.from,
             to: row.recipient,
             subject: row.subject,
             text: row.body_text,
             html: row.body_html,
+            attachments: receipt
+              ? [{ filename: receipt.filename, content: receipt.pdf, contentType: RECEIPT_CONTENT_TYPE }]
+              : [],
           });
         } catch (error) {
           this.log.warn(`email ${row.id} not sent: ${(error as Error).message}`);

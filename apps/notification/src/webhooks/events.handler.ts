@@ -18,7 +18,8 @@ function accountSeqOf(event: TallyEvent): bigint | null {
 
 /**
  * Outcome events → one delivery per subscribed endpoint (unique per event and endpoint, with the
- * inbox row, in one transaction: a redelivered event adds nothing), and the low-balance email.
+ * inbox row, in one transaction: a redelivered event adds nothing), the low-balance email and the
+ * receipt of a completed order to its customer.
  * Sending happens in the dispatcher, after the commit.
  */
 @Controller()
@@ -84,6 +85,18 @@ export class EventsHandler {
             threshold: String(d.threshold),
           }),
         );
+      }
+      if (event.type === MessageTypes.orderCompleted) {
+        const order = event.data as { id: string; total: unknown; currency: string; customerEmail?: unknown };
+        if (typeof order.customerEmail === 'string' && order.customerEmail !== '') {
+          emails =
+            (await this.mailer.enqueueReceipt(
+              manager,
+              event.tenantId,
+              { id: order.id, total: BigInt(String(order.total)), currency: order.currency },
+              order.customerEmail,
+            )) || emails;
+        }
       }
     });
     this.dispatcher.poke();
