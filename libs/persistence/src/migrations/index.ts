@@ -15,6 +15,7 @@ import { AdjustmentControls1763777700000 } from './1763777700000-AdjustmentContr
 import { WebhookAccountOrder1763778000000 } from './1763778000000-WebhookAccountOrder.js';
 import { Commerce1763781600000 } from './1763781600000-Commerce.js';
 import { Ratings1763792400000 } from './1763792400000-Ratings.js';
+import { BoughtTogether1763799600000 } from './1763799600000-BoughtTogether.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   WebhookAccountOrder1763778000000,
   Commerce1763781600000,
   Ratings1763792400000,
+  BoughtTogether1763799600000,
 ];
