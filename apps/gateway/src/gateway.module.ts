@@ -6,7 +6,7 @@ import { LedgerModule } from '#ledger';
 import { ReceiptsModule } from '#receipts';
 import { Metrics, ObservabilityModule } from '#observability';
 import { createRateLimiter } from '#http';
-import { DatabaseReadiness, PersistenceModule, ProductRepository } from '#persistence';
+import { DatabaseReadiness, NeighbourSets, PersistenceModule, ProductRepository } from '#persistence';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { GatewayRateLimits } from './auth/rate-limits.js';
@@ -15,6 +15,8 @@ import { HoldsController } from './holds/holds.controller.js';
 import { HoldsService } from './holds/holds.service.js';
 import { ProblemFilter } from '#http';
 import { gatewayValidationPipe } from './http/validation.js';
+import { DiscoveryController } from './products/discovery.controller.js';
+import { Discovery, NEIGHBOUR_SETS } from './products/discovery.js';
 import { ProductsController } from './products/products.controller.js';
 import { CancelOrder } from './orders/cancel-order.use-case.js';
 import { OrdersController } from './orders/orders.controller.js';
@@ -61,6 +63,7 @@ export class GatewayModule {
         UsageController,
         WebhookEndpointsController,
         ProductsController,
+        DiscoveryController,
         OrdersController,
       ],
       providers: [
@@ -99,6 +102,14 @@ export class GatewayModule {
           inject: [ProductRepository],
         },
         CancelOrder,
+        Discovery,
+        {
+          provide: NEIGHBOUR_SETS,
+          useFactory: () =>
+            config.REDIS_URL
+              ? NeighbourSets.connect(config.REDIS_URL, config.REDIS_KEY_PREFIX, config.REDIS_TIMEOUT_MS)
+              : null,
+        },
         { provide: 'ORDER_OPTIONS', useValue: { reservationSeconds: config.ORDER_RESERVATION_TTL } },
         IngestUsage,
         WebhookUrlPolicy,

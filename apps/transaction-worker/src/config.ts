@@ -1,10 +1,12 @@
-import { amqpEnv, databaseEnv, envClass, int, loadEnv, outboxEnv, port, runtimeEnv } from '#config';
+import { amqpEnv, databaseEnv, envClass, int, loadEnv, outboxEnv, port, redisEnv, runtimeEnv } from '#config';
 
 export const workerEnv = {
   ...runtimeEnv,
   ...databaseEnv,
   ...amqpEnv,
   ...outboxEnv,
+  /** Where the "bought together" job copies each product's top neighbours (unset: PostgreSQL only). */
+  ...redisEnv,
   ...port('WORKER_PORT', 3002),
   /** Most commands applied in one database transaction. */
   WORKER_BATCH_SIZE: int(1, 1000, 50),
@@ -20,6 +22,8 @@ export const workerEnv = {
   HOLD_SWEEP_BATCH_SIZE: int(1, 1000, 100),
   /** Usage batches processed at once (each holds a database connection). */
   USAGE_BATCH_CONCURRENCY: int(1, 100, 2),
+  /** Seconds between runs of the "bought together" job (counts newly completed orders). */
+  RECOMMENDATIONS_INTERVAL: int(1, 86_400, 60),
   /** Usage events worth at least this many minor units are categorised `high_value`. */
   USAGE_HIGH_VALUE_THRESHOLD: int(0, Number.MAX_SAFE_INTEGER, 100_000),
 };

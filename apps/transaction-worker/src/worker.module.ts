@@ -2,7 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
 import { ObservabilityModule } from '#observability';
-import { DatabaseReadiness, PersistenceModule } from '#persistence';
+import { BoughtTogether, DatabaseReadiness, NeighbourSets, PersistenceModule } from '#persistence';
+import { DataSource } from 'typeorm';
 import { ApplyTransactions } from './apply-transaction/apply-transactions.use-case.js';
 import { TransactionBatcher } from './apply-transaction/transaction-batcher.js';
 import { TransactionCommandsHandler } from './apply-transaction/transaction-commands.handler.js';
@@ -10,6 +11,7 @@ import type { WorkerConfig } from './config.js';
 import { HoldExpirySweep } from './holds/hold-expiry.sweep.js';
 import { OrderCommandsHandler } from './orders/order-commands.handler.js';
 import { OrderReservationSweep } from './orders/order-reservation.sweep.js';
+import { BoughtTogetherJob } from './recommendations/bought-together.job.js';
 import { ProcessUsage } from './usage/process-usage.use-case.js';
 import { Gate } from './scheduling/gate.js';
 import { UsageCommandsHandler } from './usage/usage-commands.handler.js';
@@ -41,6 +43,22 @@ export class WorkerModule {
         HoldExpirySweep,
         OrderReservationSweep,
         { provide: 'ORDER_SWEEP_OPTIONS', useValue: { intervalMs: config.ORDER_SWEEP_INTERVAL_MS } },
+        {
+          provide: BoughtTogether,
+          useFactory: (dataSource: DataSource) =>
+            new BoughtTogether(
+              dataSource,
+              config.REDIS_URL
+                ? NeighbourSets.connect(config.REDIS_URL, config.REDIS_KEY_PREFIX, config.REDIS_TIMEOUT_MS)
+                : null,
+            ),
+          inject: [DataSource],
+        },
+        BoughtTogetherJob,
+        {
+          provide: 'BOUGHT_TOGETHER_OPTIONS',
+          useValue: { intervalMs: config.RECOMMENDATIONS_INTERVAL * 1000 },
+        },
         {
           provide: 'HOLD_SWEEP_OPTIONS',
           useValue: { intervalMs: config.HOLD_SWEEP_INTERVAL_MS, batchSize: config.HOLD_SWEEP_BATCH_SIZE },

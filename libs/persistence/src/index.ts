@@ -14,3 +14,4 @@ export * from './prepared.js';
 export * from './secret-box.js';
 export * from './database-errors.js';
 export * from './storable-text.js';
+export * from './recommendations/index.js';

@@ -128,7 +128,7 @@ describe('deployment files (static checks, no services needed)', () => {
 
     it(`${overlay}: Redis: one pod, no persistence, restricted, probed, pinned; each REDIS_URL leads to it`, () => {
       const objects = rendered.get(overlay)!;
-      assert.deepEqual(redisClients(facts), ['admin', 'gateway']);
+      assert.deepEqual(redisClients(facts), ['admin', 'gateway', 'transaction-worker']);
       assert.deepEqual(
         checkRedis(objects, { clients: redisClients(facts), compose, readme: readRepo('k8s/README.md') }),
         [],
@@ -731,34 +731,35 @@ describe('the static checks fail on a broken copy', () => {
         args[args.indexOf(flag) + 1] = value;
       };
 
-      it('the network: no path from the gateway, one for the worker, and the worker reading REDIS_URL', () => {
+      it('the network: no path from the gateway, one for the notification app, and it reading REDIS_URL', () => {
         const blocked = checkNetwork(
           broken(dev, (o) => o.splice(o.indexOf(find(o, 'NetworkPolicy', 'apps-to-redis')), 1)),
           facts,
         ).join('\n');
         assert.match(blocked, /needed but blocked: gateway -> redis:6379\/TCP/);
         assert.match(blocked, /needed but blocked: admin -> redis:6379\/TCP/);
-        const worker = checkNetwork(
+        assert.match(blocked, /needed but blocked: transaction-worker -> redis:6379\/TCP/);
+        const notification = checkNetwork(
           broken(dev, (o) => {
             find(o, 'NetworkPolicy', 'apps-to-redis').spec.podSelector.matchExpressions[0].values.push(
-              'transaction-worker',
+              'notification',
             );
             find(
               o,
               'NetworkPolicy',
               'redis',
-            ).spec.ingress[0].from[0].podSelector.matchExpressions[0].values.push('transaction-worker');
+            ).spec.ingress[0].from[0].podSelector.matchExpressions[0].values.push('notification');
           }),
           facts,
         ).join('\n');
-        assert.match(worker, /allowed but not needed: transaction-worker -> redis:6379\/TCP/);
-        // The day the worker's config reads REDIS_URL, the model needs the flow (and checkRedis the URL).
+        assert.match(notification, /allowed but not needed: notification -> redis:6379\/TCP/);
+        // The day the notification app's config reads REDIS_URL, the model needs the flow (and checkRedis the URL).
         const reading: AppFacts = {
           ...facts,
           configs: new Map(
             [...facts.configs].map(([app, config]) => [
               app,
-              app === 'transaction-worker'
+              app === 'notification'
                 ? Object.assign(Object.create(config) as typeof config, {
                     variables: [...config.variables, 'REDIS_URL'],
                   })
@@ -768,11 +769,11 @@ describe('the static checks fail on a broken copy', () => {
         };
         assert.match(
           checkNetwork(dev, reading).join('\n'),
-          /needed but blocked: transaction-worker -> redis:6379\/TCP/,
+          /needed but blocked: notification -> redis:6379\/TCP/,
         );
         assert.match(
           checkRedis(dev, { ...inputs(), clients: redisClients(reading) }).join('\n'),
-          /Deployment\/transaction-worker container transaction-worker: its config reads REDIS_URL but none is given/,
+          /Deployment\/notification container notification: its config reads REDIS_URL but none is given/,
         );
         const open = checkNetwork(
           broken(dev, (o) => delete find(o, 'NetworkPolicy', 'redis').spec.ingress[0].from),

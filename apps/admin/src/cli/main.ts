@@ -3,18 +3,28 @@
  *   tenants:create <name>   create a tenant and its first API key; prints {"tenantId","apiKey"}
  *   tenants:set-email <tenantId> <email|->   the tenant's notification address (- clears it)
  *   ledger:verify           check the ledger's invariants over the whole database; exit 1 on any violation
+ *   recommendations:rebuild count every completed order into "bought together" again, then copy
+ *                           each product's neighbours to Redis (REDIS_URL; unset: PostgreSQL only)
  *   webhooks:reencrypt [tenantId]   seal webhook secrets (all, or one tenant's) under the first
  *                           WEBHOOK_ENCRYPTION_KEYS key: after adding a key, or for secrets stored
  *                           before encryption at rest; the stored answers that show a secret
  *                           (endpoint creation and rotation, kept for Idempotency-Key replays) too
  */
-import { databaseEnv, loadEnv, runtimeEnv, webhookEnv } from '#config';
+import { databaseEnv, loadEnv, redisEnv, runtimeEnv, webhookEnv } from '#config';
 import { runMain } from '#http';
-import { IdempotencyStore, SecretBox, answerContext, createDataSource, verifyLedger } from '#persistence';
+import {
+  BoughtTogether,
+  IdempotencyStore,
+  NeighbourSets,
+  SecretBox,
+  answerContext,
+  createDataSource,
+  verifyLedger,
+} from '#persistence';
 import { insertTenant } from '../tenants/insert-tenant.js';
 
 const USAGE =
-  'usage: npm run tally -- tenants:create <name> | tenants:set-email <tenantId> <email|-> | ledger:verify | webhooks:reencrypt [tenantId]';
+  'usage: npm run tally -- tenants:create <name> | tenants:set-email <tenantId> <email|-> | ledger:verify | recommendations:rebuild | webhooks:reencrypt [tenantId]';
 
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
@@ -60,6 +70,35 @@ async function main(): Promise<number> {
           return 1;
         }
         return 0;
+      }
+      case 'recommendations:rebuild': {
+        const redis = loadEnv(redisEnv);
+        const job = new BoughtTogether(
+          dataSource,
+          redis.REDIS_URL
+            ? NeighbourSets.connect(
+                redis.REDIS_URL,
+                redis.REDIS_KEY_PREFIX,
+                Math.max(redis.REDIS_TIMEOUT_MS, 2_000),
+              )
+            : null,
+        );
+        try {
+          const run = await job.rebuild();
+          // Not run: a worker was counting at that moment (its run ends soon, interval permitting).
+          if (!run.ran) {
+            console.error('another run of the job holds its lock (a worker is counting): try again');
+            return 1;
+          }
+          console.log(JSON.stringify({ orders: run.orders, productsCopiedToRedis: run.synced }));
+          if (run.syncError) {
+            console.error(`copying to Redis failed (the worker's next run retries): ${run.syncError}`);
+            return 1;
+          }
+          return 0;
+        } finally {
+          await job.close();
+        }
       }
       case 'ledger:verify': {
         const report = await verifyLedger(dataSource);

@@ -16,6 +16,7 @@ import { WebhookAccountOrder1763778000000 } from './1763778000000-WebhookAccount
 import { Commerce1763781600000 } from './1763781600000-Commerce.js';
 import { ReceiptEmails1763785500000 } from './1763785500000-ReceiptEmails.js';
 import { Ratings1763792400000 } from './1763792400000-Ratings.js';
+import { BoughtTogether1763799600000 } from './1763799600000-BoughtTogether.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   Commerce1763781600000,
   ReceiptEmails1763785500000,
   Ratings1763792400000,
+  BoughtTogether1763799600000,
 ];

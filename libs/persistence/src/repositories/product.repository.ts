@@ -269,6 +269,24 @@ export class ProductRepository {
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }
 
+  /** The tenant's active products with these ids, scored as a list would score them now. */
+  async activeScored(
+    manager: EntityManager,
+    tenantId: string,
+    ids: string[],
+  ): Promise<Map<string, ProductRecord>> {
+    if (ids.length === 0) return new Map();
+    const rows: ProductRow[] = await manager.query(
+      `SELECT ${COLUMNS}, ${SCORE('now()', 'best.sold')} AS score
+         FROM products p,
+              (SELECT coalesce(max(stock_sold), 0) AS sold FROM products
+                WHERE tenant_id = $1 AND status = 'active') best
+        WHERE p.tenant_id = $1 AND p.id = ANY($2::text[]) AND p.status = 'active'`,
+      [tenantId, [...new Set(ids)]],
+    );
+    return new Map(rows.map((r) => [r.id, toRecord(r)]));
+  }
+
   /** The tenant's products with these ids as last committed, without locks; missing ones are absent. */
   async readMany(
     manager: EntityManager,
