@@ -10,7 +10,7 @@ import { DatabaseReadiness, PersistenceModule } from '#persistence';
 import { AuditController } from './audit/audit.controller.js';
 import { AuditLog } from './audit/audit-log.js';
 import { AuthController } from './auth/auth.controller.js';
-import { AuthService } from './auth/auth.service.js';
+import { AuthService, type AuthOptions } from './auth/auth.service.js';
 import { LoginThrottle } from './auth/login-throttle.js';
 import { OperatorRepository } from './auth/operator.repository.js';
 import { RolesGuard } from './auth/roles.guard.js';
@@ -156,7 +156,11 @@ export class AdminModule {
               config.ADMIN_EMAIL && config.ADMIN_PASSWORD
                 ? { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD }
                 : null,
-          },
+            developmentSignIn:
+              config.NODE_ENV === 'development'
+                ? { dashboardUrl: `http://localhost:${config.ADMIN_PORT}/` }
+                : null,
+          } satisfies AuthOptions,
         },
       ],
     };

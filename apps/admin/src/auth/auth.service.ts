@@ -23,7 +23,15 @@ export interface AuthOptions {
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
   bootstrap: { email: string; password: string } | null;
+  /**
+   * Development only (NODE_ENV=development, no ADMIN_EMAIL/ADMIN_PASSWORD): the dashboard's
+   * address, for the operator made up on a first start and printed with its password.
+   */
+  developmentSignIn: { dashboardUrl: string } | null;
 }
+
+/** The operator a development first start makes up when none is configured. */
+export const DEVELOPMENT_ADMIN_EMAIL = 'admin@tally.local';
 
 export interface Tokens {
   accessToken: string;
@@ -55,13 +63,30 @@ export class AuthService implements OnApplicationBootstrap {
 
   /** The first admin, from ADMIN_EMAIL and ADMIN_PASSWORD, when there is no operator yet. */
   async onApplicationBootstrap(): Promise<void> {
-    const boot = this.options.bootstrap;
+    const dev = this.options.developmentSignIn;
+    const boot =
+      this.options.bootstrap ??
+      (dev ? { email: DEVELOPMENT_ADMIN_EMAIL, password: randomBytes(18).toString('base64url') } : null);
     if (!boot) return;
-    await this.dataSource.transaction(async (manager) => {
-      if ((await this.operators.countLocked(manager)) > 0) return;
+    const created = await this.dataSource.transaction(async (manager) => {
+      if ((await this.operators.countLocked(manager)) > 0) return false;
       const operator = await this.insertOperator(manager, null, boot.email, boot.password, 'admin');
       this.log.log(`created the first admin operator ${operator.id}`);
+      return true;
     });
+    if (created && dev && !this.options.bootstrap) {
+      // To the terminal of whoever ran `npm run up`, once, not through the log pipeline: a made-up
+      // development password (production never makes one up: it needs ADMIN_EMAIL/ADMIN_PASSWORD).
+      process.stdout.write(
+        [
+          '',
+          '  Tally dashboard (development): ' + dev.dashboardUrl,
+          `  sign in as ${boot.email} with password ${boot.password}`,
+          '  (shown once; this operator is an admin: create your own under Operators)',
+          '',
+        ].join('\n') + '\n',
+      );
+    }
   }
 
   /** An admin creates an operator; 409 `operator_exists` when the email is taken. */
