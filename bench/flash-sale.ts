@@ -15,11 +15,13 @@
  * the whole database. Exit 1 when any check fails.
  *
  * It prints, per strategy: orders answered per second, latency of the 201s (accept) and of every
- * answer, how many got 201 / 409 out_of_stock / something else (by status and code), units sold.
- * Database tally_bench_flash, dropped and migrated afresh; Redis at REDIS_URL
- * (redis://127.0.0.1:6379) for the distributed strategy.
+ * answer, how many got 201 / 409 out_of_stock / something else (by status and code), units sold;
+ * and, measured while the race ran, the gateway's CPU per order, Redis commands per order and how
+ * many Postgres sessions waited on a lock. Database tally_bench_flash, dropped and migrated
+ * afresh. Every gateway gets the same Redis (rate limits, and the lock of `distributed`): a
+ * redis-server of the bench's own on a free port, or REDIS_URL when it is set.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import path from 'node:path';
@@ -29,6 +31,7 @@ import pg from 'pg';
 import {
   BenchApps,
   benchTenant,
+  cpuSeconds,
   fmt,
   freshDatabase,
   machineBusySeconds,
@@ -36,6 +39,7 @@ import {
   repoRoot,
   type BenchApp,
 } from './bench-stack.js';
+import { freePort } from '#test-support';
 import { LoadConnection } from './load-connection.js';
 
 const STRATEGIES = ['pessimistic', 'distributed', 'optimistic'] as const;
@@ -44,6 +48,8 @@ type Strategy = (typeof STRATEGIES)[number];
 const FUNDING = 10_000;
 const PRICE = 1_000;
 const WARMUP_ORDERS = 200;
+/** In flight during the warm-up: its orders share one buyer, and are there to warm, not to race. */
+const WARMUP_CONCURRENCY = 20;
 
 interface Options {
   buyers: number;
@@ -51,6 +57,8 @@ interface Options {
   concurrency: number;
   strategies: Strategy[];
   redisUrl: string;
+  /** The Redis is the bench's own: its command counts are the run's alone. */
+  ownRedis: boolean;
 }
 
 interface StrategyResult {
@@ -66,6 +74,10 @@ interface StrategyResult {
   oversold: number;
   problems: string[];
   note: string;
+  /** While the race ran: the gateway's CPU, Redis commands, Postgres sessions waiting on a lock. */
+  gatewayCpuMsPerOrder: number;
+  redisCallsPerOrder: number | null;
+  lockWaiters: { mean: number; max: number };
 }
 
 function options(argv: string[]): Options {
@@ -94,7 +106,8 @@ function options(argv: string[]): Options {
     stock: positive('stock', values.stock!),
     concurrency: positive('concurrency', values.concurrency!),
     strategies: strategies as Strategy[],
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisUrl: process.env.REDIS_URL ?? '',
+    ownRedis: false,
   };
 }
 
@@ -115,6 +128,43 @@ async function onConnections<T>(
     }),
   );
   return results;
+}
+
+/** Total commands a Redis has served (INFO commandstats), or null when it cannot be asked. */
+async function redisCalls(url: string): Promise<number | null> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const stats = await redis.info('commandstats');
+    return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+  } catch {
+    return null;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * A redis-server of the bench's own on a free port (no persistence), so that its command counts
+ * are this run's; null when redis-server is not installed.
+ */
+async function startRedis(): Promise<{ url: string; stop: () => void } | null> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--bind', '127.0.0.1', '--port', String(port), '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const failed = new Promise<null>((resolve) => child.once('error', () => resolve(null)));
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    if (await Promise.race([redisAnswers(url), failed])) return { url, stop: () => child.kill('SIGTERM') };
+    if (child.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  return null;
 }
 
 async function redisAnswers(url: string): Promise<boolean> {
@@ -142,9 +192,20 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 18
 
 export async function flashSale(argv: string[]): Promise<number> {
   const opts = options(argv);
+  const ownRedis = opts.redisUrl ? null : await startRedis();
+  opts.redisUrl ||= ownRedis?.url ?? 'redis://127.0.0.1:6379';
+  opts.ownRedis = ownRedis !== null;
   const { ownerUrl, appUrl } = await freshDatabase('tally_bench_flash');
   const db = new pg.Pool({ connectionString: ownerUrl, max: 4 });
   const apps = new BenchApps(appUrl);
+  // Ctrl-C or a kill ends the apps (and the Redis) this run started, not only the bench.
+  const interrupted = async () => {
+    await apps.stop().catch(() => undefined);
+    ownRedis?.stop();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const results: StrategyResult[] = [];
   const redisUp = await redisAnswers(opts.redisUrl);
   const busyAt = { at: performance.now() / 1000, machine: machineBusySeconds() };
@@ -167,6 +228,7 @@ export async function flashSale(argv: string[]): Promise<number> {
     }
   } finally {
     await apps.stop();
+    ownRedis?.stop();
   }
   const busy = (100 * (machineBusySeconds() - busyAt.machine)) / (performance.now() / 1000 - busyAt.at);
   const ledger = verifyLedger(appUrl);
@@ -190,6 +252,17 @@ export async function flashSale(argv: string[]): Promise<number> {
       `| ${r.strategy} | ${fmt(r.ordersPerSecond, 0)} | ${fmt(percentile(accept, 50))} / ${fmt(percentile(accept, 99))} | ` +
         `${fmt(percentile(answers, 50))} / ${fmt(percentile(answers, 99))} | ${r.created} | ${r.outOfStock} | ${other} | ` +
         `${r.unitsSold} | ${r.oversold} |`,
+    );
+  }
+  console.log('');
+  console.log(
+    `| while racing | gateway CPU ms per order | Redis commands per order${opts.ownRedis ? '' : ' (shared Redis: others count too)'} | Postgres sessions waiting on a lock, mean / max |`,
+  );
+  console.log('| --- | ---: | ---: | ---: |');
+  for (const r of results) {
+    console.log(
+      `| ${r.strategy} | ${fmt(r.gatewayCpuMsPerOrder, 2)} | ${r.redisCallsPerOrder === null ? '-' : fmt(r.redisCallsPerOrder, 1)} | ` +
+        `${fmt(r.lockWaiters.mean, 1)} / ${r.lockWaiters.max} |`,
     );
   }
   for (const r of results) {
@@ -275,10 +348,14 @@ async function race(
     // Warm-up: the order path of a fresh gateway (JIT, connections, prepared statements), not counted.
     const warm = (await product('warm-up', WARMUP_ORDERS)).id;
     const warmStarted = performance.now();
-    const warmup = await onConnections(connections, WARMUP_ORDERS, async (c, i) => {
-      const body = JSON.stringify({ accountId: warmupBuyer, items: [{ productId: warm, quantity: 1 }] });
-      return (await c.exchange(head('/v1/orders', `warm-${i}`), body)).status;
-    });
+    const warmup = await onConnections(
+      connections.slice(0, WARMUP_CONCURRENCY),
+      WARMUP_ORDERS,
+      async (c, i) => {
+        const body = JSON.stringify({ accountId: warmupBuyer, items: [{ productId: warm, quantity: 1 }] });
+        return (await c.exchange(head('/v1/orders', `warm-${i}`), body)).status;
+      },
+    );
     const warmupRefused = warmup.filter((status) => status !== 201).length;
     progress(
       `${strategy}: warm-up, ${WARMUP_ORDERS} orders in ${fmt((performance.now() - warmStarted) / 1000, 2)} s, ${warmupRefused} refused`,
@@ -288,6 +365,22 @@ async function race(
     // The race: every buyer one order of one unit, `concurrency` in flight.
     const lamp = (await product('flash-lamp', opts.stock)).id;
     const outcomes: { status: number; code: string; ms: number }[] = [];
+    // Sampled while the race runs: sessions of the bench's database waiting on a lock (row locks
+    // show as `Lock` / `transactionid` or `tuple`).
+    const waiters: number[] = [];
+    let racing = true;
+    const sampling = (async () => {
+      while (racing) {
+        const { rows } = await db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        waiters.push(rows[0].n);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    const cpuBefore = cpuSeconds(gateway.child.pid!);
+    const redisBefore = await redisCalls(opts.redisUrl);
     const started = performance.now();
     await onConnections(connections, accounts.length, async (c, i) => {
       const body = JSON.stringify({ accountId: accounts[i], items: [{ productId: lamp, quantity: 1 }] });
@@ -305,6 +398,10 @@ async function race(
       outcomes.push({ status: answer.status, code, ms });
     });
     const raceSeconds = (performance.now() - started) / 1000;
+    const gatewayCpu = cpuSeconds(gateway.child.pid!) - cpuBefore;
+    const redisAfter = await redisCalls(opts.redisUrl);
+    racing = false;
+    await sampling;
     progress(`${strategy}: race of ${outcomes.length} orders in ${fmt(raceSeconds, 2)} s`);
     await until('the worker to complete the orders', async () => (await reservedOrders()) === 0);
 
@@ -328,6 +425,16 @@ async function race(
     return {
       strategy,
       ordersPerSecond: outcomes.length / raceSeconds,
+      gatewayCpuMsPerOrder: (1000 * gatewayCpu) / outcomes.length,
+      redisCallsPerOrder:
+        redisBefore === null || redisAfter === null
+          ? null
+          : // less the two INFO calls of this measurement
+            (redisAfter - redisBefore - 1) / outcomes.length,
+      lockWaiters: {
+        mean: waiters.reduce((a, b) => a + b, 0) / Math.max(1, waiters.length),
+        max: Math.max(0, ...waiters),
+      },
       raceSeconds,
       acceptMs: created.map((o) => o.ms),
       answerMs: outcomes.map((o) => o.ms),
