@@ -148,18 +148,18 @@ export class BenchApps {
     return app;
   }
 
+  /** Ends one app (SIGTERM) and waits for it to exit; the others and the broker objects stay. */
+  async stopApp(app: BenchApp): Promise<void> {
+    await new Promise<void>((resolve) => {
+      if (app.child.exitCode !== null || app.child.signalCode !== null) return resolve();
+      app.child.once('exit', () => resolve());
+      app.child.kill('SIGTERM');
+    });
+  }
+
   /** Ends the apps (SIGTERM) and deletes the broker objects of this run's prefix. */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.started.map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all(this.started.map((app) => this.stopApp(app)));
     // Quorum queues hold file handles on the broker: leave none behind.
     await deletePrefixedBrokerObjects(amqpUrl, this.prefix);
   }
