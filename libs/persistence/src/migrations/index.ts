@@ -14,6 +14,7 @@ import { OutboxParking1763773200000 } from './1763773200000-OutboxParking.js';
 import { AdjustmentControls1763777700000 } from './1763777700000-AdjustmentControls.js';
 import { WebhookAccountOrder1763778000000 } from './1763778000000-WebhookAccountOrder.js';
 import { Commerce1763781600000 } from './1763781600000-Commerce.js';
+import { EventQueries1763785200000 } from './1763785200000-EventQueries.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   AdjustmentControls1763777700000,
   WebhookAccountOrder1763778000000,
   Commerce1763781600000,
+  EventQueries1763785200000,
 ];

@@ -7,3 +7,4 @@ export * from './usage.repository.js';
 export * from './webhook.repository.js';
 export * from './product.repository.js';
 export * from './order.repository.js';
+export * from './event-type.repository.js';
