@@ -62,7 +62,8 @@ export class EventTypeRepository {
     type: string,
     schemaJson: string,
   ): Promise<EventTypeRecord | null> {
-    const rows: Row[] = await manager.query(
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [rows]: [Row[], number] = await manager.query(
       `UPDATE event_types SET schema = $3::jsonb, version = version + 1,
               revision = nextval('event_type_revisions'), updated_at = now()
         WHERE tenant_id = $1 AND type = $2 RETURNING ${COLUMNS}`,
@@ -72,11 +73,11 @@ export class EventTypeRepository {
   }
 
   async remove(manager: EntityManager, tenantId: string, type: string): Promise<boolean> {
-    const rows: unknown[] = await manager.query(
-      `DELETE FROM event_types WHERE tenant_id = $1 AND type = $2 RETURNING type`,
+    const [, count]: [unknown, number] = await manager.query(
+      `DELETE FROM event_types WHERE tenant_id = $1 AND type = $2`,
       [tenantId, type],
     );
-    return rows.length > 0;
+    return count > 0;
   }
 
   async find(manager: EntityManager, tenantId: string, type: string): Promise<EventTypeRecord | null> {
