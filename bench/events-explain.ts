@@ -3,7 +3,7 @@
  * events. Fills a scratch database (`tally_events_bench`, dropped and migrated afresh) with
  * synthetic events by generate_series — 4.5 million for the measured tenant over 30 days, 0.5
  * million for another tenant; 20 types, 1000 accounts (a fifth of the events without one), 97 %
- * processed, 2 % failed (four codes), 1 % pending — then runs the queries UsageRepository builds
+ * processed, 2 % failed (four codes), 1 % pending, drawn at random — then runs the queries UsageRepository builds
  * (captured from it, so these are the statements the gateway sends) with EXPLAIN (ANALYZE, BUFFERS)
  * and times each over warm runs. `EVENTS_BENCH_TOTAL` changes the size; `EVENTS_BENCH_KEEP=1`
  * keeps the database.
@@ -65,26 +65,26 @@ async function fill(db: pg.Pool): Promise<void> {
          SELECT $1, $2 || '-' || g, 'type_' || (g * 7919 % 20),
                 CASE WHEN $1 = '${T}' AND g % 5 <> 0 THEN 'acc_bench_' || lpad((1 + g * 31 % 1000)::text, 4, '0') END,
                 r - interval '2 seconds', jsonb_build_object('tokens', g % 1000), r,
-                CASE WHEN g % 100 < 97 THEN 'processed' WHEN g % 100 < 99 THEN 'failed' ELSE 'received' END
+                CASE WHEN x < 0.97 THEN 'processed' WHEN x < 0.99 THEN 'failed' ELSE 'received' END
            FROM generate_series($3::bigint, $4::bigint) g,
-                LATERAL (SELECT now() - make_interval(secs => (g::float8 / $5) * $6)) AS t(r)`,
+                LATERAL (SELECT now() - make_interval(secs => (g::float8 / $5) * $6), random()) AS t(r, x)`,
         [tenant, tag, start, end, count, span],
-      );
-      await db.query(
-        `INSERT INTO usage_failed (tenant_id, event_id, code, reason, worker_id)
-         SELECT $1, $2 || '-' || g, c.code, c.code || ': synthetic', 'bench'
-           FROM generate_series($3::bigint, $4::bigint) g,
-                LATERAL (SELECT (ARRAY['schema_violation', 'invalid_quantity', 'account_required', 'invalid_purchase'])[1 + g % 4] AS code) c
-          WHERE g % 100 IN (97, 98)`,
-        [tenant, tag, start, end],
       );
       console.error(`[fill] ${tenant} ${end}/${count} (${((Date.now() - began) / 1000).toFixed(1)} s)`);
     }
   }
   const began = Date.now();
+  await db.query(
+    `INSERT INTO usage_failed (tenant_id, event_id, code, reason, worker_id)
+     SELECT tenant_id, id, code, code || ': synthetic', 'bench'
+       FROM (SELECT tenant_id, id,
+                    (ARRAY['schema_violation', 'invalid_quantity', 'account_required', 'invalid_purchase'])
+                      [1 + floor(random() * 4)::int] AS code
+               FROM usage_events WHERE status = 'failed') f`,
+  );
   await db.query(`VACUUM (ANALYZE) usage_events`);
   await db.query(`VACUUM (ANALYZE) usage_failed`);
-  console.error(`[fill] vacuum analyze (${((Date.now() - began) / 1000).toFixed(1)} s)`);
+  console.error(`[fill] failed store, vacuum analyze (${((Date.now() - began) / 1000).toFixed(1)} s)`);
 }
 
 async function main(): Promise<void> {

@@ -6,7 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * The list (`GET /v1/events`) pages newest first by (received_at, id) inside a tenant, optionally
  * filtered by type, account or status; each filter has an index that serves it in that order, so a
  * page reads about `limit` rows whatever the table's size. Pending and failed events are few next to
- * processed ones: one partial index holds them (a `status=processed` page walks the main index).
+ * processed ones: two partial indexes hold them, by status and by type and status (a
+ * `status=processed` page walks the main or the type index).
  * The main index carries type and status so the stats (`GET /v1/events/stats`) count a range from
  * the index alone. docs/performance.md has the plans at 5 million events.
  *
@@ -33,6 +34,10 @@ export class EventQueries1763785200000 implements MigrationInterface {
       `CREATE INDEX usage_events_open_list_idx ON usage_events (tenant_id, status, received_at DESC, id DESC)
         WHERE status <> 'processed'`,
     );
+    await q.query(
+      `CREATE INDEX usage_events_open_type_list_idx ON usage_events (tenant_id, type, status, received_at DESC, id DESC)
+        WHERE status <> 'processed'`,
+    );
 
     await q.query(`CREATE SEQUENCE event_type_revisions`);
     await q.query(`
@@ -53,7 +58,7 @@ export class EventQueries1763785200000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE event_types`);
     await q.query(`DROP SEQUENCE event_type_revisions`);
-    await q.query(`DROP INDEX usage_events_open_list_idx, usage_events_account_list_idx, usage_events_type_list_idx,
+    await q.query(`DROP INDEX usage_events_open_type_list_idx, usage_events_open_list_idx, usage_events_account_list_idx, usage_events_type_list_idx,
       usage_events_list_idx`);
     await q.query(`CREATE INDEX usage_events_received_idx ON usage_events (tenant_id, received_at DESC)`);
   }
