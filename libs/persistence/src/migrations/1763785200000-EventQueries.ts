@@ -39,6 +39,16 @@ export class EventQueries1763785200000 implements MigrationInterface {
         WHERE status <> 'processed'`,
     );
 
+    // The stats group by UTC day or hour of receipt: without statistics on those expressions the
+    // planner takes them for as many groups as events, and sorts millions of rows (to disk)
+    // instead of hashing a few dozen buckets.
+    await q.query(
+      `CREATE STATISTICS usage_events_day_stats ON (date_trunc('day', received_at AT TIME ZONE 'UTC')) FROM usage_events`,
+    );
+    await q.query(
+      `CREATE STATISTICS usage_events_hour_stats ON (date_trunc('hour', received_at AT TIME ZONE 'UTC')) FROM usage_events`,
+    );
+
     await q.query(`CREATE SEQUENCE event_type_revisions`);
     await q.query(`
       CREATE TABLE event_types (
@@ -58,6 +68,7 @@ export class EventQueries1763785200000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE event_types`);
     await q.query(`DROP SEQUENCE event_type_revisions`);
+    await q.query(`DROP STATISTICS usage_events_hour_stats, usage_events_day_stats`);
     await q.query(`DROP INDEX usage_events_open_type_list_idx, usage_events_open_list_idx, usage_events_account_list_idx, usage_events_type_list_idx,
       usage_events_list_idx`);
     await q.query(`CREATE INDEX usage_events_received_idx ON usage_events (tenant_id, received_at DESC)`);

@@ -130,11 +130,21 @@ const DETAIL_COLUMNS = `e.tenant_id, e.id, e.type, e.account_id, e.occurred_at, 
 /** received_at to the microsecond (a JS Date keeps milliseconds only): a cursor's exact position. */
 const POSITION = `to_char(e.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-const STATS_KEYS: Record<'type' | 'hour' | 'day', (t: string) => string> = {
-  type: (t) => `${t}.type`,
-  hour: (t) =>
-    `to_char(date_trunc('hour', ${t}.received_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD"T"HH24":00:00Z"')`,
-  day: (t) => `to_char(date_trunc('day', ${t}.received_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD')`,
+/**
+ * A stats bucket: grouped by this expression (the one `CREATE STATISTICS` of migration EventQueries
+ * describes, so the planner knows the day and hour buckets are few and hashes them), and shown as
+ * `label` gives it.
+ */
+const STATS_KEYS: Record<'type' | 'hour' | 'day', { group: string; label: (k: string) => string }> = {
+  type: { group: 'e.type', label: (k) => k },
+  hour: {
+    group: `date_trunc('hour', e.received_at AT TIME ZONE 'UTC')`,
+    label: (k) => `to_char(${k}, 'YYYY-MM-DD"T"HH24":00:00Z"')`,
+  },
+  day: {
+    group: `date_trunc('day', e.received_at AT TIME ZONE 'UTC')`,
+    label: (k) => `to_char(${k}, 'YYYY-MM-DD')`,
+  },
 };
 
 type DetailRow = EventRow & Record<string, unknown>;
@@ -430,24 +440,28 @@ export class UsageRepository {
     tenantId: string,
     q: { from: Date; to: Date; groupBy: 'type' | 'hour' | 'day' },
   ): Promise<UsageEventStats[]> {
-    const key = STATS_KEYS[q.groupBy];
+    const { group, label } = STATS_KEYS[q.groupBy];
     const counts: { key: string; received: number; pending: number; processed: number; failed: number }[] =
       await manager.query(
-        `SELECT ${key('e')} AS key, count(*)::int AS received,
-                (count(*) FILTER (WHERE e.status = 'received'))::int AS pending,
-                (count(*) FILTER (WHERE e.status = 'processed'))::int AS processed,
-                (count(*) FILTER (WHERE e.status = 'failed'))::int AS failed
-           FROM usage_events e
-          WHERE e.tenant_id = $1 AND e.received_at >= $2 AND e.received_at < $3
-          GROUP BY 1 ORDER BY 1`,
+        `SELECT ${label('s.k')} AS key, s.received, s.pending, s.processed, s.failed
+           FROM (SELECT ${group} AS k, count(*)::int AS received,
+                        (count(*) FILTER (WHERE e.status = 'received'))::int AS pending,
+                        (count(*) FILTER (WHERE e.status = 'processed'))::int AS processed,
+                        (count(*) FILTER (WHERE e.status = 'failed'))::int AS failed
+                   FROM usage_events e
+                  WHERE e.tenant_id = $1 AND e.received_at >= $2 AND e.received_at < $3
+                  GROUP BY 1) s
+          ORDER BY s.k`,
         [tenantId, q.from, q.to],
       );
     const reasons: { key: string; code: string; n: number }[] = await manager.query(
-      `SELECT ${key('e')} AS key, f.code, count(*)::int AS n
-         FROM usage_events e
-         JOIN usage_failed f ON f.tenant_id = e.tenant_id AND f.event_id = e.id
-        WHERE e.tenant_id = $1 AND e.status = 'failed' AND e.received_at >= $2 AND e.received_at < $3
-        GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2`,
+      `SELECT ${label('s.k')} AS key, s.code, s.n
+         FROM (SELECT ${group} AS k, f.code, count(*)::int AS n
+                 FROM usage_events e
+                 JOIN usage_failed f ON f.tenant_id = e.tenant_id AND f.event_id = e.id
+                WHERE e.tenant_id = $1 AND e.status = 'failed' AND e.received_at >= $2 AND e.received_at < $3
+                GROUP BY 1, 2) s
+        ORDER BY s.k, s.n DESC, s.code`,
       [tenantId, q.from, q.to],
     );
     const byKey = new Map<string, { code: string; count: number }[]>();
