@@ -47,6 +47,8 @@ describe('authorization on every route', () => {
     ids.order = order.body.id;
     ids.event = `evt-${randomBytes(4).toString('hex')}`;
     assert.equal((await owner.post('/v1/events', { id: ids.event, type: 'api_call' })).status, 202);
+    ids.eventType = `authz.${randomBytes(4).toString('hex')}`;
+    assert.equal((await owner.post('/v1/event-types', { type: ids.eventType, schema: {} })).status, 201);
     // Nothing listens on port 9: the delivery exists and fails, which is all this needs.
     const endpoint = await owner.post('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/hook' });
     assert.equal(endpoint.status, 201, endpoint.text);
@@ -65,6 +67,7 @@ describe('authorization on every route', () => {
     transactions: 'transaction',
     holds: 'hold',
     events: 'event',
+    'event-types': 'eventType',
     'webhook-endpoints': 'endpoint',
     products: 'product',
     orders: 'order',
@@ -82,6 +85,7 @@ describe('authorization on every route', () => {
     'POST /v1/webhook-endpoints/:id/recover': { since: new Date(Date.now() - 3600_000).toISOString() },
     'PATCH /v1/products/:id': { price: 1 },
     'POST /v1/products/:id/stock': { delta: -5 },
+    'PUT /v1/event-types/:type': { schema: { type: 'object', required: ['taken'] } },
   };
 
   it('another tenant gets 404 on every route that takes an id, and changes nothing', async () => {
@@ -92,6 +96,7 @@ describe('authorization on every route', () => {
       hold: (await owner.get(`/v1/holds/${ids.hold}`)).body,
       endpoint: (await owner.get(`/v1/webhook-endpoints/${ids.endpoint}`)).body,
       product: (await owner.get(`/v1/products/${ids.product}`)).body,
+      eventType: (await owner.get(`/v1/event-types/${ids.eventType}`)).body,
     };
     for (const route of idRoutes) {
       const key = `${route.method} ${route.path}`;
@@ -110,6 +115,7 @@ describe('authorization on every route', () => {
     assert.deepEqual((await owner.get(`/v1/accounts/${ids.account}`)).body, before.account);
     assert.deepEqual((await owner.get(`/v1/holds/${ids.hold}`)).body, before.hold);
     assert.deepEqual((await owner.get(`/v1/webhook-endpoints/${ids.endpoint}`)).body, before.endpoint);
+    assert.deepEqual((await owner.get(`/v1/event-types/${ids.eventType}`)).body, before.eventType);
     const product = (await owner.get(`/v1/products/${ids.product}`)).body;
     assert.deepEqual({ ...product, score: 0 }, { ...before.product, score: 0 });
   });
@@ -125,6 +131,10 @@ describe('authorization on every route', () => {
       '/v1/products?q=lamp&sort=newest',
       '/v1/orders',
       `/v1/orders?accountId=${ids.account}`,
+      '/v1/events',
+      `/v1/events?accountId=${ids.account}`,
+      '/v1/events/stats',
+      '/v1/event-types',
     ]) {
       const res = await intruder.get(path);
       if (res.status === 404) {

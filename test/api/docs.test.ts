@@ -42,7 +42,9 @@ describe('API documentation', () => {
       ['/v1/webhook-endpoints', 'whe_00000000000000000000000000'],
     ];
     const fill = (path: string) => {
-      const filled = path.replace('{deliveryId}', 'dlv_00000000000000000000000000');
+      const filled = path
+        .replace('{deliveryId}', 'dlv_00000000000000000000000000')
+        .replace('{type}', 'api.call');
       if (!filled.includes('{id}')) return filled;
       const family = ids.find(([prefix]) => filled.startsWith(`${prefix}/`));
       assert.ok(family, `an id to fill in ${path}`);
@@ -63,11 +65,16 @@ describe('API documentation', () => {
       }
     }
     assert.deepEqual(documented.sort(), [
+      'DELETE /v1/event-types/{type}',
       'DELETE /v1/webhook-endpoints/{id}',
       'GET /v1/accounts',
       'GET /v1/accounts/{id}',
       'GET /v1/accounts/{id}/entries',
       'GET /v1/accounts/{id}/recommendations',
+      'GET /v1/event-types',
+      'GET /v1/event-types/{type}',
+      'GET /v1/events',
+      'GET /v1/events/stats',
       'GET /v1/events/{id}',
       'GET /v1/holds/{id}',
       'GET /v1/meters',
@@ -86,6 +93,7 @@ describe('API documentation', () => {
       'PATCH /v1/products/{id}',
       'PATCH /v1/webhook-endpoints/{id}',
       'POST /v1/accounts',
+      'POST /v1/event-types',
       'POST /v1/events',
       'POST /v1/holds',
       'POST /v1/holds/{id}/capture',
@@ -101,6 +109,7 @@ describe('API documentation', () => {
       'POST /v1/webhook-endpoints/{id}/deliveries/{deliveryId}/retry',
       'POST /v1/webhook-endpoints/{id}/recover',
       'POST /v1/webhook-endpoints/{id}/rotate-secret',
+      'PUT /v1/event-types/{type}',
     ]);
     // …and what is not documented is not served.
     for (const [method, path] of [
@@ -132,6 +141,9 @@ describe('API documentation', () => {
       'insufficient_funds',
       'hold_not_found',
       'hold_not_active',
+      'event_type_exists',
+      'event_type_not_found',
+      'invalid_event_schema',
       'capture_exceeds_hold',
       'meter_exists',
       'event_not_found',

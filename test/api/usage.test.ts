@@ -128,7 +128,7 @@ describe('usage events and meters (docs/api.md, Usage events)', () => {
         { id: good[0], type: 'page_view', accountId: account },
         { id: eventId('b'), type: 'page_view', surprise: 1 },
         { id: good[1], type: 'page_view', timestamp: new Date(Date.now() - 60_000).toISOString() },
-        { type: 'page_view' },
+        { id: 'not an id', type: 'page_view' },
         { id: eventId('b'), type: 'page_view', accountId: 'acc_00000000000000000000000000' },
         { id: eventId('b'), type: 'page_view', timestamp: '2026-13-40' },
         {
@@ -264,8 +264,9 @@ describe('usage events and meters (docs/api.md, Usage events)', () => {
     };
     const first = await send(batch);
     const second = await send(batch);
-    assert.deepEqual(first.body, { accepted: 20, duplicates: 0, rejected: [] });
-    assert.deepEqual(second.body, { accepted: 0, duplicates: 20, rejected: [] });
+    const ids = batch.events.map((e) => e.id);
+    assert.deepEqual(first.body, { ids, accepted: 20, duplicates: 0, rejected: [] });
+    assert.deepEqual(second.body, { ids, accepted: 0, duplicates: 20, rejected: [] });
     await processed(batch.events.map((e) => e.id));
     assert.deepEqual(await chargedFor(account), { n: 20, total: 100 });
     const within = await send({
@@ -274,7 +275,7 @@ describe('usage events and meters (docs/api.md, Usage events)', () => {
         { id: 'twin', type: 'api_call', accountId: account },
       ],
     });
-    assert.deepEqual(within.body, { accepted: 1, duplicates: 1, rejected: [] });
+    assert.deepEqual(within.body, { ids: ['twin', 'twin'], accepted: 1, duplicates: 1, rejected: [] });
   });
 
   it('the same event id sent by 10 concurrent requests is accepted once and charged once', async () => {
@@ -409,7 +410,7 @@ describe('usage events and meters (docs/api.md, Usage events)', () => {
     const k = `k-${Date.now()}`;
     const a = await send(body, { 'idempotency-key': k });
     const b = await send(body, { 'idempotency-key': k });
-    assert.deepEqual(a.body, { accepted: 1, duplicates: 0, rejected: [] });
+    assert.deepEqual(a.body, { ids: [body.id], accepted: 1, duplicates: 0, rejected: [] });
     assert.deepEqual(b.body, a.body);
     assert.equal(b.headers.get('idempotent-replayed'), 'true');
   });

@@ -29,6 +29,7 @@ import { CreateTransaction } from './transactions/create-transaction/create-tran
 import { TransactionCompletion } from './transactions/transaction-completion.js';
 import { TransactionsController } from './transactions/transactions.controller.js';
 import { EventsController } from './usage/events.controller.js';
+import { EventTypesController } from './usage/event-types.controller.js';
 import { IngestUsage } from './usage/ingest-usage.use-case.js';
 import { MetersController } from './usage/meters.controller.js';
 import { UsageController } from './usage/usage.controller.js';
@@ -59,6 +60,7 @@ export class GatewayModule {
         TransactionsController,
         HoldsController,
         EventsController,
+        EventTypesController,
         MetersController,
         UsageController,
         WebhookEndpointsController,

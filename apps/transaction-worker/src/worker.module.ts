@@ -12,6 +12,7 @@ import { HoldExpirySweep } from './holds/hold-expiry.sweep.js';
 import { OrderCommandsHandler } from './orders/order-commands.handler.js';
 import { OrderReservationSweep } from './orders/order-reservation.sweep.js';
 import { BoughtTogetherJob } from './recommendations/bought-together.job.js';
+import { EventSchemas } from './usage/event-schemas.js';
 import { ProcessUsage } from './usage/process-usage.use-case.js';
 import { Gate } from './scheduling/gate.js';
 import { UsageCommandsHandler } from './usage/usage-commands.handler.js';
@@ -40,6 +41,7 @@ export class WorkerModule {
         ApplyTransactions,
         TransactionBatcher,
         ProcessUsage,
+        EventSchemas,
         HoldExpirySweep,
         OrderReservationSweep,
         { provide: 'ORDER_SWEEP_OPTIONS', useValue: { intervalMs: config.ORDER_SWEEP_INTERVAL_MS } },

@@ -54,6 +54,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly usageEventsProcessed = new Counter({
+    name: 'tally_usage_events_processed_total',
+    help: 'Usage events the worker processed, by type (a registered or metered type, else "other") and outcome (processed, failed)',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly usageEventLatency = new Histogram({
+    name: 'tally_usage_event_latency_seconds',
+    help: 'Time from a usage event being received (stored by the gateway) to its processing committing, by outcome',
+    labelNames: ['outcome'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+
   readonly webhookAttempts = new Counter({
     name: 'tally_webhook_attempts_total',
     help: 'Webhook delivery attempts by outcome (succeeded, retrying, failed, gone)',

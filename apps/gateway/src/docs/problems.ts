@@ -19,6 +19,7 @@ export const GATEWAY_PROBLEMS = {
   transaction_not_found: [404, 'Transaction txn_01JD3Z9T1M2N3P4Q5R6S7T8V9W does not exist.'],
   hold_not_found: [404, 'Hold hold_01JD3ZB2C3D4E5F6G7H8J9K0MN does not exist.'],
   event_not_found: [404, 'Usage event req-7f3a9c does not exist.'],
+  event_type_not_found: [404, 'No event type "api.call" is registered.'],
   webhook_endpoint_not_found: [
     404,
     'No such webhook endpoint in this tenant (never created, deleted, or not a `whe_…` id).',
@@ -28,6 +29,7 @@ export const GATEWAY_PROBLEMS = {
   product_not_found: [404, 'Product prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C does not exist.'],
   external_ref_taken: [409, 'Another account of this tenant has that externalRef.'],
   meter_exists: [409, 'A meter for this event type already exists.'],
+  event_type_exists: [409, 'An event type "api.call" is already registered; change its schema with PUT.'],
   out_of_stock: [409, 'Product prod_01JD3Z8Q4N6V3F5W7X9Y1A2B3C has 1 available; 2 were asked for.'],
   inventory_contention: [409, 'The stock of these products changed under 5 attempts in a row; try again.'],
   order_not_cancellable: [
@@ -66,6 +68,7 @@ export const GATEWAY_PROBLEMS = {
   capture_exceeds_hold: [422, 'The amount is more than the hold.'],
   idempotency_key_reused: [422, 'The Idempotency-Key was used with a different request.'],
   webhook_url_refused: [422, 'Webhook URLs must use https.'],
+  invalid_event_schema: [422, 'The schema is not a valid JSON Schema (draft 2020-12).'],
   rate_limited: [
     429,
     'Too many requests of this class (writes, reads or events) for this API key; retry after Retry-After seconds.',

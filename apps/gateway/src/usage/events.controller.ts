@@ -1,7 +1,7 @@
-import { Body, Controller, Get, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Answer, REPLAYED } from '../docs/operations.js';
-import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS } from '../docs/problems.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { AccountNotFoundError, UsageEventNotFoundError } from '#domain';
 import { Correlation, Metrics } from '#observability';
@@ -10,10 +10,15 @@ import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { ValidationError } from '#http';
 import { check, validated } from '../http/validation.js';
+import { decodeCursor, pageOf } from '../http/pagination.js';
 import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
 import { IngestUsage, type IngestResult, type Rejection } from './ingest-usage.use-case.js';
 import {
   EventParams,
+  EventStatsQuery,
+  EventStatsView,
+  ListEventsQuery,
+  UsageEventPage,
   USAGE_EVENT_EXAMPLE,
   UsageBatchDto,
   UsageEventDto,
@@ -22,8 +27,17 @@ import {
   isEventId,
 } from './usage.dto.js';
 
+import { presentEventStats, presentUsageEvent } from './usage.presenter.js';
+
 const ACC = 'acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C';
-import { presentUsageEvent } from './usage.presenter.js';
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+/** The widest range the stats count, and the widest in hours (31 days: 744 buckets). */
+const MAX_STATS_DAYS = 366;
+const MAX_HOURLY_DAYS = 31;
+/** A list cursor: where the previous page ended, received_at to the microsecond and the id. */
+const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([\x21-\x7e]{1,255})$/;
+const STATUS_OF = { pending: 'received', processed: 'processed', failed: 'failed' } as const;
 
 @ApiTags('Usage')
 @Controller('v1/events')
@@ -48,6 +62,8 @@ export class EventsController {
       'Valid new events are stored (the raw audit trail) in one database transaction and processed in the background: checked against the ' +
       "business rules, priced by the event type's meter, and charged to `accountId` (see GET /v1/events/{id}). " +
       'An `id` the tenant already sent is a duplicate: counted, never processed twice. ' +
+      'An event sent without an `id` gets an `evt_…` id from the server (answered in `ids`, index by index) and is never a duplicate. ' +
+      'An event of a registered event type (POST /v1/event-types) whose properties do not satisfy its schema fails `schema_violation` when processed. ' +
       'A batch answers per index — one bad event does not sink the batch. A single event that is not valid answers 400 `validation_error`, ' +
       'and a single event naming an unknown account answers 404 `account_not_found`.',
   })
@@ -72,6 +88,7 @@ export class EventsController {
           events: [
             { id: 'req-7f3a9d', type: 'api.call', accountId: ACC, properties: { tokens: 300 } },
             { id: 'login-8812', type: 'user.login', accountId: null },
+            { type: 'page.view', properties: { path: '/pricing' } },
           ],
         },
       },
@@ -79,6 +96,7 @@ export class EventsController {
   })
   @Answer(202, UsageIngestResultView, 'Accepted; stored events are processed in the background', {
     example: {
+      ids: ['req-7f3a9c', null],
       accepted: 1,
       duplicates: 0,
       rejected: [
@@ -122,6 +140,95 @@ export class EventsController {
         return outcome;
       },
     );
+  }
+
+  /**
+   * The tenant's events, newest received first, filtered; pages by (receivedAt, id), so a page
+   * never repeats or skips an event of the ones before it.
+   */
+  @Get()
+  @ApiOperation({
+    operationId: 'listUsageEvents',
+    summary: 'List usage events, newest received first',
+    description:
+      'Filters combine: `type`, `accountId`, `status` (`pending` = received, not yet processed; `processed`; `failed`), ' +
+      'and the range of receipt [`from`, `to`). Pages are stable: events received after the first page never shift the later ones.',
+  })
+  @Answer(200, UsageEventPage, 'A page of events', {
+    example: { data: [USAGE_EVENT_EXAMPLE], nextCursor: null },
+  })
+  @ApiProblems(...QUERY_PROBLEMS)
+  async list(@CurrentTenant() tenant: Tenant, @Query() q: ListEventsQuery) {
+    const limit = q.limit ?? 20;
+    const from = q.from ? new Date(q.from) : undefined;
+    const to = q.to ? new Date(q.to) : undefined;
+    if (from && to && from >= to)
+      throw new ValidationError([{ field: 'from', message: 'must be before to' }]);
+    const position = decodeCursor(q.cursor, (p) => POSITION.test(p));
+    const [, receivedAt, id] = position ? POSITION.exec(position)! : [];
+    const rows = await this.usage.list(this.dataSource.manager, tenant.tenantId, {
+      type: q.type,
+      accountId: q.accountId,
+      status: q.status ? STATUS_OF[q.status] : undefined,
+      from,
+      to,
+      after: position ? { receivedAt: receivedAt!, id: id! } : undefined,
+      limit: limit + 1,
+    });
+    return pageOf(rows, limit, (e) => `${e.position.receivedAt}|${e.position.id}`, presentUsageEvent);
+  }
+
+  /** Counts over a range of receipt, by type, UTC hour or UTC day, with the failures' codes. */
+  @Get('stats')
+  @ApiOperation({
+    operationId: 'getUsageEventStats',
+    summary: 'Event counts by type, hour or day',
+    description:
+      'Events received in [`from`, `to`) (default: the last 24 hours): received, pending, processed and failed, and the failed ones by code ' +
+      `(\`schema_violation\`, \`invalid_quantity\`, …), per bucket and in total. \`from\` must be before \`to\`, at most ${MAX_STATS_DAYS} days before it ` +
+      `(${MAX_HOURLY_DAYS} days with \`groupBy=hour\`).`,
+  })
+  @Answer(200, EventStatsView, 'The counts', {
+    example: {
+      from: '2026-11-20T12:00:00.000Z',
+      to: '2026-11-21T12:00:00.000Z',
+      groupBy: 'type',
+      totals: {
+        received: 120,
+        pending: 2,
+        processed: 115,
+        failed: 3,
+        failureReasons: [{ code: 'schema_violation', count: 3 }],
+      },
+      data: [
+        {
+          key: 'api.call',
+          received: 120,
+          pending: 2,
+          processed: 115,
+          failed: 3,
+          failureReasons: [{ code: 'schema_violation', count: 3 }],
+        },
+      ],
+    },
+  })
+  @ApiProblems(...QUERY_PROBLEMS)
+  async stats(@CurrentTenant() tenant: Tenant, @Query() q: EventStatsQuery) {
+    const groupBy = q.groupBy ?? 'type';
+    const to = q.to ? new Date(q.to) : new Date();
+    const from = q.from ? new Date(q.from) : new Date(to.getTime() - DAY_MS);
+    if (from >= to) throw new ValidationError([{ field: 'from', message: 'must be before to' }]);
+    const maxDays = groupBy === 'hour' ? MAX_HOURLY_DAYS : MAX_STATS_DAYS;
+    if (to.getTime() - from.getTime() > maxDays * DAY_MS) {
+      throw new ValidationError([
+        {
+          field: 'from',
+          message: `the range may span at most ${maxDays} days${groupBy === 'hour' ? ' by hour' : ''}`,
+        },
+      ]);
+    }
+    const rows = await this.usage.stats(this.dataSource.manager, tenant.tenantId, { from, to, groupBy });
+    return presentEventStats(from, to, groupBy, rows);
   }
 
   /** One event as received, with what processing made of it (processed, billed or not, or failed). */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { hasIdPrefix, stringifyJson } from '#domain';
+import { hasIdPrefix, newId, stringifyJson } from '#domain';
 import { Commands } from '#messaging';
 import { AccountRepository, OutboxStore, UsageRepository } from '#persistence';
 import type { UsageEventDto } from './usage.dto.js';
@@ -12,6 +12,8 @@ export interface Rejection {
 }
 
 export interface IngestResult {
+  /** Each event's id by index (given or assigned); null for a rejected one. */
+  ids: (string | null)[];
   accepted: number;
   duplicates: number;
   rejected: Rejection[];
@@ -57,11 +59,13 @@ export class IngestUsage {
       }
     }
     const receivedAt = new Date();
+    // An event sent without an id gets one of ours: new, so never a duplicate.
+    const ids = new Map(valid.map(({ index, event }) => [index, event.id ?? newId('evt')]));
     const stored = await this.usage.insertNew(
       manager,
       tenant.tenantId,
-      valid.map(({ event }) => ({
-        id: event.id,
+      valid.map(({ index, event }) => ({
+        id: ids.get(index)!,
         type: event.type,
         accountId: event.accountId ?? null,
         occurredAt: event.timestamp ? new Date(event.timestamp) : receivedAt,
@@ -75,6 +79,12 @@ export class IngestUsage {
       ]);
     }
     rejected.sort((a, b) => a.index - b.index);
-    return { accepted: stored.length, duplicates: valid.length - stored.length, rejected };
+    const count = Math.max(0, ...events.map((e) => e.index + 1), ...rejected.map((r) => r.index + 1));
+    return {
+      ids: Array.from({ length: count }, (_, i) => ids.get(i) ?? null),
+      accepted: stored.length,
+      duplicates: valid.length - stored.length,
+      rejected,
+    };
   }
 }

@@ -30,17 +30,26 @@ const ACC = 'acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C';
 /** Whether `id` can be an event's id (a path parameter that cannot is no event at all). */
 export const isEventId = (id: string) => EVENT_ID.test(id);
 
-const EventType = (description: string) =>
-  Pattern(EVENT_TYPE, 'must be 1-100 letters, digits, _ . : -', { description, example: 'api.call' });
+const EventType = (description: string, required = true) =>
+  Pattern(EVENT_TYPE, 'must be 1-100 letters, digits, _ . : -', {
+    description,
+    example: 'api.call',
+    required,
+  });
+
+/** Whether `type` can be an event type (a path parameter that cannot names no event type). */
+export const isEventType = (type: string) => EVENT_TYPE.test(type);
 
 /** One usage event as a client sends it. */
 export class UsageEventDto {
   @Pattern(EVENT_ID, 'must be 1-255 visible ASCII characters', {
+    required: false,
     description:
-      'Your id for the event, unique per tenant: sending it again is counted as a duplicate, never billed twice.',
+      'Your id for the event, unique per tenant: sending it again is counted as a duplicate, never billed twice. ' +
+      'Without one the server assigns an `evt_…` id (answered in `ids`) and the event is never a duplicate.',
     example: 'req-7f3a9c',
   })
-  id!: string;
+  id?: string;
 
   @EventType('What happened; meters price events by type.')
   type!: string;
@@ -305,6 +314,15 @@ export class RejectionView {
 
 /** What POST /v1/events did with the events sent. */
 export class UsageIngestResultView {
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'string', nullable: true },
+    description:
+      "Each event's id, in the order sent (index by index): the id it was sent with, or the one the server assigned; null for a rejected event.",
+    example: ['req-7f3a9c', null],
+  })
+  ids!: (string | null)[];
+
   @ApiProperty({ type: 'integer', description: 'New events stored, to be processed.', example: 1 })
   accepted!: number;
 
@@ -409,3 +427,107 @@ export const USAGE_EVENT_EXAMPLE = {
   },
   failure: null,
 };
+
+/** `?status=`: `pending` is an event stored and not yet processed (`received` in its view). */
+export const EVENT_LIST_STATUSES = ['pending', 'processed', 'failed'] as const;
+
+/** GET /v1/events */
+export class ListEventsQuery extends PageQuery {
+  @EventType('Only events of this type.', false)
+  type?: string;
+
+  @ResourceId(ACC, { required: false, description: 'Only events billed (or to be billed) to this account.' })
+  accountId?: string;
+
+  @OneOf(EVENT_LIST_STATUSES, {
+    required: false,
+    description: '`pending`: stored, not yet processed (status `received`); `processed`; `failed`.',
+  })
+  status?: (typeof EVENT_LIST_STATUSES)[number];
+
+  @Instant({ required: false, description: 'Received at or after this instant.' })
+  from?: string;
+
+  @Instant({ required: false, description: 'Received before this instant.' })
+  to?: string;
+}
+
+export const EVENT_STATS_GROUPS = ['type', 'hour', 'day'] as const;
+
+/** GET /v1/events/stats */
+export class EventStatsQuery {
+  @Instant({
+    required: false,
+    description: 'Start of the range of receipt (inclusive); 24 hours before `to` if absent.',
+  })
+  from?: string;
+
+  @Instant({ required: false, description: 'End of the range (exclusive); now if absent.' })
+  to?: string;
+
+  @OneOf(EVENT_STATS_GROUPS, {
+    required: false,
+    description: 'Buckets: event type (the default), UTC hour or UTC day of receipt.',
+  })
+  groupBy?: (typeof EVENT_STATS_GROUPS)[number];
+}
+
+export class UsageEventPage extends PageOf(UsageEventView, 'UsageEventPage') {}
+
+/** How many events failed with one code. */
+export class FailureReasonCountView {
+  @ApiProperty({ example: 'schema_violation' })
+  code!: string;
+
+  @ApiProperty({ type: 'integer', example: 3 })
+  count!: number;
+}
+
+export class EventCountsView {
+  @ApiProperty({ type: 'integer', description: 'Events stored (accepted, not duplicates).', example: 120 })
+  received!: number;
+
+  @ApiProperty({ type: 'integer', description: 'Of those, not processed yet.', example: 2 })
+  pending!: number;
+
+  @ApiProperty({ type: 'integer', example: 115 })
+  processed!: number;
+
+  @ApiProperty({ type: 'integer', example: 3 })
+  failed!: number;
+
+  @ApiProperty({
+    type: [FailureReasonCountView],
+    description: 'The failed events by code, most frequent first.',
+  })
+  failureReasons!: FailureReasonCountView[];
+}
+
+export class EventStatsBucketView extends EventCountsView {
+  @ApiProperty({
+    description: 'The event type; the UTC hour (`2026-11-21T12:00:00Z`); or the UTC day (`2026-11-21`).',
+    example: 'api.call',
+  })
+  key!: string;
+}
+
+/** Counts of events received over a range, by type, hour or day. */
+export class EventStatsView {
+  @InstantOut('Start of the range (inclusive).')
+  from!: string;
+
+  @InstantOut('End of the range (exclusive).')
+  to!: string;
+
+  @ApiProperty({ enum: EVENT_STATS_GROUPS })
+  groupBy!: string;
+
+  @ApiProperty({ type: EventCountsView, description: 'The whole range.' })
+  totals!: EventCountsView;
+
+  @ApiProperty({
+    type: [EventStatsBucketView],
+    description: 'One bucket per key that has events, in key order.',
+  })
+  data!: EventStatsBucketView[];
+}

@@ -1,5 +1,5 @@
 import { parseJson } from '#domain';
-import type { MeterRecord, UsageAggregate, UsageEventDetail } from '#persistence';
+import type { MeterRecord, UsageAggregate, UsageEventDetail, UsageEventStats } from '#persistence';
 
 export function presentMeter(m: MeterRecord) {
   return {
@@ -50,5 +50,37 @@ export function presentUsage(groupBy: 'day' | 'meter', a: UsageAggregate) {
     quantity: a.quantity,
     amount: a.amount,
     unbilledEvents: a.unbilledEvents,
+  };
+}
+
+/** Stats buckets as the repository counted them, and their totals (failure codes summed across buckets). */
+export function presentEventStats(from: Date, to: Date, groupBy: string, rows: UsageEventStats[]) {
+  const reasons = new Map<string, number>();
+  const totals = { received: 0, pending: 0, processed: 0, failed: 0 };
+  for (const r of rows) {
+    totals.received += r.received;
+    totals.pending += r.pending;
+    totals.processed += r.processed;
+    totals.failed += r.failed;
+    for (const { code, count } of r.failureReasons) reasons.set(code, (reasons.get(code) ?? 0) + count);
+  }
+  return {
+    from: from.toISOString(),
+    to: to.toISOString(),
+    groupBy,
+    totals: {
+      ...totals,
+      failureReasons: [...reasons]
+        .map(([code, count]) => ({ code, count }))
+        .sort((a, b) => b.count - a.count || (a.code < b.code ? -1 : 1)),
+    },
+    data: rows.map((r) => ({
+      key: r.key,
+      received: r.received,
+      pending: r.pending,
+      processed: r.processed,
+      failed: r.failed,
+      failureReasons: r.failureReasons,
+    })),
   };
 }

@@ -1,9 +1,13 @@
 import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { assessUsage, parseJson, type UsageRecorded } from '#domain';
+import { EventTypeLabels, assessUsage, parseJson, type UsageRecorded } from '#domain';
 import { Ledger, type LedgerCharge } from '#ledger';
 import { MeterRepository, UsageRepository, type FailedUsage, type ProcessedUsage } from '#persistence';
+import { EventSchemas } from './event-schemas.js';
+
+/** Longest failure reason kept for a schema violation (its messages, joined). */
+const MAX_REASON_CHARS = 2000;
 
 export interface UsageOptions {
   /** An event whose value reaches this (minor units) is categorised `high_value`. */
@@ -15,6 +19,14 @@ export interface UsageOutcome {
   failed: number;
   charged: number;
   unbilled: number;
+  /** Per event handled: its metrics' type label (bounded), outcome, and when it was received. */
+  observed: ObservedEvent[];
+}
+
+export interface ObservedEvent {
+  type: string;
+  outcome: 'processed' | 'failed';
+  receivedAt: Date;
 }
 
 interface Charge {
@@ -37,25 +49,42 @@ export class ProcessUsage {
     @Inject(UsageRepository) private readonly usage: UsageRepository,
     @Inject(MeterRepository) private readonly meters: MeterRepository,
     @Inject(Ledger) private readonly ledger: Ledger,
+    @Inject(EventSchemas) private readonly schemas: EventSchemas,
     @Inject('USAGE_OPTIONS') private readonly options: UsageOptions,
   ) {}
+
+  /** The bounded `type` label of this process's event metrics. */
+  private readonly labels = new EventTypeLabels();
 
   async execute(manager: EntityManager, command: UsageRecorded): Promise<UsageOutcome> {
     const { tenantId } = command;
     const events = (await this.usage.lockReceived(manager, tenantId, command.eventIds)).sort(
       (a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : 1),
     );
-    if (events.length === 0) return { processed: 0, failed: 0, charged: 0, unbilled: 0 };
-    const meters = await this.meters.forTypes(
-      manager,
-      tenantId,
-      events.map((e) => e.type),
-    );
+    if (events.length === 0) return { processed: 0, failed: 0, charged: 0, unbilled: 0, observed: [] };
+    const types = events.map((e) => e.type);
+    const meters = await this.meters.forTypes(manager, tenantId, types);
+    const validators = await this.schemas.validatorsFor(manager, tenantId, types);
+    const observed: ObservedEvent[] = [];
 
     const processed: ProcessedUsage[] = [];
     const failed: FailedUsage[] = [];
     const charges: Charge[] = [];
     for (const event of events) {
+      const type = this.labels.label(event.type, validators.has(event.type) || meters.has(event.type));
+      // A registered type's schema first: an event that breaks it is refused whatever else it says.
+      const violations = validators.get(event.type)?.(JSON.parse(event.propertiesJson) as unknown) ?? null;
+      if (violations) {
+        failed.push({
+          tenantId,
+          eventId: event.id,
+          code: 'schema_violation',
+          reason: violations.join('; ').slice(0, MAX_REASON_CHARS),
+          workerId: this.workerId,
+        });
+        observed.push({ type, outcome: 'failed', receivedAt: event.receivedAt });
+        continue;
+      }
       const assessment = assessUsage(
         {
           id: event.id,
@@ -74,8 +103,10 @@ export class ProcessUsage {
           reason: assessment.message,
           workerId: this.workerId,
         });
+        observed.push({ type, outcome: 'failed', receivedAt: event.receivedAt });
         continue;
       }
+      observed.push({ type, outcome: 'processed', receivedAt: event.receivedAt });
       const priced = assessment.priced;
       const row: ProcessedUsage = {
         tenantId,
@@ -100,7 +131,7 @@ export class ProcessUsage {
 
     const { charged, unbilled } = await this.charge(manager, tenantId, charges);
     await this.usage.record(manager, tenantId, processed, failed);
-    return { processed: processed.length, failed: failed.length, charged, unbilled };
+    return { processed: processed.length, failed: failed.length, charged, unbilled, observed };
   }
 
   /**
@@ -127,7 +158,7 @@ export class ProcessUsage {
       tenantId,
       charges.map((c) => c.processed),
     );
-    return { processed: 0, failed: 0, charged, unbilled };
+    return { processed: 0, failed: 0, charged, unbilled, observed: [] };
   }
 
   /**

@@ -3,8 +3,9 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { DataSource, type EntityManager } from 'typeorm';
 import { MessageTypes, type UsageRecorded } from '#domain';
 import { AmqpContext, ValidPayload } from '#messaging';
+import { Metrics } from '#observability';
 import { InboxStore, OutboxSignal } from '#persistence';
-import { ProcessUsage } from './process-usage.use-case.js';
+import { ProcessUsage, type UsageOutcome } from './process-usage.use-case.js';
 import { UsageRecordedMessage } from './usage-recorded.message.js';
 import { Gate } from '../scheduling/gate.js';
 
@@ -21,6 +22,7 @@ export class UsageCommandsHandler {
     @Inject(ProcessUsage) private readonly processUsage: ProcessUsage,
     @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
     @Inject('USAGE_GATE') private readonly gate: Gate,
+    @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
   /** One accepted batch of events, processed in one database transaction with its inbox row. */
@@ -29,7 +31,20 @@ export class UsageCommandsHandler {
     @Payload(validUsageCommand()) command: UsageRecorded,
     @Ctx() ctx: AmqpContext,
   ): Promise<void> {
-    await this.handle(ctx, (manager) => this.processUsage.execute(manager, command));
+    const outcome = await this.handle(ctx, (manager) => this.processUsage.execute(manager, command));
+    if (outcome) this.observe(outcome);
+  }
+
+  /** Once committed: each event by type and outcome, and its latency from receipt to processed. */
+  private observe(outcome: UsageOutcome): void {
+    const now = Date.now();
+    for (const e of outcome.observed) {
+      this.metrics.usageEventsProcessed.inc({ type: e.type, outcome: e.outcome });
+      this.metrics.usageEventLatency.observe(
+        { outcome: e.outcome },
+        Math.max(0, now - e.receivedAt.getTime()) / 1000,
+      );
+    }
   }
 
   /** Unbilled events to charge again, in one database transaction with its inbox row. */
@@ -41,15 +56,16 @@ export class UsageCommandsHandler {
     await this.handle(ctx, (manager) => this.processUsage.rebill(manager, command));
   }
 
-  private async handle(ctx: AmqpContext, work: (manager: EntityManager) => Promise<unknown>): Promise<void> {
-    const fresh = await this.gate.run(() =>
+  /** Answers what `work` answered once committed, or null for a message handled before. */
+  private async handle<T>(ctx: AmqpContext, work: (manager: EntityManager) => Promise<T>): Promise<T | null> {
+    const result = await this.gate.run(() =>
       this.dataSource.transaction(async (manager) => {
-        if (!(await this.inbox.claim(manager, USAGE_CONSUMER, ctx.messageId))) return false;
-        await work(manager);
-        return true;
+        if (!(await this.inbox.claim(manager, USAGE_CONSUMER, ctx.messageId))) return null;
+        return { value: await work(manager) };
       }),
     );
-    if (!fresh) ctx.markDuplicate();
+    if (!result) ctx.markDuplicate();
     else this.outboxSignal.committed();
+    return result?.value ?? null;
   }
 }

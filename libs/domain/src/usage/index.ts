@@ -1,1 +1,3 @@
 export * from './usage.js';
+export * from './event-schema.js';
+export * from './event-metrics.js';

@@ -14,6 +14,7 @@ import { OutboxParking1763773200000 } from './1763773200000-OutboxParking.js';
 import { AdjustmentControls1763777700000 } from './1763777700000-AdjustmentControls.js';
 import { WebhookAccountOrder1763778000000 } from './1763778000000-WebhookAccountOrder.js';
 import { Commerce1763781600000 } from './1763781600000-Commerce.js';
+import { EventQueries1763785200000 } from './1763785200000-EventQueries.js';
 import { ReceiptEmails1763785500000 } from './1763785500000-ReceiptEmails.js';
 import { Ratings1763792400000 } from './1763792400000-Ratings.js';
 import { BoughtTogether1763799600000 } from './1763799600000-BoughtTogether.js';
@@ -36,6 +37,7 @@ export const migrations = [
   AdjustmentControls1763777700000,
   WebhookAccountOrder1763778000000,
   Commerce1763781600000,
+  EventQueries1763785200000,
   ReceiptEmails1763785500000,
   Ratings1763792400000,
   BoughtTogether1763799600000,

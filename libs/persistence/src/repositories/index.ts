@@ -8,3 +8,4 @@ export * from './webhook.repository.js';
 export * from './product.repository.js';
 export * from './order.repository.js';
 export * from './rating.repository.js';
+export * from './event-type.repository.js';

@@ -54,6 +54,31 @@ export interface UsageEventDetail extends StoredUsageEvent {
   failed: (FailedUsage & { failedAt: Date }) | null;
 }
 
+export interface UsageEventQuery {
+  type?: string;
+  accountId?: string;
+  status?: StoredUsageEvent['status'];
+  /** received_at range, [from, to). */
+  from?: Date;
+  to?: Date;
+  /** Exclusive: the last event of the previous page (receivedAt to the microsecond, ISO). */
+  after?: { receivedAt: string; id: string };
+  limit: number;
+}
+
+export interface ListedUsageEvent extends UsageEventDetail {
+  position: { receivedAt: string; id: string };
+}
+
+export interface UsageEventStats {
+  key: string;
+  received: number;
+  pending: number;
+  processed: number;
+  failed: number;
+  failureReasons: { code: string; count: number }[];
+}
+
 export interface UsageAggregate {
   key: string;
   eventType: string | null;
@@ -95,6 +120,72 @@ function toEvent(row: EventRow): StoredUsageEvent {
 
 const big = (v: string | null) => (v === null ? null : BigInt(v));
 const text = (v: bigint | null) => (v === null ? null : v.toString());
+
+const DETAIL_COLUMNS = `e.tenant_id, e.id, e.type, e.account_id, e.occurred_at, e.properties::text AS properties, e.status,
+  e.correlation_id, e.received_at, p.category, p.worker_id, p.processed_at, p.meter_id, p.quantity::text AS quantity,
+  p.amount::text AS amount, p.currency, p.billing_status, p.unbilled_code, p.unbilled_reason,
+  p.transaction_id, f.code AS failed_code, f.reason AS failed_reason, f.worker_id AS failed_worker,
+  f.failed_at`;
+
+/** received_at to the microsecond (a JS Date keeps milliseconds only): a cursor's exact position. */
+const POSITION = `to_char(e.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * A stats bucket: grouped by this expression (the one `CREATE STATISTICS` of migration EventQueries
+ * describes, so the planner knows the day and hour buckets are few and hashes them), and shown as
+ * `label` gives it.
+ */
+const STATS_KEYS: Record<'type' | 'hour' | 'day', { group: string; label: (k: string) => string }> = {
+  type: { group: 'e.type', label: (k) => k },
+  hour: {
+    group: `date_trunc('hour', e.received_at AT TIME ZONE 'UTC')`,
+    label: (k) => `to_char(${k}, 'YYYY-MM-DD"T"HH24":00:00Z"')`,
+  },
+  day: {
+    group: `date_trunc('day', e.received_at AT TIME ZONE 'UTC')`,
+    label: (k) => `to_char(${k}, 'YYYY-MM-DD')`,
+  },
+};
+
+type DetailRow = EventRow & Record<string, unknown>;
+
+function toDetail(row: DetailRow): UsageEventDetail {
+  const event = toEvent(row);
+  const { tenantId, id } = event;
+  return {
+    ...event,
+    processed: row.billing_status
+      ? {
+          tenantId,
+          eventId: id,
+          type: event.type,
+          accountId: event.accountId,
+          occurredAt: event.occurredAt,
+          category: row.category as string,
+          workerId: row.worker_id as string,
+          processedAt: row.processed_at as Date,
+          meterId: row.meter_id as string | null,
+          quantity: big(row.quantity as string | null),
+          amount: big(row.amount as string | null),
+          currency: row.currency as string | null,
+          billingStatus: row.billing_status as ProcessedUsage['billingStatus'],
+          unbilledCode: row.unbilled_code as string | null,
+          unbilledReason: row.unbilled_reason as string | null,
+          transactionId: row.transaction_id as string | null,
+        }
+      : null,
+    failed: row.failed_code
+      ? {
+          tenantId,
+          eventId: id,
+          code: row.failed_code as string,
+          reason: row.failed_reason as string,
+          workerId: row.failed_worker as string,
+          failedAt: row.failed_at as Date,
+        }
+      : null,
+  };
+}
 
 /** Usage events as received (the audit trail), and what processing made of them. */
 @Injectable()
@@ -294,54 +385,92 @@ export class UsageRepository {
 
   /** One event with what became of it, or null. */
   async find(manager: EntityManager, tenantId: string, id: string): Promise<UsageEventDetail | null> {
-    const rows: (EventRow & Record<string, unknown>)[] = await manager.query(
-      `SELECT e.tenant_id, e.id, e.type, e.account_id, e.occurred_at, e.properties::text AS properties, e.status,
-              e.correlation_id, e.received_at, p.category, p.worker_id, p.processed_at, p.meter_id, p.quantity::text AS quantity,
-              p.amount::text AS amount, p.currency, p.billing_status, p.unbilled_code, p.unbilled_reason,
-              p.transaction_id, f.code AS failed_code, f.reason AS failed_reason, f.worker_id AS failed_worker,
-              f.failed_at
+    const rows: DetailRow[] = await manager.query(
+      `SELECT ${DETAIL_COLUMNS}
          FROM usage_events e
          LEFT JOIN usage_processed p ON p.tenant_id = e.tenant_id AND p.event_id = e.id
          LEFT JOIN usage_failed f ON f.tenant_id = e.tenant_id AND f.event_id = e.id
         WHERE e.tenant_id = $1 AND e.id = $2`,
       [tenantId, id],
     );
-    const row = rows[0];
-    if (!row) return null;
-    const event = toEvent(row);
-    return {
-      ...event,
-      processed: row.billing_status
-        ? {
-            tenantId,
-            eventId: id,
-            type: event.type,
-            accountId: event.accountId,
-            occurredAt: event.occurredAt,
-            category: row.category as string,
-            workerId: row.worker_id as string,
-            processedAt: row.processed_at as Date,
-            meterId: row.meter_id as string | null,
-            quantity: big(row.quantity as string | null),
-            amount: big(row.amount as string | null),
-            currency: row.currency as string | null,
-            billingStatus: row.billing_status as ProcessedUsage['billingStatus'],
-            unbilledCode: row.unbilled_code as string | null,
-            unbilledReason: row.unbilled_reason as string | null,
-            transactionId: row.transaction_id as string | null,
-          }
-        : null,
-      failed: row.failed_code
-        ? {
-            tenantId,
-            eventId: id,
-            code: row.failed_code as string,
-            reason: row.failed_reason as string,
-            workerId: row.failed_worker as string,
-            failedAt: row.failed_at as Date,
-          }
-        : null,
+    return rows[0] ? toDetail(rows[0]) : null;
+  }
+
+  /**
+   * A page of a tenant's events, newest received first, by (received_at, id) — a total order, so
+   * pages neither repeat nor skip an event. `after` is the last position of the previous page.
+   * Each filter is served by an index in this order (migration EventQueries).
+   */
+  async list(manager: EntityManager, tenantId: string, q: UsageEventQuery): Promise<ListedUsageEvent[]> {
+    const params: unknown[] = [tenantId];
+    const where = ['tenant_id = $1'];
+    const add = (sql: (n: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(`$${params.length}`));
     };
+    if (q.type !== undefined) add((n) => `type = ${n}`, q.type);
+    if (q.accountId !== undefined) add((n) => `account_id = ${n}`, q.accountId);
+    if (q.status !== undefined) add((n) => `status = ${n}`, q.status);
+    if (q.from !== undefined) add((n) => `received_at >= ${n}`, q.from);
+    if (q.to !== undefined) add((n) => `received_at < ${n}`, q.to);
+    if (q.after !== undefined) {
+      params.push(q.after.receivedAt, q.after.id);
+      where.push(`(received_at, id) < ($${params.length - 1}::timestamptz, $${params.length})`);
+    }
+    params.push(q.limit);
+    const rows: (DetailRow & { position_at: string })[] = await manager.query(
+      `SELECT ${DETAIL_COLUMNS}, ${POSITION} AS position_at
+         FROM (SELECT * FROM usage_events WHERE ${where.join(' AND ')}
+                ORDER BY received_at DESC, id DESC LIMIT $${params.length}) e
+         LEFT JOIN usage_processed p ON p.tenant_id = e.tenant_id AND p.event_id = e.id
+         LEFT JOIN usage_failed f ON f.tenant_id = e.tenant_id AND f.event_id = e.id
+        ORDER BY e.received_at DESC, e.id DESC`,
+      params,
+    );
+    return rows.map((r) => ({ ...toDetail(r), position: { receivedAt: r.position_at, id: r.id } }));
+  }
+
+  /**
+   * Counts of a tenant's events received in [from, to), by type, UTC hour or UTC day: received,
+   * pending, processed and failed, and the failed ones by code. Two statements, each one range
+   * scan of an index (the main list index, and the partial one of pending and failed events).
+   */
+  async stats(
+    manager: EntityManager,
+    tenantId: string,
+    q: { from: Date; to: Date; groupBy: 'type' | 'hour' | 'day' },
+  ): Promise<UsageEventStats[]> {
+    const { group, label } = STATS_KEYS[q.groupBy];
+    const counts: { key: string; received: number; pending: number; processed: number; failed: number }[] =
+      await manager.query(
+        `SELECT ${label('s.k')} AS key, s.received, s.pending, s.processed, s.failed
+           FROM (SELECT ${group} AS k, count(*)::int AS received,
+                        (count(*) FILTER (WHERE e.status = 'received'))::int AS pending,
+                        (count(*) FILTER (WHERE e.status = 'processed'))::int AS processed,
+                        (count(*) FILTER (WHERE e.status = 'failed'))::int AS failed
+                   FROM usage_events e
+                  WHERE e.tenant_id = $1 AND e.received_at >= $2 AND e.received_at < $3
+                  GROUP BY 1) s
+          ORDER BY s.k`,
+        [tenantId, q.from, q.to],
+      );
+    const reasons: { key: string; code: string; n: number }[] = await manager.query(
+      `SELECT ${label('s.k')} AS key, s.code, s.n
+         FROM (SELECT ${group} AS k, f.code, count(*)::int AS n
+                 FROM usage_events e
+                 JOIN usage_failed f ON f.tenant_id = e.tenant_id AND f.event_id = e.id
+                WHERE e.tenant_id = $1 AND e.status = 'failed' AND e.received_at >= $2 AND e.received_at < $3
+                GROUP BY 1, 2) s
+        ORDER BY s.k, s.n DESC, s.code`,
+      [tenantId, q.from, q.to],
+    );
+    const byKey = new Map<string, { code: string; count: number }[]>();
+    for (const r of reasons) {
+      const list = byKey.get(r.key) ?? [];
+      list.push({ code: r.code, count: r.n });
+      byKey.set(r.key, list);
+    }
+    return counts.map((c) => ({ ...c, failureReasons: byKey.get(c.key) ?? [] }));
   }
 
   /**
