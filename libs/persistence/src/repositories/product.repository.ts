@@ -5,30 +5,16 @@ import {
   SkuTakenError,
   adjustStock,
   newId,
+  type ProductFacts,
   type ProductSort,
   type ProductStatus,
-  type RatingTally,
   type StockCounters,
 } from '#domain';
 
-export interface ProductRecord {
-  id: string;
+/** A stored product: what the API shows of it (`ProductFacts`, the score as of the read) and more. */
+export interface ProductRecord extends ProductFacts {
   tenantId: string;
-  sku: string;
-  name: string;
-  description: string | null;
-  category: string | null;
-  price: bigint;
-  currency: string;
-  status: ProductStatus;
-  metadata: Record<string, unknown>;
-  stock: StockCounters;
-  ratings: RatingTally;
   version: bigint;
-  /** 0–1, four decimals, as of the moment the list or read was made (see RANKING below). */
-  score: number;
-  createdAt: Date;
-  updatedAt: Date;
   /** Exact sort keys as PostgreSQL has them (microseconds, four decimals), for cursors. */
   keys: { createdAt: string; score: string };
 }
