@@ -85,6 +85,7 @@ describe('authorization on every route', () => {
     'POST /v1/webhook-endpoints/:id/recover': { since: new Date(Date.now() - 3600_000).toISOString() },
     'PATCH /v1/products/:id': { price: 1 },
     'POST /v1/products/:id/stock': { delta: -5 },
+    'POST /v1/products/:id/ratings': { accountId: 'acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C', rating: 1 },
     'PUT /v1/event-types/:type': { schema: { type: 'object', required: ['taken'] } },
   };
 

@@ -65,6 +65,15 @@ describe('bought together and recommendations: hand-counted, from Redis or Postg
       60_000,
     );
   };
+  /** This shop's completed orders the job has not counted yet. */
+  const unpaired = async () => {
+    const [{ n }] = await db.query(
+      `SELECT count(*)::int AS n FROM orders
+        WHERE account_id = ANY($1::text[]) AND status = 'completed' AND paired_at IS NULL`,
+      [Object.values(accounts)],
+    );
+    return n as number;
+  };
   /** Every answer of the two routes, as the client sees them. */
   const everything = async () => ({
     P1: await alsoBought('P1'),
@@ -142,10 +151,11 @@ describe('bought together and recommendations: hand-counted, from Redis or Postg
     assert.deepEqual(await alsoBought('P1'), []);
     assert.deepEqual(await recommended('A'), []);
 
+    // The job counts every tenant's orders (other test files' too): what is checked is this shop's.
     const run = await job().run();
-    assert.equal(run.orders, 50);
+    assert.ok(run.orders >= 50, `counted ${run.orders}`);
     assert.equal(run.syncError, undefined);
-    assert.equal(run.synced, 5); // P1…P5 have neighbours; P6 has none
+    assert.equal(await unpaired(), 0);
     assert.deepEqual(await everything(), HAND_COUNTED);
     assert.deepEqual(await alsoBought('P1', 1), ['P2:30']);
 
@@ -156,8 +166,9 @@ describe('bought together and recommendations: hand-counted, from Redis or Postg
       p.P4,
       '10',
     ]);
-    // A second run finds nothing new: every order is counted once.
-    assert.deepEqual(await job().run(), { orders: 0, synced: 0, ran: true });
+    // A second run changes nothing here: every order is counted once.
+    await job().run();
+    assert.deepEqual(await everything(), HAND_COUNTED);
   });
 
   it('the same answers from PostgreSQL when Redis is flushed, and when it cannot be reached', async () => {
@@ -198,7 +209,7 @@ describe('bought together and recommendations: hand-counted, from Redis or Postg
     try {
       await placeAll([['C', ['P5', 'P6']]]);
       const run = await job().run();
-      assert.equal(run.orders, 1);
+      assert.equal(await unpaired(), 0);
       assert.ok(run.syncError, 'the copy to Redis failed');
       // PostgreSQL has the new count at once; the gateway answers from it while Redis is away.
       assert.deepEqual(await alsoBought('P6'), ['P5:1']);
@@ -228,12 +239,7 @@ describe('bought together and recommendations: hand-counted, from Redis or Postg
       [p.P1, p.P2],
     );
     assert.equal(pair.n, 30);
-    const [{ unpaired }] = await db.query(
-      `SELECT count(*)::int AS unpaired FROM orders
-        WHERE account_id = ANY($1::text[]) AND status = 'completed' AND paired_at IS NULL`,
-      [Object.values(accounts)],
-    );
-    assert.equal(unpaired, 0);
+    assert.equal(await unpaired(), 0);
     // From scratch in batches of 7 (the CLI's rebuild, with a small batch): the same counts.
     await small.rebuild();
     await job().run();
