@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, StreamableFile, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
-import { RECEIPT_CONTENT_TYPE, Receipts } from '#receipts';
+import { ApiReceiptResponse, Receipts, receiptAnswer } from '#receipts';
 import { Needs, RolesGuard } from '../auth/roles.guard.js';
 import { ApiProblems, PATH_PROBLEMS } from '../docs/problems.js';
 import { PathId } from '../http/fields.js';
@@ -30,25 +30,10 @@ export class ReceiptController {
     description:
       'The same file the tenant’s API serves and the customer is emailed. Not completed: 409 `order_not_completed`.',
   })
-  @ApiProduces(RECEIPT_CONTENT_TYPE)
-  @ApiResponse({
-    status: 200,
-    description: 'The receipt',
-    content: { [RECEIPT_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } },
-    headers: {
-      'Content-Disposition': {
-        description: 'attachment, with the file name `receipt-<order id>.pdf`.',
-        schema: { type: 'string', example: `attachment; filename="receipt-${ORDER_ID}.pdf"` },
-      },
-    },
-  })
+  @ApiReceiptResponse(ORDER_ID)
   @ApiProblems(...PATH_PROBLEMS, 'order_not_found', 'order_not_completed')
   async receipt(@Param() { id }: ReceiptParams): Promise<StreamableFile> {
-    const { filename, pdf } = await this.receipts.of(this.dataSource.manager, id, null);
-    return new StreamableFile(pdf, {
-      type: RECEIPT_CONTENT_TYPE,
-      disposition: `attachment; filename="${filename}"`,
-      length: pdf.length,
-    });
+    const receipt = await this.receipts.of(this.dataSource.manager, id, null);
+    return receiptAnswer(receipt);
   }
 }

@@ -10,13 +10,13 @@ import {
   UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { OrderNotFoundError, hasIdPrefix } from '#domain';
 import { Correlation } from '#observability';
 import { orderView } from '#domain';
 import { OrderRepository } from '#persistence';
-import { RECEIPT_CONTENT_TYPE, Receipts } from '#receipts';
+import { ApiReceiptResponse, Receipts, receiptAnswer } from '#receipts';
 import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
@@ -165,30 +165,11 @@ export class OrdersController {
       '(SKU, name, quantity, unit price, amount) and the total, in the currency’s format. The same order always ' +
       'gives the same file. Before the order completes (and for a failed or cancelled one): 409 `order_not_completed`.',
   })
-  @ApiProduces(RECEIPT_CONTENT_TYPE)
-  @ApiResponse({
-    status: 200,
-    description: 'The receipt',
-    content: { [RECEIPT_CONTENT_TYPE]: { schema: { type: 'string', format: 'binary' } } },
-    headers: {
-      ...RATE_LIMIT_HEADERS,
-      'Content-Disposition': {
-        description: 'attachment, with the file name `receipt-<order id>.pdf`.',
-        schema: {
-          type: 'string',
-          example: `attachment; filename="receipt-${ORDER_ID}.pdf"`,
-        },
-      },
-    },
-  })
+  @ApiReceiptResponse(ORDER_ID, RATE_LIMIT_HEADERS)
   @ApiProblems(...PATH_PROBLEMS, 'order_not_found', 'order_not_completed')
   async receipt(@CurrentTenant() tenant: Tenant, @Param() { id }: OrderParams): Promise<StreamableFile> {
-    const { filename, pdf } = await this.receipts.of(this.dataSource.manager, id, tenant.tenantId);
-    return new StreamableFile(pdf, {
-      type: RECEIPT_CONTENT_TYPE,
-      disposition: `attachment; filename="${filename}"`,
-      length: pdf.length,
-    });
+    const receipt = await this.receipts.of(this.dataSource.manager, id, tenant.tenantId);
+    return receiptAnswer(receipt);
   }
 
   @Get()

@@ -46,10 +46,11 @@ export class DiscoveryController {
     @Param() { id }: ProductParams,
     @Query() query: DiscoveryQuery,
   ) {
-    const product = hasIdPrefix(id, 'prod')
-      ? await this.products.find(this.dataSource.manager, tenant.tenantId, id)
-      : null;
-    if (!product) throw new ProductNotFoundError(id);
+    // Only whether it exists: the neighbours are scored below, this one need not be.
+    const known = hasIdPrefix(id, 'prod')
+      ? (await this.products.readMany(this.dataSource.manager, tenant.tenantId, [id])).has(id)
+      : false;
+    if (!known) throw new ProductNotFoundError(id);
     const items = await this.discovery.alsoBought(tenant.tenantId, id, query.limit ?? 10);
     return { data: items.map((i) => ({ product: productView(i.product), count: i.n })) };
   }
