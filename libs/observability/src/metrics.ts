@@ -142,7 +142,7 @@ export class Metrics {
 
   readonly cacheLoads = new Counter({
     name: 'tally_cache_loads_total',
-    help: 'Database loads made for the cache (one per key however many misses wait on it), by cache',
+    help: 'Database loads of cached reads, by cache: one per key and version however many misses wait on it, and one per read Redis could not serve',
     labelNames: ['cache'] as const,
     registers: [this.registry],
   });

@@ -53,14 +53,15 @@ export class ProductCache {
     load: () => Promise<T | null>,
   ): Promise<T | null> {
     const store = this.enabled ? this.store : null;
-    if (!store || store.degraded) return load();
+    if (!store) return load();
     const slot = slotOf(store);
+    if (store.degraded) return this.loadAlone(slot, load);
     let seen: CacheRead;
     try {
       seen = await store.read(slot);
     } catch {
       this.metrics.cacheErrors.inc({ cache: slot.cache, operation: 'read' });
-      return load();
+      return this.loadAlone(slot, load);
     }
     if (seen.hit) {
       this.metrics.cacheHits.inc({ cache: slot.cache });
@@ -70,8 +71,7 @@ export class ProductCache {
     if (seen.writing) {
       // A write of the key is committing: a load already under way may predate it, and this
       // one's fill would be refused. Read alone.
-      this.metrics.cacheLoads.inc({ cache: slot.cache });
-      return load();
+      return this.loadAlone(slot, load);
     }
     // Keyed by the version seen too: a request that saw a later version (a write answered since
     // this load began) must not be handed a value that may predate the write.
@@ -82,6 +82,12 @@ export class ProductCache {
       this.flights.set(key, flight);
     }
     return flight;
+  }
+
+  /** A database load that is neither shared nor stored (Redis failing, or a write committing). */
+  private loadAlone<T>(slot: CacheSlot, load: () => Promise<T | null>): Promise<T | null> {
+    this.metrics.cacheLoads.inc({ cache: slot.cache });
+    return load();
   }
 
   private async loadAndFill<T>(
