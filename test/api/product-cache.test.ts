@@ -205,4 +205,35 @@ describe('product cache: cache-aside in Redis, never stale after a write', () =>
     assert.equal((await read(id)).price, 333);
     assert.equal(await metric('hits', 'product'), hits + 1, 'cached again once Redis is back');
   });
+
+  it('Redis silent (commands time out): reads and writes still 200, nothing stale after', async () => {
+    const id = await newProduct(400);
+    await warm(id);
+    proxy.stall();
+    try {
+      assert.equal((await read(id)).price, 400);
+      await patch(id, { price: 444 });
+      assert.equal((await read(id)).price, 444);
+    } finally {
+      proxy.restore();
+    }
+    await waitFor('the invalidation delivered', () => store().pendingInvalidations === 0, 30_000);
+    assert.equal((await read(id)).price, 444);
+  });
+
+  it('Redis unreachable from the start: a gateway still serves reads and writes from PostgreSQL', async () => {
+    const { url } = await shop.startExtra('gateway', { REDIS_URL: 'redis://127.0.0.1:1' });
+    const alone = new Api(url, api.apiKey);
+    const id = await newProduct(900);
+    for (let i = 0; i < 3; i++) {
+      const res = await alone.get(`/v1/products/${id}`);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.body.price, 900);
+    }
+    const changed = await alone.request('PATCH', `/v1/products/${id}`, { body: { price: 990 } });
+    assert.equal(changed.status, 200, changed.text);
+    assert.equal((await alone.get(`/v1/products/${id}`)).body.price, 990);
+    assert.equal((await alone.get('/v1/products')).status, 200);
+    assert.ok((await metricSum(url, 'tally_cache_errors_total')) > 0, 'the failures are counted');
+  });
 });
