@@ -35,7 +35,20 @@ export class ProductCache {
     @Inject(PRODUCT_CACHE_STORE) private readonly store: ProductCacheStore | null,
     @Inject(PRODUCT_CACHE_ENABLED) private readonly enabled: boolean,
     @Inject(Metrics) private readonly metrics: Metrics,
-  ) {}
+  ) {
+    // Every series from the start (at 0), so a dashboard's rate() and ratio have them before traffic.
+    for (const cache of ['product', 'list'] as const) {
+      for (const counter of [
+        metrics.cacheHits,
+        metrics.cacheMisses,
+        metrics.cacheLoads,
+        metrics.cacheFillsRefused,
+      ])
+        counter.inc({ cache }, 0);
+      for (const operation of ['read', 'fill', 'invalidate'] as const)
+        metrics.cacheErrors.inc({ cache, operation }, 0);
+    }
+  }
 
   /** One product of the tenant; `load` answers it from PostgreSQL (null: not found, not cached). */
   product<T>(tenantId: string, productId: string, load: () => Promise<T | null>): Promise<T | null> {
