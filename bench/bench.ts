@@ -14,7 +14,8 @@
  *   16 and 32 clients, fifty per commit at 2, 4 and 8; the best of each is the baseline), after
  *   the apps stopped. BENCH_PGBENCH=off skips it.
  * It starts its own gateway and worker on a database of its own (tally_bench), from dist/.
- * `npm run bench -- flash-sale` (or BENCH_SCENARIO=flash-sale) runs bench/flash-sale.ts instead.
+ * `npm run bench -- flash-sale` (or BENCH_SCENARIO=flash-sale) runs bench/flash-sale.ts instead;
+ * `npm run bench -- catalog` runs bench/catalog.ts (product reads, cache on and off).
  */
 import http from 'node:http';
 import { cpus } from 'node:os';
@@ -416,7 +417,7 @@ async function postgresCounters(db: pg.Pool): Promise<{ xacts: number; statement
 }
 
 // `npm run bench -- flash-sale [flags]` or BENCH_SCENARIO=flash-sale: the flash sale of
-// bench/flash-sale.ts; no scenario: the transfers and usage figures above.
+// bench/flash-sale.ts; `catalog`: the product reads of bench/catalog.ts; no scenario: the transfers and usage figures above.
 const [scenarioArgument, ...scenarioFlags] = process.argv.slice(2);
 const scenario = scenarioArgument?.startsWith('-')
   ? process.env.BENCH_SCENARIO
@@ -425,9 +426,11 @@ const flags = scenarioArgument?.startsWith('-') ? process.argv.slice(2) : scenar
 const run =
   scenario === 'flash-sale'
     ? import('./flash-sale.js').then(({ flashSale }) => flashSale(flags)).then((code) => process.exit(code))
-    : scenario
-      ? Promise.reject(new Error(`unknown bench scenario "${scenario}"; use flash-sale, or none`))
-      : main();
+    : scenario === 'catalog'
+      ? import('./catalog.js').then(({ catalog }) => catalog(flags)).then((code) => process.exit(code))
+      : scenario
+        ? Promise.reject(new Error(`unknown bench scenario "${scenario}"; use flash-sale, catalog, or none`))
+        : main();
 run.catch((error) => {
   console.error(error);
   process.exit(1);

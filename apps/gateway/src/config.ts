@@ -11,6 +11,7 @@ import {
   oneOf,
   outboxEnv,
   port,
+  productCacheEnv,
   rateLimitEnv,
   refine,
   runtimeEnv,
@@ -24,6 +25,7 @@ export const gatewayEnv = {
   ...outboxEnv,
   ...webhookEnv,
   ...rateLimitEnv,
+  ...productCacheEnv,
   ...port('GATEWAY_PORT', 3000),
   /** How long Idempotency-Keys are remembered; docs/api.md promises at least 24 hours. */
   IDEMPOTENCY_RETENTION_HOURS: int(24, 24 * 90, 24),

@@ -6,7 +6,13 @@ import { LedgerModule } from '#ledger';
 import { ReceiptsModule } from '#receipts';
 import { Metrics, ObservabilityModule } from '#observability';
 import { createRateLimiter } from '#http';
-import { DatabaseReadiness, NeighbourSets, PersistenceModule, ProductRepository } from '#persistence';
+import {
+  DatabaseReadiness,
+  NeighbourSets,
+  PersistenceModule,
+  ProductRepository,
+  connectProductCache,
+} from '#persistence';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { GatewayRateLimits } from './auth/rate-limits.js';
@@ -18,6 +24,12 @@ import { gatewayValidationPipe } from './http/validation.js';
 import { DiscoveryController } from './products/discovery.controller.js';
 import { Discovery, NEIGHBOUR_SETS } from './products/discovery.js';
 import { ProductsController } from './products/products.controller.js';
+import {
+  PRODUCT_CACHE_ENABLED,
+  PRODUCT_CACHE_STORE,
+  ProductCache,
+  cacheMetrics,
+} from './products/product-cache.js';
 import { CancelOrder } from './orders/cancel-order.use-case.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { INVENTORY_STRATEGY, inventoryStrategy } from './orders/inventory-locking.js';
@@ -105,6 +117,15 @@ export class GatewayModule {
         },
         CancelOrder,
         Discovery,
+        // Every product write invalidates (with REDIS_URL), whether this gateway reads the cache or not.
+        {
+          provide: PRODUCT_CACHE_STORE,
+          useFactory: (dataSource: DataSource, metrics: Metrics) =>
+            connectProductCache(dataSource, config, cacheMetrics(metrics)),
+          inject: [DataSource, Metrics],
+        },
+        { provide: PRODUCT_CACHE_ENABLED, useValue: config.PRODUCT_CACHE === 'on' },
+        ProductCache,
         {
           provide: NEIGHBOUR_SETS,
           useFactory: () =>

@@ -22,6 +22,7 @@ import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { decodeCursor, encodeCursor } from '../http/pagination.js';
 import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
+import { ProductCache } from './product-cache.js';
 import { presentProduct } from './product.presenter.js';
 import {
   CreateProductDto,
@@ -48,6 +49,7 @@ export class ProductsController {
     @Inject(ProductRepository) private readonly products: ProductRepository,
     @Inject(RatingRepository) private readonly ratings: RatingRepository,
     @Inject(AccountRepository) private readonly accounts: AccountRepository,
+    @Inject(ProductCache) private readonly cache: ProductCache,
   ) {}
 
   @Post()
@@ -228,10 +230,13 @@ export class ProductsController {
   @ApiProblems(...PATH_PROBLEMS, 'product_not_found')
   async get(@CurrentTenant() tenant: Tenant, @Param() { id }: ProductParams) {
     const product = isProductId(id)
-      ? await this.products.find(this.dataSource.manager, tenant.tenantId, id)
+      ? await this.cache.product(tenant.tenantId, id, async () => {
+          const found = await this.products.find(this.dataSource.manager, tenant.tenantId, id);
+          return found && presentProduct(found);
+        })
       : null;
     if (!product) throw new ProductNotFoundError(id);
-    return presentProduct(product);
+    return product;
   }
 
   @Get()
@@ -250,22 +255,26 @@ export class ProductsController {
       decodeCursor(query.cursor, () => true),
       sort,
     );
-    const { rows, asOf } = await this.products.list(this.dataSource.manager, tenant.tenantId, {
-      status: query.status ?? 'active',
-      category: query.category,
-      q: query.q,
-      sort,
-      after,
-      limit: limit + 1,
+    const status = query.status ?? 'active';
+    const shape = [status, query.category, query.q, sort, limit, query.cursor];
+    return this.cache.list(tenant.tenantId, shape, async () => {
+      const { rows, asOf } = await this.products.list(this.dataSource.manager, tenant.tenantId, {
+        status,
+        category: query.category,
+        q: query.q,
+        sort,
+        after,
+        limit: limit + 1,
+      });
+      const more = rows.length > limit;
+      const shown = more ? rows.slice(0, limit) : rows;
+      return {
+        data: shown.map(presentProduct),
+        nextCursor: more
+          ? encodeCursor(formatPosition(productPosition(sort, shown[shown.length - 1], asOf)))
+          : null,
+      };
     });
-    const more = rows.length > limit;
-    const shown = more ? rows.slice(0, limit) : rows;
-    return {
-      data: shown.map(presentProduct),
-      nextCursor: more
-        ? encodeCursor(formatPosition(productPosition(sort, shown[shown.length - 1], asOf)))
-        : null,
-    };
   }
 }
 
