@@ -137,6 +137,37 @@ describe('customer sessions', () => {
     );
   });
 
+  it('opening under an Idempotency-Key: a retry answers the same pair, which the database keeps sealed, never in clear', async () => {
+    const idempotencyKey = key();
+    const first = await api.post(
+      '/v1/customer-sessions',
+      { accountId: ids.owner },
+      { 'idempotency-key': idempotencyKey },
+    );
+    assert.equal(first.status, 201, first.text);
+    const again = await api.post(
+      '/v1/customer-sessions',
+      { accountId: ids.owner },
+      { 'idempotency-key': idempotencyKey },
+    );
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.body, first.body);
+    const sid = decodeJwt(first.body.accessToken).sid;
+    const [{ n }] = await db.query(
+      `SELECT count(*)::int AS n FROM customer_sessions WHERE account_id = $1 AND id = $2`,
+      [ids.owner, sid],
+    );
+    assert.equal(n, 1);
+    const [stored] = await db.query(
+      `SELECT response_body AS body FROM idempotency_keys WHERE tenant_id = $1 AND key = $2`,
+      [decodeJwt(first.body.accessToken).tid, idempotencyKey],
+    );
+    assert.match(stored.body, /^enc:v1:/);
+    assert.ok(!stored.body.includes(first.body.refreshToken));
+    assert.ok(!stored.body.includes(first.body.accessToken.split('.')[2]));
+  });
+
   it('refuses a session for an account of another tenant, one that does not exist, and to a customer token', async () => {
     for (const accountId of [ids.foreignAccount, 'acc_00000000000000000000000000', 'nope']) {
       const res = await api.post('/v1/customer-sessions', { accountId });

@@ -3,8 +3,9 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { NoCredentials } from '../auth/access.js';
 import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
-import { Answer } from '../docs/operations.js';
-import { ApiProblems, BODY_PROBLEMS } from '../docs/problems.js';
+import { Answer, REPLAYED } from '../docs/operations.js';
+import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS } from '../docs/problems.js';
+import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
 import { ACCOUNT_ID } from '../accounts/accounts.dto.js';
 import { CustomerSessions } from './customer-sessions.js';
 import {
@@ -15,9 +16,10 @@ import {
 } from './customer-sessions.dto.js';
 
 /**
- * Storefront sessions (docs/api.md, "Customer sessions"). No Idempotency-Key here: the answers
- * hold fresh secrets, which must not be stored to be replayed; a retried request opens (or
- * refreshes to) another pair, which costs nothing.
+ * Storefront sessions (docs/api.md, "Customer sessions"). Opening one honours Idempotency-Key like
+ * every POST; its answer holds the tokens, so it is kept sealed (as a webhook secret is).
+ * Refreshing takes no key: it has no tenant to scope one to until the token is looked up, and a
+ * refresh token is single-use by design.
  */
 @ApiTags('Customer sessions')
 @Controller('v1/customer-sessions')
@@ -35,11 +37,20 @@ export class CustomerSessionsController {
       'account, place, read, list and cancel its orders, and rate products; anything else is 403 `forbidden`, another ' +
       'account’s order or account 404. The refresh token exchanges once for a new pair.',
   })
+  @Idempotent({ required: false })
   @ApiBody({ type: OpenCustomerSessionDto, examples: { session: { value: { accountId: ACCOUNT_ID } } } })
-  @Answer(201, CustomerTokensView, 'Opened: an access token and a refresh token', { example: TOKENS_EXAMPLE })
-  @ApiProblems(...BODY_PROBLEMS, 'account_not_found')
-  open(@CurrentTenant() tenant: Tenant, @Body() input: OpenCustomerSessionDto) {
-    return this.sessions.open(tenant.tenantId, input.accountId);
+  @Answer(201, CustomerTokensView, 'Opened: an access token and a refresh token', {
+    example: TOKENS_EXAMPLE,
+    headers: REPLAYED,
+  })
+  @ApiProblems(...BODY_PROBLEMS, 'account_not_found', ...KEY_PROBLEMS)
+  open(@CurrentTenant() tenant: Tenant, @Body() input: OpenCustomerSessionDto): IdempotentWrite {
+    return idempotentWrite(async (manager) => ({
+      status: 201,
+      body: await this.sessions.open(manager, tenant.tenantId, input.accountId),
+      headers: {},
+      secret: true,
+    }));
   }
 
   @Post('refresh')

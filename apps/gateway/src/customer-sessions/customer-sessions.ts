@@ -68,22 +68,23 @@ export class CustomerSessions implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.timer);
   }
 
-  /** A new session for an account of this tenant (404 `account_not_found` otherwise). */
-  async open(tenantId: string, accountId: string): Promise<CustomerTokens> {
-    return this.dataSource.transaction(async (manager) => {
-      const account = hasIdPrefix(accountId, 'acc')
-        ? await this.accounts.find(manager, tenantId, accountId)
-        : null;
-      if (!account) throw new AccountNotFoundError(accountId);
-      const sessionId = newId('cs');
-      const { expiresAt } = await this.sessions.create(manager, {
-        id: sessionId,
-        tenantId,
-        accountId,
-        ttlSeconds: this.options.sessionTtlSeconds,
-      });
-      return this.issue(manager, { sessionId, tenantId, accountId, expiresAt });
+  /**
+   * A new session for an account of this tenant (404 `account_not_found` otherwise), in the
+   * caller's transaction (the Idempotency-Key's).
+   */
+  async open(manager: EntityManager, tenantId: string, accountId: string): Promise<CustomerTokens> {
+    const account = hasIdPrefix(accountId, 'acc')
+      ? await this.accounts.find(manager, tenantId, accountId)
+      : null;
+    if (!account) throw new AccountNotFoundError(accountId);
+    const sessionId = newId('cs');
+    const { expiresAt } = await this.sessions.create(manager, {
+      id: sessionId,
+      tenantId,
+      accountId,
+      ttlSeconds: this.options.sessionTtlSeconds,
     });
+    return this.issue(manager, { sessionId, tenantId, accountId, expiresAt });
   }
 
   /**
