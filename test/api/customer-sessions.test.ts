@@ -403,6 +403,9 @@ describe('customer sessions', () => {
     );
     assert.equal(odd.status, 400, odd.text);
     assert.equal((await api.get(`/v1/orders?accountId=${ids.owner}`)).body.data.length, before);
+    // Nor can a filter name its own account and another's at once.
+    const both = await as(owner.accessToken).get(`/v1/orders?accountId=${ids.owner}&accountId=${ids.other}`);
+    assert.equal(both.status, 400, both.text);
   });
 
   it('refresh rotates: the old refresh token stops working, and using it again revokes the session and its newest tokens', async () => {
@@ -423,6 +426,10 @@ describe('customer sessions', () => {
       const res = await as(token).get(`/v1/accounts/${ids.owner}`);
       assert.deepEqual(problem(res), { status: 401, type: 'application/problem+json', code: 'unauthorized' });
     }
+    const [session] = await db.query(`SELECT revoked_reason FROM customer_sessions WHERE id = $1`, [
+      decodeJwt(first.accessToken).sid,
+    ]);
+    assert.equal(session.revoked_reason, 'refresh_token_reused');
     const newest = await refresh(second.body.refreshToken);
     assert.deepEqual(problem(newest), {
       status: 401,
