@@ -11,8 +11,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * is recognised (and revokes the session) rather than merely unknown. Rows go with their session
  * (ON DELETE CASCADE) when the gateway's sweep deletes sessions a day after they ended.
  */
-export class CustomerSessions1763803200000 implements MigrationInterface {
-  name = 'CustomerSessions1763803200000';
+export class CustomerSessions1763806800000 implements MigrationInterface {
+  name = 'CustomerSessions1763806800000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
