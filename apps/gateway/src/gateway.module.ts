@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
@@ -15,8 +16,15 @@ import {
 } from '#persistence';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { GatewayGuard } from './auth/gateway.guard.js';
 import { GatewayRateLimits } from './auth/rate-limits.js';
 import type { GatewayConfig } from './config.js';
+import { CustomerSessionsController } from './customer-sessions/customer-sessions.controller.js';
+import {
+  CUSTOMER_SESSION_OPTIONS,
+  CustomerSessions,
+  type CustomerSessionOptions,
+} from './customer-sessions/customer-sessions.js';
 import { HoldsController } from './holds/holds.controller.js';
 import { HoldsService } from './holds/holds.service.js';
 import { ProblemFilter } from '#http';
@@ -79,6 +87,7 @@ export class GatewayModule {
         ProductsController,
         DiscoveryController,
         OrdersController,
+        CustomerSessionsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -100,6 +109,19 @@ export class GatewayModule {
           inject: [Metrics],
         },
         ApiKeyGuard,
+        // Every route, by credential: API keys, customer access tokens, or none (docs/security.md).
+        { provide: APP_GUARD, useClass: GatewayGuard },
+        CustomerSessions,
+        {
+          provide: CUSTOMER_SESSION_OPTIONS,
+          useValue: {
+            // Unset (development and tests only: production requires it), a key per start.
+            secret: config.CUSTOMER_TOKEN_SECRET
+              ? new TextEncoder().encode(config.CUSTOMER_TOKEN_SECRET)
+              : randomBytes(32),
+            sessionTtlSeconds: config.CUSTOMER_SESSION_TTL_SECONDS,
+          } satisfies CustomerSessionOptions,
+        },
         IdempotencyService,
         CreateTransaction,
         AcceptBatcher,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -18,7 +18,8 @@ import {
   productPosition,
   type ProductPosition,
 } from '#persistence';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import { AllowCustomer, ownAccount } from '../auth/access.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { decodeCursor, encodeCursor } from '../http/pagination.js';
 import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
@@ -42,7 +43,6 @@ const isProductId = (id: string) => hasIdPrefix(id, 'prod');
 /** The catalog (docs/api.md, "Commerce: catalog and inventory"). */
 @ApiTags('Products')
 @Controller('v1/products')
-@UseGuards(ApiKeyGuard)
 export class ProductsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -160,6 +160,7 @@ export class ProductsController {
    * however many accounts rate it at once.
    */
   @Post(':id/ratings')
+  @AllowCustomer('ratings:write', ownAccount.body())
   @ApiOperation({
     operationId: 'rateProduct',
     summary: 'Rate a product (buyers only)',
@@ -225,6 +226,7 @@ export class ProductsController {
   }
 
   @Get(':id')
+  @AllowCustomer('products:read')
   @ApiOperation({ operationId: 'getProduct', summary: 'Read a product' })
   @Answer(200, ProductView, 'The product', { example: PRODUCT_EXAMPLE })
   @ApiProblems(...PATH_PROBLEMS, 'product_not_found')
@@ -240,6 +242,7 @@ export class ProductsController {
   }
 
   @Get()
+  @AllowCustomer('products:read')
   @ApiOperation({
     operationId: 'listProducts',
     summary: 'List and search the catalog',

@@ -19,6 +19,7 @@ import { ReceiptEmails1763785500000 } from './1763785500000-ReceiptEmails.js';
 import { Ratings1763792400000 } from './1763792400000-Ratings.js';
 import { BoughtTogether1763799600000 } from './1763799600000-BoughtTogether.js';
 import { MetricSamples1763803200000 } from './1763803200000-MetricSamples.js';
+import { CustomerSessions1763806800000 } from './1763806800000-CustomerSessions.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -43,4 +44,5 @@ export const migrations = [
   Ratings1763792400000,
   BoughtTogether1763799600000,
   MetricSamples1763803200000,
+  CustomerSessions1763806800000,
 ];
