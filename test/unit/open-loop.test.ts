@@ -73,8 +73,30 @@ describe('open-loop load (no coordinated omission)', () => {
     assert.ok(connections > 1, `${connections} connection(s)`);
     assert.ok(outcomes.every((o) => o.latencyMs >= DELAY_MS - 1));
     assert.deepEqual(
-      bySecond(outcomes).map((r) => [r.second, r.due, r.ok]),
+      bySecond(outcomes)
+        .filter((r) => r.due > 0)
+        .map((r) => [r.second, r.due, r.ok]),
       [[0, 100, 100]],
+    );
+  });
+
+  it('per second: requests by their scheduled second, 2xx answers by the second they arrived', () => {
+    const o = (scheduledMs: number, latencyMs: number, status = 202) => ({
+      kind: 'transfers',
+      scheduledMs,
+      latencyMs,
+      status,
+    });
+    // Two due in second 0 (one answered at once, one 2.5 s late), one due in second 1 that failed.
+    const rows = bySecond([o(100, 50), o(900, 2_500), o(1_200, 10, 503)]);
+    assert.deepEqual(
+      rows.map((r) => [r.second, r.due, r.ok, r.failed, r.answered]),
+      [
+        [0, 2, 2, 0, 1],
+        [1, 1, 0, 1, 0],
+        [2, 0, 0, 0, 0],
+        [3, 0, 0, 0, 1],
+      ],
     );
   });
 
