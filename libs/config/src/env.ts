@@ -162,7 +162,7 @@ const url = (schemes: string[], fallback: string): EnvVariable<string> => ({
   rules: [rule('isUrl', (v) => hasScheme(schemes, v), `must be a URL with scheme ${schemes.join(' or ')}`)],
 });
 
-const optionalUrl = (schemes: string[]): EnvVariable<string | undefined> => ({
+export const optionalUrl = (schemes: string[]): EnvVariable<string | undefined> => ({
   transform: (raw) => trimmed(raw),
   rules: [
     rule(

@@ -27,6 +27,7 @@ import {
   TransactionRepository,
   UsageRepository,
   WebhookRepository,
+  PayoutRepository,
 } from './repositories/index.js';
 
 @Injectable()
@@ -82,6 +83,7 @@ export class PersistenceModule {
         EventTypeRepository,
         UsageRepository,
         WebhookRepository,
+        PayoutRepository,
       ],
       exports: [
         SecretBox,
@@ -101,6 +103,7 @@ export class PersistenceModule {
         EventTypeRepository,
         UsageRepository,
         WebhookRepository,
+        PayoutRepository,
       ],
     };
   }
