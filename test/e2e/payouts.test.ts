@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import { Api, openDataSource, waitFinal, waitFor } from '#test-support';
+import { providerSignature } from '#domain';
+import { Api, openDataSource, send, waitFinal, waitFor } from '#test-support';
 import { InProcessStack, newTenant, verifiedLedger } from '../support/in-process.js';
 import {
   startProviderSimulator,
@@ -25,7 +26,10 @@ describe('payouts through a payment provider', () => {
     returned: 402,
     timeout: 77, // taken, then no answer: retried with the same key
     down: 503, // 5xx every time: outcome unknown
+    manual: 909, // the simulator does not settle it within a test: the test sends its events
+    racing: 55, // settled at once, webhooks duplicated and shuffled, polled too
   };
+  const SECRET = 'test-provider-webhook-secret';
 
   const funded = async (amount: number) => {
     const account = await api.account({ currency: 'USD' });
@@ -57,15 +61,17 @@ describe('payouts through a payment provider', () => {
 
   beforeAll(async () => {
     sim = await startProviderSimulator({
+      webhookSecret: SECRET,
       behaviour: {
-        webhooks: false, // outcomes by polling here; the webhook path has its own tests
         settleAfterMs: 50,
         byAmount: {
           [AMOUNTS.slow]: { settleAfterMs: 3000 },
           [AMOUNTS.refused]: { refuseRate: 1 },
           [AMOUNTS.returned]: { returnRate: 1 },
-          [AMOUNTS.timeout]: { timeoutRate: 1 },
+          [AMOUNTS.timeout]: { timeoutRate: 1, webhooks: false },
           [AMOUNTS.down]: { errorRate: 1 },
+          [AMOUNTS.manual]: { settleAfterMs: 600_000 },
+          [AMOUNTS.racing]: { settleAfterMs: 0, duplicateWebhooks: true, outOfOrderWebhooks: true },
         },
       },
     });
@@ -78,7 +84,9 @@ describe('payouts through a payment provider', () => {
       PAYOUT_OUTCOME_AFTER_MS: '200',
       PAYOUT_DISPATCH_INTERVAL_MS: '50',
       PAYOUT_BREAKER_FAILURES: '1000',
+      PAYOUT_PROVIDER_WEBHOOK_SECRET: SECRET,
     });
+    sim.setWebhookUrl(`${stack.url('gateway')}/v1/provider-events`);
     api = new Api(stack.url('gateway'), (await newTenant('Payouts')).apiKey);
     db = await openDataSource(2);
   });
@@ -177,6 +185,168 @@ describe('payouts through a payment provider', () => {
       held: AMOUNTS.down,
       available: 1000 - AMOUNTS.down,
     });
+  });
+
+  /** The provider's webhook for `payoutId`, signed as the provider signs (or as told). */
+  const providerEvent = (
+    event: { id: string; type: string; data: { id: string; reference: string | null; status: string } },
+    sign: { secret?: string; at?: number } = {},
+  ) => {
+    const body = JSON.stringify(event);
+    const at = sign.at ?? Math.floor(Date.now() / 1000);
+    return send(
+      stack.url('gateway'),
+      'POST',
+      '/v1/provider-events',
+      {
+        'content-type': 'application/json',
+        'provider-signature': providerSignature(sign.secret ?? SECRET, at, body),
+      },
+      body,
+    );
+  };
+  const accepted = async (id: string) =>
+    waitFor('accepted by the provider', async () => {
+      const [row] = await db.query(
+        `SELECT provider_payout_id FROM payouts WHERE transaction_id = $1 AND status = 'accepted'`,
+        [id],
+      );
+      return row?.provider_payout_id as string | undefined;
+    });
+  const eventId = () => `pevt_test_${Math.random().toString(36).slice(2)}`;
+
+  it("a signed webhook settles the withdrawal before the provider's own report says so", async () => {
+    const account = await funded(1000);
+    const id = await withdraw(account, AMOUNTS.manual);
+    const payoutId = await accepted(id);
+    const event = {
+      id: eventId(),
+      type: 'payout.paid',
+      data: { id: payoutId, reference: id, status: 'paid' },
+    };
+    const res = await providerEvent(event);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.body, { id: event.id, duplicate: false });
+    const done = await waitFinal(api, id);
+    assert.equal(done.status, 'succeeded');
+    assert.equal(sim.payout(payoutId)!.status, 'pending', 'polling could not have seen it');
+    assert.equal(await entries(id), 2);
+    // The same event again: acknowledged, nothing done again.
+    const again = await providerEvent(event);
+    assert.deepEqual(again.body, { id: event.id, duplicate: true });
+    // A later contradicting event cannot undo a final outcome.
+    await providerEvent({
+      id: eventId(),
+      type: 'payout.returned',
+      data: { ...event.data, status: 'returned' },
+    });
+    await waitFor('events applied', async () => {
+      const [row] = await db.query(
+        `SELECT count(*)::int AS n FROM provider_events WHERE reference = $1 AND applied_at IS NULL`,
+        [id],
+      );
+      return row.n === 0;
+    });
+    assert.equal((await api.get(`/v1/transactions/${id}`)).body.status, 'succeeded');
+    assert.equal(await entries(id), 2);
+  });
+
+  it('a returned event fails the withdrawal and releases the funds', async () => {
+    const account = await funded(1000);
+    const id = await withdraw(account, AMOUNTS.manual);
+    const payoutId = await accepted(id);
+    const res = await providerEvent({
+      id: eventId(),
+      type: 'payout.returned',
+      data: { id: payoutId, reference: id, status: 'returned' },
+    });
+    assert.equal(res.status, 200, res.text);
+    const done = await waitFinal(api, id);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.failure.code, 'payout_returned');
+    assert.deepEqual(await balance(account), { posted: 1000, held: 0, available: 1000 });
+  });
+
+  it('refuses unsigned, wrongly signed and stale events with 401 problem+json, recording nothing', async () => {
+    const account = await funded(1000);
+    const id = await withdraw(account, AMOUNTS.manual);
+    const payoutId = await accepted(id);
+    const event = () => ({
+      id: eventId(),
+      type: 'payout.paid',
+      data: { id: payoutId, reference: id, status: 'paid' },
+    });
+    const refused = [
+      await providerEvent(event(), { secret: 'not-the-shared-secret' }),
+      await providerEvent(event(), { at: Math.floor(Date.now() / 1000) - 3600 }),
+      await send(
+        stack.url('gateway'),
+        'POST',
+        '/v1/provider-events',
+        { 'content-type': 'application/json' },
+        JSON.stringify(event()),
+      ),
+    ];
+    for (const res of refused) {
+      assert.equal(res.status, 401, res.text);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.equal(res.body.code, 'unauthorized');
+      assert.equal(res.body.status, 401);
+    }
+    // A body changed after signing.
+    const body = JSON.stringify(event());
+    const signature = providerSignature(SECRET, Math.floor(Date.now() / 1000), body);
+    const tampered = await send(
+      stack.url('gateway'),
+      'POST',
+      '/v1/provider-events',
+      { 'content-type': 'application/json', 'provider-signature': signature },
+      body.replace('"paid"', '"returned"'),
+    );
+    assert.equal(tampered.status, 401);
+    // Signed but malformed: 400, nothing recorded.
+    const malformed = await providerEvent({
+      id: eventId(),
+      type: 'payout.paid',
+      data: { id: payoutId, reference: id, status: 'lost' },
+    });
+    assert.equal(malformed.status, 400, malformed.text);
+    assert.equal(malformed.body.code, 'validation_error');
+    const [row] = await db.query(`SELECT count(*)::int AS n FROM provider_events WHERE reference = $1`, [id]);
+    assert.equal(row.n, 0);
+    assert.equal((await api.get(`/v1/transactions/${id}`)).body.status, 'processing');
+  });
+
+  it('webhooks (duplicated, out of order) and polling racing: each payout settled exactly once', async () => {
+    const account = await funded(10_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) ids.push(await withdraw(account, AMOUNTS.racing));
+    for (const id of ids) assert.equal((await waitFinal(api, id)).status, 'succeeded');
+    for (const id of ids) {
+      assert.equal(await entries(id), 2, `${id} posted once`);
+      const [row] = await db.query(
+        `SELECT count(*)::int AS n FROM outbox WHERE routing_key = 'transaction.succeeded' AND payload->'data'->>'id' = $1`,
+        [id],
+      );
+      assert.equal(row.n, 1, `${id} announced once`);
+      assert.equal(sim.stats().byKey[id].payouts, 1);
+    }
+    assert.deepEqual(await balance(account), {
+      posted: 10_000 - 12 * AMOUNTS.racing,
+      held: 0,
+      available: 10_000 - 12 * AMOUNTS.racing,
+    });
+    // Every payout's webhook reached the gateway (twice: recorded once), whichever path settled it.
+    for (const id of ids) {
+      await waitFor(`${id}'s webhook recorded and applied`, async () => {
+        const [row] = await db.query(
+          `SELECT count(*)::int AS n, count(applied_at)::int AS applied FROM provider_events WHERE reference = $1`,
+          [id],
+        );
+        return row.n === 1 && row.applied === 1;
+      });
+    }
+    await waitFor('the duplicates sent', () => sim.stats().webhooksSent >= 2 * ids.length);
   });
 
   it('leaves the ledger consistent (held = active holds, captured holds = succeeded withdrawals)', async () => {

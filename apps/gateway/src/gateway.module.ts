@@ -18,6 +18,7 @@ import { gatewayValidationPipe } from './http/validation.js';
 import { DiscoveryController } from './products/discovery.controller.js';
 import { Discovery, NEIGHBOUR_SETS } from './products/discovery.js';
 import { ProductsController } from './products/products.controller.js';
+import { ProviderEventsController } from './provider-events/provider-events.controller.js';
 import { CancelOrder } from './orders/cancel-order.use-case.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { INVENTORY_STRATEGY, inventoryStrategy } from './orders/inventory-locking.js';
@@ -67,9 +68,17 @@ export class GatewayModule {
         ProductsController,
         DiscoveryController,
         OrdersController,
+        ProviderEventsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
+        {
+          provide: 'PROVIDER_EVENTS_OPTIONS',
+          useValue: {
+            secret: config.PAYOUT_PROVIDER_WEBHOOK_SECRET,
+            toleranceSeconds: config.PROVIDER_EVENTS_TOLERANCE_SECONDS,
+          },
+        },
         { provide: APP_PIPE, useFactory: gatewayValidationPipe },
         {
           provide: IdempotencyRetention,

@@ -82,6 +82,8 @@ export interface ProviderSimulator {
   stats(): SimulatorStats;
   payout(id: string): SimulatedPayout | undefined;
   setBehaviour(behaviour: Partial<SimulatorBehaviour>): void;
+  /** Where webhooks go from now on (a receiver started after the simulator). */
+  setWebhookUrl(url: string): void;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,7 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
   const hanging = new Set<ServerResponse>();
   let webhooksSent = 0;
   let closed = false;
+  let webhookUrl = options.webhookUrl;
 
   const later = (ms: number, fn: () => void) => {
     const timer = setTimeout(() => {
@@ -120,11 +123,11 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
   const now = () => new Date().toISOString();
 
   const sendWebhook = (body: string, attempt = 1): void => {
-    if (!options.webhookUrl) return;
+    if (!webhookUrl) return;
     const timestamp = Math.floor(Date.now() / 1000);
     const signature = options.webhookSecret ? providerSignature(options.webhookSecret, timestamp, body) : '';
     const request = http.request(
-      options.webhookUrl,
+      webhookUrl,
       {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'provider-signature': signature },
@@ -295,6 +298,9 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
     payout: (id) => payouts.get(id),
     setBehaviour: (next) => {
       behaviour = { ...behaviour, ...next };
+    },
+    setWebhookUrl: (url) => {
+      webhookUrl = url;
     },
     close: async () => {
       closed = true;
