@@ -5,9 +5,8 @@ import {
   envClass,
   int,
   loadEnv,
-  optionalText,
-  optionalUrl,
   outboxEnv,
+  payoutProviderEnv,
   port,
   redisEnv,
   runtimeEnv,
@@ -39,15 +38,7 @@ export const workerEnv = {
   RECOMMENDATIONS_INTERVAL: int(1, 86_400, 60),
   /** Usage events worth at least this many minor units are categorised `high_value`. */
   USAGE_HIGH_VALUE_THRESHOLD: int(0, Number.MAX_SAFE_INTEGER, 100_000),
-  /**
-   * The payment provider's payout API (e.g. the simulator, http://127.0.0.1:4100). Unset: a
-   * withdrawal only moves ledger entries, as before payouts existed.
-   */
-  PAYOUT_PROVIDER_URL: optionalUrl(['http', 'https']),
-  /** Sent as `Authorization: Bearer …` (required in production when the URL is set). */
-  PAYOUT_PROVIDER_API_KEY: optionalText(8),
-  /** A call to the provider must be answered within this, or it counts as a timeout (retried). */
-  PAYOUT_PROVIDER_TIMEOUT_MS: int(100, 120_000, 10_000),
+  ...payoutProviderEnv,
   /** Attempts of a payout (the first included) before its outcome is `unknown` (reconciliation). */
   PAYOUT_MAX_ATTEMPTS: int(1, 50, 8),
   /** Backoff between attempts: this doubled per attempt, at most PAYOUT_RETRY_MAX_MS, 50–100 % jitter. */
@@ -63,6 +54,10 @@ export const workerEnv = {
   PAYOUT_BREAKER_FAILURES: int(1, 1000, 5),
   /** …which then lets no call through for this long, then one trial call. */
   PAYOUT_BREAKER_COOLDOWN_MS: int(100, 3_600_000, 30_000),
+  /** How often payouts are compared with the provider's report (GET /payouts?since=). */
+  PAYOUT_RECONCILE_INTERVAL_MS: int(100, 24 * 3_600_000, 300_000),
+  /** Payouts created within this many hours are compared. */
+  PAYOUT_RECONCILE_WINDOW_HOURS: int(1, 24 * 90, 72),
 };
 /** The worker's configuration as a class-validator class (its static lists serve deploy checks). */
 export const WorkerEnv = envClass(workerEnv, 'WorkerEnv');

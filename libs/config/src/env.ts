@@ -422,6 +422,19 @@ export const webhookEnv = {
   WEBHOOK_ALLOWED_HOSTS: list(),
 };
 
+/** The payment provider's payout API (the worker pays withdrawals out; the CLI reconciles). */
+export const payoutProviderEnv = {
+  /**
+   * The payment provider's payout API (e.g. the simulator, http://127.0.0.1:4100). Unset: a
+   * withdrawal only moves ledger entries, as before payouts existed.
+   */
+  PAYOUT_PROVIDER_URL: optionalUrl(['http', 'https']),
+  /** Sent as `Authorization: Bearer …` (required in production when the URL is set). */
+  PAYOUT_PROVIDER_API_KEY: optionalText(8),
+  /** A call to the provider must be answered within this, or it counts as a timeout (retried). */
+  PAYOUT_PROVIDER_TIMEOUT_MS: int(100, 120_000, 10_000),
+};
+
 /** Shared state for rate limits: Redis when REDIS_URL is set, else each process keeps its own. */
 export const redisEnv = {
   REDIS_URL: optionalUrl(['redis', 'rediss']),

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CircuitBreaker, type BreakerOptions, type BreakerState } from '#domain';
 import { Metrics, type ReadinessCheck } from '#observability';
-import { PAYOUT_PROVIDER, type PayoutProvider } from './payout-provider.js';
+import { PAYOUT_PROVIDER, type PayoutProvider } from '#payouts';
 
 const GAUGE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 

@@ -10,7 +10,7 @@ import { PAYOUT_FAILURES, outcomeOf, payoutRetryDelayMs, type ProviderPayoutStat
 import { Metrics } from '#observability';
 import { OutboxSignal, PayoutRepository, type PayoutRecord } from '#persistence';
 import { PayoutCircuit } from './payout-circuit.js';
-import { PAYOUT_PROVIDER, type PayoutProvider } from './payout-provider.js';
+import { PAYOUT_PROVIDER, type PayoutProvider } from '#payouts';
 import { SettlePayout, type PayoutOutcome } from './settle-payout.use-case.js';
 
 export interface PayoutDispatchOptions {

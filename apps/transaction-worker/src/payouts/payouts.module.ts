@@ -1,10 +1,10 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { LedgerModule } from '#ledger';
 import type { WorkerConfig } from '../config.js';
-import { HttpPayoutProvider } from './http-payout-provider.js';
 import { PayoutCircuit, PayoutProviderReadiness } from './payout-circuit.js';
 import { PayoutDispatcher } from './payout-dispatcher.js';
-import { PAYOUT_PROVIDER } from './payout-provider.js';
+import { PayoutReconciliationJob } from './payout-reconciliation.job.js';
+import { HttpPayoutProvider, PAYOUT_PROVIDER } from '#payouts';
 import { SettlePayout } from './settle-payout.use-case.js';
 
 /**
@@ -51,6 +51,14 @@ export class PayoutsModule {
         PayoutProviderReadiness,
         SettlePayout,
         PayoutDispatcher,
+        PayoutReconciliationJob,
+        {
+          provide: 'PAYOUT_RECONCILIATION_OPTIONS',
+          useValue: {
+            intervalMs: config.PAYOUT_RECONCILE_INTERVAL_MS,
+            windowMs: config.PAYOUT_RECONCILE_WINDOW_HOURS * 3_600_000,
+          },
+        },
       ],
       exports: [PAYOUT_PROVIDER, PayoutCircuit, PayoutProviderReadiness, SettlePayout, PayoutDispatcher],
     };

@@ -9,8 +9,8 @@ export type PayoutOutcome =
   | { outcome: 'succeeded'; providerPayoutId: string | null }
   | { outcome: 'failed'; providerPayoutId: string | null; failure: { code: string; message: string } };
 
-/** Which path saw the outcome first: the provider's webhook, a poll, its answer, or an operator. */
-export type OutcomePath = 'webhook' | 'poll' | 'answer' | 'operator';
+/** Which path saw the outcome first: the provider's webhook, a poll, its answer, or reconciliation. */
+export type OutcomePath = 'webhook' | 'poll' | 'answer' | 'reconcile';
 
 /**
  * Applies a payout's outcome exactly once, whichever path sees it first: under the payout's row

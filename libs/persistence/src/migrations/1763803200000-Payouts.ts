@@ -9,7 +9,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (`lease_until`), so several workers share them and a crashed one's rows come back; the
  * transaction id is the provider's idempotency key, so a call repeated after a crash pays once.
  * `provider_events`: the provider's webhooks as received (the gateway writes them, its primary
- * key makes a repeated event a no-op); the worker applies them.
+ * key makes a repeated event a no-op); the worker applies them. `payout_mismatches`: what
+ * reconciliation found differs between Tally and the provider's report, one open row per payout,
+ * until an operator resolves it.
  */
 export class Payouts1763803200000 implements MigrationInterface {
   name = 'Payouts1763803200000';
@@ -55,10 +57,28 @@ export class Payouts1763803200000 implements MigrationInterface {
     await q.query(
       `CREATE INDEX provider_events_unapplied_idx ON provider_events (received_at) WHERE applied_at IS NULL`,
     );
-    await q.query(`GRANT SELECT, INSERT, UPDATE ON payouts, provider_events TO tally_app`);
+    await q.query(`
+      CREATE TABLE payout_mismatches (
+        transaction_id      text PRIMARY KEY REFERENCES payouts (transaction_id),
+        tenant_id           text NOT NULL REFERENCES tenants (id),
+        kind                text NOT NULL
+                              CHECK (kind IN ('paid_but_failed', 'failed_but_succeeded', 'unknown_to_provider')),
+        tally_status        text NOT NULL,
+        provider_status     text,
+        provider_payout_id  text,
+        found_at            timestamptz NOT NULL DEFAULT now(),
+        resolved_at         timestamptz,
+        resolved_by         text,
+        resolution          text
+      )`);
+    await q.query(
+      `CREATE INDEX payout_mismatches_open_idx ON payout_mismatches (found_at) WHERE resolved_at IS NULL`,
+    );
+    await q.query(`GRANT SELECT, INSERT, UPDATE ON payouts, provider_events, payout_mismatches TO tally_app`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE payout_mismatches`);
     await q.query(`DROP TABLE provider_events`);
     await q.query(`DROP TABLE payouts`);
   }

@@ -63,6 +63,19 @@ function toRecord(row: PayoutRow): PayoutRecord {
   };
 }
 
+/** What reconciliation found differs between Tally's payout and the provider's report. */
+export type MismatchKind = 'paid_but_failed' | 'failed_but_succeeded' | 'unknown_to_provider';
+
+export interface PayoutMismatch {
+  transactionId: string;
+  tenantId: string;
+  kind: MismatchKind;
+  tallyStatus: PayoutStatus;
+  providerStatus: string | null;
+  providerPayoutId: string | null;
+  foundAt?: Date;
+}
+
 /** A provider webhook as received, before the worker applies it. */
 export interface ProviderEventRecord {
   id: string;
@@ -250,5 +263,63 @@ export class PayoutRepository {
 
   async markEventApplied(manager: EntityManager, id: string): Promise<void> {
     await manager.query(`UPDATE provider_events SET applied_at = now() WHERE id = $1`, [id]);
+  }
+
+  /** Payouts created since `since` that the provider has been asked to pay (not just queued). */
+  async listSentSince(dataSource: DataSource | EntityManager, since: Date): Promise<PayoutRecord[]> {
+    const rows: PayoutRow[] = await dataSource.query(
+      `SELECT ${COLUMNS} FROM payouts WHERE created_at >= $1 AND status <> 'queued' ORDER BY created_at`,
+      [since],
+    );
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Records what reconciliation found: a new mismatch is added, an open one brought up to date,
+   * a resolved one left alone.
+   */
+  async recordMismatches(dataSource: DataSource | EntityManager, found: PayoutMismatch[]): Promise<void> {
+    if (found.length === 0) return;
+    await dataSource.query(
+      `INSERT INTO payout_mismatches (transaction_id, tenant_id, kind, tally_status, provider_status, provider_payout_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+       ON CONFLICT (transaction_id) DO UPDATE SET kind = excluded.kind, tally_status = excluded.tally_status,
+              provider_status = excluded.provider_status, provider_payout_id = excluded.provider_payout_id
+        WHERE payout_mismatches.resolved_at IS NULL`,
+      [
+        found.map((m) => m.transactionId),
+        found.map((m) => m.tenantId),
+        found.map((m) => m.kind),
+        found.map((m) => m.tallyStatus),
+        found.map((m) => m.providerStatus),
+        found.map((m) => m.providerPayoutId),
+      ],
+    );
+  }
+
+  /** Open mismatches, oldest first. */
+  async openMismatches(dataSource: DataSource | EntityManager, limit = 500): Promise<PayoutMismatch[]> {
+    const rows: {
+      transaction_id: string;
+      tenant_id: string;
+      kind: MismatchKind;
+      tally_status: PayoutStatus;
+      provider_status: string | null;
+      provider_payout_id: string | null;
+      found_at: Date;
+    }[] = await dataSource.query(
+      `SELECT transaction_id, tenant_id, kind, tally_status, provider_status, provider_payout_id, found_at
+         FROM payout_mismatches WHERE resolved_at IS NULL ORDER BY found_at, transaction_id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      transactionId: r.transaction_id,
+      tenantId: r.tenant_id,
+      kind: r.kind,
+      tallyStatus: r.tally_status,
+      providerStatus: r.provider_status,
+      providerPayoutId: r.provider_payout_id,
+      foundAt: r.found_at,
+    }));
   }
 }

@@ -1,0 +1,3 @@
+export * from './http-payout-provider.js';
+export * from './payout-provider.js';
+export * from './reconciliation.js';
