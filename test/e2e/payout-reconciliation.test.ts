@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { providerSignature } from '#domain';
-import { Api, openDataSource, send, tallyCli, waitFinal, waitFor } from '#test-support';
+import { Api, openDataSource, send, signedInOperator, tallyCli, waitFinal, waitFor } from '#test-support';
 import { InProcessStack, newTenant } from '../support/in-process.js';
 import {
   startProviderSimulator,
@@ -81,7 +81,7 @@ describe('payout reconciliation', () => {
         },
       },
     });
-    stack = await InProcessStack.start('payout-reconcile', ['gateway', 'transaction-worker'], {
+    stack = await InProcessStack.start('payout-reconcile', ['gateway', 'transaction-worker', 'admin'], {
       PAYOUT_PROVIDER_URL: sim.url,
       PAYOUT_PROVIDER_TIMEOUT_MS: '300',
       PAYOUT_MAX_ATTEMPTS: '1',
@@ -164,5 +164,56 @@ describe('payout reconciliation', () => {
     });
     assert.equal(bad.code, 2);
     assert.equal((await tallyCli(['payouts:reconcile'])).code, 2, 'without a provider URL');
+  });
+
+  it('operators list the mismatches and settle each, audited; a viewer cannot', async () => {
+    const account = await api.account({ currency: 'USD' });
+    await api.deposit(account, 1000);
+    const neverTaken = await withdrawFrom(account, AMOUNTS.neverTaken);
+    await waitFor('the mismatch', () => mismatch(neverTaken));
+    const operator = await signedInOperator(stack.url('admin'), 'operator');
+    const viewer = await signedInOperator(stack.url('admin'), 'viewer');
+    const admin = (token: string, method: string, path: string, body?: unknown) =>
+      send(
+        stack.url('admin'),
+        method,
+        path,
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body === undefined ? undefined : JSON.stringify(body),
+      );
+
+    const listed = await admin(viewer, 'GET', '/admin/api/payout-mismatches');
+    assert.equal(listed.status, 200, listed.text);
+    const row = listed.body.data.find((m: { transactionId: string }) => m.transactionId === neverTaken);
+    assert.equal(row.kind, 'unknown_to_provider');
+    assert.equal(row.tallyStatus, 'unknown');
+
+    const path = `/admin/api/payout-mismatches/${neverTaken}/settle`;
+    const refused = await admin(viewer, 'POST', path, { outcome: 'failed', reason: 'never paid out' });
+    assert.equal(refused.status, 403, refused.text);
+    const noOutcome = await admin(operator, 'POST', path, { reason: 'never paid out' });
+    assert.equal(noOutcome.status, 409, noOutcome.text);
+    assert.equal(noOutcome.body.code, 'payout_outcome_required');
+    const bad = await admin(operator, 'POST', path, { outcome: 'maybe', reason: 'never paid out' });
+    assert.equal(bad.status, 400, bad.text);
+    assert.equal((await api.get(`/v1/transactions/${neverTaken}`)).body.status, 'processing');
+
+    const settled = await admin(operator, 'POST', path, { outcome: 'failed', reason: 'never paid out' });
+    assert.equal(settled.status, 200, settled.text);
+    assert.deepEqual(settled.body, { transactionId: neverTaken, resolution: 'failed' });
+    const done = await waitFinal(api, neverTaken);
+    assert.equal(done.status, 'failed');
+    assert.deepEqual((await api.get(`/v1/accounts/${account}`)).body.balance, {
+      posted: 1000,
+      held: 0,
+      available: 1000,
+    });
+    assert.equal(await mismatch(neverTaken), undefined);
+    assert.equal((await admin(operator, 'POST', path, { outcome: 'failed', reason: 'again' })).status, 404);
+    const audit = await admin(operator, 'GET', `/admin/api/audit?targetId=${neverTaken}`);
+    assert.deepEqual(
+      audit.body.data.map((a: { action: string; reason: string }) => [a.action, a.reason]),
+      [['payout.settle', 'never paid out']],
+    );
   });
 });

@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { isPayoutFinal } from '#domain';
 import { Ledger } from '#ledger';
+import { settlePayoutIn, type PayoutOutcome } from '#payouts';
 import { Metrics } from '#observability';
 import { OutboxSignal, PayoutRepository } from '#persistence';
 
-export type PayoutOutcome =
-  | { outcome: 'succeeded'; providerPayoutId: string | null }
-  | { outcome: 'failed'; providerPayoutId: string | null; failure: { code: string; message: string } };
+export type { PayoutOutcome } from '#payouts';
 
 /** Which path saw the outcome first: the provider's webhook, a poll, its answer, or reconciliation. */
 export type OutcomePath = 'webhook' | 'poll' | 'answer' | 'reconcile';
@@ -44,23 +42,7 @@ export class SettlePayout {
     outcome: PayoutOutcome,
     path: OutcomePath,
   ): Promise<boolean> {
-    const payout = await this.payouts.lock(manager, transactionId);
-    if (!payout || isPayoutFinal(payout.status)) return false;
-    await this.ledger.apply(manager, {
-      kind: 'settle',
-      payouts: [
-        outcome.outcome === 'succeeded'
-          ? { transactionId, outcome: 'succeeded' }
-          : { transactionId, outcome: 'failed', failure: outcome.failure },
-      ],
-    });
-    await this.payouts.finish(
-      manager,
-      transactionId,
-      outcome.outcome,
-      outcome.providerPayoutId,
-      outcome.outcome === 'failed' ? outcome.failure.message : null,
-    );
+    if (!(await settlePayoutIn(manager, this.ledger, this.payouts, transactionId, outcome))) return false;
     this.metrics.payoutOutcomes.inc({ outcome: outcome.outcome, path });
     return true;
   }

@@ -322,4 +322,40 @@ export class PayoutRepository {
       foundAt: r.found_at,
     }));
   }
+
+  /** An open mismatch, locked (an operator resolves it once). */
+  async lockOpenMismatch(manager: EntityManager, transactionId: string): Promise<PayoutMismatch | null> {
+    const rows: {
+      transaction_id: string;
+      tenant_id: string;
+      kind: MismatchKind;
+      tally_status: PayoutStatus;
+    }[] = await manager.query(
+      `SELECT transaction_id, tenant_id, kind, tally_status FROM payout_mismatches
+          WHERE transaction_id = $1 AND resolved_at IS NULL FOR UPDATE`,
+      [transactionId],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      transactionId: r.transaction_id,
+      tenantId: r.tenant_id,
+      kind: r.kind,
+      tallyStatus: r.tally_status,
+      providerStatus: null,
+      providerPayoutId: null,
+    };
+  }
+
+  async resolveMismatch(
+    manager: EntityManager,
+    transactionId: string,
+    operatorId: string,
+    resolution: string,
+  ) {
+    await manager.query(
+      `UPDATE payout_mismatches SET resolved_at = now(), resolved_by = $2, resolution = $3 WHERE transaction_id = $1`,
+      [transactionId, operatorId, resolution],
+    );
+  }
 }
