@@ -54,6 +54,11 @@ export const workerEnv = {
   PAYOUT_BREAKER_FAILURES: int(1, 1000, 5),
   /** …which then lets no call through for this long, then one trial call. */
   PAYOUT_BREAKER_COOLDOWN_MS: int(100, 3_600_000, 30_000),
+  /**
+   * A payout being sent is its worker's for this long: a worker that dies mid-call gives it up
+   * after it, and another sends it again under the same idempotency key (above the timeout).
+   */
+  PAYOUT_LEASE_MS: int(200, 3_600_000, 60_000),
   /** How often payouts are compared with the provider's report (GET /payouts?since=). */
   PAYOUT_RECONCILE_INTERVAL_MS: int(100, 24 * 3_600_000, 300_000),
   /** Payouts created within this many hours are compared. */
@@ -70,6 +75,11 @@ export const loadWorkerConfig = (env: Record<string, string | undefined> = proce
         variable: 'PAYOUT_PROVIDER_API_KEY',
         message: 'must be set in production when PAYOUT_PROVIDER_URL is',
       },
+    ]);
+  }
+  if (config.PAYOUT_LEASE_MS <= config.PAYOUT_PROVIDER_TIMEOUT_MS) {
+    throw new ConfigError([
+      { variable: 'PAYOUT_LEASE_MS', message: 'must be more than PAYOUT_PROVIDER_TIMEOUT_MS' },
     ]);
   }
   if (config.PAYOUT_RETRY_MAX_MS < config.PAYOUT_RETRY_BASE_MS) {

@@ -12,6 +12,8 @@ const FAULT_POINTS = [
   'worker.before-commit',
   /** The transaction worker: the batch is committed, its messages are not yet acked. */
   'worker.after-commit',
+  /** The payout dispatcher: the provider answered a payout, the answer is not yet recorded. */
+  'payout.after-provider-call',
 ] as const;
 
 export type FaultPoint = (typeof FAULT_POINTS)[number];

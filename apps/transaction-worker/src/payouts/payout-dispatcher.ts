@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PAYOUT_FAILURES, outcomeOf, payoutRetryDelayMs, type ProviderPayoutStatus } from '#domain';
+import { faultPoint } from '#messaging';
 import { Metrics } from '#observability';
 import { OutboxSignal, PayoutRepository, type PayoutRecord } from '#persistence';
 import { PayoutCircuit } from './payout-circuit.js';
@@ -21,6 +22,8 @@ export interface PayoutDispatchOptions {
   retryBaseMs: number;
   retryMaxMs: number;
   outcomeAfterMs: number;
+  /** How long a claimed payout is its dispatcher's; a dispatcher that died gives it up after this. */
+  leaseMs: number;
 }
 
 const EVENT_BATCH = 100;
@@ -151,7 +154,7 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
         ? Math.min(1, this.options.concurrency - this.inFlight)
         : this.options.concurrency - this.inFlight;
     if (free <= 0) return;
-    const due = await this.payouts.claimDue(this.dataSource, free, this.options.timeoutMs + 30_000);
+    const due = await this.payouts.claimDue(this.dataSource, free, this.options.leaseMs);
     for (const payout of due) this.track(this.attempt(payout));
   }
 
@@ -177,6 +180,7 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
       amount: payout.amount,
       currency: payout.currency,
     });
+    faultPoint('payout.after-provider-call');
     const count = (outcome: string) =>
       this.metrics.payoutAttempts.inc({ provider: this.provider.name, outcome });
     switch (result.kind) {

@@ -45,6 +45,7 @@ export class PayoutsModule {
             retryBaseMs: config.PAYOUT_RETRY_BASE_MS,
             retryMaxMs: config.PAYOUT_RETRY_MAX_MS,
             outcomeAfterMs: config.PAYOUT_OUTCOME_AFTER_MS,
+            leaseMs: config.PAYOUT_LEASE_MS,
           },
         },
         PayoutCircuit,
