@@ -99,4 +99,30 @@ describe('payout circuit breaker', () => {
     );
     assert.equal(await breakerGauge(), 0);
   });
+
+  it('the provider answering 5xx to a random third of calls: every withdrawal succeeds, each paid once', async () => {
+    sim.setBehaviour({ down: false, errorRate: 0.33 });
+    try {
+      const account = await api.account({ currency: 'USD' });
+      await api.deposit(account, 10_000);
+      const ids: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const res = await api.transact(
+          { type: 'withdrawal', sourceAccountId: account, amount: 10, currency: 'USD' },
+          0,
+        );
+        assert.equal(res.status, 202, res.text);
+        ids.push(res.body.id);
+      }
+      for (const id of ids) assert.equal((await waitFinal(api, id, 60_000)).status, 'succeeded');
+      for (const id of ids) assert.equal(sim.stats().byKey[id].payouts, 1, `${id} paid once`);
+      assert.deepEqual((await api.get(`/v1/accounts/${account}`)).body.balance, {
+        posted: 9_800,
+        held: 0,
+        available: 9_800,
+      });
+    } finally {
+      sim.setBehaviour({ errorRate: 0 });
+    }
+  });
 });
