@@ -9,7 +9,7 @@ import { DataSource } from 'typeorm';
 import { PAYOUT_FAILURES, outcomeOf, payoutRetryDelayMs, type ProviderPayoutStatus } from '#domain';
 import { faultPoint } from '#messaging';
 import { Metrics } from '#observability';
-import { OutboxSignal, PayoutRepository, type PayoutRecord } from '#persistence';
+import { PayoutRepository, type PayoutRecord } from '#persistence';
 import { PayoutCircuit } from './payout-circuit.js';
 import { PAYOUT_PROVIDER, type PayoutProvider } from '#payouts';
 import { SettlePayout, type PayoutOutcome } from './settle-payout.use-case.js';
@@ -55,7 +55,6 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
     @Inject(PAYOUT_PROVIDER) private readonly provider: PayoutProvider,
     @Inject(PayoutCircuit) private readonly circuit: PayoutCircuit,
     @Inject(SettlePayout) private readonly settle: SettlePayout,
-    @Inject(OutboxSignal) private readonly outboxSignal: OutboxSignal,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject('PAYOUT_DISPATCH_OPTIONS') private readonly options: PayoutDispatchOptions,
   ) {}
@@ -96,26 +95,19 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
 
   /** The provider's webhooks as the gateway recorded them, applied in the order received. */
   private async applyEvents(): Promise<void> {
-    let applied = 0;
+    const applied: PayoutOutcome[] = [];
     await this.dataSource.transaction(async (manager) => {
       const events = await this.payouts.claimEvents(manager, EVENT_BATCH);
       for (const event of events) {
         const outcome = event.status ? outcomeOf(event.status as ProviderPayoutStatus) : null;
         if (event.reference && outcome) {
-          if (
-            await this.settle.applyIn(
-              manager,
-              event.reference,
-              this.outcome(outcome, event.status!, event.payoutId),
-              'webhook',
-            )
-          )
-            applied++;
+          const settled = this.outcome(outcome, event.status!, event.payoutId);
+          if (await this.settle.applyIn(manager, event.reference, settled)) applied.push(settled);
         }
         await this.payouts.markEventApplied(manager, event.id);
       }
     });
-    if (applied > 0) this.outboxSignal.committed();
+    for (const outcome of applied) this.settle.committed(outcome, 'webhook');
   }
 
   /** Accepted payouts with no outcome by now: asked for, one call each (the breaker permitting). */

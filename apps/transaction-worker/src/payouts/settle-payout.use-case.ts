@@ -29,21 +29,20 @@ export class SettlePayout {
   /** In a transaction of its own; true when this call applied the outcome. */
   async execute(transactionId: string, outcome: PayoutOutcome, path: OutcomePath): Promise<boolean> {
     const applied = await this.dataSource.transaction((manager) =>
-      this.applyIn(manager, transactionId, outcome, path),
+      this.applyIn(manager, transactionId, outcome),
     );
-    if (applied) this.outboxSignal.committed();
+    if (applied) this.committed(outcome, path);
     return applied;
   }
 
-  /** Inside the caller's transaction (the caller signals the outbox after its commit). */
-  async applyIn(
-    manager: EntityManager,
-    transactionId: string,
-    outcome: PayoutOutcome,
-    path: OutcomePath,
-  ): Promise<boolean> {
-    if (!(await settlePayoutIn(manager, this.ledger, this.payouts, transactionId, outcome))) return false;
+  /** Inside the caller's transaction; the caller calls `committed` for each applied once it commits. */
+  applyIn(manager: EntityManager, transactionId: string, outcome: PayoutOutcome): Promise<boolean> {
+    return settlePayoutIn(manager, this.ledger, this.payouts, transactionId, outcome);
+  }
+
+  /** An applied outcome is committed: its events may go, and it is counted. */
+  committed(outcome: PayoutOutcome, path: OutcomePath): void {
+    this.outboxSignal.committed();
     this.metrics.payoutOutcomes.inc({ outcome: outcome.outcome, path });
-    return true;
   }
 }
