@@ -349,6 +349,25 @@ describe('payouts through a payment provider', () => {
     await waitFor('the duplicates sent', () => sim.stats().webhooksSent >= 2 * ids.length);
   });
 
+  it('counts attempts by what they came to and outcomes by the path that applied them (/metrics)', async () => {
+    const text = await (await fetch(`${stack.url('transaction-worker')}/metrics`)).text();
+    const value = (name: string, labels: Record<string, string>) =>
+      text
+        .split('\n')
+        .filter(
+          (l) =>
+            l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+        )
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+    // What the tests above did: each kind of answer, and outcomes by webhook and by the answer.
+    for (const outcome of ['accepted', 'refused', 'retrying', 'unknown'])
+      assert.ok(value('tally_payout_attempts_total', { outcome }) > 0, `attempts ${outcome}`);
+    assert.ok(value('tally_payout_outcomes_total', { outcome: 'succeeded', path: 'webhook' }) > 0);
+    assert.ok(value('tally_payout_outcomes_total', { outcome: 'failed', path: 'webhook' }) > 0);
+    assert.ok(value('tally_payout_outcomes_total', { outcome: 'failed', path: 'answer' }) > 0, 'the refusal');
+    assert.equal(value('tally_payout_breaker_state', {}), 0);
+  });
+
   it('leaves the ledger consistent (held = active holds, captured holds = succeeded withdrawals)', async () => {
     const { ok, report } = await verifiedLedger();
     assert.ok(ok, report);
