@@ -18,7 +18,7 @@ import { EventQueries1763785200000 } from './1763785200000-EventQueries.js';
 import { ReceiptEmails1763785500000 } from './1763785500000-ReceiptEmails.js';
 import { Ratings1763792400000 } from './1763792400000-Ratings.js';
 import { BoughtTogether1763799600000 } from './1763799600000-BoughtTogether.js';
-import { Payouts1763803200000 } from './1763803200000-Payouts.js';
+import { Payouts1763810400000 } from './1763810400000-Payouts.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -42,5 +42,5 @@ export const migrations = [
   ReceiptEmails1763785500000,
   Ratings1763792400000,
   BoughtTogether1763799600000,
-  Payouts1763803200000,
+  Payouts1763810400000,
 ];

@@ -13,8 +13,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * reconciliation found differs between Tally and the provider's report, one open row per payout,
  * until an operator resolves it.
  */
-export class Payouts1763803200000 implements MigrationInterface {
-  name = 'Payouts1763803200000';
+export class Payouts1763810400000 implements MigrationInterface {
+  name = 'Payouts1763810400000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
