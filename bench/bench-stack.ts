@@ -86,6 +86,8 @@ export async function benchTenant(db: pg.Pool, name: string): Promise<{ tenantId
 
 /** Production mode wants a key for webhook secrets at rest; the bench registers no webhooks. */
 const BENCH_WEBHOOK_KEY = randomBytes(32).toString('base64');
+/** The gateways of one bench run share it, as replicas must. */
+const BENCH_CUSTOMER_TOKEN_SECRET = randomBytes(32).toString('hex');
 
 export interface BenchApp {
   child: ChildProcess;
@@ -119,6 +121,7 @@ export class BenchApps {
           AMQP_PREFIX: this.prefix,
           LOG_LEVEL: 'warn',
           WEBHOOK_ENCRYPTION_KEYS: BENCH_WEBHOOK_KEY,
+          CUSTOMER_TOKEN_SECRET: BENCH_CUSTOMER_TOKEN_SECRET,
           // One API key drives the whole load: limits far above it, so the check runs but never refuses.
           RATE_LIMIT_WRITES_BURST: '1000000',
           RATE_LIMIT_WRITES_PER_SECOND: '1000000',

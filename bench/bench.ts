@@ -10,8 +10,12 @@
  *   BENCH_TIMELINE: print each second's accepted count and accept p50/p99 (to stderr)
  *   BENCH_USAGE_EVENTS (50000): metered usage events then sent in batches of 500 (4 at a time);
  *   prints events accepted/s and processed (priced and charged) /s.
+ *   BENCH_PGBENCH_SECONDS (10): each pgbench run of the baseline (transfers one per commit at 8,
+ *   16 and 32 clients, fifty per commit at 2, 4 and 8; the best of each is the baseline), after
+ *   the apps stopped. BENCH_PGBENCH=off skips it.
  * It starts its own gateway and worker on a database of its own (tally_bench), from dist/.
- * `npm run bench -- flash-sale` (or BENCH_SCENARIO=flash-sale) runs bench/flash-sale.ts instead.
+ * `npm run bench -- flash-sale` (or BENCH_SCENARIO=flash-sale) runs bench/flash-sale.ts instead;
+ * `npm run bench -- catalog` runs bench/catalog.ts (product reads, cache on and off).
  */
 import http from 'node:http';
 import { cpus } from 'node:os';
@@ -29,6 +33,7 @@ import {
   percentile,
 } from './bench-stack.js';
 import { LoadConnection } from './load-connection.js';
+import { pgbenchBaseline } from './pgbench-baseline.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -181,9 +186,11 @@ async function main() {
       )
     ).rows[0] as { lsn: string; checkpoints: number };
   const walBefore = await walState();
+  const statsBefore = await postgresCounters(db);
   const load = await driveTransfers(SECONDS);
   await drained();
   const walAfter = await walState();
+  const statsAfter = await postgresCounters(db);
   const machineAfter = machineCpu();
   // Where the run's WAL lies, to break it down: pg_waldump --stats=record -s <from> -e <to> -p <pg_wal>.
   console.error(`[bench] WAL of the measured run: ${walBefore.lsn} .. ${walAfter.lsn}`);
@@ -306,6 +313,14 @@ async function main() {
   };
   await rawTransfers(WARMUP_SECONDS);
   const rawPerSecond = await rawTransfers(SECONDS);
+  const pgbenchSeconds = Number(process.env.BENCH_PGBENCH_SECONDS ?? 10);
+  const pgbench =
+    process.env.BENCH_PGBENCH === 'off'
+      ? []
+      : [
+          await pgbenchBaseline(db, ownerUrl, tenantId, ids, 1, [8, 16, 32], pgbenchSeconds),
+          await pgbenchBaseline(db, ownerUrl, tenantId, ids, 50, [2, 4, 8], pgbenchSeconds),
+        ];
   await db.end();
   agent.destroy();
   for (const connection of connections) connection.close();
@@ -348,8 +363,25 @@ async function main() {
   console.log(
     `| Postgres: WAL per transfer (KiB) / checkpoints begun during the run | ${fmt(walRows[0].bytes / 1024 / e.done, 1)} / ${walAfter.checkpoints - walBefore.checkpoints} |`,
   );
-  console.log(`| raw baseline (direct SQL transfers)/s | ${fmt(rawPerSecond)} |`);
+  const xacts = statsAfter.xacts - statsBefore.xacts;
+  const statements =
+    statsAfter.statements === null || statsBefore.statements === null
+      ? 'n/a (pg_stat_statements not loaded)'
+      : fmt((statsAfter.statements - statsBefore.statements) / e.done, 1);
+  console.log(
+    `| Postgres: transactions / statements (round trips) per transfer, both apps | ${fmt(xacts / e.done, 2)} / ${statements} |`,
+  );
+  console.log(`| raw baseline (direct SQL transfers from Node, node-postgres)/s | ${fmt(rawPerSecond)} |`);
   console.log(`| end-to-end ÷ raw | ${fmt(e2ePerSecond / rawPerSecond, 2)} |`);
+  for (const p of pgbench) {
+    const tried = p.tried.map((t) => `${t.clients}: ${fmt(t.transfersPerSecond)}`).join(', ');
+    console.log(
+      `| pgbench baseline, ${p.perCommit} per commit: transfers/s (best client count; tried) / round trips per transfer | ${fmt(p.transfersPerSecond)} (${p.clients} clients; ${tried}) / ${fmt(p.roundTripsPerTransfer, 2)} |`,
+    );
+    console.log(
+      `| end-to-end ÷ pgbench ${p.perCommit} per commit | ${fmt(e2ePerSecond / p.transfersPerSecond, 2)} |`,
+    );
+  }
   console.log(
     `| usage events accepted/s (batches of 500) | ${fmt(usageEvents / usageAcceptSeconds)} (${usageRefused} batches refused) |`,
   );
@@ -359,8 +391,33 @@ async function main() {
   process.exit(0);
 }
 
+/**
+ * Transactions committed or rolled back in this database, and statements run (pg_stat_statements,
+ * when the server loads it), for the per-transfer figures. Postgres publishes a backend's counts
+ * within a second of its transaction: wait that out first.
+ */
+async function postgresCounters(db: pg.Pool): Promise<{ xacts: number; statements: number | null }> {
+  await new Promise((r) => setTimeout(r, 1_100));
+  const { rows } = await db.query(
+    `SELECT (xact_commit + xact_rollback)::float8 AS xacts FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  let statements: number | null = null;
+  const { rows: loaded } = await db.query(
+    `SELECT 'pg_stat_statements' = ANY(string_to_array(current_setting('shared_preload_libraries'), ', ')) AS yes`,
+  );
+  if (loaded[0].yes) {
+    await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    const { rows: calls } = await db.query(
+      `SELECT coalesce(sum(calls), 0)::float8 AS n FROM pg_stat_statements
+        WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
+    statements = calls[0].n;
+  }
+  return { xacts: rows[0].xacts, statements };
+}
+
 // `npm run bench -- flash-sale [flags]` or BENCH_SCENARIO=flash-sale: the flash sale of
-// bench/flash-sale.ts; no scenario: the transfers and usage figures above.
+// bench/flash-sale.ts; `catalog`: the product reads of bench/catalog.ts; no scenario: the transfers and usage figures above.
 const [scenarioArgument, ...scenarioFlags] = process.argv.slice(2);
 const scenario = scenarioArgument?.startsWith('-')
   ? process.env.BENCH_SCENARIO
@@ -369,9 +426,11 @@ const flags = scenarioArgument?.startsWith('-') ? process.argv.slice(2) : scenar
 const run =
   scenario === 'flash-sale'
     ? import('./flash-sale.js').then(({ flashSale }) => flashSale(flags)).then((code) => process.exit(code))
-    : scenario
-      ? Promise.reject(new Error(`unknown bench scenario "${scenario}"; use flash-sale, or none`))
-      : main();
+    : scenario === 'catalog'
+      ? import('./catalog.js').then(({ catalog }) => catalog(flags)).then((code) => process.exit(code))
+      : scenario
+        ? Promise.reject(new Error(`unknown bench scenario "${scenario}"; use flash-sale, catalog, or none`))
+        : main();
 run.catch((error) => {
   console.error(error);
   process.exit(1);

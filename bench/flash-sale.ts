@@ -149,7 +149,7 @@ async function redisCalls(url: string): Promise<number | null> {
  * A redis-server of the bench's own on a free port (no persistence), so that its command counts
  * are this run's; null when redis-server is not installed.
  */
-async function startRedis(): Promise<{ url: string; stop: () => void } | null> {
+export async function startRedis(): Promise<{ url: string; stop: () => void } | null> {
   const port = await freePort();
   const child = spawn(
     'redis-server',

@@ -56,6 +56,19 @@ if [ ! -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] && command -v ap
   apt_install faketime || log "faketime could not be installed: the fault suite's clock scenario will fail"
 fi
 
+# pg_stat_statements, for the bench's statements per transfer: asked for here, loaded from
+# PostgreSQL's next start on (the fault suite restarts it). Only when nothing else is preloaded
+# and the library is installed (a missing one would keep PostgreSQL from starting).
+if command -v psql >/dev/null && ls /usr/lib/postgresql/*/lib/pg_stat_statements.so >/dev/null 2>&1; then
+  asked=$(psql -h 127.0.0.1 -U postgres -d postgres -Atc \
+    "SELECT coalesce((SELECT setting FROM pg_file_settings WHERE name = 'shared_preload_libraries' AND applied IS NOT NULL ORDER BY seqno DESC LIMIT 1), current_setting('shared_preload_libraries'))" \
+    2>/dev/null || echo unknown)
+  if [ -z "$asked" ]; then
+    psql -h 127.0.0.1 -U postgres -d postgres -qc \
+      "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null 2>&1 || true
+  fi
+fi
+
 # Redis (optional: shared rate-limit state)
 if ! port_open 6379 && command -v redis-server >/dev/null; then
   log "starting Redis"

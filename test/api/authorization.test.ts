@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { Api, routesOf, send, signedInOperator, waitFor, type Route } from '#test-support';
+import { CUSTOMER_ACCESS } from '../../apps/gateway/src/auth/access.js';
 import { InProcessStack, newTenant } from '../support/in-process.js';
 
 /** OWASP API1 (object level), API3 (property level) and API5 (function level), route by route. */
@@ -121,6 +122,49 @@ describe('authorization on every route', () => {
     assert.deepEqual({ ...product, score: 0 }, { ...before.product, score: 0 });
   });
 
+  it("another tenant's customer token: 404 where a storefront may go, 403 elsewhere, and changes nothing", async () => {
+    const session = await intruder.post('/v1/customer-sessions', { accountId: await intruder.account() });
+    assert.equal(session.status, 201, session.text);
+    const storefront = new Api(stack.url('gateway'), session.body.accessToken);
+    const idRoutes = (await routesOf('gateway')).filter((r) => r.path.includes(':'));
+    const product = (await owner.get(`/v1/products/${ids.product}`)).body;
+    let reachable = 0;
+    for (const route of idRoutes) {
+      const key = `${route.method} ${route.path}`;
+      const res = await storefront.request(route.method, fill(route), {
+        body: route.method === 'GET' || route.method === 'DELETE' ? undefined : (plausibleBody[key] ?? {}),
+        headers: { 'idempotency-key': `x-${randomBytes(6).toString('hex')}` },
+      });
+      assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/, key);
+      if (Reflect.getMetadata(CUSTOMER_ACCESS, route.target)) {
+        reachable++;
+        assert.equal(res.status, 404, `${key}: ${res.status} ${res.text}`);
+        assert.match(res.body.code, /_not_found$/, key);
+      } else {
+        assert.equal(res.status, 403, `${key}: ${res.status} ${res.text}`);
+        assert.equal(res.body.code, 'forbidden', key);
+      }
+    }
+    assert.ok(reachable >= 6, `only ${reachable} id-taking routes take customer tokens`);
+    for (const path of ['/v1/products', '/v1/orders']) {
+      const res = await storefront.get(path);
+      assert.equal(res.status, 200, path);
+      for (const id of Object.values(ids)) assert.ok(!res.text.includes(id), `${path} shows ${id}`);
+    }
+    const placed = await storefront.post(
+      '/v1/orders',
+      { accountId: ids.account, items: [{ productId: ids.product, quantity: 1 }] },
+      { 'idempotency-key': `x-${randomBytes(6).toString('hex')}` },
+    );
+    assert.equal(placed.status, 404, placed.text);
+    assert.deepEqual(
+      { ...(await owner.get(`/v1/products/${ids.product}`)).body, score: 0 },
+      { ...product, score: 0 },
+    );
+    // (The worker may complete it meanwhile; nobody else may cancel it.)
+    assert.notEqual((await owner.get(`/v1/orders/${ids.order}`)).body.status, 'cancelled');
+  });
+
   it("another tenant's lists and filters never show the owner's resources", async () => {
     for (const path of [
       '/v1/accounts',
@@ -184,6 +228,7 @@ describe('authorization on every route', () => {
         { 'idempotency-key': 'k' },
       ],
       ['/v1/events', { id: 'e-forbidden', type: 'api_call' }],
+      ['/v1/customer-sessions', { accountId: ids.account }],
     ];
     const balance = (await owner.get(`/v1/accounts/${ids.account}`)).body;
     for (const [path, valid, headers] of creates) {

@@ -27,6 +27,7 @@ describe('API documentation', () => {
     const doc = (await request(stack.url('gateway')).get('/docs-json').expect(200)).body as OpenApi;
     assert.equal(doc.openapi, '3.1.0');
     assert.ok(doc.components.securitySchemes.apiKey);
+    assert.ok(doc.components.securitySchemes.customerToken);
   });
 
   it('documents every operation the gateway serves under /v1, and only those', async () => {
@@ -93,6 +94,8 @@ describe('API documentation', () => {
       'PATCH /v1/products/{id}',
       'PATCH /v1/webhook-endpoints/{id}',
       'POST /v1/accounts',
+      'POST /v1/customer-sessions',
+      'POST /v1/customer-sessions/refresh',
       'POST /v1/event-types',
       'POST /v1/events',
       'POST /v1/holds',
@@ -154,6 +157,8 @@ describe('API documentation', () => {
       'rate_limited',
       'invalid_input',
       'uri_too_long',
+      'forbidden',
+      'refresh_token_reused',
     ]) {
       assert.ok(text.includes(code), code);
     }

@@ -41,6 +41,36 @@ describe('gateway API documentation (generated)', () => {
     assert.ok(validation.valid, JSON.stringify(validation.errors, null, 2));
   });
 
+  it('customer tokens: a bearer scheme of their own, listed (with the scope) exactly on the operations that take them', async () => {
+    assert.equal(doc.components.securitySchemes.customerToken.type, 'http');
+    assert.equal(doc.components.securitySchemes.customerToken.scheme, 'bearer');
+    assert.equal(doc.components.securitySchemes.customerToken.bearerFormat, 'JWT');
+    const storefront = operations()
+      .filter((o) => o.operation.security?.some((s: object) => 'customerToken' in s))
+      .map((o) => `${o.key} ${o.operation['x-customer-scope']}`)
+      .sort();
+    assert.deepEqual(storefront, [
+      'GET /v1/accounts/{id} account:read',
+      'GET /v1/accounts/{id}/recommendations account:read',
+      'GET /v1/orders orders:read',
+      'GET /v1/orders/{id} orders:read',
+      'GET /v1/products products:read',
+      'GET /v1/products/{id} products:read',
+      'GET /v1/products/{id}/also-bought products:read',
+      'POST /v1/orders orders:write',
+      'POST /v1/orders/{id}/cancel orders:write',
+      'POST /v1/products/{id}/ratings ratings:write',
+    ]);
+    for (const { key, operation } of operations()) {
+      if (operation['x-customer-scope']) {
+        assert.deepEqual(operation.security, [{ apiKey: [] }, { customerToken: [] }], key);
+      }
+      assert.ok(operation.responses['403'], `${key} documents 403 forbidden`);
+    }
+    // Refreshing needs no credential: the refresh token is one.
+    assert.deepEqual(doc.paths['/v1/customer-sessions/refresh'].post.security, [{}]);
+  });
+
   it('documents every route of the gateway, and nothing else', async () => {
     const routes = (await routesOf('gateway')).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`);
     assert.ok(routes.length >= 25, `only ${routes.length} routes`);

@@ -36,6 +36,7 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     mkdirSync(shots, { recursive: true });
     stack = await Stack.start('dashboard', ['gateway', 'transaction-worker', 'admin'], {
       ADMIN_JWT_SECRET: 'd'.repeat(40),
+      ADMIN_METRICS_SAMPLE_SECONDS: '1',
     });
     const tenant = await createTenant('Dashboard');
     tenantId = tenant.tenantId;
@@ -53,6 +54,43 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     });
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   });
+  /**
+   * A chart as drawn: its lines and points, and the coloured pixels on its canvas (its lines: the
+   * axes, grid and labels are greys).
+   */
+  const drawn = async (title: string) => {
+    const chart = page.getByTestId(`chart-${title}`);
+    await chart.waitFor();
+    await waitFor(
+      `the chart ${title} drawn`,
+      async () => Number(await chart.getAttribute('data-points')) > 0,
+    );
+    // In the page (no DOM types here): the canvas's pixels whose channels differ widely.
+    const count = () =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      chart.locator('canvas').evaluate((canvas: any) => {
+        const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+          if (a > 200 && Math.max(r, g, b) - Math.min(r, g, b) > 80) n++;
+        }
+        return n;
+      });
+    let pixels = 0;
+    await waitFor(
+      `the chart ${title}'s first line on its canvas`,
+      async () => (pixels = await count()) > 0,
+      5000,
+    ).catch(
+      () => undefined, // asserted by the caller, with the count
+    );
+    return {
+      lines: Number(await chart.getAttribute('data-lines')),
+      points: Number(await chart.getAttribute('data-points')),
+      pixels,
+    };
+  };
   afterAll(async () => {
     await browser?.close();
     await db?.destroy();
@@ -96,18 +134,31 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     await page.click('button[type=submit]');
 
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    const throughput = page.getByTestId('chart-Throughput (per minute)');
-    await throughput.locator('rect').first().waitFor();
-    assert.ok((await throughput.locator('rect').count()) >= 2, 'a bar per transaction type');
+    // Every chart draws its lines on a canvas (uPlot), from the series routes.
+    for (const chart of [
+      'Throughput',
+      'Latency percentiles',
+      'Queue depths',
+      'Outbox publish lag',
+      'Outbox backlog',
+    ])
+      assert.ok((await drawn(chart)).points > 0, chart);
+    const throughput = await drawn('Throughput');
+    assert.ok(throughput.lines >= 2, 'a line per transaction type (deposit, withdrawal)');
+    assert.ok(throughput.pixels > 50, `the lines on the canvas: ${throughput.pixels} coloured pixels`);
     assert.ok(Number(await page.getByTestId('card-Transactions').textContent()) >= 2);
     assert.ok(Number(await page.getByTestId('card-Failed').textContent()) >= 1);
     const health = (await page.getByRole('list', { name: 'Service health' }).textContent()) ?? '';
     for (const up of ['database: up', 'broker: up', 'transaction-worker: up', 'admin: up'])
       assert.ok(health.includes(up), health);
     assert.ok(health.includes('notification: down'), health); // not started in this test
-    const queues = page.getByTestId('chart-Queue depth');
+    const queues = page.getByTestId('chart-Queue depths');
     assert.ok((await queues.textContent())?.includes('transaction-worker.commands'));
     await page.screenshot({ path: path.join(shots, 'overview.png'), fullPage: true });
+    // Another window is another set of buckets, drawn again.
+    await page.selectOption('select[aria-label=Window]', '15m');
+    await waitFor('the 15-minute throughput', async () => (await drawn('Throughput')).points > 0);
+    assert.equal(new URL(page.url()).hash, '#/overview?window=15m&tenantId=');
 
     await page.click('nav >> text=Transactions');
     await page.selectOption('select[aria-label=Status]', 'failed');
@@ -187,6 +238,106 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     await page.click('nav >> text=Audit log');
     await page.getByRole('cell', { name: 'dead_letter.replay' }).first().waitFor();
     await page.screenshot({ path: path.join(shots, 'audit.png'), fullPage: true });
+  });
+
+  it('usage graphs per account and meter, money in its currency; event analytics with pages, empty and error states', async () => {
+    // Real usage: a USD and a JPY meter, their events charged to wallets of those currencies.
+    for (const meter of [
+      { eventType: 'api.call', aggregation: 'sum', property: 'tokens', unitPrice: 2, currency: 'USD' },
+      { eventType: 'sms.sent', aggregation: 'count', unitPrice: 5, currency: 'JPY' },
+    ])
+      assert.equal((await api.post('/v1/meters', meter)).status, 201);
+    const usd = await api.account({ currency: 'USD' });
+    await api.deposit(usd, 1_000_000);
+    const yen = await api.account({ currency: 'JPY' });
+    await api.deposit(yen, 1_000_000, 'JPY');
+    const events = [
+      { type: 'api.call', accountId: usd, properties: { tokens: 1200 } },
+      { type: 'api.call', accountId: usd, properties: { tokens: 34 } },
+      ...[1, 2, 3].map(() => ({ type: 'sms.sent', accountId: yen })),
+      { type: 'page.view', accountId: null, properties: { path: '/pricing' } },
+    ];
+    assert.equal((await api.post('/v1/events', { events })).status, 202);
+    await waitFor('the usage charged', async () => {
+      const page1 = (await api.get('/v1/events?limit=100')).body.data as { status: string }[];
+      return page1.length >= events.length && page1.every((e) => e.status === 'processed');
+    });
+
+    await page.goto(`${stack.url('admin')}/#/usage?tenantId=${tenantId}`);
+    await page.getByRole('heading', { name: 'Usage' }).waitFor();
+    // 1234 tokens at 2 cents: $24.68; 3 messages at ¥5: ¥15 (no minor unit).
+    const cells = async (row: string) =>
+      (await page.getByTestId(row).getByRole('cell').allTextContents()).join(' | ');
+    await page.getByTestId('meter-api.call').waitFor();
+    assert.match(await cells('meter-api.call'), /^api\.call \| mtr_\w+ \| 2 \| 1234 \| \$24\.68$/);
+    assert.match(await cells('meter-sms.sent'), /^sms\.sent \| mtr_\w+ \| 3 \| 3 \| ¥15$/);
+    for (const chart of ['Usage quantity', 'Amount charged']) {
+      const c = await drawn(chart);
+      assert.equal(c.lines, 2, chart);
+      assert.ok(c.points > 0 && c.pixels > 0, chart);
+    }
+    // The list below: amounts in their currencies.
+    const list = page.getByRole('table').last();
+    await list.getByRole('cell', { name: '$24.00', exact: true }).waitFor();
+    await list.getByRole('cell', { name: '¥5', exact: true }).first().waitFor();
+    await page.screenshot({ path: path.join(shots, 'usage.png'), fullPage: true });
+    // One account: only its meter.
+    await page.fill('input[aria-label=Account]', yen);
+    await page.press('input[aria-label=Account]', 'Enter');
+    await page.getByTestId('meter-api.call').waitFor({ state: 'detached' });
+    await page.getByTestId('meter-sms.sent').waitFor();
+
+    // Events: a page of 3, the next page other events, the stats with a failure reason.
+    await page.goto(`${stack.url('admin')}/#/events?tenantId=${tenantId}&limit=3`);
+    await page.getByRole('heading', { name: 'Events' }).first().waitFor();
+    const ids = async () =>
+      (await page.locator('table').last().locator('tbody tr td:first-child').allTextContents()).sort();
+    await waitFor('the first page', async () => (await ids()).length === 3);
+    const first = await ids();
+    await page.getByRole('button', { name: 'Older' }).click();
+    await waitFor('the next page', async () => {
+      const next = await ids();
+      return next.length === 3 && next.every((id) => !first.includes(id));
+    });
+    assert.match(page.url(), /before=/);
+    assert.equal(Number(await page.getByTestId('card-Received').textContent()), events.length);
+    await page.selectOption('select[aria-label="Group by"]', 'hour');
+    await page.getByRole('columnheader', { name: 'Hour (UTC)' }).waitFor();
+    await page
+      .getByRole('cell', { name: /^\d{4}-\d\d-\d\d \d\d:00$/ })
+      .first()
+      .waitFor();
+    await page.screenshot({ path: path.join(shots, 'events.png'), fullPage: true });
+    await page.goto(`${stack.url('admin')}/#/events?tenantId=${tenantId}&status=pending`);
+    await page.locator('[data-state=empty]').filter({ hasText: 'Nothing here.' }).waitFor();
+
+    // A route that fails: the error state, with its reason and a retry.
+    await page.goto(`${stack.url('admin')}/#/events?tenantId=${tenantId}&from=yesterday`);
+    const error = page.locator('[data-state=error]').first();
+    await error.waitFor();
+    assert.match((await error.textContent()) ?? '', /Could not load: .*from/);
+    await error.getByRole('button', { name: 'Retry' }).waitFor();
+    // A chart whose route fails shows the same state, and draws once it answers again.
+    let failing = true;
+    await page.route('**/admin/api/metrics/series/queues?*', (route) =>
+      failing
+        ? route.fulfill({
+            status: 503,
+            contentType: 'application/problem+json',
+            body: JSON.stringify({ code: 'service_unavailable', detail: 'The database is briefly away.' }),
+          })
+        : route.continue(),
+    );
+    await page.goto(`${stack.url('admin')}/#/overview?window=1h`);
+    const queues = page.getByTestId('chart-Queue depths');
+    await queues.locator('[data-state=error]').filter({ hasText: 'briefly away' }).waitFor();
+    failing = false;
+    await queues.getByRole('button', { name: 'Retry' }).click();
+    await waitFor(
+      'the queue chart drawn after the retry',
+      async () => (await drawn('Queue depths')).points > 0,
+    );
+    await page.unroute('**/admin/api/metrics/series/queues?*');
   });
 
   it('products with their stock and a search; orders with filters and a detail with hold, capture, events, receipt', async () => {

@@ -129,6 +129,7 @@ describe('webhooks and email (notification app)', () => {
       NODE_ENV: 'production',
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
       WEBHOOK_ENCRYPTION_KEYS: randomBytes(32).toString('base64'),
+      CUSTOMER_TOKEN_SECRET: randomBytes(32).toString('hex'),
     });
     const productionApi = new Api(production.url, (await createTenant('Production')).apiKey);
     const plain = await productionApi.post('/v1/webhook-endpoints', { url: receiver.url('/x') });

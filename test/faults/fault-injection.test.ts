@@ -7,12 +7,19 @@
  * the machine-wide services lock exclusively while it runs (and runs last in `npm test`).
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import amqp from 'amqplib';
 import { Exchanges } from '#messaging';
 import {
+  Api,
   ServicesLock,
+  createTenant,
+  inParallel,
   metricSum,
   releaseRunSharedLock,
   testSettings,
@@ -21,6 +28,7 @@ import {
 } from '#test-support';
 import pg from 'pg';
 import {
+  LIBFAKETIME,
   brokerAlarms,
   killRedis,
   raiseBrokerAlarm,
@@ -30,6 +38,29 @@ import {
   stopBroker,
 } from './services.js';
 import { FaultStack, diedAtFaultPoint, formatTable, type ScenarioContext } from './scenario.js';
+
+const KEY = () => `k-${randomBytes(6).toString('hex')}`;
+
+/** A shop of its own beside the scenario's tenant: funded accounts and one product. */
+async function openShop(gatewayUrl: string, accounts: number, funding: number, stock: number) {
+  const { tenantId, apiKey } = await createTenant(`shop ${randomBytes(3).toString('hex')}`);
+  const api = new Api(gatewayUrl, apiKey);
+  const ids: string[] = [];
+  for (let i = 0; i < accounts; i++) {
+    const id = await api.account();
+    await api.deposit(id, funding);
+    ids.push(id);
+  }
+  const product = await api.post('/v1/products', {
+    sku: `SKU-${randomBytes(4).toString('hex')}`,
+    name: 'Fault lamp',
+    price: 7,
+    currency: 'USD',
+    stock,
+  });
+  assert.equal(product.status, 201, product.text);
+  return { tenantId, api, accounts: ids, productId: product.body.id as string };
+}
 
 const WORKER = 'transaction-worker';
 
@@ -522,32 +553,241 @@ describe('fault injection under live load', () => {
     });
   });
 
-  it('Redis killed under load: the rate limits fail open, and come back with it', async () => {
+  it('Redis killed under load: limits fail open, reads and stock locks fall back to PostgreSQL', async () => {
+    const STOCK = 30;
+    const ORDERS = 40;
     let failuresBefore = 0;
+    let shop: Awaited<ReturnType<typeof openShop>>;
+    const answers: { status: number; code?: string; id?: string }[] = [];
+    const reads: number[] = [];
     await suite.run({
       name: 'Redis killed',
       setup: async ({ stack }) => {
         await suite.restart('gateway', {
           REDIS_URL: 'redis://127.0.0.1:6379',
           REDIS_KEY_PREFIX: `${stack.prefix}redis:`,
+          // Stock taken under a Redis lock per product: with Redis gone, under row locks.
+          INVENTORY_LOCKING: 'distributed',
         });
+        shop = await openShop(stack.url('gateway'), 2, 10_000, STOCK);
         failuresBefore = await metricSum(stack.url('gateway'), 'tally_rate_limit_store_failures_total');
       },
-      inject: async () => {
+      inject: async ({ stack }) => {
         await killRedis();
         try {
-          await sleep(3_000);
+          // More orders than stock, and product reads, while Redis is gone.
+          const api = new Api(stack.url('gateway'), shop.api.apiKey);
+          await inParallel(ORDERS, 4, async (i) => {
+            const res = await api.post(
+              '/v1/orders',
+              { accountId: shop.accounts[i % 2], items: [{ productId: shop.productId, quantity: 1 }] },
+              { 'idempotency-key': KEY() },
+            );
+            answers.push({ status: res.status, code: res.body?.code, id: res.body?.id });
+            reads.push((await api.get(`/v1/products/${shop.productId}`)).status);
+          });
+          await sleep(1_000);
         } finally {
           await startRedis();
         }
         return Date.now();
       },
-      check: async ({ stack }) => {
+      check: async ({ stack, db }) => {
         assert.ok(
           (await metricSum(stack.url('gateway'), 'tally_rate_limit_store_failures_total')) > failuresBefore,
           'the gateway met Redis gone, and let requests through',
         );
+        assert.deepEqual(
+          reads.filter((s) => s !== 200),
+          [],
+          'product reads answered from PostgreSQL while Redis was gone',
+        );
+        // Every order either placed or refused for want of stock: so exactly the stock was sold.
+        const created = answers.filter((a) => a.status === 201);
+        assert.deepEqual(
+          answers.filter((a) => a.status !== 201).map((a) => `${a.status} ${a.code}`),
+          Array(ORDERS - STOCK).fill('409 out_of_stock'),
+        );
+        assert.equal(created.length, STOCK);
+        await waitFor(
+          'the orders to complete',
+          async () => {
+            const [{ n }] = await db.query(
+              `SELECT count(*)::int AS n FROM orders WHERE tenant_id = $1 AND status = 'completed'`,
+              [shop.tenantId],
+            );
+            return n === STOCK;
+          },
+          60_000,
+        );
+        const [product] = await db.query(
+          `SELECT stock_received::int AS received, stock_reserved::int AS reserved, stock_sold::int AS sold
+             FROM products WHERE id = $1`,
+          [shop.productId],
+        );
+        assert.deepEqual(product, { received: STOCK, reserved: 0, sold: STOCK });
       },
     });
+  });
+
+  it('kill -9 of the gateway in the middle of an accept batch: every 202 it sent exists, none twice', async () => {
+    let networkErrorsBefore = 0;
+    await suite.run({
+      name: 'gateway killed mid accept batch',
+      // Twelve clients without pauses: requests queue up and go to the database in batches.
+      load: { clients: 12, pauseMs: 0 },
+      setup: async ({ load }) => {
+        await suite.restart('gateway', { TALLY_FAULTS: 'gateway.after-accept-commit:after=60' });
+        networkErrorsBefore = load.stats.networkErrors;
+      },
+      inject: async ({ stack }) => {
+        // The batch is committed and none of its requests answered: their clients see the
+        // connection drop and retry the same keys against the gateway that replaces it.
+        await diedAtFaultPoint(stack, 'gateway');
+        await sleep(1_000);
+        await suite.restart('gateway');
+        return Date.now();
+      },
+      check: async ({ load }) => {
+        assert.ok(load.stats.networkErrors > networkErrorsBefore, 'clients saw the gateway die');
+        assert.ok(
+          load.stats.replayed > 0,
+          'requests the dead gateway had committed were answered again from their stored answers',
+        );
+      },
+    });
+  });
+
+  it('kill -9 of the worker while it completes orders: each order completed once, stock exact', async () => {
+    const ORDERS = 40;
+    const STOCK = 1_000;
+    const FUNDING = 10_000;
+    let shop: Awaited<ReturnType<typeof openShop>>;
+    const placed = new Map<string, number>(); // order id → quantity
+    await suite.run({
+      name: 'worker killed mid order',
+      setup: async ({ stack }) => {
+        shop = await openShop(stack.url('gateway'), 4, FUNDING, STOCK);
+        await suite.restart(WORKER, { TALLY_FAULTS: 'worker.order-before-commit:after=10' });
+      },
+      inject: async ({ stack }) => {
+        const placing = inParallel(ORDERS, 4, async (i) => {
+          const quantity = 1 + (i % 3);
+          const res = await shop.api.post(
+            '/v1/orders',
+            { accountId: shop.accounts[i % 4], items: [{ productId: shop.productId, quantity }] },
+            { 'idempotency-key': KEY() },
+          );
+          assert.equal(res.status, 201, res.text);
+          placed.set(res.body.id, quantity);
+        });
+        // The eleventh order's capture and sale are written, not committed, when the worker dies.
+        await diedAtFaultPoint(stack, WORKER);
+        await placing;
+        await sleep(1_000);
+        await suite.restart(WORKER);
+        return Date.now();
+      },
+      check: async (ctx) => {
+        const { db } = ctx;
+        const orders: { id: string; status: string; transaction_id: string | null; total: string }[] =
+          await waitFor(
+            'every order to be completed',
+            async () => {
+              const rows: { id: string; status: string; transaction_id: string | null; total: string }[] =
+                await db.query(
+                  `SELECT id, status, transaction_id, total::text AS total FROM orders WHERE tenant_id = $1`,
+                  [shop.tenantId],
+                );
+              return rows.length === ORDERS && rows.every((r) => r.status !== 'reserved') ? rows : false;
+            },
+            60_000,
+          );
+        assert.deepEqual(
+          orders.filter((o) => o.status !== 'completed').map((o) => `${o.id} ${o.status}`),
+          [],
+          'every order completed',
+        );
+        // One capture per order, each with its two entries: none applied twice.
+        const captures: { n: number; entries: number; orders: number }[] = await db.query(
+          `SELECT count(*)::int AS n,
+                  (SELECT count(*)::int FROM ledger_entries e JOIN transactions c ON c.id = e.transaction_id
+                    WHERE c.tenant_id = $1 AND c.type = 'capture') AS entries,
+                  count(DISTINCT metadata->>'orderId')::int AS orders
+             FROM transactions WHERE tenant_id = $1 AND type = 'capture' AND status = 'succeeded'`,
+          [shop.tenantId],
+        );
+        assert.deepEqual(captures[0], { n: ORDERS, entries: 2 * ORDERS, orders: ORDERS });
+        const sold = [...placed.values()].reduce((a, b) => a + b, 0);
+        const [product] = await db.query(
+          `SELECT stock_received::int AS received, stock_reserved::int AS reserved, stock_sold::int AS sold
+             FROM products WHERE id = $1`,
+          [shop.productId],
+        );
+        assert.deepEqual(product, { received: STOCK, reserved: 0, sold });
+        const [balances] = await db.query(
+          `SELECT sum(posted)::text AS posted, sum(held)::text AS held
+             FROM accounts WHERE tenant_id = $1 AND kind = 'customer'`,
+          [shop.tenantId],
+        );
+        assert.deepEqual(balances, { posted: String(4 * FUNDING - 7 * sold), held: '0' });
+      },
+    });
+  });
+
+  it("the worker's clock stepped forward an hour under load: expiries keep the database's time", async () => {
+    const clock = path.join(os.tmpdir(), `tally-clock-${process.pid}`);
+    let shop: Awaited<ReturnType<typeof openShop>>;
+    let holdId = '';
+    let lagBefore = 0;
+    try {
+      await suite.run({
+        name: 'worker clock +1 h',
+        setup: async ({ stack }) => {
+          writeFileSync(clock, '+0\n');
+          // libfaketime steps the wall clock only, as an NTP step would; timers keep their pace.
+          await suite.restart(WORKER, {
+            LD_PRELOAD: LIBFAKETIME,
+            FAKETIME_TIMESTAMP_FILE: clock,
+            FAKETIME_NO_CACHE: '1',
+            FAKETIME_DONT_FAKE_MONOTONIC: '1',
+            HOLD_SWEEP_INTERVAL_MS: '200',
+            ORDER_SWEEP_INTERVAL_MS: '200',
+          });
+          shop = await openShop(stack.url('gateway'), 1, 1_000, 10);
+          const hold = await shop.api.post(
+            '/v1/holds',
+            { accountId: shop.accounts[0], amount: 100, currency: 'USD', expiresInSeconds: 1_800 },
+            { 'idempotency-key': KEY() },
+          );
+          assert.equal(hold.status, 201, hold.text);
+          holdId = hold.body.id;
+          lagBefore = await metricSum(stack.url(WORKER), 'tally_outbox_publish_lag_seconds_sum');
+        },
+        inject: async () => {
+          writeFileSync(clock, '+1h\n');
+          // Load on, and a good many sweeps, with the worker an hour ahead of everyone else.
+          await sleep(4_000);
+          return Date.now();
+        },
+        check: async ({ stack }) => {
+          // The worker's own clock did move: what it relayed looks an hour late to it.
+          const lag = await metricSum(stack.url(WORKER), 'tally_outbox_publish_lag_seconds_sum');
+          assert.ok(
+            lag - lagBefore > 3_000,
+            `the worker's clock was stepped (lag sum +${lag - lagBefore} s)`,
+          );
+          // The hold runs 30 minutes by the database's clock: the worker's sweep, an hour ahead,
+          // must not have expired it.
+          const hold = await shop.api.get(`/v1/holds/${holdId}`);
+          assert.equal(hold.status, 200, hold.text);
+          assert.equal(hold.body.status, 'active');
+          const account = await shop.api.get(`/v1/accounts/${shop.accounts[0]}`);
+          assert.equal(String(account.body.balance.held), '100', account.text);
+        },
+      });
+    } finally {
+      rmSync(clock, { force: true });
+    }
   });
 });

@@ -155,6 +155,30 @@ describe('configuration classes', () => {
       'AMQP_URL',
       'DATABASE_URL',
     ]);
+    assert.ok(GatewayEnv.productionRequired.includes('CUSTOMER_TOKEN_SECRET'));
+  });
+
+  it('the customer token secret: at least 32 characters, and set in production', () => {
+    assert.throws(
+      () => loadGatewayConfig({ CUSTOMER_TOKEN_SECRET: 'short' }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.some(
+          (p) => p.variable === 'CUSTOMER_TOKEN_SECRET' && p.message === 'must be at least 32 characters',
+        ),
+    );
+    assert.throws(
+      () => loadGatewayConfig({ NODE_ENV: 'production' }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.problems.some(
+          (p) => p.variable === 'CUSTOMER_TOKEN_SECRET' && /must be set in production/.test(p.message),
+        ),
+    );
+    assert.equal(
+      loadGatewayConfig({ CUSTOMER_TOKEN_SECRET: 'x'.repeat(32) }).CUSTOMER_TOKEN_SECRET,
+      'x'.repeat(32),
+    );
   });
 
   it('decodes webhook encryption keys to 32-byte buffers, and refuses a key of another length', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { formatMoney } from '../../apps/admin/web/src/money.js';
+import { formatMoney, minorUnitsOf } from '../../apps/admin/web/src/money.js';
 
 describe("the dashboard's money format", () => {
   it('applies the currency’s minor units, in the locale given', () => {
@@ -18,5 +18,12 @@ describe("the dashboard's money format", () => {
   it('keeps minor units and the code for a currency Intl does not know, and shows a non-number as given', () => {
     assert.equal(formatMoney(2500, 'CREDITS', 'en-US'), '2500 CREDITS');
     assert.equal(formatMoney('n/a', 'USD', 'en-US'), 'n/a USD');
+  });
+
+  it("knows each currency's exponent (the usage charts draw major units with it)", () => {
+    assert.deepEqual(
+      ['JPY', 'USD', 'KWD', 'CREDITS'].map((c) => minorUnitsOf(c, 'en-US')),
+      [0, 2, 3, 0],
+    );
   });
 });

@@ -37,6 +37,10 @@ import { TransactionsController } from './ledger/transactions.controller.js';
 import { MetricsOverview } from './metrics/metrics-overview.js';
 import { MetricsController } from './metrics/metrics.controller.js';
 import { MetricsRepository } from './metrics/metrics.repository.js';
+import { MetricSampler, type SamplerOptions } from './metrics/metric-sampler.js';
+import { SeriesController } from './metrics/series.controller.js';
+import { SeriesRepository } from './metrics/series.repository.js';
+import { EventsController } from './events/events.controller.js';
 import { OrderDetail } from './orders/order-detail.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { ProductsController } from './products/products.controller.js';
@@ -88,6 +92,8 @@ export class AdminModule {
         WebhooksController,
         ReceiptController,
         MetricsController,
+        SeriesController,
+        EventsController,
         ProductsController,
         OrdersController,
         PayoutMismatchesController,
@@ -109,6 +115,7 @@ export class AdminModule {
         UsageLogRepository,
         WebhookLogRepository,
         MetricsRepository,
+        SeriesRepository,
         QueueDepths,
         // Use cases.
         AuthService,
@@ -140,6 +147,14 @@ export class AdminModule {
           inject: [Metrics],
         },
         DeadLetterCollector,
+        MetricSampler,
+        {
+          provide: 'SAMPLER_OPTIONS',
+          useValue: {
+            intervalSeconds: config.ADMIN_METRICS_SAMPLE_SECONDS,
+            retentionDays: config.ADMIN_METRICS_RETENTION_DAYS,
+          } satisfies SamplerOptions,
+        },
         {
           provide: 'LEDGER_OPTIONS',
           useValue: {

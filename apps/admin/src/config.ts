@@ -46,6 +46,10 @@ export const adminEnv = {
   ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD: int(0, Number.MAX_SAFE_INTEGER, 100_000),
   /** The rolling window, in seconds, of that per-operator total (default a day). */
   ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS: int(60, 31 * 86_400, 86_400),
+  /** Seconds between two samples of the queue depths and the outbox backlog (the dashboard's history). */
+  ADMIN_METRICS_SAMPLE_SECONDS: int(1, 3600, 15),
+  /** Days the samples are kept before they are deleted. */
+  ADMIN_METRICS_RETENTION_DAYS: int(1, 366, 14),
   /** The first admin, created on first start when there is no operator yet. */
   ADMIN_EMAIL: optionalEmail(),
   ADMIN_PASSWORD: optionalText(12),

@@ -12,8 +12,11 @@ import {
   optionalText,
   outboxEnv,
   port,
+  productCacheEnv,
   rateLimitEnv,
+  positiveNumber,
   refine,
+  requiredInProduction,
   runtimeEnv,
   webhookEnv,
 } from '#config';
@@ -25,6 +28,7 @@ export const gatewayEnv = {
   ...outboxEnv,
   ...webhookEnv,
   ...rateLimitEnv,
+  ...productCacheEnv,
   ...port('GATEWAY_PORT', 3000),
   /** How long Idempotency-Keys are remembered; docs/api.md promises at least 24 hours. */
   IDEMPOTENCY_RETENTION_HOURS: int(24, 24 * 90, 24),
@@ -50,6 +54,21 @@ export const gatewayEnv = {
   INVENTORY_LOCK_WAIT_MS: int(10, 60_000, 10_000),
   /** optimistic: attempts of an order whose products' versions keep moving, then 409 inventory_contention. */
   INVENTORY_OPTIMISTIC_ATTEMPTS: int(1, 50, 5),
+  /**
+   * Signs storefronts' customer access tokens (HS256, at least 32 characters; the same on every
+   * replica). Unset: a random key per start (development only; production refuses to start).
+   */
+  CUSTOMER_TOKEN_SECRET: requiredInProduction(optionalText(32)),
+  /**
+   * How long a customer session lasts from its creation, refreshes included (default 30 days):
+   * its refresh tokens stop working then, and its access tokens never outlive it.
+   */
+  CUSTOMER_SESSION_TTL_SECONDS: int(300, 365 * 86_400, 30 * 86_400),
+  /** Requests with customer access tokens: one bucket per account (all its sessions together). */
+  RATE_LIMIT_CUSTOMER_PER_SECOND: positiveNumber(1_000_000, 5),
+  RATE_LIMIT_CUSTOMER_BURST: int(1, 1_000_000, 50),
+  /** POST /v1/customer-sessions/refresh (no credentials): one bucket per client address. */
+  RATE_LIMIT_REFRESH_PER_MINUTE: int(1, 1_000_000, 60),
   /** Swagger UI at /docs and the OpenAPI document at /docs-json. */
   DOCS_ENABLED: bool(true),
   /**

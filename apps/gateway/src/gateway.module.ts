@@ -1,16 +1,30 @@
+import { randomBytes } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
 import { ReceiptsModule } from '#receipts';
 import { Metrics, ObservabilityModule } from '#observability';
 import { createRateLimiter } from '#http';
-import { DatabaseReadiness, NeighbourSets, PersistenceModule, ProductRepository } from '#persistence';
+import {
+  DatabaseReadiness,
+  NeighbourSets,
+  PersistenceModule,
+  ProductRepository,
+  connectProductCache,
+} from '#persistence';
 import { AccountsController } from './accounts/accounts.controller.js';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { GatewayGuard } from './auth/gateway.guard.js';
 import { GatewayRateLimits } from './auth/rate-limits.js';
 import type { GatewayConfig } from './config.js';
+import { CustomerSessionsController } from './customer-sessions/customer-sessions.controller.js';
+import {
+  CUSTOMER_SESSION_OPTIONS,
+  CustomerSessions,
+  type CustomerSessionOptions,
+} from './customer-sessions/customer-sessions.js';
 import { HoldsController } from './holds/holds.controller.js';
 import { HoldsService } from './holds/holds.service.js';
 import { ProblemFilter } from '#http';
@@ -18,6 +32,12 @@ import { gatewayValidationPipe } from './http/validation.js';
 import { DiscoveryController } from './products/discovery.controller.js';
 import { Discovery, NEIGHBOUR_SETS } from './products/discovery.js';
 import { ProductsController } from './products/products.controller.js';
+import {
+  PRODUCT_CACHE_ENABLED,
+  PRODUCT_CACHE_STORE,
+  ProductCache,
+  cacheMetrics,
+} from './products/product-cache.js';
 import { ProviderEventsController } from './provider-events/provider-events.controller.js';
 import { CancelOrder } from './orders/cancel-order.use-case.js';
 import { OrdersController } from './orders/orders.controller.js';
@@ -68,6 +88,7 @@ export class GatewayModule {
         ProductsController,
         DiscoveryController,
         OrdersController,
+        CustomerSessionsController,
         ProviderEventsController,
       ],
       providers: [
@@ -97,6 +118,19 @@ export class GatewayModule {
           inject: [Metrics],
         },
         ApiKeyGuard,
+        // Every route, by credential: API keys, customer access tokens, or none (docs/security.md).
+        { provide: APP_GUARD, useClass: GatewayGuard },
+        CustomerSessions,
+        {
+          provide: CUSTOMER_SESSION_OPTIONS,
+          useValue: {
+            // Unset (development and tests only: production requires it), a key per start.
+            secret: config.CUSTOMER_TOKEN_SECRET
+              ? new TextEncoder().encode(config.CUSTOMER_TOKEN_SECRET)
+              : randomBytes(32),
+            sessionTtlSeconds: config.CUSTOMER_SESSION_TTL_SECONDS,
+          } satisfies CustomerSessionOptions,
+        },
         IdempotencyService,
         CreateTransaction,
         AcceptBatcher,
@@ -114,6 +148,15 @@ export class GatewayModule {
         },
         CancelOrder,
         Discovery,
+        // Every product write invalidates (with REDIS_URL), whether this gateway reads the cache or not.
+        {
+          provide: PRODUCT_CACHE_STORE,
+          useFactory: (dataSource: DataSource, metrics: Metrics) =>
+            connectProductCache(dataSource, config, cacheMetrics(metrics)),
+          inject: [DataSource, Metrics],
+        },
+        { provide: PRODUCT_CACHE_ENABLED, useValue: config.PRODUCT_CACHE === 'on' },
+        ProductCache,
         {
           provide: NEIGHBOUR_SETS,
           useFactory: () =>

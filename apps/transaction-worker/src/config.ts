@@ -8,6 +8,7 @@ import {
   outboxEnv,
   payoutProviderEnv,
   port,
+  productCacheEnv,
   redisEnv,
   runtimeEnv,
 } from '#config';
@@ -19,6 +20,8 @@ export const workerEnv = {
   ...outboxEnv,
   /** Where the "bought together" job copies each product's top neighbours (unset: PostgreSQL only). */
   ...redisEnv,
+  /** Order completion and release change stock: the worker invalidates the gateway's product cache. */
+  PRODUCT_CACHE_TTL_SECONDS: productCacheEnv.PRODUCT_CACHE_TTL_SECONDS,
   ...port('WORKER_PORT', 3002),
   /** Most commands applied in one database transaction. */
   WORKER_BATCH_SIZE: int(1, 1000, 50),

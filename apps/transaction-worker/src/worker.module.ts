@@ -1,8 +1,15 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
-import { ObservabilityModule } from '#observability';
-import { BoughtTogether, DatabaseReadiness, NeighbourSets, PersistenceModule } from '#persistence';
+import { Metrics, ObservabilityModule } from '#observability';
+import {
+  BoughtTogether,
+  DatabaseReadiness,
+  NeighbourSets,
+  PersistenceModule,
+  ProductCacheStore,
+  connectProductCache,
+} from '#persistence';
 import { DataSource } from 'typeorm';
 import { ApplyTransactions } from './apply-transaction/apply-transactions.use-case.js';
 import { TransactionBatcher } from './apply-transaction/transaction-batcher.js';
@@ -63,6 +70,16 @@ export class WorkerModule {
           inject: [DataSource],
         },
         BoughtTogetherJob,
+        // Completing or releasing an order moves stock: the gateway's product cache is told (REDIS_URL).
+        {
+          provide: ProductCacheStore,
+          useFactory: (dataSource: DataSource, metrics: Metrics) =>
+            connectProductCache(dataSource, config, {
+              error: (cache, operation) => metrics.cacheErrors.inc({ cache, operation }),
+              fillRefused: (cache) => metrics.cacheFillsRefused.inc({ cache }),
+            }),
+          inject: [DataSource, Metrics],
+        },
         {
           provide: 'BOUGHT_TOGETHER_OPTIONS',
           useValue: { intervalMs: config.RECOMMENDATIONS_INTERVAL * 1000 },

@@ -450,6 +450,18 @@ export const redisEnv = {
 };
 
 /**
+ * Cache-aside of product reads and product list pages in Redis (docs/architecture.md, "Product
+ * cache"). Used only with REDIS_URL; every app that writes products invalidates it whenever
+ * REDIS_URL is set, whatever PRODUCT_CACHE says.
+ */
+export const productCacheEnv = {
+  /** `on`: the gateway answers product reads and list pages from Redis when it can. */
+  PRODUCT_CACHE: oneOf(['on', 'off'], 'on'),
+  /** How long a cached product or page lives (±10 % jitter); a write drops it at once anyway. */
+  PRODUCT_CACHE_TTL_SECONDS: int(1, 3_600, 60),
+};
+
+/**
  * A token bucket per API key and route class: refill rate per second (fractional allowed: 0.5 is
  * one request every two seconds) and burst size.
  */

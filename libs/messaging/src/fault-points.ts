@@ -12,6 +12,10 @@ const FAULT_POINTS = [
   'worker.before-commit',
   /** The transaction worker: the batch is committed, its messages are not yet acked. */
   'worker.after-commit',
+  /** The transaction worker: an order is captured and its units sold, not yet committed. */
+  'worker.order-before-commit',
+  /** The gateway: an accept batch is committed, none of its requests answered yet. */
+  'gateway.after-accept-commit',
   /** The payout dispatcher: the provider answered a payout, the answer is not yet recorded. */
   'payout.after-provider-call',
 ] as const;

@@ -146,6 +146,42 @@ export class Metrics {
     collect: () => this.sampleQueues(),
   });
 
+  /** Product cache (docs/architecture.md, "Product cache"): `cache` is `product` or `list`. */
+  readonly cacheHits = new Counter({
+    name: 'tally_cache_hits_total',
+    help: 'Reads answered from the Redis cache, by cache (product, list)',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheMisses = new Counter({
+    name: 'tally_cache_misses_total',
+    help: 'Reads the Redis cache could not answer (absent or invalidated), by cache',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheLoads = new Counter({
+    name: 'tally_cache_loads_total',
+    help: 'Database loads of cached reads, by cache: one per key and version however many misses wait on it, and one per read Redis could not serve',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheErrors = new Counter({
+    name: 'tally_cache_errors_total',
+    help: 'Cache commands Redis failed or timed out (read, fill, invalidate); reads then go to PostgreSQL',
+    labelNames: ['cache', 'operation'] as const,
+    registers: [this.registry],
+  });
+
+  readonly cacheFillsRefused = new Counter({
+    name: 'tally_cache_fills_refused_total',
+    help: 'Loaded values not stored because a write moved the key meanwhile (they may predate it), by cache',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+  });
+
   private queueSampler: (() => Promise<void>) | undefined;
   private sampling: Promise<void> | undefined;
 

@@ -15,3 +15,4 @@ export * from './secret-box.js';
 export * from './database-errors.js';
 export * from './storable-text.js';
 export * from './recommendations/index.js';
+export * from './product-cache/index.js';

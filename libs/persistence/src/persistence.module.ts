@@ -27,6 +27,7 @@ import {
   TransactionRepository,
   UsageRepository,
   WebhookRepository,
+  CustomerSessionRepository,
   PayoutRepository,
 } from './repositories/index.js';
 
@@ -83,6 +84,7 @@ export class PersistenceModule {
         EventTypeRepository,
         UsageRepository,
         WebhookRepository,
+        CustomerSessionRepository,
         PayoutRepository,
       ],
       exports: [
@@ -103,6 +105,7 @@ export class PersistenceModule {
         EventTypeRepository,
         UsageRepository,
         WebhookRepository,
+        CustomerSessionRepository,
         PayoutRepository,
       ],
     };

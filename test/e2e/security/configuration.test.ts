@@ -60,6 +60,22 @@ describe('secrets stay out of the logs', () => {
 });
 
 describe('production configuration', () => {
+  it('the gateway refuses to start in production without CUSTOMER_TOKEN_SECRET', async () => {
+    const proc = AppProcess.node(distPath('apps/gateway/src/main.js'), {
+      NODE_ENV: 'production',
+      DATABASE_URL: testSettings().databaseUrl,
+      GATEWAY_PORT: String(await freePort()),
+      WEBHOOK_ENCRYPTION_KEYS: Buffer.alloc(32, 1).toString('base64'),
+      CUSTOMER_TOKEN_SECRET: '',
+    });
+    const { code } = await proc.exited;
+    assert.equal(code, 1);
+    assert.match(
+      proc.stderr.join('\n') + proc.stdout.join('\n'),
+      /CUSTOMER_TOKEN_SECRET: must be set in production/,
+    );
+  });
+
   for (const app of ['gateway', 'notification'] as const) {
     it(`the ${app} refuses to start in production without WEBHOOK_ENCRYPTION_KEYS`, async () => {
       const proc = AppProcess.node(distPath(`apps/${app}/src/main.js`), {

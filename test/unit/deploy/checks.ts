@@ -212,6 +212,7 @@ export async function validateSchemas(objects: K8sObject[], schemaDir = SCHEMA_D
 export const USER_SECRETS = [
   'tally-db-app',
   'tally-admin',
+  'tally-gateway',
   'tally-webhooks',
   'tally-smtp',
   'tally-tls',

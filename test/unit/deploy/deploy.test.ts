@@ -333,6 +333,14 @@ describe('the static checks fail on a broken copy', () => {
     assert.match(out, /Deployment\/admin .*required variable ADMIN_JWT_SECRET is not provided/);
   });
 
+  it('the gateway without CUSTOMER_TOKEN_SECRET (required in production by its config)', () => {
+    const out = problems((o) => {
+      const c = container(o, 'gateway');
+      c.env = c.env.filter((e: K8sObject) => e.name !== 'CUSTOMER_TOKEN_SECRET');
+    });
+    assert.match(out, /Deployment\/gateway .*required variable CUSTOMER_TOKEN_SECRET is not provided/);
+  });
+
   it('a grace period shorter than preStop plus the shutdown grace', () => {
     assert.match(
       problems(

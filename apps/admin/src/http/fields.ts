@@ -74,3 +74,14 @@ export const AMOUNT_TEXT = { type: 'string', pattern: '^-?\\d+$', example: '2500
 /** A resource id in the path. */
 export const PathId = (example: string) =>
   applyDecorators(IsString(), Length(1, 255), ApiProperty({ example }));
+
+/** `?before=`: the `nextBefore` of the previous page (newest first). */
+export const Before = () => OptionalText(200, { description: 'The `nextBefore` of the previous page.' });
+
+/** A page's `nextBefore`: where the next (older) page starts. */
+export const NextBefore = () =>
+  ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'Pass as `before` for the next page; null on the last.',
+  });

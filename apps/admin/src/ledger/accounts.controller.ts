@@ -15,6 +15,7 @@ import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } 
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { ApiError, ValidationError } from '#http';
+import { pageOf } from '../http/page.js';
 import type { Operator } from '../auth/auth.service.js';
 import { CurrentOperator, Needs, RolesGuard } from '../auth/roles.guard.js';
 import { ApiProblems, BODY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -49,11 +50,12 @@ export class AccountsController {
 
   @Get()
   @Needs('viewer')
-  @ApiOperation({ summary: 'Customer accounts', description: 'Newest first, at most 200.' })
+  @ApiOperation({ summary: 'Customer accounts', description: 'Newest first, a page at a time.' })
   @ApiOkResponse({ type: AccountList })
   @ApiProblems(...QUERY_PROBLEMS)
   async list(@Query() q: AccountListQuery): Promise<AccountList> {
-    return { data: await this.accounts.list(this.dataSource.manager, q) };
+    const limit = q.limit ?? 100;
+    return pageOf(await this.accounts.list(this.dataSource.manager, { ...q, limit: limit + 1 }), limit);
   }
 
   @Get(':id')

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { IsAmount } from '#http';
 import { MAX_AMOUNT } from '#domain';
-import { AMOUNT_TEXT, OptionalText, PathId, Reason } from '../http/fields.js';
+import { AMOUNT_TEXT, Before, Limit, NextBefore, OptionalText, PathId, Reason } from '../http/fields.js';
 
 const ACCOUNT_ID = 'acc_01JDQ8Y4T9M2K3N4P5Q6R7S8T9';
 
@@ -17,6 +17,12 @@ export class AccountListQuery {
 
   @OptionalText(64, { example: ACCOUNT_ID })
   id?: string;
+
+  @Before()
+  before?: string;
+
+  @Limit(100)
+  limit?: number;
 }
 
 export class AdjustmentBody {
@@ -71,6 +77,9 @@ export class AccountView {
 export class AccountList {
   @ApiProperty({ type: [AccountView] })
   data!: AccountView[];
+
+  @NextBefore()
+  nextBefore!: string | null;
 }
 
 export class AccountEntryView {

@@ -19,13 +19,17 @@ const COLUMNS = `id, tenant_id AS "tenantId", currency, external_ref AS "externa
 /** Customer accounts across tenants, as operators see and freeze them (balances are the ledger's). */
 @Injectable()
 export class CustomerAccountRepository {
-  /** Newest first, at most 200. */
-  async list(manager: EntityManager, f: { tenantId?: string; id?: string }): Promise<CustomerAccountRow[]> {
+  /** Newest first, older than `before`. */
+  async list(
+    manager: EntityManager,
+    f: { tenantId?: string; id?: string; before?: string; limit: number },
+  ): Promise<CustomerAccountRow[]> {
     return manager.query(
       `SELECT ${COLUMNS} FROM accounts
         WHERE kind = 'customer' AND ($1::text IS NULL OR tenant_id = $1) AND ($2::text IS NULL OR id = $2)
-        ORDER BY id DESC LIMIT 200`,
-      [f.tenantId ?? null, f.id ?? null],
+          AND ($3::text IS NULL OR id < $3)
+        ORDER BY id DESC LIMIT $4`,
+      [f.tenantId ?? null, f.id ?? null, f.before ?? null, f.limit],
     );
   }
 

@@ -22,12 +22,17 @@ export interface ApiKeyRow {
 /** Tenants and their API keys (only the keys' hashes are stored). */
 @Injectable()
 export class TenantRepository {
-  async list(manager: EntityManager, status: string | undefined): Promise<TenantRow[]> {
+  /** Newest first (ids grow with time), older than `before`. */
+  async list(
+    manager: EntityManager,
+    f: { status?: string; before?: string; limit: number },
+  ): Promise<TenantRow[]> {
     return manager.query(
       `SELECT t.id, t.name, t.status, t.notification_email AS "notificationEmail", t.created_at AS "createdAt",
               (SELECT count(*)::int FROM api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL) AS "activeKeys"
-         FROM tenants t WHERE ($1::text IS NULL OR t.status = $1) ORDER BY t.created_at DESC LIMIT 500`,
-      [status ?? null],
+         FROM tenants t WHERE ($1::text IS NULL OR t.status = $1) AND ($2::text IS NULL OR t.id < $2)
+        ORDER BY t.id DESC LIMIT $3`,
+      [f.status ?? null, f.before ?? null, f.limit],
     );
   }
 

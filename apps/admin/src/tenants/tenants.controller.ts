@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
+import { pageOf } from '../http/page.js';
 import type { Operator } from '../auth/auth.service.js';
 import { CurrentOperator, Needs, RolesGuard } from '../auth/roles.guard.js';
 import { ApiProblems, BODY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -45,11 +46,12 @@ export class TenantsController {
 
   @Get()
   @Needs('viewer')
-  @ApiOperation({ summary: 'Tenants', description: 'Newest first (at most 500).' })
+  @ApiOperation({ summary: 'Tenants', description: 'Newest first, a page at a time.' })
   @ApiOkResponse({ type: TenantList })
   @ApiProblems(...QUERY_PROBLEMS)
   async list(@Query() q: TenantListQuery): Promise<TenantList> {
-    return { data: await this.tenants.list(this.dataSource.manager, q.status) };
+    const limit = q.limit ?? 100;
+    return pageOf(await this.tenants.list(this.dataSource.manager, { ...q, limit: limit + 1 }), limit);
   }
 
   @Post()

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Length, ValidateIf } from 'class-validator';
-import { OptionalOneOf, PathId, Text } from '../http/fields.js';
+import { Before, Limit, NextBefore, OptionalOneOf, PathId, Text } from '../http/fields.js';
 
 const TENANT_ID = 'ten_01JDQ8Y4T9M2K3N4P5Q6R7S8T9';
 const KEY_ID = 'key_01JDQ8Y4T9M2K3N4P5Q6R7S8T9';
@@ -20,6 +20,12 @@ export class ApiKeyParams extends TenantParams {
 export class TenantListQuery {
   @OptionalOneOf(STATUSES)
   status?: 'active' | 'disabled';
+
+  @Before()
+  before?: string;
+
+  @Limit(100)
+  limit?: number;
 }
 
 export class CreateTenantBody {
@@ -76,6 +82,9 @@ export class TenantView {
 export class TenantList {
   @ApiProperty({ type: [TenantView] })
   data!: TenantView[];
+
+  @NextBefore()
+  nextBefore!: string | null;
 }
 
 export class CreatedTenantView {

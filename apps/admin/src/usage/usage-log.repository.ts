@@ -9,6 +9,8 @@ export interface UsageLogFilter {
   status?: string;
   from?: string;
   to?: string;
+  /** Exclusive: where the previous page ended. */
+  after?: { receivedAt: string; tenantId: string; id: string };
   limit: number;
 }
 
@@ -25,22 +27,26 @@ export interface UsageEventRow {
   category: string | null;
   billingStatus: string | null;
   amount: string | null;
+  currency: string | null;
   unbilledCode: string | null;
   transactionId: string | null;
   failureCode: string | null;
   failureReason: string | null;
+  /** received_at to the microsecond: where this row is in the list's order. */
+  position: string;
 }
 
 /** Usage events as operators read them, with how each was billed or why it failed. */
 @Injectable()
 export class UsageLogRepository {
-  /** Newest received first. */
+  /** Newest received first, by (received_at, tenant, id): pages neither repeat nor skip a row. */
   async list(manager: EntityManager, f: UsageLogFilter): Promise<UsageEventRow[]> {
     return manager.query(
       `SELECT e.tenant_id AS "tenantId", e.id, e.type, e.account_id AS "accountId", e.api_key_id AS "apiKeyId",
               e.occurred_at AS "occurredAt", e.received_at AS "receivedAt", e.status, e.properties,
-              p.category, p.billing_status AS "billingStatus", p.amount::text, p.unbilled_code AS "unbilledCode",
-              p.transaction_id AS "transactionId", f.code AS "failureCode", f.reason AS "failureReason"
+              p.category, p.billing_status AS "billingStatus", p.amount::text, p.currency, p.unbilled_code AS "unbilledCode",
+              p.transaction_id AS "transactionId", f.code AS "failureCode", f.reason AS "failureReason",
+              to_char(e.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
          FROM usage_events e
          LEFT JOIN usage_processed p ON p.tenant_id = e.tenant_id AND p.event_id = e.id
          LEFT JOIN usage_failed f ON f.tenant_id = e.tenant_id AND f.event_id = e.id
@@ -48,7 +54,8 @@ export class UsageLogRepository {
           AND ($3::text IS NULL OR e.api_key_id = $3) AND ($4::text IS NULL OR e.type = $4)
           AND ($5::text IS NULL OR e.status = $5)
           AND ($6::timestamptz IS NULL OR e.received_at >= $6) AND ($7::timestamptz IS NULL OR e.received_at < $7)
-        ORDER BY e.received_at DESC LIMIT $8`,
+          AND ($9::timestamptz IS NULL OR (e.received_at, e.tenant_id, e.id) < ($9, $10::text, $11::text))
+        ORDER BY e.received_at DESC, e.tenant_id DESC, e.id DESC LIMIT $8`,
       [
         f.tenantId ?? null,
         f.accountId ?? null,
@@ -58,6 +65,9 @@ export class UsageLogRepository {
         f.from ?? null,
         f.to ?? null,
         f.limit,
+        f.after?.receivedAt ?? null,
+        f.after?.tenantId ?? null,
+        f.after?.id ?? null,
       ],
     );
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
+import { ValidationError } from '#http';
 import type { Operator } from '../auth/auth.service.js';
 import { CurrentOperator, Needs, RolesGuard } from '../auth/roles.guard.js';
 import { ApiProblems, BODY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -35,7 +36,18 @@ export class UsageController {
   @ApiOkResponse({ type: UsageEventList })
   @ApiProblems(...QUERY_PROBLEMS)
   async list(@Query() q: UsageLogQuery): Promise<UsageEventList> {
-    return { data: await this.usage.list(this.dataSource.manager, { ...q, limit: q.limit ?? 100 }) };
+    const limit = q.limit ?? 100;
+    const after = q.before === undefined ? undefined : positionOf(q.before);
+    const rows = await this.usage.list(this.dataSource.manager, { ...q, after, limit: limit + 1 });
+    const data = rows.slice(0, limit);
+    const last = data[data.length - 1];
+    return {
+      data: data.map(({ position: _, ...row }) => row),
+      nextBefore:
+        rows.length > limit
+          ? Buffer.from(JSON.stringify([last.position, last.tenantId, last.id])).toString('base64url')
+          : null,
+    };
   }
 
   @Post('usage-events/:tenantId/:id/rerun')
@@ -70,4 +82,24 @@ export class UsageController {
   async rebillUsage(@CurrentOperator() operator: Operator, @Body() input: RebillBody): Promise<RebillView> {
     return this.rebill.execute(operator, input);
   }
+}
+
+/** A `before` cursor read back: the last row of the previous page; a 400 when it is not one. */
+function positionOf(before: string): { receivedAt: string; tenantId: string; id: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(before, 'base64url').toString('utf8'));
+  } catch {
+    value = null;
+  }
+  if (
+    !Array.isArray(value) ||
+    value.length !== 3 ||
+    !value.every((v) => typeof v === 'string') ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(value[0] as string)
+  ) {
+    throw new ValidationError([{ field: 'before', message: 'is not a position of this list' }]);
+  }
+  const [receivedAt, tenantId, id] = value as string[];
+  return { receivedAt, tenantId, id };
 }

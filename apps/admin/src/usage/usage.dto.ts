@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Length, ValidateBy } from 'class-validator';
 import {
+  Before,
   Instant,
   Limit,
+  NextBefore,
   OptionalInstant,
   OptionalOneOf,
   OptionalText,
@@ -43,6 +45,9 @@ export class UsageLogQuery {
 
   @OptionalInstant('Received before.')
   to?: string;
+
+  @Before()
+  before?: string;
 
   @Limit(100)
   limit?: number;
@@ -126,6 +131,9 @@ export class UsageEventView {
   })
   amount!: string | null;
 
+  @ApiProperty({ type: 'string', nullable: true, example: 'USD', description: "The amount's currency." })
+  currency!: string | null;
+
   @ApiProperty({ type: 'string', nullable: true, example: 'insufficient_funds' })
   unbilledCode!: string | null;
 
@@ -142,6 +150,9 @@ export class UsageEventView {
 export class UsageEventList {
   @ApiProperty({ type: [UsageEventView] })
   data!: UsageEventView[];
+
+  @NextBefore()
+  nextBefore!: string | null;
 }
 
 export class UsageRerunView {

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
+import { pageOf } from '../http/page.js';
 import type { Operator } from '../auth/auth.service.js';
 import { CurrentOperator, Needs, RolesGuard } from '../auth/roles.guard.js';
 import { ApiProblems, BODY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -36,7 +37,8 @@ export class WebhooksController {
   @ApiOkResponse({ type: EndpointList })
   @ApiProblems(...QUERY_PROBLEMS)
   async endpoints(@Query() q: EndpointListQuery): Promise<EndpointList> {
-    return { data: await this.webhooks.endpoints(this.dataSource.manager, q.tenantId) };
+    const limit = q.limit ?? 100;
+    return pageOf(await this.webhooks.endpoints(this.dataSource.manager, { ...q, limit: limit + 1 }), limit);
   }
 
   @Get('webhook-deliveries')
@@ -45,7 +47,8 @@ export class WebhooksController {
   @ApiOkResponse({ type: DeliveryList })
   @ApiProblems(...QUERY_PROBLEMS)
   async deliveries(@Query() q: DeliveryListQuery): Promise<DeliveryList> {
-    return { data: await this.webhooks.deliveries(this.dataSource.manager, { ...q, limit: q.limit ?? 100 }) };
+    const limit = q.limit ?? 100;
+    return pageOf(await this.webhooks.deliveries(this.dataSource.manager, { ...q, limit: limit + 1 }), limit);
   }
 
   @Post('webhook-deliveries/:id/redeliver')

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Limit, OptionalOneOf, OptionalText, PathId } from '../http/fields.js';
+import { Before, Limit, NextBefore, OptionalOneOf, OptionalText, PathId } from '../http/fields.js';
 
 const ENDPOINT_ID = 'whe_01JDQ8Y4T9M2K3N4P5Q6R7S8T9';
 const DELIVERY_ID = 'dlv_01JDQ8Y4T9M2K3N4P5Q6R7S8T9';
@@ -13,6 +13,12 @@ export class DeliveryParams {
 export class EndpointListQuery {
   @OptionalText(64)
   tenantId?: string;
+
+  @Before()
+  before?: string;
+
+  @Limit(100)
+  limit?: number;
 }
 
 export class DeliveryListQuery {
@@ -24,6 +30,9 @@ export class DeliveryListQuery {
 
   @OptionalOneOf(DELIVERY_STATUSES)
   status?: (typeof DELIVERY_STATUSES)[number];
+
+  @Before()
+  before?: string;
 
   @Limit(100)
   limit?: number;
@@ -64,6 +73,9 @@ export class EndpointView {
 export class EndpointList {
   @ApiProperty({ type: [EndpointView] })
   data!: EndpointView[];
+
+  @NextBefore()
+  nextBefore!: string | null;
 }
 
 export class DeliveryView {
@@ -110,6 +122,9 @@ export class DeliveryView {
 export class DeliveryList {
   @ApiProperty({ type: [DeliveryView] })
   data!: DeliveryView[];
+
+  @NextBefore()
+  nextBefore!: string | null;
 }
 
 export class RedeliveredView {

@@ -68,7 +68,14 @@ async function authorized(method: string, path: string, body?: unknown, headers?
 async function problemOf(res: Response): Promise<ApiProblem> {
   const text = await res.text();
   const data = text ? JSON.parse(text) : undefined;
-  return new ApiProblem(res.status, data?.code ?? 'error', data?.detail ?? res.statusText);
+  // A validation problem names its fields: the operator sees which value to fix.
+  const fields = Array.isArray(data?.errors)
+    ? (data.errors as { field?: string; message?: string }[])
+        .map((e) => `${e.field}: ${e.message}`)
+        .join('; ')
+    : '';
+  const detail = String(data?.detail ?? res.statusText);
+  return new ApiProblem(res.status, data?.code ?? 'error', fields ? `${detail} ${fields}` : detail);
 }
 
 export async function api<T = unknown>(

@@ -2,6 +2,7 @@ import type { ComponentType } from 'react';
 import { Accounts } from './pages/Accounts';
 import { Audit } from './pages/Audit';
 import { DeadLetters } from './pages/DeadLetters';
+import { Events } from './pages/Events';
 import { Orders } from './pages/Orders';
 import { Overview } from './pages/Overview';
 import { Products } from './pages/Products';
@@ -20,6 +21,7 @@ export const ROUTES: { path: string; label: string; Page: ComponentType<PageProp
   { path: '/orders', label: 'Orders', Page: Orders },
   { path: '/dead-letters', label: 'Dead letters', Page: DeadLetters },
   { path: '/usage', label: 'Usage', Page: Usage },
+  { path: '/events', label: 'Events', Page: Events },
   { path: '/webhooks', label: 'Webhooks', Page: Webhooks },
   { path: '/audit', label: 'Audit log', Page: Audit },
   { path: '/tenants', label: 'Tenants', Page: Tenants },

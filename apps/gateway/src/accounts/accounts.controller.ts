@@ -1,11 +1,12 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { AccountNotFoundError, hasIdPrefix } from '#domain';
 import { AccountRepository, LedgerEntryRepository } from '#persistence';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import { AllowCustomer, ownAccount } from '../auth/access.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
 import { PageQuery, decodeCursor, pageOf } from '../http/pagination.js';
@@ -25,7 +26,6 @@ const isAccountId = (id: string) => hasIdPrefix(id, 'acc');
 
 @ApiTags('Accounts')
 @Controller('v1/accounts')
-@UseGuards(ApiKeyGuard)
 export class AccountsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -78,6 +78,7 @@ export class AccountsController {
   }
 
   @Get(':id')
+  @AllowCustomer('account:read', ownAccount.param())
   @ApiOperation({ operationId: 'getAccount', summary: 'Get an account and its balance' })
   @Answer(200, AccountView, 'The account', { example: ACCOUNT_EXAMPLE })
   @ApiProblems(...PATH_PROBLEMS, 'account_not_found')

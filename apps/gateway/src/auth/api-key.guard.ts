@@ -4,9 +4,13 @@ import { hashApiKey, looksLikeApiKey } from '#domain';
 import { ApiError } from '#http';
 import { GatewayRateLimits } from './rate-limits.js';
 
+/** Whom a request speaks for: a tenant, through one of its API keys or a customer session. */
 export interface Tenant {
   tenantId: string;
-  apiKeyId: string;
+  /** The API key used; null for a customer access token. */
+  apiKeyId: string | null;
+  /** Set for a customer access token: the account it is bound to, and its session. */
+  customer?: { accountId: string; sessionId: string };
 }
 
 declare module 'fastify' {
@@ -50,7 +54,7 @@ class BoundedMap<V> {
 }
 
 /**
- * Authenticates `Authorization: Bearer <api key>` and scopes the request to the key's tenant,
+ * GatewayGuard's API-key half. Authenticates `Authorization: Bearer <api key>` and scopes the request to the key's tenant,
  * then takes a token from the key's rate-limit bucket for the route's class (429 when empty).
  * Keys are looked up by SHA-256 hash; a short cache keeps the lookup off the hot path: a key in
  * use is looked up again, once, in the background shortly before its entry expires, and requests
@@ -77,7 +81,7 @@ export class ApiKeyGuard implements CanActivate {
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
     if (!match) throw unauthorized('Send your API key as "Authorization: Bearer <key>".');
     const tenant = looksLikeApiKey(match[1]) ? await this.resolve(match[1]) : null;
-    if (!tenant) throw unauthorized('The API key is not valid, or has been revoked.');
+    if (!tenant?.apiKeyId) throw unauthorized('The API key is not valid, or has been revoked.');
     request.tenant = tenant;
     this.touch(tenant.apiKeyId);
     await this.rateLimits.enforce(tenant.apiKeyId, request, context.switchToHttp().getResponse());
@@ -131,6 +135,7 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-function unauthorized(message: string): ApiError {
+/** 401 `unauthorized`, with the challenge RFC 6750 asks for. */
+export function unauthorized(message: string): ApiError {
   return new ApiError(401, 'unauthorized', message, undefined, { 'WWW-Authenticate': 'Bearer' });
 }

@@ -7,9 +7,16 @@ import type { GatewayConfig } from '../config.js';
 
 export type RouteClass = 'writes' | 'reads' | 'events';
 
-/** Per API key, one bucket for each class of route. */
+/**
+ * Per API key, one bucket for each class of route. Customer access tokens (storefronts) have a
+ * class of their own, one bucket per account whatever the route: a storefront's customers never
+ * spend the tenant's API-key budget, nor each other's. Refreshing a session needs no credentials:
+ * one bucket per client address.
+ */
 export class GatewayRateLimits implements OnApplicationShutdown {
   private readonly policies: Record<RouteClass, BucketPolicy>;
+  private readonly customer: BucketPolicy;
+  private readonly refresh: BucketPolicy;
 
   constructor(
     private readonly limiter: RateLimiter | null,
@@ -22,6 +29,9 @@ export class GatewayRateLimits implements OnApplicationShutdown {
       | 'RATE_LIMIT_READS_BURST'
       | 'RATE_LIMIT_EVENTS_PER_SECOND'
       | 'RATE_LIMIT_EVENTS_BURST'
+      | 'RATE_LIMIT_CUSTOMER_PER_SECOND'
+      | 'RATE_LIMIT_CUSTOMER_BURST'
+      | 'RATE_LIMIT_REFRESH_PER_MINUTE'
     >,
   ) {
     this.policies = {
@@ -41,6 +51,16 @@ export class GatewayRateLimits implements OnApplicationShutdown {
         refillPerSecond: config.RATE_LIMIT_EVENTS_PER_SECOND,
       },
     };
+    this.customer = {
+      name: 'customer',
+      capacity: config.RATE_LIMIT_CUSTOMER_BURST,
+      refillPerSecond: config.RATE_LIMIT_CUSTOMER_PER_SECOND,
+    };
+    this.refresh = {
+      name: 'customer-refresh',
+      capacity: config.RATE_LIMIT_REFRESH_PER_MINUTE,
+      refillPerSecond: config.RATE_LIMIT_REFRESH_PER_MINUTE / 60,
+    };
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -49,19 +69,38 @@ export class GatewayRateLimits implements OnApplicationShutdown {
 
   /** Takes a token for this key's class; sets the RateLimit headers; throws 429 when empty. */
   async enforce(apiKeyId: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (!this.limiter) return;
     const routeClass = classify(request.method, request.routeOptions.url ?? request.url);
-    const decision = await this.limiter.take(apiKeyId, this.policies[routeClass]);
+    await this.take(
+      apiKeyId,
+      this.policies[routeClass],
+      reply,
+      `Too many ${routeClass} requests for this API key`,
+    );
+  }
+
+  /** A request with a customer access token: the account's bucket. */
+  async enforceCustomer(accountId: string, reply: FastifyReply): Promise<void> {
+    await this.take(accountId, this.customer, reply, 'Too many requests for this customer');
+  }
+
+  /** A session refresh: the client address's bucket. */
+  async enforceRefresh(address: string, reply: FastifyReply): Promise<void> {
+    await this.take(address, this.refresh, reply, 'Too many session refreshes from this address');
+  }
+
+  private async take(key: string, policy: BucketPolicy, reply: FastifyReply, refusal: string): Promise<void> {
+    if (!this.limiter) return;
+    const decision = await this.limiter.take(key, policy);
     const headers = rateLimitHeaders(decision);
     if (decision.allowed) {
       void reply.headers(headers);
       return;
     }
-    this.metrics.rateLimited.inc({ policy: routeClass });
+    this.metrics.rateLimited.inc({ policy: policy.name });
     throw new ApiError(
       429,
       'rate_limited',
-      `Too many ${routeClass} requests for this API key; retry after ${decision.retryAfterSeconds} s.`,
+      `${refusal}; retry after ${decision.retryAfterSeconds} s.`,
       undefined,
       headers,
     );

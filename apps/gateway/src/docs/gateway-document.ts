@@ -1,11 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
+import { API_KEY_SCHEME, CUSTOMER_TOKEN_SCHEME } from '../auth/access.js';
 import { GatewayModule } from '../gateway.module.js';
 import { WebhookEventView } from '../webhooks/webhook-endpoints.dto.js';
 import { WEBHOOKS_GUIDE, WEBHOOK_EVENT_EXAMPLE } from './webhooks-guide.js';
 
 /** The bearer scheme's name in the document (an API key, `tk_…`). */
-export const API_KEY = 'apiKey';
+export const API_KEY = API_KEY_SCHEME;
 
 const DESCRIPTION =
   'Move money and credits reliably. Writes are accepted in one database transaction and applied in the background exactly once. ' +
@@ -26,6 +27,17 @@ export function gatewayDocument(app: INestApplication): OpenAPIObject {
       { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'Authorization: Bearer tk_…' },
       API_KEY,
     )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'Authorization: Bearer <accessToken> from POST /v1/customer-sessions: a storefront customer, on the operations ' +
+          'that list this scheme (`x-customer-scope`), on its own account and orders only.',
+      },
+      CUSTOMER_TOKEN_SCHEME,
+    )
     .addSecurityRequirements(API_KEY)
     .addGlobalParameters({
       name: 'X-Request-Id',
@@ -36,6 +48,10 @@ export function gatewayDocument(app: INestApplication): OpenAPIObject {
     })
     .addTag('Accounts')
     .addTag('Transactions')
+    .addTag(
+      'Customer sessions',
+      'Storefronts call Tally from a browser or app with short-lived customer access tokens; your backend opens the session with its API key.',
+    )
     .addTag('Holds', 'Reserve available funds now; capture or void them later.')
     .addTag('Usage', 'Record usage events, price them with meters, and read usage totals.')
     .addTag(

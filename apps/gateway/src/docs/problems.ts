@@ -13,8 +13,10 @@ export const GATEWAY_PROBLEMS = {
     400,
     'A value in the request cannot be stored or compared (for example a NUL character or an out-of-range date).',
   ],
-  unauthorized: [401, 'The API key is missing, not valid, or revoked.'],
+  unauthorized: [401, 'The API key or customer access token is missing, not valid, expired, or revoked.'],
+  refresh_token_reused: [401, 'This refresh token was already used: the session is revoked. Open a new one.'],
   insufficient_funds: [402, 'The available balance (posted − held) of the account is less than the amount.'],
+  forbidden: [403, 'A customer access token cannot call this operation; it needs an API key.'],
   account_not_found: [404, 'Account acc_01JD3Z8Q4N6V3F5W7X9Y1A2B3C does not exist.'],
   transaction_not_found: [404, 'Transaction txn_01JD3Z9T1M2N3P4Q5R6S7T8V9W does not exist.'],
   hold_not_found: [404, 'Hold hold_01JD3ZB2C3D4E5F6G7H8J9K0MN does not exist.'],
@@ -91,8 +93,11 @@ const URL_REFUSALS: [name: string, detail: string][] = [
   ],
 ];
 
-/** What any request may get: a bad key, a full bucket, the database briefly away. */
-const ALWAYS: GatewayProblemCode[] = ['unauthorized', 'rate_limited', 'service_unavailable'];
+/**
+ * What any request may get: a bad key or token, an operation a customer token may not call, a full
+ * bucket, the database briefly away.
+ */
+const ALWAYS: GatewayProblemCode[] = ['unauthorized', 'forbidden', 'rate_limited', 'service_unavailable'];
 /** What a request with a JSON body may get before its handler runs. */
 export const BODY_PROBLEMS: GatewayProblemCode[] = [
   'validation_error',

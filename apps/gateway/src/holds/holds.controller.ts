@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS } from '../docs/problems.js';
@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { HOLD_EXPIRY_SECONDS, HoldNotFoundError, hasIdPrefix, holdView, transactionView } from '#domain';
 import { Correlation } from '#observability';
 import { HoldRepository } from '#persistence';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { validated } from '../http/validation.js';
 import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
@@ -27,7 +27,6 @@ const isHoldId = (id: string) => hasIdPrefix(id, 'hold');
 
 @ApiTags('Holds')
 @Controller('v1/holds')
-@UseGuards(ApiKeyGuard)
 export class HoldsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,

@@ -101,7 +101,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     return next.handle().pipe(
       mergeMap((write) => {
         const tenant = request.tenant;
-        if (!tenant) throw new Error('@Idempotent used on a route without ApiKeyGuard');
+        if (!tenant) throw new Error('@Idempotent used on a route without credentials');
         const call: IdempotentCall = {
           tenantId: tenant.tenantId,
           key,

@@ -7,7 +7,6 @@ import {
   Post,
   Query,
   StreamableFile,
-  UseGuards,
   UseInterceptors,
 } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -17,7 +16,8 @@ import { Correlation } from '#observability';
 import { orderView } from '#domain';
 import { OrderRepository } from '#persistence';
 import { ApiReceiptResponse, Receipts, receiptAnswer } from '#receipts';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import { AllowCustomer, ownAccount, ownOrder } from '../auth/access.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
 import {
@@ -48,7 +48,6 @@ const OrderPage = PageOf(OrderView, 'OrderPage');
 /** Orders paid from wallets (docs/api.md, "Commerce: orders"). */
 @ApiTags('Orders')
 @Controller('v1/orders')
-@UseGuards(ApiKeyGuard)
 export class OrdersController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -59,6 +58,7 @@ export class OrdersController {
   ) {}
 
   @Post()
+  @AllowCustomer('orders:write', ownAccount.body())
   @ApiOperation({
     operationId: 'placeOrder',
     summary: 'Place an order paid from a wallet',
@@ -119,6 +119,7 @@ export class OrdersController {
   }
 
   @Post(':id/cancel')
+  @AllowCustomer('orders:write', ownOrder())
   @ApiOperation({
     operationId: 'cancelOrder',
     summary: 'Cancel a reserved order',
@@ -147,6 +148,7 @@ export class OrdersController {
   }
 
   @Get(':id')
+  @AllowCustomer('orders:read', ownOrder())
   @ApiOperation({ operationId: 'getOrder', summary: 'Read an order' })
   @Answer(200, OrderView, 'The order', { example: ORDER_EXAMPLE })
   @ApiProblems(...PATH_PROBLEMS, 'order_not_found')
@@ -173,6 +175,7 @@ export class OrdersController {
   }
 
   @Get()
+  @AllowCustomer('orders:read', ownAccount.filter())
   @ApiOperation({ operationId: 'listOrders', summary: 'List orders, newest first' })
   @Answer(200, OrderPage, 'A page of orders', { example: { data: [ORDER_EXAMPLE], nextCursor: null } })
   @ApiProblems(...QUERY_PROBLEMS)

@@ -1,10 +1,11 @@
-import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { AccountNotFoundError, ProductNotFoundError, hasIdPrefix, productView } from '#domain';
 import { AccountRepository, ProductRepository } from '#persistence';
 import { AccountParams } from '../accounts/accounts.dto.js';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import { AllowCustomer, ownAccount } from '../auth/access.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { Answer } from '../docs/operations.js';
 import { ApiProblems, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -21,7 +22,6 @@ import { ProductParams } from './products.dto.js';
 /** "Bought together" and "recommended for you" (docs/api.md, Commerce: ratings and discovery). */
 @ApiTags('Products')
 @Controller('v1')
-@UseGuards(ApiKeyGuard)
 export class DiscoveryController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -31,6 +31,7 @@ export class DiscoveryController {
   ) {}
 
   @Get('products/:id/also-bought')
+  @AllowCustomer('products:read')
   @ApiOperation({
     operationId: 'listAlsoBought',
     summary: 'Products bought together with this one',
@@ -56,6 +57,7 @@ export class DiscoveryController {
   }
 
   @Get('accounts/:id/recommendations')
+  @AllowCustomer('account:read', ownAccount.param())
   @ApiOperation({
     operationId: 'listRecommendations',
     summary: 'Products recommended for an account',

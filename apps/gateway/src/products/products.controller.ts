@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -18,10 +18,12 @@ import {
   productPosition,
   type ProductPosition,
 } from '#persistence';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import { AllowCustomer, ownAccount } from '../auth/access.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { decodeCursor, encodeCursor } from '../http/pagination.js';
 import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
+import { ProductCache } from './product-cache.js';
 import { presentProduct } from './product.presenter.js';
 import {
   CreateProductDto,
@@ -41,13 +43,13 @@ const isProductId = (id: string) => hasIdPrefix(id, 'prod');
 /** The catalog (docs/api.md, "Commerce: catalog and inventory"). */
 @ApiTags('Products')
 @Controller('v1/products')
-@UseGuards(ApiKeyGuard)
 export class ProductsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(ProductRepository) private readonly products: ProductRepository,
     @Inject(RatingRepository) private readonly ratings: RatingRepository,
     @Inject(AccountRepository) private readonly accounts: AccountRepository,
+    @Inject(ProductCache) private readonly cache: ProductCache,
   ) {}
 
   @Post()
@@ -158,6 +160,7 @@ export class ProductsController {
    * however many accounts rate it at once.
    */
   @Post(':id/ratings')
+  @AllowCustomer('ratings:write', ownAccount.body())
   @ApiOperation({
     operationId: 'rateProduct',
     summary: 'Rate a product (buyers only)',
@@ -223,18 +226,23 @@ export class ProductsController {
   }
 
   @Get(':id')
+  @AllowCustomer('products:read')
   @ApiOperation({ operationId: 'getProduct', summary: 'Read a product' })
   @Answer(200, ProductView, 'The product', { example: PRODUCT_EXAMPLE })
   @ApiProblems(...PATH_PROBLEMS, 'product_not_found')
   async get(@CurrentTenant() tenant: Tenant, @Param() { id }: ProductParams) {
     const product = isProductId(id)
-      ? await this.products.find(this.dataSource.manager, tenant.tenantId, id)
+      ? await this.cache.product(tenant.tenantId, id, async () => {
+          const found = await this.products.find(this.dataSource.manager, tenant.tenantId, id);
+          return found && presentProduct(found);
+        })
       : null;
     if (!product) throw new ProductNotFoundError(id);
-    return presentProduct(product);
+    return product;
   }
 
   @Get()
+  @AllowCustomer('products:read')
   @ApiOperation({
     operationId: 'listProducts',
     summary: 'List and search the catalog',
@@ -250,22 +258,26 @@ export class ProductsController {
       decodeCursor(query.cursor, () => true),
       sort,
     );
-    const { rows, asOf } = await this.products.list(this.dataSource.manager, tenant.tenantId, {
-      status: query.status ?? 'active',
-      category: query.category,
-      q: query.q,
-      sort,
-      after,
-      limit: limit + 1,
+    const status = query.status ?? 'active';
+    const shape = [status, query.category, query.q, sort, limit, query.cursor];
+    return this.cache.list(tenant.tenantId, shape, async () => {
+      const { rows, asOf } = await this.products.list(this.dataSource.manager, tenant.tenantId, {
+        status,
+        category: query.category,
+        q: query.q,
+        sort,
+        after,
+        limit: limit + 1,
+      });
+      const more = rows.length > limit;
+      const shown = more ? rows.slice(0, limit) : rows;
+      return {
+        data: shown.map(presentProduct),
+        nextCursor: more
+          ? encodeCursor(formatPosition(productPosition(sort, shown[shown.length - 1], asOf)))
+          : null,
+      };
     });
-    const more = rows.length > limit;
-    const shown = more ? rows.slice(0, limit) : rows;
-    return {
-      data: shown.map(presentProduct),
-      nextCursor: more
-        ? encodeCursor(formatPosition(productPosition(sort, shown[shown.length - 1], asOf)))
-        : null,
-    };
   }
 }
 

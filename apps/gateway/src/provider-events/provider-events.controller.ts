@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { parseProviderSignature, signatureMatches } from '#domain';
 import { ApiError } from '#http';
 import { PayoutRepository } from '#persistence';
+import { NoCredentials } from '../auth/access.js';
 import { ApiProblems, BODY_PROBLEMS } from '../docs/problems.js';
 import { Answer } from '../docs/operations.js';
 import { validated } from '../http/validation.js';
@@ -34,6 +35,7 @@ export class ProviderEventsController {
   ) {}
 
   @Post()
+  @NoCredentials() // the provider's signature instead, checked below
   @HttpCode(200)
   @ApiOperation({
     operationId: 'receiveProviderEvent',

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer, PreferHeader, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { TransactionNotFoundError, hasIdPrefix, transactionView } from '#domain';
 import { Correlation } from '#observability';
 import { TransactionRepository } from '#persistence';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { stringifyJson } from '../http/json.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
@@ -43,7 +43,6 @@ export function preferredWaitSeconds(prefer: string | undefined): number {
 
 @ApiTags('Transactions')
 @Controller('v1/transactions')
-@UseGuards(ApiKeyGuard)
 export class TransactionsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,

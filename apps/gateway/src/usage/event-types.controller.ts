@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Put,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import {
@@ -22,7 +10,7 @@ import {
 } from '#domain';
 import { ApiError } from '#http';
 import { EventTypeRepository, type EventTypeRecord } from '#persistence';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { Answer, REPLAYED } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -77,7 +65,6 @@ const UPDATED_EXAMPLE = { ...EVENT_TYPE_EXAMPLE, version: 2, updatedAt: '2026-11
 
 @ApiTags('Usage')
 @Controller('v1/event-types')
-@UseGuards(ApiKeyGuard)
 export class EventTypesController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,

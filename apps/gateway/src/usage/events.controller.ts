@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { Answer, REPLAYED } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { AccountNotFoundError, UsageEventNotFoundError } from '#domain';
 import { Correlation, Metrics } from '#observability';
 import { UsageRepository } from '#persistence';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { ValidationError } from '#http';
 import { check, validated } from '../http/validation.js';
@@ -41,7 +41,6 @@ const STATUS_OF = { pending: 'received', processed: 'processed', failed: 'failed
 
 @ApiTags('Usage')
 @Controller('v1/events')
-@UseGuards(ApiKeyGuard)
 export class EventsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,

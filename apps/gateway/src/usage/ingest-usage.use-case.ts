@@ -34,7 +34,7 @@ export class IngestUsage {
 
   async execute(
     manager: EntityManager,
-    tenant: { tenantId: string; apiKeyId: string },
+    tenant: { tenantId: string; apiKeyId: string | null },
     events: { index: number; event: UsageEventDto }[],
     rejected: Rejection[],
     correlationId: string | null,

@@ -1,11 +1,11 @@
-import { Body, Controller, Get, Inject, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer, REPLAYED } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { hasIdPrefix } from '#domain';
 import { MeterRepository } from '#persistence';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
@@ -14,7 +14,6 @@ import { presentMeter } from './usage.presenter.js';
 
 @ApiTags('Usage')
 @Controller('v1/meters')
-@UseGuards(ApiKeyGuard)
 export class MetersController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,

@@ -1,11 +1,11 @@
-import { Controller, Get, Inject, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer } from '../docs/operations.js';
 import { ApiProblems, QUERY_PROBLEMS } from '../docs/problems.js';
 import { DataSource } from 'typeorm';
 import { AccountNotFoundError, hasIdPrefix } from '#domain';
 import { AccountRepository, UsageRepository } from '#persistence';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { ValidationError } from '#http';
 import { UsageQuery, UsageReportView } from './usage.dto.js';
@@ -15,7 +15,6 @@ const DAY_MS = 86_400_000;
 const MAX_RANGE_DAYS = 366;
 @ApiTags('Usage')
 @Controller('v1/usage')
-@UseGuards(ApiKeyGuard)
 export class UsageController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,

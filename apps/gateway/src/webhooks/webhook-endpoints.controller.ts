@@ -1,16 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Patch,
-  Post,
-  Query,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Answer, REPLAYED, location } from '../docs/operations.js';
 import { ApiProblems, BODY_PROBLEMS, KEY_PROBLEMS, PATH_PROBLEMS, QUERY_PROBLEMS } from '../docs/problems.js';
@@ -23,7 +11,7 @@ import {
   newWebhookSecret,
 } from '#domain';
 import { WebhookRepository, type DeliveryRecord, type WebhookEndpointRecord } from '#persistence';
-import { ApiKeyGuard, type Tenant } from '../auth/api-key.guard.js';
+import type { Tenant } from '../auth/api-key.guard.js';
 import { CurrentTenant } from '../auth/current-tenant.decorator.js';
 import { decodeCursor, pageOf } from '../http/pagination.js';
 import { Idempotent, idempotentWrite, type IdempotentWrite } from '../idempotency/idempotent.js';
@@ -80,7 +68,6 @@ function presentDelivery(d: DeliveryRecord & { attemptLog: unknown[] }) {
 /** Webhook endpoints (docs/api.md, Webhooks): the secret is shown at creation and rotation only. */
 @ApiTags('Webhooks')
 @Controller('v1/webhook-endpoints')
-@UseGuards(ApiKeyGuard)
 export class WebhookEndpointsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,

@@ -3,7 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { DataSource } from 'typeorm';
 import { MessageTypes } from '#domain';
 import { OrderSettlement } from '#ledger';
-import { AmqpContext, PermanentMessageError, ValidPayload } from '#messaging';
+import { AmqpContext, PermanentMessageError, ValidPayload, faultPoint } from '#messaging';
 import { InboxStore, OrderRepository, OutboxSignal } from '#persistence';
 import { Gate } from '../scheduling/gate.js';
 import { OrderRequestedMessage } from './order-requested.message.js';
@@ -39,6 +39,7 @@ export class OrderCommandsHandler {
         if (!order)
           throw new PermanentMessageError(`order ${command.orderId} does not exist`, 'order_missing');
         await this.settlement.complete(manager, order);
+        faultPoint('worker.order-before-commit');
         return true;
       }),
     );

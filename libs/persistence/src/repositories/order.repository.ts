@@ -165,6 +165,15 @@ export class OrderRepository {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
+  /** The account an order of this tenant belongs to (its owner), or null when there is no such order. */
+  async accountOf(manager: EntityManager, tenantId: string, id: string): Promise<string | null> {
+    const rows: { account_id: string }[] = await manager.query(
+      `SELECT account_id FROM orders WHERE id = $1 AND tenant_id = $2`,
+      [id, tenantId],
+    );
+    return rows[0]?.account_id ?? null;
+  }
+
   /** The order locked (`FOR UPDATE`): whoever holds it decides its fate. Null when there is none. */
   async lock(manager: EntityManager, id: string, tenantId?: string): Promise<OrderRecord | null> {
     const rows: OrderRow[] = await manager.query(

@@ -10,6 +10,7 @@ import {
   type ProductStatus,
   type StockCounters,
 } from '#domain';
+import { productsWritten } from '../product-cache/product-writes.js';
 
 /** A stored product: what the API shows of it (`ProductFacts`, the score as of the read) and more. */
 export interface ProductRecord extends ProductFacts {
@@ -171,6 +172,7 @@ export class ProductRepository {
       ],
     );
     if (!rows[0]) throw new SkuTakenError(p.sku);
+    await productsWritten(manager, [{ tenantId, id: rows[0].id }]);
     return toRecord(rows[0]);
   }
 
@@ -211,6 +213,7 @@ export class ProductRepository {
       ),
     );
     if (!rows[0]) throw new ProductNotFoundError(id);
+    await productsWritten(manager, [{ tenantId, id }]);
     return toRecord(rows[0]);
   }
 
@@ -238,6 +241,7 @@ export class ProductRepository {
         [id, tenantId, next.received.toString()],
       ),
     );
+    await productsWritten(manager, [{ tenantId, id }]);
     return toRecord(rows[0]);
   }
 
@@ -301,7 +305,7 @@ export class ProductRepository {
         await manager.query(
           `UPDATE products SET stock_received = $2, stock_reserved = $3, stock_sold = $4,
                   version = version + 1, updated_at = now()
-            WHERE id = $1 AND version = $5 RETURNING id`,
+            WHERE id = $1 AND version = $5 RETURNING id, tenant_id`,
           [
             id,
             counters.received.toString(),
@@ -312,6 +316,7 @@ export class ProductRepository {
         ),
       );
       if (rows.length === 0) return id;
+      await productsWritten(manager, [{ tenantId: rows[0].tenant_id, id }]);
     }
     return null;
   }
@@ -326,14 +331,14 @@ export class ProductRepository {
     stock: Map<string, { counters: StockCounters; fence: bigint }>,
   ): Promise<string | null> {
     const ids = [...stock.keys()];
-    const rows: { id: string }[] = updated(
+    const rows: { id: string; tenant_id: string }[] = updated(
       await manager.query(
         `UPDATE products p SET stock_received = s.received, stock_reserved = s.reserved, stock_sold = s.sold,
                 lock_fence = s.fence, version = p.version + 1, updated_at = now()
            FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
                 AS s(id, received, reserved, sold, fence)
           WHERE p.id = s.id AND p.lock_fence < s.fence
-          RETURNING p.id`,
+          RETURNING p.id, p.tenant_id`,
         [
           ids,
           ids.map((id) => stock.get(id)!.counters.received.toString()),
@@ -343,6 +348,10 @@ export class ProductRepository {
         ],
       ),
     );
+    await productsWritten(
+      manager,
+      rows.map((r) => ({ tenantId: r.tenant_id, id: r.id })),
+    );
     const written = new Set(rows.map((r) => r.id));
     return ids.find((id) => !written.has(id)) ?? null;
   }
@@ -351,17 +360,24 @@ export class ProductRepository {
   async setStock(manager: EntityManager, stock: Map<string, StockCounters>): Promise<void> {
     if (stock.size === 0) return;
     const ids = [...stock.keys()];
-    await manager.query(
-      `UPDATE products p SET stock_received = s.received, stock_reserved = s.reserved, stock_sold = s.sold,
+    const rows: { id: string; tenant_id: string }[] = updated(
+      await manager.query(
+        `UPDATE products p SET stock_received = s.received, stock_reserved = s.reserved, stock_sold = s.sold,
               version = p.version + 1, updated_at = now()
          FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) AS s(id, received, reserved, sold)
-        WHERE p.id = s.id`,
-      [
-        ids,
-        ids.map((id) => stock.get(id)!.received.toString()),
-        ids.map((id) => stock.get(id)!.reserved.toString()),
-        ids.map((id) => stock.get(id)!.sold.toString()),
-      ],
+        WHERE p.id = s.id
+        RETURNING p.id, p.tenant_id`,
+        [
+          ids,
+          ids.map((id) => stock.get(id)!.received.toString()),
+          ids.map((id) => stock.get(id)!.reserved.toString()),
+          ids.map((id) => stock.get(id)!.sold.toString()),
+        ],
+      ),
+    );
+    await productsWritten(
+      manager,
+      rows.map((r) => ({ tenantId: r.tenant_id, id: r.id })),
     );
   }
 

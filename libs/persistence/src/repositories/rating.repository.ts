@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { RatingTally } from '#domain';
+import { productsWritten } from '../product-cache/product-writes.js';
 
 export interface RatingRecord {
   productId: string;
@@ -84,6 +85,7 @@ export class RatingRepository {
       tally.count.toString(),
       tally.total.toString(),
     ]);
+    await productsWritten(manager, [{ tenantId, id: rating.productId }]);
     return toRecord(rows[0]);
   }
 }

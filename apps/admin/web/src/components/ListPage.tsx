@@ -4,13 +4,15 @@ import { Listing } from './Table';
 
 /**
  * A page around one list: its title (in a header row with `controls` when there are any), its
- * filters, the outcome of the last action, the list, then what opens beside it (`children`).
+ * filters, the outcome of the last action, what comes `above` the list (charts), the list and its
+ * pages, then what opens beside it (`children`).
  */
 export function ListPage({
   title,
   controls,
   filters,
   message,
+  above,
   children,
   ...listing
 }: {
@@ -18,6 +20,7 @@ export function ListPage({
   controls?: ReactNode;
   filters?: ReactNode;
   message?: string;
+  above?: ReactNode;
   children?: ReactNode;
 } & ComponentProps<typeof Listing>) {
   return (
@@ -32,6 +35,7 @@ export function ListPage({
       )}
       {filters && <div className="row filters">{filters}</div>}
       <Notice message={message} />
+      {above}
       <Listing {...listing} />
       {children}
     </section>

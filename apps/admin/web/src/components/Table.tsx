@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { Row } from '../types';
+import { Pager } from './Pager';
 import { Status } from './Status';
 
 /** A data table; rows open on click or Enter when `onOpen` is given; `actions` adds a last column of buttons. */
@@ -57,18 +58,44 @@ export function format(v: unknown): ReactNode {
   return String(v);
 }
 
-/** A loaded list: its loading, error and empty states, then its table. */
+/** A page of a list as the admin API answers it: its rows, and where the next (older) page starts. */
+export interface Loaded {
+  data?: { data: Row[]; nextBefore?: string | null; nextCursor?: string | null };
+  loading: boolean;
+  error?: string;
+  reload?: () => void;
+}
+
+/**
+ * A loaded list: its loading, error (with a retry) and empty states, then its table, then its
+ * pages when `paging` is given (`before`: the page shown, from the URL; the next one from the
+ * answer's `nextBefore` or `nextCursor`).
+ */
 export function Listing({
   load,
+  paging,
   ...table
-}: { load: { data?: { data: Row[] }; loading: boolean; error?: string } } & Omit<
-  Parameters<typeof Table>[0],
-  'rows'
->) {
+}: {
+  load: Loaded;
+  paging?: { before: string | null; onPage: (before: string) => void };
+} & Omit<Parameters<typeof Table>[0], 'rows'>) {
+  const rows = load.data?.data;
   return (
     <>
-      <Status loading={load.loading} error={load.error} empty={load.data?.data.length === 0} />
-      {load.data && load.data.data.length > 0 && <Table rows={load.data.data} {...table} />}
+      <Status
+        loading={load.loading && !rows}
+        error={load.error}
+        empty={rows?.length === 0}
+        onRetry={load.reload}
+      />
+      {rows && rows.length > 0 && !load.error && <Table rows={rows} {...table} />}
+      {paging && !load.error && (
+        <Pager
+          before={paging.before}
+          next={load.data?.nextBefore ?? load.data?.nextCursor}
+          onPage={paging.onPage}
+        />
+      )}
     </>
   );
 }

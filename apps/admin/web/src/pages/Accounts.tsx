@@ -5,13 +5,21 @@ import { TextFilter } from '../components/filters';
 import { ListPage } from '../components/ListPage';
 import { Table } from '../components/Table';
 import { useLoad } from '../load';
+import { formatMoney } from '../money';
 import { useOpenRow } from '../router';
 import type { PageProps, Row } from '../types';
 
 export function Accounts({ query, go }: PageProps) {
-  const { search, open, openRow } = useOpenRow('/accounts', query, go);
-  const list = useLoad<{ data: Row[] }>(`/accounts?${search.toString()}`);
+  const { search, open, openRow, filter } = useOpenRow('/accounts', query, go);
+  const list = useLoad<{ data: Row[]; nextBefore: string | null }>(`/accounts?${search.toString()}`);
+  const money = (a: Row) => ({
+    ...a,
+    posted: formatMoney(a.posted, a.currency),
+    held: formatMoney(a.held, a.currency),
+    available: formatMoney(a.available, a.currency),
+  });
   const detail = useLoad<Row & { entries: Row[] }>(open ? `/accounts/${open}` : null);
+  const currency = detail.data?.currency;
   const [message, setMessage] = useState<string>();
   const act = async (label: string, run: () => Promise<string | null>) => {
     const error = await run();
@@ -35,7 +43,8 @@ export function Accounts({ query, go }: PageProps) {
         />
       }
       message={message}
-      load={list}
+      load={{ ...list, data: list.data && { ...list.data, data: list.data.data.map(money) } }}
+      paging={{ before: query.get('before'), onPage: (b) => filter('before', b) }}
       columns={[
         ['id', 'Id'],
         ['tenantId', 'Tenant'],
@@ -51,9 +60,9 @@ export function Accounts({ query, go }: PageProps) {
         <aside className="detail" aria-label="Account detail">
           <h2>{String(detail.data.id)}</h2>
           <p>
-            <strong>{String(detail.data.status)}</strong> · posted {String(detail.data.posted)} · held{' '}
-            {String(detail.data.held)} · available {String(detail.data.available)}{' '}
-            {String(detail.data.currency)}
+            <strong>{String(detail.data.status)}</strong> · posted {formatMoney(detail.data.posted, currency)}{' '}
+            · held {formatMoney(detail.data.held, currency)} · available{' '}
+            <span data-testid="account-available">{formatMoney(detail.data.available, currency)}</span>
           </p>
           <div className="row">
             <button
@@ -95,7 +104,11 @@ export function Accounts({ query, go }: PageProps) {
           </div>
           <h3>Ledger</h3>
           <Table
-            rows={detail.data.entries}
+            rows={detail.data.entries.map((e) => ({
+              ...e,
+              amount: formatMoney(e.amount, currency),
+              balanceAfter: formatMoney(e.balanceAfter, currency),
+            }))}
             columns={[
               ['createdAt', 'When'],
               ['type', 'Type'],

@@ -7,7 +7,10 @@ import type { PageProps, Row } from '../types';
 
 export function DeadLetters({ query, go }: PageProps) {
   const status = query.get('status') ?? 'pending';
-  const list = useLoad<{ data: Row[] }>(`/dead-letters?status=${status}`);
+  const before = query.get('before');
+  const list = useLoad<{ data: Row[]; nextBefore: string | null }>(
+    `/dead-letters?status=${status}${before ? `&before=${encodeURIComponent(before)}` : ''}`,
+  );
   const [message, setMessage] = useState<string>();
   const act = async (row: Row, action: 'replay' | 'discard') => {
     const reason = window.prompt(`${action === 'replay' ? 'Replay' : 'Discard'} ${row.id}? Give a reason:`);
@@ -47,6 +50,10 @@ export function DeadLetters({ query, go }: PageProps) {
       }
       message={message}
       load={list}
+      paging={{
+        before,
+        onPage: (b) => go(`/dead-letters?status=${status}${b ? `&before=${encodeURIComponent(b)}` : ''}`),
+      }}
       columns={[
         ['type', 'Type'],
         ['failedQueue', 'Queue'],

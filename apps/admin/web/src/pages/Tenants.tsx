@@ -7,7 +7,10 @@ import { useLoad } from '../load';
 import type { PageProps, Row } from '../types';
 
 export function Tenants({ query, go }: PageProps) {
-  const list = useLoad<{ data: Row[] }>('/tenants');
+  const before = query.get('before');
+  const list = useLoad<{ data: Row[]; nextBefore: string | null }>(
+    `/tenants${before ? `?before=${encodeURIComponent(before)}` : ''}`,
+  );
   const [message, setMessage] = useState<string>();
   const keysOf = query.get('keys');
   const create = async () => {
@@ -39,6 +42,7 @@ export function Tenants({ query, go }: PageProps) {
       }
       message={message}
       load={list}
+      paging={{ before, onPage: (b) => go(b ? `/tenants?before=${encodeURIComponent(b)}` : '/tenants') }}
       columns={[
         ['id', 'Id'],
         ['name', 'Name'],

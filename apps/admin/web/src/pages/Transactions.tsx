@@ -3,13 +3,15 @@ import { Choice, TextFilter } from '../components/filters';
 import { ListPage } from '../components/ListPage';
 import { Table, format } from '../components/Table';
 import { useLoad } from '../load';
+import { formatMoney } from '../money';
 import { useOpenRow } from '../router';
 import type { PageProps, Row } from '../types';
 
 export function Transactions({ query, go }: PageProps) {
   const { search, open, openRow, filter } = useOpenRow('/transactions', query, go);
-  const list = useLoad<{ data: Row[] }>(`/transactions?${search.toString()}`);
+  const list = useLoad<{ data: Row[]; nextBefore: string | null }>(`/transactions?${search.toString()}`);
   const detail = useLoad<Row>(open ? `/transactions/${open}` : null);
+  const currency = detail.data?.currency;
   return (
     <ListPage
       title="Transactions"
@@ -37,13 +39,19 @@ export function Transactions({ query, go }: PageProps) {
           />
         </>
       }
-      load={list}
+      load={{
+        ...list,
+        data: list.data && {
+          ...list.data,
+          data: list.data.data.map((t) => ({ ...t, amount: formatMoney(t.amount, t.currency) })),
+        },
+      }}
+      paging={{ before: query.get('before'), onPage: (b) => filter('before', b) }}
       columns={[
         ['id', 'Id'],
         ['type', 'Type'],
         ['status', 'Status'],
         ['amount', 'Amount'],
-        ['currency', 'Currency'],
         ['failureCode', 'Failure'],
         ['createdAt', 'Created'],
       ]}
@@ -56,7 +64,8 @@ export function Transactions({ query, go }: PageProps) {
             <>
               <h2>{String(detail.data.id)}</h2>
               <p>
-                {String(detail.data.type)} · <strong>{String(detail.data.status)}</strong> · correlation{' '}
+                {String(detail.data.type)} · {formatMoney(detail.data.amount, currency)} ·{' '}
+                <strong>{String(detail.data.status)}</strong> · correlation{' '}
                 {format(detail.data.correlationId)}
               </p>
               <h3>Timeline</h3>
@@ -94,7 +103,11 @@ export function Transactions({ query, go }: PageProps) {
               )}
               <h3>Ledger entries</h3>
               <Table
-                rows={detail.data.entries as Row[]}
+                rows={(detail.data.entries as Row[]).map((e) => ({
+                  ...e,
+                  amount: formatMoney(e.amount, currency),
+                  balanceAfter: formatMoney(e.balanceAfter, currency),
+                }))}
                 columns={[
                   ['accountId', 'Account'],
                   ['amount', 'Amount'],

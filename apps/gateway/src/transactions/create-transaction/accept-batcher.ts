@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { faultPoint } from '#messaging';
 import {
   TransactionRepository,
   isDatabaseUnavailable,
@@ -64,6 +65,7 @@ export class AcceptBatcher {
         this.dataSource,
         batch.map((w) => w.request),
       );
+      faultPoint('gateway.after-accept-commit');
       batch.forEach((w, i) => w.resolve(results[i]));
     } catch (error) {
       if (batch.length === 1 || isDatabaseUnavailable(error) || isStatementTimeout(error)) {

@@ -1,0 +1,2 @@
+export * from './product-cache-store.js';
+export * from './product-writes.js';
