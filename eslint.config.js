@@ -20,6 +20,7 @@ const LIB_ALIASES = [
   '#ledger',
   '#config',
   '#receipts',
+  '#payouts',
 ];
 const FRAMEWORKS =
   /^(@nestjs\/|typeorm$|pg$|amqplib$|amqp-connection-manager$|nestjs-pino$|pino|fastify|prom-client$|node:(fs|net|http|https|child_process|dgram|dns|tls))/;

@@ -427,6 +427,7 @@ describe('admin: interventions on the ledger', () => {
       ['POST', '/admin/api/transactions/txn_x/rerun'],
       ['POST', '/admin/api/usage-events/ten_x/e_x/rerun'],
       ['POST', '/admin/api/webhook-deliveries/dlv_x/redeliver'],
+      ['POST', '/admin/api/payout-mismatches/txn_x/settle'],
     ];
     for (const [method, path] of changes) {
       const res = await admin(method, path, { reason: 'just looking' }, 'viewer');

@@ -257,6 +257,21 @@ describe('authorization on every route', () => {
     assert.deepEqual((await owner.get(`/v1/accounts/${ids.account}`)).body, balance);
   });
 
+  it("provider events take a provider's signature, not an API key: a tenant's key gets 401, nothing recorded", async () => {
+    const body = {
+      id: `pevt_${randomBytes(4).toString('hex')}`,
+      type: 'payout.paid',
+      data: { id: 'po_1', reference: ids.transaction, status: 'paid' },
+    };
+    for (const api of [owner, intruder]) {
+      const res = await api.post('/v1/provider-events', body);
+      assert.equal(res.status, 401, res.text);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.equal(res.body.code, 'unauthorized');
+    }
+    assert.equal((await owner.get(`/v1/transactions/${ids.transaction}`)).body.status, 'succeeded');
+  });
+
   it('admin API: every route but sign-in needs a token, and a viewer can change nothing', async () => {
     const routes = await routesOf('admin');
     const isPublic = (r: Route) => /^\/admin\/api\/auth\/(login|refresh|logout)$/.test(r.path);

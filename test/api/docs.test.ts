@@ -107,6 +107,7 @@ describe('API documentation', () => {
       'POST /v1/products',
       'POST /v1/products/{id}/ratings',
       'POST /v1/products/{id}/stock',
+      'POST /v1/provider-events',
       'POST /v1/transactions',
       'POST /v1/webhook-endpoints',
       'POST /v1/webhook-endpoints/{id}/deliveries/{deliveryId}/retry',

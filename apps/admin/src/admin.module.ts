@@ -3,6 +3,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
+import { PayoutMismatchesController } from './payouts/payout-mismatches.controller.js';
+import { SettlePayoutMismatch } from './payouts/settle-payout-mismatch.use-case.js';
 import { ReceiptsModule } from '#receipts';
 import { Metrics, ObservabilityModule } from '#observability';
 import { ProblemFilter, createRateLimiter, createValidationPipe } from '#http';
@@ -94,10 +96,12 @@ export class AdminModule {
         EventsController,
         ProductsController,
         OrdersController,
+        PayoutMismatchesController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        SettlePayoutMismatch,
         // Repositories: the admin's I/O.
         AuditLog,
         OperatorRepository,

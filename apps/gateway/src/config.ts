@@ -9,11 +9,11 @@ import {
   list,
   loadEnv,
   oneOf,
+  optionalText,
   outboxEnv,
   port,
   productCacheEnv,
   rateLimitEnv,
-  optionalText,
   positiveNumber,
   refine,
   requiredInProduction,
@@ -82,6 +82,13 @@ export const gatewayEnv = {
   ),
   /** A webhook host that has not resolved within this is refused (422 webhook_url_refused). */
   WEBHOOK_DNS_TIMEOUT_MS: int(100, 30_000, 5_000),
+  /**
+   * The secret the payment provider signs its webhooks with (POST /v1/provider-events). Unset:
+   * every provider event is refused (401).
+   */
+  PAYOUT_PROVIDER_WEBHOOK_SECRET: optionalText(16),
+  /** How far a provider event's signature timestamp may be from now (older ones are replays). */
+  PROVIDER_EVENTS_TOLERANCE_SECONDS: int(10, 3600, 300),
 };
 
 /** A server as dns.setServers takes it: `1.2.3.4`, `1.2.3.4:53`, `::1` or `[::1]:53`. */

@@ -38,6 +38,7 @@ import {
   ProductCache,
   cacheMetrics,
 } from './products/product-cache.js';
+import { ProviderEventsController } from './provider-events/provider-events.controller.js';
 import { CancelOrder } from './orders/cancel-order.use-case.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { INVENTORY_STRATEGY, inventoryStrategy } from './orders/inventory-locking.js';
@@ -88,9 +89,17 @@ export class GatewayModule {
         DiscoveryController,
         OrdersController,
         CustomerSessionsController,
+        ProviderEventsController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
+        {
+          provide: 'PROVIDER_EVENTS_OPTIONS',
+          useValue: {
+            secret: config.PAYOUT_PROVIDER_WEBHOOK_SECRET,
+            toleranceSeconds: config.PROVIDER_EVENTS_TOLERANCE_SECONDS,
+          },
+        },
         { provide: APP_PIPE, useFactory: gatewayValidationPipe },
         {
           provide: IdempotencyRetention,

@@ -23,6 +23,8 @@ import { EventSchemas } from './usage/event-schemas.js';
 import { ProcessUsage } from './usage/process-usage.use-case.js';
 import { Gate } from './scheduling/gate.js';
 import { UsageCommandsHandler } from './usage/usage-commands.handler.js';
+import { PayoutProviderReadiness } from './payouts/payout-circuit.js';
+import { PayoutsModule } from './payouts/payouts.module.js';
 
 /**
  * Applies commands from `transaction-worker.commands` to the ledger (transactions, usage), releases
@@ -31,6 +33,7 @@ import { UsageCommandsHandler } from './usage/usage-commands.handler.js';
 @Module({})
 export class WorkerModule {
   static register(config: WorkerConfig): DynamicModule {
+    const payoutUrl = config.PAYOUT_PROVIDER_URL;
     return {
       module: WorkerModule,
       imports: [
@@ -38,14 +41,17 @@ export class WorkerModule {
           app: 'transaction-worker',
           logLevel: config.LOG_LEVEL,
           readiness: [DatabaseReadiness, BrokerReadiness],
+          degradedBy: payoutUrl ? [PayoutProviderReadiness] : [],
         }),
         PersistenceModule.forRoot(config, 'tally-transaction-worker'),
         MessagingModule.forRoot({ app: 'transaction-worker', amqp: config, outbox: config }),
         LedgerModule,
+        ...(payoutUrl ? [PayoutsModule.register({ ...config, PAYOUT_PROVIDER_URL: payoutUrl })] : []),
       ],
       controllers: [TransactionCommandsHandler, UsageCommandsHandler, OrderCommandsHandler],
       providers: [
         ApplyTransactions,
+        { provide: 'PAYOUT_MODE', useValue: { enabled: payoutUrl !== undefined } },
         TransactionBatcher,
         ProcessUsage,
         EventSchemas,

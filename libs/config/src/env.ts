@@ -162,7 +162,7 @@ const url = (schemes: string[], fallback: string): EnvVariable<string> => ({
   rules: [rule('isUrl', (v) => hasScheme(schemes, v), `must be a URL with scheme ${schemes.join(' or ')}`)],
 });
 
-const optionalUrl = (schemes: string[]): EnvVariable<string | undefined> => ({
+export const optionalUrl = (schemes: string[]): EnvVariable<string | undefined> => ({
   transform: (raw) => trimmed(raw),
   rules: [
     rule(
@@ -420,6 +420,19 @@ export const webhookEnv = {
   }),
   /** Hosts or CIDRs allowed although private, loopback or link-local (comma-separated). */
   WEBHOOK_ALLOWED_HOSTS: list(),
+};
+
+/** The payment provider's payout API (the worker pays withdrawals out; the CLI reconciles). */
+export const payoutProviderEnv = {
+  /**
+   * The payment provider's payout API (e.g. the simulator, http://127.0.0.1:4100). Unset: a
+   * withdrawal only moves ledger entries, as before payouts existed.
+   */
+  PAYOUT_PROVIDER_URL: optionalUrl(['http', 'https']),
+  /** Sent as `Authorization: Bearer …` (required in production when the URL is set). */
+  PAYOUT_PROVIDER_API_KEY: optionalText(8),
+  /** A call to the provider must be answered within this, or it counts as a timeout (retried). */
+  PAYOUT_PROVIDER_TIMEOUT_MS: int(100, 120_000, 10_000),
 };
 
 /** Shared state for rate limits: Redis when REDIS_URL is set, else each process keeps its own. */

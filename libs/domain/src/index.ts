@@ -10,3 +10,4 @@ export * from './usage/index.js';
 export * from './webhooks/index.js';
 export * from './commerce/index.js';
 export * from './views.js';
+export * from './payouts/index.js';

@@ -221,8 +221,10 @@ function limitJsonDepth(app: NestFastifyApplication, bodyLimit: number): void {
 function installJson(app: NestFastifyApplication, json: NonNullable<HttpAppOptions['json']>): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
+    // Kept for the routes that check a signature over the exact bytes (provider events).
+    (request as { rawBody?: string }).rawBody = text;
     if (text.trim() === '') return done(null, undefined);
     if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH)) return done(tooDeep(), undefined);
     try {

@@ -2,13 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
   AccountNotFoundError,
+  HOLD_EXPIRY_SECONDS,
   HoldNotActiveError,
   assertTransition,
   authorizeHold,
   available,
   checkRefund,
   isDomainError,
-  isTerminal,
   newId,
   post,
   releaseHold,
@@ -38,8 +38,14 @@ import { SystemAccounts } from './system-accounts.js';
 /** What applying a pending transaction came to. */
 export interface Applied {
   transactionId: string;
-  status: 'succeeded' | 'failed' | 'already-final';
+  /** `processing`: a withdrawal whose funds are now held while a payment provider pays it out. */
+  status: 'succeeded' | 'failed' | 'processing' | 'already-final';
 }
+
+/** What a payment provider made of a withdrawal's payout: paid (the held funds are spent) or not. */
+export type PayoutSettlement =
+  | { transactionId: string; outcome: 'succeeded' }
+  | { transactionId: string; outcome: 'failed'; failure: { code: string; message: string } };
 
 /** A usage charge: the wallet pays the tenant's revenue account, decided and posted at once. */
 export interface LedgerCharge {
@@ -68,8 +74,14 @@ export type NewTransaction = Omit<
 
 /** What to apply, one kind of change per call, each applied set-wise. */
 export type LedgerBatch =
-  /** Pending transactions (deposits … refunds, captures, adjustments, re-runs), by id. */
-  | { kind: 'transactions'; ids: string[] }
+  /**
+   * Pending transactions (deposits … refunds, captures, adjustments, re-runs), by id. With
+   * `payouts`, a withdrawal is not posted: its funds are held (the same checks) and it stays
+   * `processing` until its payout is settled.
+   */
+  | { kind: 'transactions'; ids: string[]; payouts?: boolean }
+  /** Withdrawals in `processing` whose payout has an outcome (others are left as they are). */
+  | { kind: 'settle'; payouts: PayoutSettlement[] }
   /** Usage charges of one tenant, in the order given. */
   | { kind: 'charges'; tenantId: string; charges: LedgerCharge[] }
   /** A hold placed: available funds move to held. */
@@ -79,6 +91,7 @@ export type LedgerBatch =
 
 export interface LedgerResults {
   transactions: Applied[];
+  settle: Applied[];
   charges: ChargeOutcome[];
   reserve: HoldRecord;
   release: HoldRecord[];
@@ -120,7 +133,9 @@ export class Ledger {
   async apply(manager: EntityManager, batch: LedgerBatch): Promise<LedgerResults[LedgerBatch['kind']]> {
     switch (batch.kind) {
       case 'transactions':
-        return this.applyTransactions(manager, batch.ids);
+        return this.applyTransactions(manager, batch.ids, batch.payouts ?? false);
+      case 'settle':
+        return this.settle(manager, batch.payouts);
       case 'charges':
         return this.charge(manager, batch.tenantId, batch.charges);
       case 'reserve':
@@ -155,15 +170,20 @@ export class Ledger {
    * fails that transaction for good and the others go on; anything else throws and the whole
    * database transaction rolls back (the messages are retried).
    */
-  private async applyTransactions(manager: EntityManager, transactionIds: string[]): Promise<Applied[]> {
+  private async applyTransactions(
+    manager: EntityManager,
+    transactionIds: string[],
+    payouts: boolean,
+  ): Promise<Applied[]> {
     const locked = await this.transactions.lockMany(manager, transactionIds);
     for (const id of transactionIds) {
       if (!locked.has(id))
         throw new PermanentMessageError(`transaction ${id} does not exist`, 'transaction_missing');
     }
+    // Final, or `processing` (a withdrawal out with the provider): a redelivery changes nothing.
     const pending = [...new Set(transactionIds)]
       .map((id) => locked.get(id)!)
-      .filter((t) => !isTerminal(t.status));
+      .filter((t) => t.status === 'pending');
     if (pending.length === 0)
       return transactionIds.map((id) => ({ transactionId: id, status: 'already-final' }));
 
@@ -192,6 +212,8 @@ export class Ledger {
     const capturedHolds: HoldRecord[] = [];
     const releasedCaptures: string[] = [];
     const touchedHeld = new Set<string>();
+    const payoutHolds: HoldInsert[] = [];
+    const processing: { id: string; holdId: string }[] = [];
     const events: TallyEvent<object>[] = [];
     // Outcome views, completed at the time the database gives their rows (set as they are written).
     const views = new Map<string, TransactionEventData>();
@@ -206,6 +228,28 @@ export class Ledger {
       const source = accounts.get(from)!;
       const destination = accounts.get(to)!;
       try {
+        if (payouts && t.type === 'withdrawal') {
+          // The provider pays it: the funds are held at once (spoken for by this withdrawal, so
+          // neither expiry nor a void releases them); `settle` spends or releases them.
+          const lowBefore = available(source);
+          source.held = authorizeHold(source, t.amount, t.currency);
+          const holdId = newId('hold');
+          payoutHolds.push({
+            id: holdId,
+            tenantId: t.tenantId,
+            accountId: source.id,
+            amount: t.amount,
+            currency: t.currency,
+            expiresInSeconds: HOLD_EXPIRY_SECONDS.max,
+            correlationId: t.correlationId,
+            captureTransactionId: t.id,
+          });
+          processing.push({ id: t.id, holdId });
+          touchedHeld.add(source.id);
+          const low = lowBalance(source, lowBefore);
+          if (low) events.push(Events.accountBalanceLow(t.tenantId, low));
+          continue;
+        }
         const parent = t.parentTransactionId ? parents.get(t.parentTransactionId) : undefined;
         if (parent) checkRefund(parent, t.amount);
         const hold = t.type === 'capture' ? this.holdFor(t, holds) : undefined;
@@ -257,6 +301,8 @@ export class Ledger {
 
     const captured = await this.holds.finishMany(manager, capturedHolds);
     for (const hold of captured) events.push(Events.holdCaptured(hold.tenantId, holdView(hold)));
+    for (const hold of payoutHolds) await this.holds.insert(manager, hold);
+    await this.transactions.markProcessing(manager, processing);
     const correlation = new Map(pending.map((t) => [t.id, t.correlationId]));
     await this.write(manager, {
       accounts,
@@ -274,8 +320,114 @@ export class Ledger {
         for (const holdId of releasedCaptures) await this.holds.markCapturing(manager, holdId, null);
       },
     });
-    const statusOf = new Map(finished.map((t) => [t.id, t.status as 'succeeded' | 'failed']));
+    const statusOf = new Map<string, Applied['status']>(
+      finished.map((t) => [t.id, t.status as 'succeeded' | 'failed']),
+    );
+    for (const p of processing) statusOf.set(p.id, 'processing');
     return transactionIds.map((id) => ({ transactionId: id, status: statusOf.get(id) ?? 'already-final' }));
+  }
+
+  /**
+   * Settles withdrawals whose payouts have an outcome: locks them, their holds, then their
+   * accounts; a paid one spends its hold (released, then the amount posted to the outside world,
+   * as a capture does), a failed one gives it back. Only a withdrawal still `processing` is
+   * settled: a second settlement of one is answered `already-final`. Hold events are not sent:
+   * the hold is the withdrawal's own, never the tenant's.
+   */
+  private async settle(manager: EntityManager, settlements: PayoutSettlement[]): Promise<Applied[]> {
+    const locked = await this.transactions.lockMany(
+      manager,
+      settlements.map((s) => s.transactionId),
+    );
+    const live = settlements.filter((s) => {
+      const t = locked.get(s.transactionId);
+      return t?.type === 'withdrawal' && t.status === 'processing' && t.holdId !== null;
+    });
+    if (live.length === 0)
+      return settlements.map((s) => ({ transactionId: s.transactionId, status: 'already-final' }));
+    const holds = await this.holds.lockMany(
+      manager,
+      live.map((s) => locked.get(s.transactionId)!.holdId!),
+    );
+    const moves = new Map<string, { from: string; to: string }>();
+    for (const s of live)
+      moves.set(s.transactionId, await this.route(locked.get(s.transactionId)!, new Map()));
+    const accounts = await this.accounts.lockInOrder(
+      manager,
+      [...moves.values()].flatMap((m) => [m.from, m.to]),
+    );
+
+    const postings: Posting[] = [];
+    const entryGroups: { transaction: TransactionRecord; postings: Posting[] }[] = [];
+    const finished: TransactionRecord[] = [];
+    const finishedHolds: { id: string; status: 'captured' | 'voided'; capturedAmount: bigint | null }[] = [];
+    const touched = new Set<string>();
+    const events: TallyEvent<object>[] = [];
+    const views = new Map<string, TransactionEventData>();
+    for (const s of live) {
+      const t = locked.get(s.transactionId)!;
+      const hold = holds.get(t.holdId!);
+      if (!hold || hold.status !== 'active' || hold.captureTransactionId !== t.id)
+        throw new Error(`the hold of withdrawal ${t.id} is not its own active hold`);
+      const { from, to } = moves.get(t.id)!;
+      const source = accounts.get(from)!;
+      const destination = accounts.get(to)!;
+      const held = releaseHold(source, hold);
+      touched.add(source.id);
+      let done: TransactionRecord;
+      if (s.outcome === 'succeeded') {
+        // The money has left already: a freeze since cannot stop it being recorded.
+        const moved = post({
+          from: { ...source, held, status: 'active' },
+          to: destination,
+          amount: t.amount,
+          currency: t.currency,
+        });
+        source.held = held;
+        source.posted -= t.amount;
+        destination.posted += t.amount;
+        postings.push(...moved);
+        entryGroups.push({ transaction: t, postings: moved });
+        finishedHolds.push({ id: hold.id, status: 'captured', capturedAmount: t.amount });
+        assertTransition('processing', 'succeeded');
+        done = { ...t, status: 'succeeded' };
+        const view = transactionView(done);
+        views.set(t.id, view);
+        events.push(Events.transactionSucceeded(t.tenantId, view));
+      } else {
+        source.held = held;
+        finishedHolds.push({ id: hold.id, status: 'voided', capturedAmount: null });
+        assertTransition('processing', 'failed');
+        done = { ...t, status: 'failed', failureCode: s.failure.code, failureMessage: s.failure.message };
+        const view = transactionView(done);
+        views.set(t.id, view);
+        events.push(Events.transactionFailed(t.tenantId, view));
+      }
+      finished.push(done);
+    }
+    await this.holds.finishMany(manager, finishedHolds);
+    const correlation = new Map(
+      live.map((s) => [s.transactionId, locked.get(s.transactionId)!.correlationId]),
+    );
+    await this.write(manager, {
+      accounts,
+      postings,
+      touched,
+      entryGroups,
+      events: events.map((event) => ({
+        event,
+        correlationId: correlation.get((event.data as { id?: string }).id ?? '') ?? null,
+      })),
+      beforeEvents: async () => {
+        const completedAt = await this.transactions.finishMany(manager, finished);
+        for (const [id, view] of views) view.completedAt = completedAt.get(id)!.toISOString();
+      },
+    });
+    const statusOf = new Map(finished.map((t) => [t.id, t.status as 'succeeded' | 'failed']));
+    return settlements.map((s) => ({
+      transactionId: s.transactionId,
+      status: statusOf.get(s.transactionId) ?? 'already-final',
+    }));
   }
 
   /**

@@ -16,6 +16,8 @@ const FAULT_POINTS = [
   'worker.order-before-commit',
   /** The gateway: an accept batch is committed, none of its requests answered yet. */
   'gateway.after-accept-commit',
+  /** The payout dispatcher: the provider answered a payout, the answer is not yet recorded. */
+  'payout.after-provider-call',
 ] as const;
 
 export type FaultPoint = (typeof FAULT_POINTS)[number];

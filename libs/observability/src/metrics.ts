@@ -97,6 +97,27 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly payoutAttempts = new Counter({
+    name: 'tally_payout_attempts_total',
+    help: 'Calls to the payment provider to pay a withdrawal out, by what they came to',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly payoutOutcomes = new Counter({
+    name: 'tally_payout_outcomes_total',
+    help: 'Payout outcomes applied, by outcome and by the path that saw it first (webhook, poll, answer, operator)',
+    labelNames: ['outcome', 'path'] as const,
+    registers: [this.registry],
+  });
+
+  readonly payoutBreakerState = new Gauge({
+    name: 'tally_payout_breaker_state',
+    help: "The payment provider's circuit breaker: 0 closed, 1 half-open, 2 open",
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
   readonly outboxBacklog = new Gauge({
     name: 'tally_outbox_backlog',
     help: 'Outbox rows not yet published (sampled by the relay)',

@@ -28,6 +28,7 @@ import {
   UsageRepository,
   WebhookRepository,
   CustomerSessionRepository,
+  PayoutRepository,
 } from './repositories/index.js';
 
 @Injectable()
@@ -84,6 +85,7 @@ export class PersistenceModule {
         UsageRepository,
         WebhookRepository,
         CustomerSessionRepository,
+        PayoutRepository,
       ],
       exports: [
         SecretBox,
@@ -104,6 +106,7 @@ export class PersistenceModule {
         UsageRepository,
         WebhookRepository,
         CustomerSessionRepository,
+        PayoutRepository,
       ],
     };
   }

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 
-const SOURCES = ['apps', 'libs', 'test/support', 'package.json', 'tsconfig.json'];
+const SOURCES = ['apps', 'libs', 'tools', 'test/support', 'package.json', 'tsconfig.json'];
 
 function newest(file) {
   const stat = statSync(file);

@@ -220,6 +220,7 @@ export const USER_SECRETS = [
   'tally-backup-s3',
   'tally-rabbitmq-tls',
   'tally-redis',
+  'tally-payout-provider',
 ];
 
 /** Keys of user-made Secrets whose values must have a shape (sample values of that shape). */

@@ -9,13 +9,18 @@
  *                           WEBHOOK_ENCRYPTION_KEYS key: after adding a key, or for secrets stored
  *                           before encryption at rest; the stored answers that show a secret
  *                           (endpoint creation and rotation, kept for Idempotency-Key replays) too
+ *   payouts:reconcile [--since=<ISO time>]   compare the payouts created since then (default: 72 h
+ *                           ago) with the payment provider's report (PAYOUT_PROVIDER_URL); record and
+ *                           print the mismatches (one JSON line each, then a summary); exit 1 if any
  */
-import { databaseEnv, loadEnv, redisEnv, runtimeEnv, webhookEnv } from '#config';
+import { databaseEnv, loadEnv, payoutProviderEnv, redisEnv, runtimeEnv, webhookEnv } from '#config';
+import { HttpPayoutProvider, reconcilePayouts } from '#payouts';
 import { runMain } from '#http';
 import {
   BoughtTogether,
   IdempotencyStore,
   NeighbourSets,
+  PayoutRepository,
   SecretBox,
   answerContext,
   createDataSource,
@@ -24,7 +29,7 @@ import {
 import { insertTenant } from '../tenants/insert-tenant.js';
 
 const USAGE =
-  'usage: npm run tally -- tenants:create <name> | tenants:set-email <tenantId> <email|-> | ledger:verify | recommendations:rebuild | webhooks:reencrypt [tenantId]';
+  'usage: npm run tally -- tenants:create <name> | tenants:set-email <tenantId> <email|-> | ledger:verify | recommendations:rebuild | webhooks:reencrypt [tenantId] | payouts:reconcile [--since=<ISO time>]';
 
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
@@ -70,6 +75,40 @@ async function main(): Promise<number> {
           return 1;
         }
         return 0;
+      }
+      case 'payouts:reconcile': {
+        const provider = loadEnv(payoutProviderEnv);
+        if (!provider.PAYOUT_PROVIDER_URL) {
+          console.error('payouts:reconcile needs PAYOUT_PROVIDER_URL (and PAYOUT_PROVIDER_API_KEY)');
+          return 2;
+        }
+        const sinceArg = args.find((a) => a.startsWith('--since='))?.slice('--since='.length);
+        const since = sinceArg ? new Date(sinceArg) : new Date(Date.now() - 72 * 3_600_000);
+        if (Number.isNaN(since.getTime())) {
+          console.error('--since must be a date and time, e.g. 2026-12-01T00:00:00Z');
+          return 2;
+        }
+        const result = await reconcilePayouts(
+          dataSource,
+          new PayoutRepository(),
+          new HttpPayoutProvider({
+            url: provider.PAYOUT_PROVIDER_URL,
+            apiKey: provider.PAYOUT_PROVIDER_API_KEY,
+            timeoutMs: provider.PAYOUT_PROVIDER_TIMEOUT_MS,
+          }),
+          since,
+        );
+        for (const m of result.mismatches) console.log(JSON.stringify(m));
+        console.log(
+          JSON.stringify({
+            since: since.toISOString(),
+            compared: result.compared,
+            mismatches: result.mismatches.length,
+            // Outcomes the worker's reconciliation job applies on its next run.
+            resolvable: result.resolvable.length,
+          }),
+        );
+        return result.mismatches.length > 0 ? 1 : 0;
       }
       case 'recommendations:rebuild': {
         const redis = loadEnv(redisEnv);

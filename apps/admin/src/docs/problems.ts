@@ -29,6 +29,10 @@ export const ADMIN_PROBLEMS = {
   dead_letter_discarded: [409, 'A discarded dead letter cannot be replayed.'],
   delivery_missing: [409, 'Delivery dlv_01JDQ8Y4T9M2K3N4P5Q6R7S8T9 of this dead letter is gone.'],
   usage_event_not_failed: [409, 'Only a failed event can be re-run; this one is processed.'],
+  payout_outcome_required: [
+    409,
+    'The payout of txn_01JDQ8Y4T9M2K3N4P5Q6R7S8T9 has no outcome yet: say whether it was paid (succeeded) or not (failed).',
+  ],
   payload_too_large: [413, 'The request body is larger than 64 KiB.'],
   uri_too_long: [414, 'A path segment of the URL is too long.'],
   unsupported_media_type: [415, 'Send the body as application/json.'],

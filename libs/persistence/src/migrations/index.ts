@@ -20,6 +20,7 @@ import { Ratings1763792400000 } from './1763792400000-Ratings.js';
 import { BoughtTogether1763799600000 } from './1763799600000-BoughtTogether.js';
 import { MetricSamples1763803200000 } from './1763803200000-MetricSamples.js';
 import { CustomerSessions1763806800000 } from './1763806800000-CustomerSessions.js';
+import { Payouts1763810400000 } from './1763810400000-Payouts.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -45,4 +46,5 @@ export const migrations = [
   BoughtTogether1763799600000,
   MetricSamples1763803200000,
   CustomerSessions1763806800000,
+  Payouts1763810400000,
 ];

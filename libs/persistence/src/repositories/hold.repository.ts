@@ -53,6 +53,8 @@ export interface HoldInsert {
   currency: string;
   expiresInSeconds: number;
   correlationId: string | null;
+  /** Set for a hold placed already spoken for (a withdrawal's, while its payout is out). */
+  captureTransactionId?: string | null;
 }
 
 /**
@@ -63,9 +65,19 @@ export interface HoldInsert {
 export class HoldRepository {
   async insert(manager: EntityManager, h: HoldInsert): Promise<HoldRecord> {
     const [row]: HoldRow[] = await manager.query(
-      `INSERT INTO holds (id, tenant_id, account_id, amount, currency, expires_at, correlation_id)
-       VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7) RETURNING ${COLUMNS}`,
-      [h.id, h.tenantId, h.accountId, h.amount.toString(), h.currency, h.expiresInSeconds, h.correlationId],
+      `INSERT INTO holds (id, tenant_id, account_id, amount, currency, expires_at, correlation_id,
+         capture_transaction_id)
+       VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7, $8) RETURNING ${COLUMNS}`,
+      [
+        h.id,
+        h.tenantId,
+        h.accountId,
+        h.amount.toString(),
+        h.currency,
+        h.expiresInSeconds,
+        h.correlationId,
+        h.captureTransactionId ?? null,
+      ],
     );
     return toRecord(row);
   }

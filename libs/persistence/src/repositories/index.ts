@@ -10,3 +10,4 @@ export * from './order.repository.js';
 export * from './rating.repository.js';
 export * from './event-type.repository.js';
 export * from './customer-session.repository.js';
+export * from './payout.repository.js';

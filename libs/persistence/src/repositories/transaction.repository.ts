@@ -275,6 +275,16 @@ export class TransactionRepository {
     return new Map(rows.map((r) => [r.id, r.completed_at]));
   }
 
+  /** Withdrawals whose funds are now held while a payment provider pays them out. */
+  async markProcessing(manager: EntityManager, rows: { id: string; holdId: string }[]): Promise<void> {
+    if (rows.length === 0) return;
+    await manager.query(
+      `UPDATE transactions t SET status = 'processing', hold_id = d.hold_id, updated_at = now()
+         FROM unnest($1::text[], $2::text[]) AS d(id, hold_id) WHERE t.id = d.id AND t.status = 'pending'`,
+      [rows.map((r) => r.id), rows.map((r) => r.holdId)],
+    );
+  }
+
   async addRefundedMany(manager: EntityManager, amounts: Map<string, bigint>): Promise<void> {
     if (amounts.size === 0) return;
     await manager.query(

@@ -1,0 +1,259 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { PAYOUT_FAILURES, outcomeOf, payoutRetryDelayMs, type ProviderPayoutStatus } from '#domain';
+import { faultPoint } from '#messaging';
+import { Metrics } from '#observability';
+import { PayoutRepository, type PayoutRecord } from '#persistence';
+import { PayoutCircuit } from './payout-circuit.js';
+import { PAYOUT_PROVIDER, type PayoutProvider } from '#payouts';
+import { SettlePayout, type PayoutOutcome } from './settle-payout.use-case.js';
+
+export interface PayoutDispatchOptions {
+  intervalMs: number;
+  concurrency: number;
+  timeoutMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  outcomeAfterMs: number;
+  /** How long a claimed payout is its dispatcher's; a dispatcher that died gives it up after this. */
+  leaseMs: number;
+}
+
+const EVENT_BATCH = 100;
+
+/**
+ * Drives payouts from the `payouts` table, outside any transaction that holds locks while it
+ * calls the provider. Each tick:
+ *
+ * 1. applies the provider's webhooks the gateway recorded (`provider_events`);
+ * 2. polls the provider for accepted payouts whose outcome is overdue;
+ * 3. sends due payouts (leased, so several workers share them and a crashed one's come back),
+ *    unless the circuit breaker is open: 2xx → accepted; 4xx → failed and released; timeout, 5xx
+ *    or connection error → queued again after a backoff with jitter, with the same idempotency
+ *    key (the transaction id), until the last attempt, after which the outcome is `unknown`.
+ */
+@Injectable()
+export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = new Logger(PayoutDispatcher.name);
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private inFlight = 0;
+  private readonly settled = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(PayoutRepository) private readonly payouts: PayoutRepository,
+    @Inject(PAYOUT_PROVIDER) private readonly provider: PayoutProvider,
+    @Inject(PayoutCircuit) private readonly circuit: PayoutCircuit,
+    @Inject(SettlePayout) private readonly settle: SettlePayout,
+    @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject('PAYOUT_DISPATCH_OPTIONS') private readonly options: PayoutDispatchOptions,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.wake?.();
+    await this.loop;
+    await Promise.allSettled([...this.settled]);
+  }
+
+  /** One pass of the three duties (the loop runs it every interval; tests may call it). */
+  async tick(): Promise<void> {
+    await this.applyEvents();
+    await this.pollOverdue();
+    await this.dispatchDue();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.tick();
+      } catch (error) {
+        this.log.warn(`payout dispatch failed: ${(error as Error).message}`);
+      }
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+        this.timer = setTimeout(resolve, this.options.intervalMs);
+      });
+    }
+  }
+
+  /** The provider's webhooks as the gateway recorded them, applied in the order received. */
+  private async applyEvents(): Promise<void> {
+    const applied: PayoutOutcome[] = [];
+    await this.dataSource.transaction(async (manager) => {
+      const events = await this.payouts.claimEvents(manager, EVENT_BATCH);
+      for (const event of events) {
+        const outcome = event.status ? outcomeOf(event.status as ProviderPayoutStatus) : null;
+        if (event.reference && outcome) {
+          const settled = this.outcome(outcome, event.status!, event.payoutId);
+          if (await this.settle.applyIn(manager, event.reference, settled)) applied.push(settled);
+        }
+        await this.payouts.markEventApplied(manager, event.id);
+      }
+    });
+    for (const outcome of applied) this.settle.committed(outcome, 'webhook');
+  }
+
+  /** Accepted payouts with no outcome by now: asked for, one call each (the breaker permitting). */
+  private async pollOverdue(): Promise<void> {
+    if (this.circuit.state === 'open') return;
+    const overdue = await this.payouts.claimOverdue(
+      this.dataSource,
+      this.options.concurrency,
+      this.options.outcomeAfterMs,
+    );
+    for (const payout of overdue) {
+      if (!payout.providerPayoutId || !this.circuit.tryAcquire()) continue;
+      try {
+        const found = await this.provider.find(payout.providerPayoutId);
+        this.circuit.success();
+        const outcome = found ? outcomeOf(found.status) : null;
+        if (found && outcome)
+          await this.settle.execute(
+            payout.transactionId,
+            this.outcome(outcome, found.status, found.id),
+            'poll',
+          );
+      } catch (error) {
+        this.circuit.failure();
+        this.log.warn(`polling payout ${payout.transactionId} failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async dispatchDue(): Promise<void> {
+    const state = this.circuit.state;
+    if (state === 'open') return;
+    // Half-open: one trial call decides whether the rest may go.
+    const free =
+      state === 'half-open'
+        ? Math.min(1, this.options.concurrency - this.inFlight)
+        : this.options.concurrency - this.inFlight;
+    if (free <= 0) return;
+    const due = await this.payouts.claimDue(this.dataSource, free, this.options.leaseMs);
+    for (const payout of due) this.track(this.attempt(payout));
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight++;
+    const done = work
+      .catch((error: Error) => this.log.error(`payout attempt failed unexpectedly: ${error.message}`))
+      .finally(() => {
+        this.inFlight--;
+        this.settled.delete(done);
+      });
+    this.settled.add(done);
+  }
+
+  private async attempt(payout: PayoutRecord): Promise<void> {
+    if (!this.circuit.tryAcquire()) {
+      await this.payouts.release(this.dataSource, payout);
+      return;
+    }
+    const result = await this.provider.submit({
+      idempotencyKey: payout.transactionId,
+      reference: payout.transactionId,
+      amount: payout.amount,
+      currency: payout.currency,
+    });
+    faultPoint('payout.after-provider-call');
+    const count = (outcome: string) =>
+      this.metrics.payoutAttempts.inc({ provider: this.provider.name, outcome });
+    switch (result.kind) {
+      case 'accepted': {
+        this.circuit.success();
+        count('accepted');
+        await this.payouts.recordAttempt(this.dataSource, payout, {
+          status: 'accepted',
+          providerPayoutId: result.payout.id,
+          outcomeDueAt: new Date(Date.now() + this.options.outcomeAfterMs),
+        });
+        // A repeated call may find the payout settled already.
+        const outcome = outcomeOf(result.payout.status);
+        if (outcome)
+          await this.settle.execute(
+            payout.transactionId,
+            this.outcome(outcome, result.payout.status, result.payout.id),
+            'answer',
+          );
+        return;
+      }
+      case 'refused':
+        this.circuit.success();
+        count('refused');
+        await this.settle.execute(
+          payout.transactionId,
+          {
+            outcome: 'failed',
+            providerPayoutId: null,
+            failure: {
+              code: PAYOUT_FAILURES.refused,
+              message: `The payment provider refused the payout (${result.reason}).`,
+            },
+          },
+          'answer',
+        );
+        return;
+      case 'unavailable': {
+        this.circuit.failure();
+        const delay = payoutRetryDelayMs(payout.attempts, {
+          baseMs: this.options.retryBaseMs,
+          maxMs: this.options.retryMaxMs,
+          maxAttempts: this.options.maxAttempts,
+        });
+        count(delay === null ? 'unknown' : 'retrying');
+        if (delay === null) {
+          this.log.warn(
+            `payout ${payout.transactionId}: outcome unknown after ${payout.attempts} attempts (${result.reason})`,
+          );
+          await this.payouts.recordAttempt(this.dataSource, payout, {
+            status: 'unknown',
+            error: result.reason,
+          });
+        } else {
+          await this.payouts.recordAttempt(this.dataSource, payout, {
+            status: 'queued',
+            retryAt: new Date(Date.now() + delay),
+            error: result.reason,
+          });
+        }
+      }
+    }
+  }
+
+  /** A provider status's outcome, with the failure a withdrawal records when it is not paid. */
+  private outcome(
+    outcome: 'succeeded' | 'failed',
+    status: string,
+    providerPayoutId: string | null,
+  ): PayoutOutcome {
+    if (outcome === 'succeeded') return { outcome, providerPayoutId };
+    const returned = status === 'returned';
+    return {
+      outcome,
+      providerPayoutId,
+      failure: {
+        code: returned ? PAYOUT_FAILURES.returned : PAYOUT_FAILURES.failed,
+        message: returned
+          ? 'The payment provider returned the payout; the funds are back on the account.'
+          : 'The payment provider could not pay the payout out; the funds are back on the account.',
+      },
+    };
+  }
+}

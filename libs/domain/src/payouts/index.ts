@@ -1,0 +1,3 @@
+export * from './circuit-breaker.js';
+export * from './payouts.js';
+export * from './provider-signature.js';

@@ -1,0 +1,361 @@
+import { Injectable } from '@nestjs/common';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { PayoutStatus } from '#domain';
+
+/** A withdrawal on its way through the payment provider (the transaction id is its key there). */
+export interface PayoutRecord {
+  transactionId: string;
+  tenantId: string;
+  accountId: string;
+  holdId: string;
+  amount: bigint;
+  currency: string;
+  status: PayoutStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  providerPayoutId: string | null;
+  outcomeDueAt: Date | null;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  settledAt: Date | null;
+}
+
+interface PayoutRow {
+  transaction_id: string;
+  tenant_id: string;
+  account_id: string;
+  hold_id: string;
+  amount: string;
+  currency: string;
+  status: PayoutStatus;
+  attempts: number;
+  next_attempt_at: Date;
+  provider_payout_id: string | null;
+  outcome_due_at: Date | null;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  settled_at: Date | null;
+}
+
+const COLUMNS = `transaction_id, tenant_id, account_id, hold_id, amount, currency, status, attempts,
+  next_attempt_at, provider_payout_id, outcome_due_at, last_error, created_at, updated_at, settled_at`;
+const P_COLUMNS = COLUMNS.replace(/(\w+)/g, 'p.$1');
+
+function toRecord(row: PayoutRow): PayoutRecord {
+  return {
+    transactionId: row.transaction_id,
+    tenantId: row.tenant_id,
+    accountId: row.account_id,
+    holdId: row.hold_id,
+    amount: BigInt(row.amount),
+    currency: row.currency,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    providerPayoutId: row.provider_payout_id,
+    outcomeDueAt: row.outcome_due_at,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    settledAt: row.settled_at,
+  };
+}
+
+/** What reconciliation found differs between Tally's payout and the provider's report. */
+export type MismatchKind = 'paid_but_failed' | 'failed_but_succeeded' | 'unknown_to_provider';
+
+export interface PayoutMismatch {
+  transactionId: string;
+  tenantId: string;
+  kind: MismatchKind;
+  tallyStatus: PayoutStatus;
+  providerStatus: string | null;
+  providerPayoutId: string | null;
+  foundAt?: Date;
+}
+
+/** A provider webhook as received, before the worker applies it. */
+export interface ProviderEventRecord {
+  id: string;
+  type: string;
+  payoutId: string | null;
+  reference: string | null;
+  status: string | null;
+}
+
+/**
+ * Payouts and the provider's events about them. Lock order: a payout before its transaction (the
+ * ledger then takes the transaction, its hold and its account). Calls to the provider happen
+ * between the statements here, never inside a transaction that holds a payout's lock: a due
+ * payout is claimed by a lease, and what the call came to is written only if the payout is still
+ * as it was claimed (same status, same attempt).
+ */
+@Injectable()
+export class PayoutRepository {
+  /** The payouts of withdrawals the ledger has just put on hold, one per transaction (ids given). */
+  async insertFor(manager: EntityManager, transactionIds: string[]): Promise<void> {
+    if (transactionIds.length === 0) return;
+    await manager.query(
+      `INSERT INTO payouts (transaction_id, tenant_id, account_id, hold_id, amount, currency)
+       SELECT id, tenant_id, source_account_id, hold_id, amount, currency FROM transactions
+        WHERE id = ANY($1::text[]) AND type = 'withdrawal' AND status = 'processing' AND hold_id IS NOT NULL
+       ON CONFLICT (transaction_id) DO NOTHING`,
+      [transactionIds],
+    );
+  }
+
+  async find(manager: EntityManager | DataSource, transactionId: string): Promise<PayoutRecord | null> {
+    const rows: PayoutRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM payouts WHERE transaction_id = $1`,
+      [transactionId],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /**
+   * Up to `limit` queued payouts whose attempt is due, leased for `leaseMs` and their attempt
+   * counted (a payout leased by another dispatcher is skipped; one whose lease ran out — its
+   * dispatcher died mid-call — is due again).
+   */
+  async claimDue(dataSource: DataSource, limit: number, leaseMs: number): Promise<PayoutRecord[]> {
+    const [rows]: [PayoutRow[], number] = await dataSource.query(
+      `UPDATE payouts p SET attempts = p.attempts + 1, lease_until = now() + make_interval(secs => $2 / 1000.0),
+              updated_at = now()
+        WHERE p.transaction_id IN (
+          SELECT transaction_id FROM payouts
+           WHERE status = 'queued' AND next_attempt_at <= now() AND (lease_until IS NULL OR lease_until <= now())
+           ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING ${P_COLUMNS}`,
+      [limit, leaseMs],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Up to `limit` accepted payouts whose outcome is overdue, leased for `leaseMs` (to be polled). */
+  async claimOverdue(dataSource: DataSource, limit: number, leaseMs: number): Promise<PayoutRecord[]> {
+    const [rows]: [PayoutRow[], number] = await dataSource.query(
+      `UPDATE payouts p SET outcome_due_at = now() + make_interval(secs => $2 / 1000.0), updated_at = now()
+        WHERE p.transaction_id IN (
+          SELECT transaction_id FROM payouts WHERE status = 'accepted' AND outcome_due_at <= now()
+           ORDER BY outcome_due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING ${P_COLUMNS}`,
+      [limit, leaseMs],
+    );
+    return rows.map(toRecord);
+  }
+
+  /**
+   * What one attempt came to, written only if the payout is still the attempt's (queued, this
+   * attempt): accepted (outcome expected by `outcomeDueAt`), queued again for `retryAt`, or
+   * unknown. False when something else got there first.
+   */
+  async recordAttempt(
+    dataSource: DataSource,
+    claimed: Pick<PayoutRecord, 'transactionId' | 'attempts'>,
+    result:
+      | { status: 'accepted'; providerPayoutId: string; outcomeDueAt: Date }
+      | { status: 'queued'; retryAt: Date; error: string }
+      | { status: 'unknown'; error: string },
+  ): Promise<boolean> {
+    const [, count]: [unknown, number] = await dataSource.query(
+      `UPDATE payouts SET status = $3, lease_until = NULL, updated_at = now(),
+              provider_payout_id = coalesce($4, provider_payout_id),
+              outcome_due_at = coalesce($5, outcome_due_at),
+              next_attempt_at = coalesce($6, next_attempt_at),
+              last_error = CASE WHEN $3 = 'accepted' THEN NULL ELSE $7 END
+        WHERE transaction_id = $1 AND attempts = $2 AND status = 'queued'`,
+      [
+        claimed.transactionId,
+        claimed.attempts,
+        result.status,
+        result.status === 'accepted' ? result.providerPayoutId : null,
+        result.status === 'accepted' ? result.outcomeDueAt : null,
+        result.status === 'queued' ? result.retryAt : null,
+        result.status === 'accepted' ? null : result.error,
+      ],
+    );
+    return count === 1;
+  }
+
+  /** Gives a claimed payout back without counting its attempt (the breaker stopped the call). */
+  async release(dataSource: DataSource, claimed: Pick<PayoutRecord, 'transactionId' | 'attempts'>) {
+    await dataSource.query(
+      `UPDATE payouts SET attempts = attempts - 1, lease_until = NULL, updated_at = now()
+        WHERE transaction_id = $1 AND attempts = $2 AND status = 'queued'`,
+      [claimed.transactionId, claimed.attempts],
+    );
+  }
+
+  /** The payout, locked: its outcome is decided under this lock, so it is applied once. */
+  async lock(manager: EntityManager, transactionId: string): Promise<PayoutRecord | null> {
+    const rows: PayoutRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM payouts WHERE transaction_id = $1 FOR UPDATE`,
+      [transactionId],
+    );
+    return rows[0] ? toRecord(rows[0]) : null;
+  }
+
+  /** The payout's final status (its lock is held), with the provider's id when now known. */
+  async finish(
+    manager: EntityManager,
+    transactionId: string,
+    status: 'succeeded' | 'failed',
+    providerPayoutId: string | null,
+    error: string | null,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE payouts SET status = $2, provider_payout_id = coalesce($3, provider_payout_id),
+              last_error = coalesce($4, last_error), lease_until = NULL, settled_at = now(), updated_at = now()
+        WHERE transaction_id = $1`,
+      [transactionId, status, providerPayoutId, error],
+    );
+  }
+
+  /** Payouts in one status (operators' reconciliation queue: `unknown`), oldest change first. */
+  async listByStatus(
+    manager: EntityManager | DataSource,
+    status: PayoutStatus,
+    limit: number,
+  ): Promise<PayoutRecord[]> {
+    const rows: PayoutRow[] = await manager.query(
+      `SELECT ${COLUMNS} FROM payouts WHERE status = $1 ORDER BY updated_at LIMIT $2`,
+      [status, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Records a provider webhook; false when this event id was recorded before (a duplicate). */
+  async recordEvent(
+    manager: EntityManager | DataSource,
+    event: ProviderEventRecord & { payload: string },
+  ): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO provider_events (id, type, payout_id, reference, status, payload)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [event.id, event.type, event.payoutId, event.reference, event.status, event.payload],
+    );
+    return rows.length === 1;
+  }
+
+  /** Up to `limit` received events not yet applied, locked (SKIP LOCKED: one applier each). */
+  async claimEvents(manager: EntityManager, limit: number): Promise<ProviderEventRecord[]> {
+    const rows: {
+      id: string;
+      type: string;
+      payout_id: string | null;
+      reference: string | null;
+      status: string | null;
+    }[] = await manager.query(
+      `SELECT id, type, payout_id, reference, status FROM provider_events WHERE applied_at IS NULL
+          ORDER BY received_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      payoutId: r.payout_id,
+      reference: r.reference,
+      status: r.status,
+    }));
+  }
+
+  async markEventApplied(manager: EntityManager, id: string): Promise<void> {
+    await manager.query(`UPDATE provider_events SET applied_at = now() WHERE id = $1`, [id]);
+  }
+
+  /** Payouts created since `since` that the provider has been asked to pay (not just queued). */
+  async listSentSince(dataSource: DataSource | EntityManager, since: Date): Promise<PayoutRecord[]> {
+    const rows: PayoutRow[] = await dataSource.query(
+      `SELECT ${COLUMNS} FROM payouts WHERE created_at >= $1 AND status <> 'queued' ORDER BY created_at`,
+      [since],
+    );
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Records what reconciliation found: a new mismatch is added, an open one brought up to date,
+   * a resolved one left alone.
+   */
+  async recordMismatches(dataSource: DataSource | EntityManager, found: PayoutMismatch[]): Promise<void> {
+    if (found.length === 0) return;
+    await dataSource.query(
+      `INSERT INTO payout_mismatches (transaction_id, tenant_id, kind, tally_status, provider_status, provider_payout_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+       ON CONFLICT (transaction_id) DO UPDATE SET kind = excluded.kind, tally_status = excluded.tally_status,
+              provider_status = excluded.provider_status, provider_payout_id = excluded.provider_payout_id
+        WHERE payout_mismatches.resolved_at IS NULL`,
+      [
+        found.map((m) => m.transactionId),
+        found.map((m) => m.tenantId),
+        found.map((m) => m.kind),
+        found.map((m) => m.tallyStatus),
+        found.map((m) => m.providerStatus),
+        found.map((m) => m.providerPayoutId),
+      ],
+    );
+  }
+
+  /** Open mismatches, oldest first. */
+  async openMismatches(dataSource: DataSource | EntityManager, limit = 500): Promise<PayoutMismatch[]> {
+    const rows: {
+      transaction_id: string;
+      tenant_id: string;
+      kind: MismatchKind;
+      tally_status: PayoutStatus;
+      provider_status: string | null;
+      provider_payout_id: string | null;
+      found_at: Date;
+    }[] = await dataSource.query(
+      `SELECT transaction_id, tenant_id, kind, tally_status, provider_status, provider_payout_id, found_at
+         FROM payout_mismatches WHERE resolved_at IS NULL ORDER BY found_at, transaction_id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      transactionId: r.transaction_id,
+      tenantId: r.tenant_id,
+      kind: r.kind,
+      tallyStatus: r.tally_status,
+      providerStatus: r.provider_status,
+      providerPayoutId: r.provider_payout_id,
+      foundAt: r.found_at,
+    }));
+  }
+
+  /** An open mismatch, locked (an operator resolves it once). */
+  async lockOpenMismatch(manager: EntityManager, transactionId: string): Promise<PayoutMismatch | null> {
+    const rows: {
+      transaction_id: string;
+      tenant_id: string;
+      kind: MismatchKind;
+      tally_status: PayoutStatus;
+    }[] = await manager.query(
+      `SELECT transaction_id, tenant_id, kind, tally_status FROM payout_mismatches
+          WHERE transaction_id = $1 AND resolved_at IS NULL FOR UPDATE`,
+      [transactionId],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      transactionId: r.transaction_id,
+      tenantId: r.tenant_id,
+      kind: r.kind,
+      tallyStatus: r.tally_status,
+      providerStatus: null,
+      providerPayoutId: null,
+    };
+  }
+
+  async resolveMismatch(
+    manager: EntityManager,
+    transactionId: string,
+    operatorId: string,
+    resolution: string,
+  ) {
+    await manager.query(
+      `UPDATE payout_mismatches SET resolved_at = now(), resolved_by = $2, resolution = $3 WHERE transaction_id = $1`,
+      [transactionId, operatorId, resolution],
+    );
+  }
+}

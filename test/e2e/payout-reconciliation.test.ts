@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import type { DataSource } from 'typeorm';
+import { providerSignature } from '#domain';
+import { Api, openDataSource, send, signedInOperator, tallyCli, waitFinal, waitFor } from '#test-support';
+import { InProcessStack, newTenant } from '../support/in-process.js';
+import {
+  startProviderSimulator,
+  type ProviderSimulator,
+} from '../../tools/provider-simulator/src/simulator.js';
+
+/**
+ * Reconciliation of Tally's payouts with the provider's report: the worker's periodic job applies
+ * outcomes Tally was missing and records mismatches; `npm run tally -- payouts:reconcile` lists
+ * them. Each payout's fate is set by its amount; contradicting outcomes are made by sending the
+ * provider's signed event before the simulator settles the other way.
+ */
+describe('payout reconciliation', () => {
+  const SECRET = 'test-provider-webhook-secret';
+  const AMOUNTS = {
+    lostAnswer: 71, // taken, answer lost, no retry left: unknown here, paid there
+    neverTaken: 72, // 5xx, no retry left: unknown here, unknown to the provider
+    paidThere: 73, // failed here by an event, then paid there
+    returnedThere: 74, // succeeded here by an event, then returned there
+  };
+  let sim: ProviderSimulator;
+  let stack: InProcessStack;
+  let api: Api;
+  let db: DataSource;
+
+  const withdrawFrom = async (account: string, amount: number) => {
+    const res = await api.transact(
+      { type: 'withdrawal', sourceAccountId: account, amount, currency: 'USD' },
+      0,
+    );
+    assert.equal(res.status, 202, res.text);
+    return res.body.id as string;
+  };
+  const payoutRow = async (id: string) =>
+    (
+      (await db.query(`SELECT status, provider_payout_id FROM payouts WHERE transaction_id = $1`, [id])) as {
+        status: string;
+        provider_payout_id: string | null;
+      }[]
+    )[0];
+  const mismatch = async (id: string) =>
+    (
+      (await db.query(
+        `SELECT kind, tally_status, provider_status FROM payout_mismatches WHERE transaction_id = $1 AND resolved_at IS NULL`,
+        [id],
+      )) as { kind: string; tally_status: string; provider_status: string | null }[]
+    )[0];
+  const providerEvent = (reference: string, payoutId: string, status: string) => {
+    const body = JSON.stringify({
+      id: `pevt_test_${Math.random().toString(36).slice(2)}`,
+      type: `payout.${status}`,
+      data: { id: payoutId, reference, status },
+    });
+    return send(
+      stack.url('gateway'),
+      'POST',
+      '/v1/provider-events',
+      {
+        'content-type': 'application/json',
+        'provider-signature': providerSignature(SECRET, Math.floor(Date.now() / 1000), body),
+      },
+      body,
+    );
+  };
+
+  beforeAll(async () => {
+    sim = await startProviderSimulator({
+      behaviour: {
+        webhooks: false,
+        settleAfterMs: 50,
+        byAmount: {
+          [AMOUNTS.lostAnswer]: { timeoutRate: 1 },
+          [AMOUNTS.neverTaken]: { errorRate: 1 },
+          [AMOUNTS.paidThere]: { settleAfterMs: 3000 },
+          [AMOUNTS.returnedThere]: { settleAfterMs: 3000, returnRate: 1 },
+        },
+      },
+    });
+    stack = await InProcessStack.start('payout-reconcile', ['gateway', 'transaction-worker', 'admin'], {
+      PAYOUT_PROVIDER_URL: sim.url,
+      PAYOUT_PROVIDER_TIMEOUT_MS: '300',
+      PAYOUT_MAX_ATTEMPTS: '1',
+      PAYOUT_OUTCOME_AFTER_MS: '600000', // no polling: outcomes come by reconciliation or events
+      PAYOUT_DISPATCH_INTERVAL_MS: '50',
+      PAYOUT_RECONCILE_INTERVAL_MS: '300',
+      PAYOUT_BREAKER_FAILURES: '1000',
+      PAYOUT_PROVIDER_WEBHOOK_SECRET: SECRET,
+    });
+    api = new Api(stack.url('gateway'), (await newTenant('Payout reconciliation')).apiKey);
+    db = await openDataSource(2);
+  });
+  afterAll(async () => {
+    await db?.destroy();
+    await stack?.stop();
+    await sim?.close();
+  });
+
+  it('applies an outcome Tally lost (unknown here, paid there): succeeded, paid once', async () => {
+    const account = await api.account({ currency: 'USD' });
+    await api.deposit(account, 1000);
+    const id = await withdrawFrom(account, AMOUNTS.lostAnswer);
+    const done = await waitFinal(api, id);
+    assert.equal(done.status, 'succeeded');
+    assert.equal((await payoutRow(id)).status, 'succeeded');
+    assert.deepEqual(sim.stats().byKey[id], { payouts: 1, calls: 1 });
+    assert.equal(await mismatch(id), undefined);
+  });
+
+  it('records mismatches: unknown to the provider, paid there but failed here, failed there but succeeded here', async () => {
+    const account = await api.account({ currency: 'USD' });
+    await api.deposit(account, 1000);
+    const neverTaken = await withdrawFrom(account, AMOUNTS.neverTaken);
+    const paidThere = await withdrawFrom(account, AMOUNTS.paidThere);
+    const returnedThere = await withdrawFrom(account, AMOUNTS.returnedThere);
+    const accepted = async (id: string) =>
+      waitFor(`${id} accepted`, async () => {
+        const row = await payoutRow(id);
+        return row?.status === 'accepted' ? row.provider_payout_id : null;
+      });
+    // Before the simulator settles them (3 s), the provider's events say otherwise.
+    assert.equal((await providerEvent(paidThere, await accepted(paidThere), 'returned')).status, 200);
+    assert.equal((await providerEvent(returnedThere, await accepted(returnedThere), 'paid')).status, 200);
+    assert.equal((await waitFinal(api, paidThere)).status, 'failed');
+    assert.equal((await waitFinal(api, returnedThere)).status, 'succeeded');
+
+    const found = await waitFor('the three mismatches', async () => {
+      const rows = [await mismatch(neverTaken), await mismatch(paidThere), await mismatch(returnedThere)];
+      return rows.every(Boolean) ? rows : null;
+    });
+    assert.deepEqual(found, [
+      { kind: 'unknown_to_provider', tally_status: 'unknown', provider_status: null },
+      { kind: 'paid_but_failed', tally_status: 'failed', provider_status: 'paid' },
+      { kind: 'failed_but_succeeded', tally_status: 'succeeded', provider_status: 'returned' },
+    ]);
+    // An unknown outcome the provider never had stays held until an operator decides.
+    assert.equal((await api.get(`/v1/transactions/${neverTaken}`)).body.status, 'processing');
+
+    const cli = await tallyCli(
+      ['payouts:reconcile', '--since=' + new Date(Date.now() - 3_600_000).toISOString()],
+      {
+        PAYOUT_PROVIDER_URL: sim.url,
+      },
+    );
+    assert.equal(cli.code, 1, cli.stderr);
+    const lines = cli.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const listed = new Map(lines.filter((l) => l.transactionId).map((l) => [l.transactionId, l.kind]));
+    assert.equal(listed.get(neverTaken), 'unknown_to_provider');
+    assert.equal(listed.get(paidThere), 'paid_but_failed');
+    assert.equal(listed.get(returnedThere), 'failed_but_succeeded');
+    const summary = lines.at(-1)!;
+    assert.ok((summary.mismatches as number) >= 3);
+    assert.ok((summary.compared as number) >= 3);
+
+    const bad = await tallyCli(['payouts:reconcile', '--since=yesterday-ish'], {
+      PAYOUT_PROVIDER_URL: sim.url,
+    });
+    assert.equal(bad.code, 2);
+    assert.equal((await tallyCli(['payouts:reconcile'])).code, 2, 'without a provider URL');
+  });
+
+  it('operators list the mismatches and settle each, audited; a viewer cannot', async () => {
+    const account = await api.account({ currency: 'USD' });
+    await api.deposit(account, 1000);
+    const neverTaken = await withdrawFrom(account, AMOUNTS.neverTaken);
+    await waitFor('the mismatch', () => mismatch(neverTaken));
+    const operator = await signedInOperator(stack.url('admin'), 'operator');
+    const viewer = await signedInOperator(stack.url('admin'), 'viewer');
+    const admin = (token: string, method: string, path: string, body?: unknown) =>
+      send(
+        stack.url('admin'),
+        method,
+        path,
+        { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body === undefined ? undefined : JSON.stringify(body),
+      );
+
+    const listed = await admin(viewer, 'GET', '/admin/api/payout-mismatches');
+    assert.equal(listed.status, 200, listed.text);
+    const row = listed.body.data.find((m: { transactionId: string }) => m.transactionId === neverTaken);
+    assert.equal(row.kind, 'unknown_to_provider');
+    assert.equal(row.tallyStatus, 'unknown');
+
+    const path = `/admin/api/payout-mismatches/${neverTaken}/settle`;
+    const refused = await admin(viewer, 'POST', path, { outcome: 'failed', reason: 'never paid out' });
+    assert.equal(refused.status, 403, refused.text);
+    const noOutcome = await admin(operator, 'POST', path, { reason: 'never paid out' });
+    assert.equal(noOutcome.status, 409, noOutcome.text);
+    assert.equal(noOutcome.body.code, 'payout_outcome_required');
+    const bad = await admin(operator, 'POST', path, { outcome: 'maybe', reason: 'never paid out' });
+    assert.equal(bad.status, 400, bad.text);
+    assert.equal((await api.get(`/v1/transactions/${neverTaken}`)).body.status, 'processing');
+
+    const settled = await admin(operator, 'POST', path, { outcome: 'failed', reason: 'never paid out' });
+    assert.equal(settled.status, 200, settled.text);
+    assert.deepEqual(settled.body, { transactionId: neverTaken, resolution: 'failed' });
+    const done = await waitFinal(api, neverTaken);
+    assert.equal(done.status, 'failed');
+    assert.deepEqual((await api.get(`/v1/accounts/${account}`)).body.balance, {
+      posted: 1000,
+      held: 0,
+      available: 1000,
+    });
+    assert.equal(await mismatch(neverTaken), undefined);
+    assert.equal((await admin(operator, 'POST', path, { outcome: 'failed', reason: 'again' })).status, 404);
+    const audit = await admin(operator, 'GET', `/admin/api/audit?targetId=${neverTaken}`);
+    assert.deepEqual(
+      audit.body.data.map((a: { action: string; reason: string }) => [a.action, a.reason]),
+      [['payout.settle', 'never paid out']],
+    );
+  });
+});
