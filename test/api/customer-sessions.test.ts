@@ -244,6 +244,8 @@ describe('customer sessions', () => {
   };
   /** Routes no credential is needed for: the refresh token is the credential. */
   const NO_CREDENTIALS = ['POST /v1/customer-sessions/refresh'];
+  /** Routes only a payment provider's signature opens: no API key or token does (401 without it). */
+  const PROVIDER_SIGNED = ['POST /v1/provider-events'];
   /** Routes only an API key may call (docs/api.md lists nothing else for storefronts). */
   const API_KEY_ONLY = [
     'DELETE /v1/event-types/:type',
@@ -288,7 +290,7 @@ describe('customer sessions', () => {
     const routes = (await routesOf('gateway')).map((r) => `${r.method} ${r.path}`);
     assert.deepEqual(
       routes.sort(),
-      [...Object.keys(CUSTOMER_ROUTES), ...NO_CREDENTIALS, ...API_KEY_ONLY].sort(),
+      [...Object.keys(CUSTOMER_ROUTES), ...NO_CREDENTIALS, ...PROVIDER_SIGNED, ...API_KEY_ONLY].sort(),
       'a route was added or removed: decide what a customer token may do with it (docs/api.md)',
     );
   });
@@ -332,6 +334,17 @@ describe('customer sessions', () => {
       const call = (token: string) =>
         as(token).request(route.method, path, { body, headers: { 'idempotency-key': key() } });
 
+      if (PROVIDER_SIGNED.includes(name)) {
+        // Neither the API key nor any token stands for the provider's signature.
+        for (const token of [...Object.values(forged), owner.accessToken, api.apiKey]) {
+          assert.deepEqual(
+            problem(await call(token)),
+            { status: 401, type: 'application/problem+json', code: 'unauthorized' },
+            name,
+          );
+        }
+        continue;
+      }
       // Any bad token: 401 problem+json, before anything else is looked at.
       for (const [kind, token] of Object.entries(forged)) {
         const res = await call(token);
@@ -552,5 +565,21 @@ describe('customer rate limits', () => {
       }
     }
     assert.deepEqual(statuses, [401, 401, 429]);
+  });
+
+  it("a payment provider's events spend a bucket of their own, not the refreshes'", async () => {
+    // The refresh bucket of this address is empty (the test above); provider events still pass
+    // the limiter and reach the signature check (401), in the provider-events bucket.
+    for (let i = 0; i < 3; i++) {
+      const res = await send(
+        stack.url('gateway'),
+        'POST',
+        '/v1/provider-events',
+        { 'content-type': 'application/json', 'provider-signature': 't=1,v1=00' },
+        JSON.stringify({ id: `pev_${i}`, type: 'payout.paid', data: {} }),
+      );
+      assert.equal(res.status, 401, res.text);
+      assert.match(res.headers.get('ratelimit-policy') ?? '', /^"provider-events";/);
+    }
   });
 });

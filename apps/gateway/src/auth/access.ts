@@ -62,5 +62,13 @@ export const AllowCustomer = (scope: CustomerScope, owned?: Owned) =>
     ...(owned ? [ApiProblems(owned.resource === 'order' ? 'order_not_found' : 'account_not_found')] : []),
   );
 
-/** Called without credentials (refreshing a customer session): rate-limited per client address. */
-export const NoCredentials = () => applyDecorators(SetMetadata(NO_CREDENTIALS, true), ApiSecurity({}));
+/** Which per-address bucket a route without credentials spends. */
+export type AddressBucket = 'customer-refresh' | 'provider-events';
+
+/**
+ * Called without credentials, rate-limited per client address in `bucket`: refreshing a customer
+ * session (a tight bucket), or a payment provider's signed events (the events class's allowance:
+ * a provider sends its webhooks from a few addresses, in bursts).
+ */
+export const NoCredentials = (bucket: AddressBucket) =>
+  applyDecorators(SetMetadata(NO_CREDENTIALS, bucket), ApiSecurity({}));

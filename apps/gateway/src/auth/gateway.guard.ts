@@ -7,7 +7,13 @@ import { ApiError, ValidationError } from '#http';
 import { HealthController, MetricsController } from '#observability';
 import { OrderRepository } from '#persistence';
 import { CustomerSessions, type Customer } from '../customer-sessions/customer-sessions.js';
-import { CUSTOMER_ACCESS, NO_CREDENTIALS, type CustomerAccess, type Owned } from './access.js';
+import {
+  CUSTOMER_ACCESS,
+  NO_CREDENTIALS,
+  type AddressBucket,
+  type CustomerAccess,
+  type Owned,
+} from './access.js';
 import { ApiKeyGuard } from './api-key.guard.js';
 import { GatewayRateLimits } from './rate-limits.js';
 
@@ -22,7 +28,8 @@ const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
  * - a customer access token: only routes marked `@AllowCustomer(scope, owned)` whose scope the
  *   token holds (else 403 `forbidden`), only on what its account owns (else 404, as for any
  *   resource the caller cannot see), in the account's own rate-limit bucket;
- * - nothing, on a `@NoCredentials()` route (refresh), in the client address's bucket.
+ * - nothing, on a `@NoCredentials(bucket)` route (a session refresh, a provider's signed event), in
+ *   the client address's bucket of that kind.
  * Ownership is checked here and nowhere else; the handlers then run as for the tenant.
  */
 @Injectable()
@@ -41,8 +48,9 @@ export class GatewayGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(NO_CREDENTIALS, targets)) {
-      await this.rateLimits.enforceRefresh(request.ip, reply);
+    const bucket = this.reflector.getAllAndOverride<AddressBucket | undefined>(NO_CREDENTIALS, targets);
+    if (bucket) {
+      await this.rateLimits.enforceAddress(bucket, request.ip, reply);
       return true;
     }
     const token = bearerOf(request);

@@ -4,19 +4,22 @@ import { type Metrics } from '#observability';
 import { rateLimitHeaders, type BucketPolicy, type RateLimiter } from '#http';
 import { ApiError } from '#http';
 import type { GatewayConfig } from '../config.js';
+import type { AddressBucket } from './access.js';
 
 export type RouteClass = 'writes' | 'reads' | 'events';
 
 /**
  * Per API key, one bucket for each class of route. Customer access tokens (storefronts) have a
  * class of their own, one bucket per account whatever the route: a storefront's customers never
- * spend the tenant's API-key budget, nor each other's. Refreshing a session needs no credentials:
- * one bucket per client address.
+ * spend the tenant's API-key budget, nor each other's. Routes without credentials spend one bucket
+ * per client address: a tight one for session refreshes, the events class's for a payment
+ * provider's signed events.
  */
 export class GatewayRateLimits implements OnApplicationShutdown {
   private readonly policies: Record<RouteClass, BucketPolicy>;
   private readonly customer: BucketPolicy;
   private readonly refresh: BucketPolicy;
+  private readonly providerEvents: BucketPolicy;
 
   constructor(
     private readonly limiter: RateLimiter | null,
@@ -61,6 +64,7 @@ export class GatewayRateLimits implements OnApplicationShutdown {
       capacity: config.RATE_LIMIT_REFRESH_PER_MINUTE,
       refillPerSecond: config.RATE_LIMIT_REFRESH_PER_MINUTE / 60,
     };
+    this.providerEvents = { ...this.policies.events, name: 'provider-events' };
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -83,9 +87,13 @@ export class GatewayRateLimits implements OnApplicationShutdown {
     await this.take(accountId, this.customer, reply, 'Too many requests for this customer');
   }
 
-  /** A session refresh: the client address's bucket. */
-  async enforceRefresh(address: string, reply: FastifyReply): Promise<void> {
-    await this.take(address, this.refresh, reply, 'Too many session refreshes from this address');
+  /** A route without credentials: the client address's bucket of its kind. */
+  async enforceAddress(bucket: AddressBucket, address: string, reply: FastifyReply): Promise<void> {
+    if (bucket === 'provider-events') {
+      await this.take(address, this.providerEvents, reply, 'Too many provider events from this address');
+    } else {
+      await this.take(address, this.refresh, reply, 'Too many session refreshes from this address');
+    }
   }
 
   private async take(key: string, policy: BucketPolicy, reply: FastifyReply, refusal: string): Promise<void> {

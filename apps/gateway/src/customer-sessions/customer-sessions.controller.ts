@@ -55,7 +55,7 @@ export class CustomerSessionsController {
 
   @Post('refresh')
   @HttpCode(200)
-  @NoCredentials()
+  @NoCredentials('customer-refresh')
   @ApiOperation({
     operationId: 'refreshCustomerSession',
     summary: 'Exchange a refresh token for a new pair',

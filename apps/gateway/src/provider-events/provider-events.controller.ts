@@ -35,7 +35,7 @@ export class ProviderEventsController {
   ) {}
 
   @Post()
-  @NoCredentials() // the provider's signature instead, checked below
+  @NoCredentials('provider-events') // the provider's signature instead, checked below
   @HttpCode(200)
   @ApiOperation({
     operationId: 'receiveProviderEvent',
