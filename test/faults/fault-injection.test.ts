@@ -826,7 +826,6 @@ describe('fault injection under live load', () => {
       name: 'payment provider down 30 s',
       load: { withdrawals: WITHDRAWALS },
       payouts: true,
-      setup: () => suite.restart(WORKER, suite.payoutEnv()),
       inject: async (ctx) => {
         const refusedBefore = ctx.load.stats.unavailable + ctx.load.stats.networkErrors;
         const acceptedBefore = withdrawalsAccepted(ctx);
@@ -878,7 +877,6 @@ describe('fault injection under live load', () => {
       name: 'payment provider 5xx for 1/3',
       load: { withdrawals: WITHDRAWALS },
       payouts: true,
-      setup: () => suite.restart(WORKER, suite.payoutEnv()),
       inject: async (ctx) => {
         suite.provider.setBehaviour({ errorRate: 1 / 3 });
         try {
@@ -902,7 +900,7 @@ describe('fault injection under live load', () => {
       load: { withdrawals: WITHDRAWALS },
       payouts: true,
       setup: () =>
-        suite.restart(WORKER, suite.payoutEnv({ TALLY_FAULTS: 'payout.after-provider-call:after=30' })),
+        suite.restart(WORKER, suite.payoutEnv({ TALLY_FAULTS: 'payout.after-provider-call:after=15' })),
       inject: async (ctx) => {
         await diedAtFaultPoint(ctx.stack, WORKER);
         // Taken by the provider, its answer never recorded: the worker died in between.

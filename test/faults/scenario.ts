@@ -79,9 +79,9 @@ export interface Scenario {
    */
   inject: (ctx: ScenarioContext) => Promise<number>;
   /**
-   * The worker pays withdrawals out through the provider simulator (restarted so in `setup`, with
-   * `suite.payoutEnv()`): each accepted withdrawal must then be paid by the provider exactly as
-   * many times as Tally recorded it paid — once if it succeeded, never if it failed.
+   * The worker pays withdrawals out through the provider simulator (it runs with
+   * `suite.payoutEnv()` before `setup`): each accepted withdrawal must then be paid by the provider
+   * exactly as many times as Tally recorded it paid — once if it succeeded, never if it failed.
    */
   payouts?: boolean;
   /** Message ids that must end in the dead-letter store, with their error codes. */
@@ -114,7 +114,8 @@ export class FaultStack {
   providerProxy!: TcpProxy;
   stack!: Stack;
   db!: DataSource;
-  private readonly custom = new Set<AppName>();
+  /** Each app's configuration on top of the standard one, as it runs now (JSON). */
+  private readonly envs = new Map<AppName, string>();
   private gatewayAmqpUrl = '';
 
   async start(): Promise<void> {
@@ -148,8 +149,7 @@ export class FaultStack {
         ? { AMQP_URL: this.gatewayAmqpUrl, PAYOUT_PROVIDER_WEBHOOK_SECRET: PROVIDER_WEBHOOK_SECRET }
         : {};
     await this.stack.startApp(name, { ...standard, ...env });
-    if (Object.keys(env).length > 0) this.custom.add(name);
-    else this.custom.delete(name);
+    this.envs.set(name, JSON.stringify(env));
   }
 
   /** The apps' database URL, through the stallable proxy. */
@@ -168,14 +168,19 @@ export class FaultStack {
     return { PAYOUT_PROVIDER_URL: `http://127.0.0.1:${this.providerProxy.port}`, ...PAYOUT_ENV, ...env };
   }
 
-  /** Back to the standard apps, all running: whatever the last scenario did or failed to undo. */
-  async normalize(): Promise<void> {
+  /**
+   * Back to the standard apps (or those `wanted`), all running: whatever the last scenario did or
+   * failed to undo. An app already running as wanted is left alone.
+   */
+  async normalize(wanted: Partial<Record<AppName, Record<string, string>>> = {}): Promise<void> {
     this.proxy.restore();
     this.pgProxy.restore();
     this.providerProxy.restore();
     this.provider.setBehaviour({ errorRate: 0 });
     for (const name of APPS) {
-      if (this.custom.has(name) || this.stack.apps.get(name)?.process.exit) await this.restart(name);
+      const env = wanted[name] ?? {};
+      if (this.envs.get(name) !== JSON.stringify(env) || this.stack.apps.get(name)?.process.exit)
+        await this.restart(name, env);
     }
   }
 
@@ -189,7 +194,7 @@ export class FaultStack {
     const phase = (what: string) =>
       console.log(`  [${scenario.name}] ${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
     const { stack, db } = this;
-    await this.normalize();
+    await this.normalize(scenario.payouts ? { 'transaction-worker': this.payoutEnv() } : {});
     const deadBefore = await deadLetterIds(db, stack.prefix);
     const { tenantId, apiKey } = await createTenant(scenario.name);
     const api = new Api(stack.url('gateway'), apiKey);
