@@ -176,7 +176,7 @@ export class FaultStack {
     this.proxy.restore();
     this.pgProxy.restore();
     this.providerProxy.restore();
-    this.provider.setBehaviour({ errorRate: 0 });
+    this.provider.setBehaviour({ errorRate: 0, webhooks: true });
     for (const name of APPS) {
       const env = wanted[name] ?? {};
       if (this.envs.get(name) !== JSON.stringify(env) || this.stack.apps.get(name)?.process.exit)
