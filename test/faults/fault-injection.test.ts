@@ -88,6 +88,33 @@ const finished = async ({ db, tenantId }: ScenarioContext): Promise<number> =>
     )
   )[0].n;
 
+/** The worker's payout circuit breaker: its gauge (0 closed, 1 half-open, 2 open) and readiness detail. */
+const breaker = async ({ stack }: ScenarioContext): Promise<{ gauge: number; ready: string }> => {
+  const res = await fetch(`${stack.url(WORKER)}/health/ready`);
+  const body = (await res.json()) as { details: Record<string, { status: string }> };
+  return {
+    gauge: await metricSum(stack.url(WORKER), 'tally_payout_breaker_state'),
+    ready: `${res.status} ${body.details.payoutProvider?.status}`,
+  };
+};
+
+/** The scenario's payouts in one status (`queued`: waiting for a call to the provider). */
+const payoutsIn = async ({ db, tenantId }: ScenarioContext, status: string): Promise<string[]> =>
+  (
+    (await db.query(
+      `SELECT p.transaction_id AS id FROM payouts p JOIN transactions t ON t.id = p.transaction_id
+        WHERE t.tenant_id = $1 AND p.status = $2`,
+      [tenantId, status],
+    )) as { id: string }[]
+  ).map((r) => r.id);
+
+/** Withdrawals the gateway has accepted so far (202). */
+const withdrawalsAccepted = ({ load }: ScenarioContext): number =>
+  [...load.accepted.values()].filter((i) => i.type === 'withdrawal').length;
+
+/** Share of the load that is withdrawals in the payout scenarios. */
+const WITHDRAWALS = 0.2;
+
 /** A connection of its own as the schema owner (not from the suite's pool). */
 const ownerClient = async (): Promise<pg.Client> => {
   const client = new pg.Client({ connectionString: testSettings().ownerUrl });
@@ -789,5 +816,121 @@ describe('fault injection under live load', () => {
     } finally {
       rmSync(clock, { force: true });
     }
+  });
+
+  it('the payment provider down for 30 s under load: the breaker opens, withdrawals still taken, all paid once after', async () => {
+    const OUTAGE_MS = 30_000;
+    let opened: { gauge: number; ready: string } | undefined;
+    let during = { accepted: 0, queued: 0 };
+    await suite.run({
+      name: 'payment provider down 30 s',
+      load: { withdrawals: WITHDRAWALS },
+      payouts: true,
+      inject: async (ctx) => {
+        const refusedBefore = ctx.load.stats.unavailable + ctx.load.stats.networkErrors;
+        const acceptedBefore = withdrawalsAccepted(ctx);
+        const down = Date.now();
+        // Connections refused, those open dropped: the provider is gone.
+        suite.providerProxy.cut();
+        try {
+          opened = await waitFor(
+            'the payout breaker to open',
+            async () => {
+              const state = await breaker(ctx);
+              return state.gauge === 2 ? state : false;
+            },
+            OUTAGE_MS,
+            100,
+          );
+          await sleep(Math.max(0, down + OUTAGE_MS - Date.now()));
+          during = {
+            accepted: withdrawalsAccepted(ctx) - acceptedBefore,
+            queued: (await payoutsIn(ctx, 'queued')).length,
+          };
+          assert.equal(
+            ctx.load.stats.unavailable + ctx.load.stats.networkErrors,
+            refusedBefore,
+            'every request was accepted while the provider was down',
+          );
+        } finally {
+          suite.providerProxy.restore();
+        }
+        return Date.now();
+      },
+      check: async (ctx) => {
+        assert.deepEqual(
+          opened,
+          { gauge: 2, ready: '200 degraded' },
+          'the breaker opened; the worker stayed ready',
+        );
+        assert.ok(during.accepted > 0, 'withdrawals were accepted (202) during the outage');
+        assert.ok(during.queued > 0, 'their payouts waited, queued, for the provider');
+        // Everything drained, so payouts went through: the breaker closed again.
+        assert.deepEqual(await breaker(ctx), { gauge: 0, ready: '200 up' }, 'the breaker closed');
+      },
+    });
+  });
+
+  it('the payment provider answering 5xx to a random third of calls: every payout paid once', async () => {
+    let retried = 0;
+    await suite.run({
+      name: 'payment provider 5xx for 1/3',
+      load: { withdrawals: WITHDRAWALS },
+      payouts: true,
+      inject: async (ctx) => {
+        suite.provider.setBehaviour({ errorRate: 1 / 3 });
+        try {
+          await sleep(10_000);
+        } finally {
+          suite.provider.setBehaviour({ errorRate: 0 });
+        }
+        retried = await metricSum(ctx.stack.url(WORKER), 'tally_payout_attempts_total', 'outcome="retrying"');
+        return Date.now();
+      },
+      check: async () => {
+        assert.ok(retried > 0, 'payouts met 5xx answers and were sent again');
+      },
+    });
+  });
+
+  it('kill -9 of the worker after the provider took a payout, before recording it: paid once, recorded once', async () => {
+    let inDoubt: string[] = [];
+    await suite.run({
+      name: 'worker killed after payout call',
+      load: { withdrawals: WITHDRAWALS },
+      payouts: true,
+      setup: async () => {
+        // No webhooks: a payout the worker died over can only be settled by sending it again.
+        suite.provider.setBehaviour({ webhooks: false });
+        await suite.restart(WORKER, suite.payoutEnv({ TALLY_FAULTS: 'payout.after-provider-call:after=15' }));
+      },
+      inject: async (ctx) => {
+        await diedAtFaultPoint(ctx.stack, WORKER);
+        // Taken by the provider, its answer never recorded: the worker died in between.
+        const taken = suite.provider.stats().byKey;
+        inDoubt = (await payoutsIn(ctx, 'queued')).filter((id) => taken[id]?.payouts === 1);
+        await sleep(1_000);
+        await suite.restart(WORKER, suite.payoutEnv());
+        return Date.now();
+      },
+      check: async ({ db }) => {
+        assert.ok(inDoubt.length > 0, 'the provider had paid a payout the worker had not recorded');
+        // Each ended succeeded with one posting and one outcome event (the run's checks), and:
+        const rows: { id: string; status: string }[] = await db.query(
+          `SELECT transaction_id AS id, status FROM payouts WHERE transaction_id = ANY($1)`,
+          [inDoubt],
+        );
+        assert.deepEqual(
+          rows.filter((r) => r.status !== 'succeeded'),
+          [],
+          'each payout in doubt is recorded paid',
+        );
+        const byKey = suite.provider.stats().byKey;
+        for (const id of inDoubt) {
+          assert.ok(byKey[id].calls >= 2, `${id} was sent again after the worker died`);
+          assert.equal(byKey[id].payouts, 1, `${id} paid once`);
+        }
+      },
+    });
   });
 });

@@ -3,10 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 /** What a client asked for and the gateway accepted (202): the test's own record of the truth. */
 export interface Intent {
   key: string;
-  type: 'deposit' | 'transfer';
+  type: 'deposit' | 'transfer' | 'withdrawal';
   amount: number;
   from?: string;
-  to: string;
+  /** Where the money goes; none for a withdrawal (it leaves Tally). */
+  to?: string;
 }
 
 export interface LoadStats {
@@ -39,12 +40,20 @@ export interface LoadOptions {
    * client whose retry lands on another replica while the first attempt is still under way.
    */
   mirror?: () => string;
+  /** Share of requests that are withdrawals (paid out through the provider when the worker has one). */
+  withdrawals: number;
 }
 
-const DEFAULTS: LoadOptions = { clients: 6, pauseMs: 25, requestTimeoutMs: 5_000, giveUpMs: 60_000 };
+const DEFAULTS: LoadOptions = {
+  clients: 6,
+  pauseMs: 25,
+  requestTimeoutMs: 5_000,
+  giveUpMs: 60_000,
+  withdrawals: 0,
+};
 
 /**
- * Well-behaved clients posting deposits and transfers through the gateway's HTTP API, each under
+ * Well-behaved clients posting deposits and transfers (and withdrawals, if asked) through the gateway's HTTP API, each under
  * its own Idempotency-Key, retried with the same key after a 503, a 409 or a dropped connection
  * until the gateway answers 202. So every request ends accepted exactly once, and any transaction
  * the database holds that no client saw accepted is a duplicate.
@@ -105,16 +114,13 @@ export class LoadGenerator {
     intent: Omit<Intent, 'key'>,
     key: string,
   ): Promise<string | undefined> {
-    const body =
-      intent.type === 'deposit'
-        ? { type: 'deposit', destinationAccountId: intent.to, amount: intent.amount, currency: 'USD' }
-        : {
-            type: 'transfer',
-            sourceAccountId: intent.from,
-            destinationAccountId: intent.to,
-            amount: intent.amount,
-            currency: 'USD',
-          };
+    const body = {
+      type: intent.type,
+      sourceAccountId: intent.from,
+      destinationAccountId: intent.to,
+      amount: intent.amount,
+      currency: 'USD',
+    };
     const deadline = Date.now() + this.options.giveUpMs;
     while (Date.now() < deadline) {
       this.stats.attempts++;
@@ -169,7 +175,11 @@ export class LoadGenerator {
   private async client(): Promise<void> {
     while (this.running) {
       const to = pick(this.accounts);
-      if (Math.random() < 0.7) {
+      const draw = Math.random();
+      if (draw < this.options.withdrawals) {
+        // Small: most are paid out; now and then one fails for want of funds.
+        await this.submit({ type: 'withdrawal', from: to, amount: 1 + Math.floor(Math.random() * 500) });
+      } else if (draw < this.options.withdrawals + (1 - this.options.withdrawals) * 0.7) {
         await this.submit({ type: 'deposit', to, amount: 1 + Math.floor(Math.random() * 500) });
       } else {
         const from = pick(this.accounts.filter((a) => a !== to));

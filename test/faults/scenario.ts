@@ -18,6 +18,11 @@ import {
   waitFinal,
   type AppName,
 } from '#test-support';
+import {
+  startProviderSimulator,
+  type ProviderSimulator,
+  type SimulatedPayout,
+} from '../../tools/provider-simulator/src/simulator.js';
 import { LoadGenerator, type LoadOptions } from './load.js';
 
 const run = promisify(execFile);
@@ -29,6 +34,24 @@ const FUNDING = 5_000;
 /** Long enough that a restart of PostgreSQL does not exhaust a message's attempts. */
 const RETRY_DELAYS_MS = '500,2000,5000';
 const DRAIN_TIMEOUT_MS = 60_000;
+const PROVIDER_WEBHOOK_SECRET = 'fault-suite-provider-webhook-secret';
+/**
+ * The worker's payout settings when a scenario gives it the provider: fast dispatch, short
+ * timeouts and lease (a killed worker's payout comes back within seconds), attempts enough to
+ * outlast a 30 s outage, a breaker that opens after 5 failures and tries again every 2 s.
+ */
+const PAYOUT_ENV: Record<string, string> = {
+  PAYOUT_PROVIDER_TIMEOUT_MS: '1000',
+  PAYOUT_LEASE_MS: '3000',
+  PAYOUT_RETRY_BASE_MS: '100',
+  PAYOUT_RETRY_MAX_MS: '1000',
+  PAYOUT_MAX_ATTEMPTS: '50',
+  PAYOUT_OUTCOME_AFTER_MS: '2000',
+  PAYOUT_DISPATCH_INTERVAL_MS: '50',
+  PAYOUT_CONCURRENCY: '16',
+  PAYOUT_BREAKER_FAILURES: '5',
+  PAYOUT_BREAKER_COOLDOWN_MS: '2000',
+};
 
 export interface ScenarioResult {
   scenario: string;
@@ -55,6 +78,12 @@ export interface Scenario {
    * the epoch): the start of the recovery time.
    */
   inject: (ctx: ScenarioContext) => Promise<number>;
+  /**
+   * The worker pays withdrawals out through the provider simulator (it runs with
+   * `suite.payoutEnv()` before `setup`): each accepted withdrawal must then be paid by the provider
+   * exactly as many times as Tally recorded it paid — once if it succeeded, never if it failed.
+   */
+  payouts?: boolean;
   /** Message ids that must end in the dead-letter store, with their error codes. */
   deadLetters?: () => Map<string, string>;
   /** Further assertions once everything drained: evidence that the fault hit where it should. */
@@ -79,9 +108,14 @@ export class FaultStack {
   readonly proxy = new TcpProxy(Number(new URL(testSettings().amqpUrl).port || 5672));
   /** A way to PostgreSQL that a scenario can stall: apps restarted with `databaseViaProxy()` use it. */
   readonly pgProxy = new TcpProxy(Number(new URL(testSettings().databaseUrl).port || 5432));
+  /** The payment provider, its webhooks signed for the gateway; only workers given `payoutEnv()` call it. */
+  provider!: ProviderSimulator;
+  /** The workers' way to the provider: cut, it refuses connections as a provider that is down. */
+  providerProxy!: TcpProxy;
   stack!: Stack;
   db!: DataSource;
-  private readonly custom = new Set<AppName>();
+  /** Each app's configuration on top of the standard one, as it runs now (JSON). */
+  private readonly envs = new Map<AppName, string>();
   private gatewayAmqpUrl = '';
 
   async start(): Promise<void> {
@@ -89,6 +123,9 @@ export class FaultStack {
     via.port = String(await this.proxy.start());
     this.gatewayAmqpUrl = via.toString();
     await this.pgProxy.start();
+    this.provider = await startProviderSimulator({ webhookSecret: PROVIDER_WEBHOOK_SECRET });
+    this.providerProxy = new TcpProxy(Number(new URL(this.provider.url).port));
+    await this.providerProxy.start();
     this.stack = new Stack(uniquePrefix('faults'), { RETRY_DELAYS_MS });
     this.db = await openDataSource(2);
     for (const name of APPS) await this.restart(name);
@@ -98,16 +135,21 @@ export class FaultStack {
     await this.stack?.stop();
     await this.proxy.close();
     await this.pgProxy.close();
+    await this.providerProxy?.close();
+    await this.provider?.close();
     await this.db?.destroy().catch(() => undefined);
   }
 
   /** (Re)starts an app, with `env` on top of the standard configuration; waits until it is ready. */
   async restart(name: AppName, env: Record<string, string> = {}): Promise<void> {
     await this.stack.apps.get(name)?.process.stop();
-    const standard: Record<string, string> = name === 'gateway' ? { AMQP_URL: this.gatewayAmqpUrl } : {};
+    // The gateway takes the provider's webhooks (a route nobody calls unless a worker has the provider).
+    const standard: Record<string, string> =
+      name === 'gateway'
+        ? { AMQP_URL: this.gatewayAmqpUrl, PAYOUT_PROVIDER_WEBHOOK_SECRET: PROVIDER_WEBHOOK_SECRET }
+        : {};
     await this.stack.startApp(name, { ...standard, ...env });
-    if (Object.keys(env).length > 0) this.custom.add(name);
-    else this.custom.delete(name);
+    this.envs.set(name, JSON.stringify(env));
   }
 
   /** The apps' database URL, through the stallable proxy. */
@@ -117,12 +159,28 @@ export class FaultStack {
     return url.toString();
   }
 
-  /** Back to the standard apps, all running: whatever the last scenario did or failed to undo. */
-  async normalize(): Promise<void> {
+  /**
+   * The worker's configuration that pays withdrawals out through the provider (through its
+   * proxy), with `env` on top. Only the payout scenarios use it: elsewhere withdrawals stay
+   * ledger-only.
+   */
+  payoutEnv(env: Record<string, string> = {}): Record<string, string> {
+    return { PAYOUT_PROVIDER_URL: `http://127.0.0.1:${this.providerProxy.port}`, ...PAYOUT_ENV, ...env };
+  }
+
+  /**
+   * Back to the standard apps (or those `wanted`), all running: whatever the last scenario did or
+   * failed to undo. An app already running as wanted is left alone.
+   */
+  async normalize(wanted: Partial<Record<AppName, Record<string, string>>> = {}): Promise<void> {
     this.proxy.restore();
     this.pgProxy.restore();
+    this.providerProxy.restore();
+    this.provider.setBehaviour({ errorRate: 0, webhooks: true });
     for (const name of APPS) {
-      if (this.custom.has(name) || this.stack.apps.get(name)?.process.exit) await this.restart(name);
+      const env = wanted[name] ?? {};
+      if (this.envs.get(name) !== JSON.stringify(env) || this.stack.apps.get(name)?.process.exit)
+        await this.restart(name, env);
     }
   }
 
@@ -136,7 +194,7 @@ export class FaultStack {
     const phase = (what: string) =>
       console.log(`  [${scenario.name}] ${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
     const { stack, db } = this;
-    await this.normalize();
+    await this.normalize(scenario.payouts ? { 'transaction-worker': this.payoutEnv() } : {});
     const deadBefore = await deadLetterIds(db, stack.prefix);
     const { tenantId, apiKey } = await createTenant(scenario.name);
     const api = new Api(stack.url('gateway'), apiKey);
@@ -146,6 +204,8 @@ export class FaultStack {
     const ctx: ScenarioContext = { suite: this, stack, db, load, tenantId };
     try {
       await scenario.setup?.(ctx);
+      // Outcomes reach the gateway as it now runs (a scenario may have restarted it).
+      this.provider.setWebhookUrl(`${stack.url('gateway')}/v1/provider-events`);
       const funding = await Promise.all(
         accounts.map((to) => load.submit({ type: 'deposit', to, amount: FUNDING })),
       );
@@ -305,6 +365,8 @@ async function verify(
     balances.set(account, (balances.get(account) ?? 0n) + amount);
   let succeeded = 0;
   let failed = 0;
+  // The provider's own count of what it paid, per transaction (its idempotency key and reference).
+  const paid = scenario.payouts ? await paidByProvider(suite.provider) : new Map<string, number>();
 
   for (const [id, intent] of load.accepted) {
     const row = byId.get(id);
@@ -315,7 +377,7 @@ async function verify(
     if (
       row.type !== intent.type ||
       BigInt(row.amount) !== BigInt(intent.amount) ||
-      row.destination !== intent.to ||
+      (row.destination ?? undefined) !== intent.to ||
       (row.source ?? undefined) !== intent.from
     ) {
       problems.push(`${id} is not what was asked for`);
@@ -327,10 +389,18 @@ async function verify(
       if (row.entries > 2) duplicated.add(id);
       if (row.entries < 2 || row.outcomes === 0) lost.add(id);
       if (intent.from) credit(intent.from, -BigInt(intent.amount));
-      credit(intent.to, BigInt(intent.amount));
+      if (intent.to) credit(intent.to, BigInt(intent.amount));
+      if (scenario.payouts && intent.type === 'withdrawal') {
+        // Recorded paid out: the provider paid it exactly once, or money went twice (or never).
+        const times = paid.get(id) ?? 0;
+        if (times > 1) duplicated.add(id);
+        if (times === 0) lost.add(id);
+      }
     } else if (row.status === 'failed') {
       failed++;
       if (row.entries > 0) duplicated.add(id);
+      // Failed here but paid there: the customer has the money twice.
+      if ((paid.get(id) ?? 0) > 0) duplicated.add(id);
       if (row.outcomes === 0) lost.add(id);
       if (row.failure_code !== 'insufficient_funds') problems.push(`${id} failed: ${row.failure_code}`);
     } else {
@@ -399,6 +469,20 @@ async function verify(
     'dead letters are exactly the expected ones',
   );
   return result;
+}
+
+/** How many payouts the provider made per transaction, by its own report of every payout. */
+async function paidByProvider(provider: ProviderSimulator): Promise<Map<string, number>> {
+  const res = await fetch(`${provider.url}/payouts?since=1970-01-01T00:00:00.000Z`);
+  assert.equal(res.status, 200, 'the provider reports its payouts');
+  const { data } = (await res.json()) as { data: SimulatedPayout[] };
+  const paid = new Map<string, number>();
+  for (const payout of data) {
+    // Keyed by both: a second payout under another key for the same transaction counts too.
+    const ids = new Set([payout.idempotencyKey, payout.reference ?? payout.idempotencyKey]);
+    for (const id of ids) paid.set(id, (paid.get(id) ?? 0) + 1);
+  }
+  return paid;
 }
 
 /** Waits for an app of the stack to die at its fault point. */

@@ -93,21 +93,30 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  /** The provider's webhooks as the gateway recorded them, applied in the order received. */
+  /**
+   * The provider's webhooks as the gateway recorded them, applied in the order received, each in
+   * a transaction of its own. One settlement's locks (payout, withdrawal, hold, then its accounts
+   * in id order) are then all a transaction holds: several in one would take a second payout's
+   * accounts while holding the first's (the shared outside-world account among them), out of
+   * order, and deadlock with the command batches and with polls settling the same payouts.
+   */
   private async applyEvents(): Promise<void> {
-    const applied: PayoutOutcome[] = [];
-    await this.dataSource.transaction(async (manager) => {
-      const events = await this.payouts.claimEvents(manager, EVENT_BATCH);
-      for (const event of events) {
+    for (let i = 0; i < EVENT_BATCH; i++) {
+      const { claimed, applied } = await this.dataSource.transaction(async (manager) => {
+        const [event] = await this.payouts.claimEvents(manager, 1);
+        if (!event) return { claimed: false, applied: null };
         const outcome = event.status ? outcomeOf(event.status as ProviderPayoutStatus) : null;
+        let settled: PayoutOutcome | null = null;
         if (event.reference && outcome) {
-          const settled = this.outcome(outcome, event.status!, event.payoutId);
-          if (await this.settle.applyIn(manager, event.reference, settled)) applied.push(settled);
+          const candidate = this.outcome(outcome, event.status!, event.payoutId);
+          if (await this.settle.applyIn(manager, event.reference, candidate)) settled = candidate;
         }
         await this.payouts.markEventApplied(manager, event.id);
-      }
-    });
-    for (const outcome of applied) this.settle.committed(outcome, 'webhook');
+        return { claimed: true, applied: settled };
+      });
+      if (applied) this.settle.committed(applied, 'webhook');
+      if (!claimed) return;
+    }
   }
 
   /** Accepted payouts with no outcome by now: asked for, one call each (the breaker permitting). */
