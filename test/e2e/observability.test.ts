@@ -73,8 +73,19 @@ describe('observability: every series the Grafana dashboard queries is exposed',
     for (const app of APPS) {
       const res = await fetch(`${stack.url(app)}/metrics`);
       assert.equal(res.status, 200);
-      const found = sampleNames(await res.text());
+      const exposition = await res.text();
+      const found = sampleNames(exposition);
       perApp.set(app, found);
+      // Every app has a database pool, and it has at least the connection that served the work.
+      const pool = (state: string) =>
+        Number(
+          new RegExp(`^tally_db_pool_connections\\{[^}]*state="${state}"[^}]*\\} (\\d+)$`, 'm').exec(
+            exposition,
+          )?.[1],
+        );
+      assert.ok(pool('total') >= 1, `${app}: pool total ${pool('total')}`);
+      assert.ok(pool('idle') >= 0 && pool('idle') <= pool('total'), `${app}: pool idle ${pool('idle')}`);
+      assert.ok(pool('waiting') >= 0, `${app}: pool waiting ${pool('waiting')}`);
       found.forEach((n) => names.add(n));
     }
     const dashboard = JSON.parse(readRepo('k8s/base/grafana/tally.json')) as Record<string, unknown>;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from '@jest/globals';
-import { Gate } from '../../apps/transaction-worker/src/scheduling/gate.js';
+import { Gate } from '#persistence';
 
-describe('Gate (bounded concurrency for usage batches)', () => {
+describe('Gate (bounded concurrency for work on hot rows)', () => {
   it('runs at most `limit` tasks at once, all of them eventually, failures included', async () => {
     const gate = new Gate(2);
     let active = 0;

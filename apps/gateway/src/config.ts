@@ -43,6 +43,12 @@ export const gatewayEnv = {
     ORDER_RESERVATION_TTL_SECONDS.default,
   ),
   /**
+   * Orders placed at once by this gateway (each holds a database connection while it waits on its
+   * products' and wallet's row locks); the rest queue in memory, so a burst of orders on hot rows
+   * cannot take every connection from accepts.
+   */
+  ORDER_PLACEMENT_CONCURRENCY: int(1, 100, 4),
+  /**
    * How an order's stock is reserved without overselling (docs/architecture.md, "Inventory"):
    * row locks in Postgres, a Redis lock per product (REDIS_URL; unreachable ⇒ row locks), or
    * version-compared writes retried INVENTORY_OPTIMISTIC_ATTEMPTS times.

@@ -9,6 +9,7 @@ import { Metrics, ObservabilityModule } from '#observability';
 import { createRateLimiter } from '#http';
 import {
   DatabaseReadiness,
+  Gate,
   NeighbourSets,
   PersistenceModule,
   ProductRepository,
@@ -165,6 +166,7 @@ export class GatewayModule {
               : null,
         },
         { provide: 'ORDER_OPTIONS', useValue: { reservationSeconds: config.ORDER_RESERVATION_TTL } },
+        { provide: 'ORDER_PLACEMENT_GATE', useValue: new Gate(config.ORDER_PLACEMENT_CONCURRENCY) },
         IngestUsage,
         WebhookUrlPolicy,
         {

@@ -21,7 +21,7 @@ import { OrderReservationSweep } from './orders/order-reservation.sweep.js';
 import { BoughtTogetherJob } from './recommendations/bought-together.job.js';
 import { EventSchemas } from './usage/event-schemas.js';
 import { ProcessUsage } from './usage/process-usage.use-case.js';
-import { Gate } from './scheduling/gate.js';
+import { Gate } from '#persistence';
 import { UsageCommandsHandler } from './usage/usage-commands.handler.js';
 import { PayoutProviderReadiness } from './payouts/payout-circuit.js';
 import { PayoutsModule } from './payouts/payouts.module.js';

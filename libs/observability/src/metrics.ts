@@ -146,6 +146,25 @@ export class Metrics {
     collect: () => this.sampleQueues(),
   });
 
+  /**
+   * The app's PostgreSQL pool, read when scraped: `total` connections open, `idle` among them, and
+   * `waiting` — queries queued for a connection. Waiting above zero for long means the pool, not
+   * the database, is what requests wait on (every connection held by a transaction).
+   */
+  readonly databasePool = new Gauge({
+    name: 'tally_db_pool_connections',
+    help: "The app's PostgreSQL pool: connections open (total) and idle, and queries waiting for one (waiting)",
+    labelNames: ['state'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const pool = this.poolSampler?.();
+      if (!pool) return;
+      this.databasePool.set({ state: 'total' }, pool.total);
+      this.databasePool.set({ state: 'idle' }, pool.idle);
+      this.databasePool.set({ state: 'waiting' }, pool.waiting);
+    },
+  });
+
   /** Product cache (docs/architecture.md, "Product cache"): `cache` is `product` or `list`. */
   readonly cacheHits = new Counter({
     name: 'tally_cache_hits_total',
@@ -183,6 +202,7 @@ export class Metrics {
   });
 
   private queueSampler: (() => Promise<void>) | undefined;
+  private poolSampler: (() => PoolCounts | undefined) | undefined;
   private sampling: Promise<void> | undefined;
 
   constructor(appName = 'tally') {
@@ -193,6 +213,11 @@ export class Metrics {
   /** The consumer transport tells how to read its queues' depths; one read serves both gauges. */
   sampleQueuesWith(sampler: () => Promise<void>): void {
     this.queueSampler = sampler;
+  }
+
+  /** The persistence layer's pool, read when /metrics is scraped. */
+  samplePoolWith(sampler: () => PoolCounts | undefined): void {
+    this.poolSampler = sampler;
   }
 
   private sampleQueues(): Promise<void> {
@@ -210,4 +235,11 @@ export class Metrics {
   render(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/** A connection pool's counts (node-postgres: totalCount, idleCount, waitingCount). */
+export interface PoolCounts {
+  total: number;
+  idle: number;
+  waiting: number;
 }

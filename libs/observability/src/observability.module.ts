@@ -11,6 +11,7 @@ import {
 import { loggerParams } from './logging.js';
 import { Metrics } from './metrics.js';
 import { MetricsController } from './metrics.controller.js';
+import { DatabasePoolGauge } from './pool-gauge.js';
 
 export interface ObservabilityOptions {
   app: string;
@@ -35,6 +36,7 @@ export class ObservabilityModule {
       controllers: [HealthController, MetricsController],
       providers: [
         { provide: Metrics, useFactory: () => new Metrics(options.app) },
+        DatabasePoolGauge,
         ...options.readiness,
         ...(options.degradedBy ?? []),
         {

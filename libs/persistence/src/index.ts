@@ -16,3 +16,4 @@ export * from './database-errors.js';
 export * from './storable-text.js';
 export * from './recommendations/index.js';
 export * from './product-cache/index.js';
+export * from './gate.js';

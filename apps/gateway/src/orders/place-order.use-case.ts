@@ -22,7 +22,7 @@ import {
 import { ApiError } from '#http';
 import { Ledger } from '#ledger';
 import { Commands } from '#messaging';
-import { AccountRepository, OrderRepository, type OrderRecord, type ProductRecord } from '#persistence';
+import { AccountRepository, Gate, OrderRepository, type OrderRecord, type ProductRecord } from '#persistence';
 import { INVENTORY_STRATEGY, type InventoryStrategy } from './inventory-locking.js';
 
 export interface PlaceOrderInput {
@@ -69,11 +69,16 @@ export class PlaceOrder {
     @Inject(Ledger) private readonly ledger: Ledger,
     @Inject('ORDER_OPTIONS') private readonly options: { reservationSeconds: number },
     @Inject(INVENTORY_STRATEGY) private readonly inventory: InventoryStrategy,
+    @Inject('ORDER_PLACEMENT_GATE') private readonly gate: Gate,
   ) {}
 
-  /** Runs `placement` (the transaction calling `execute`) under the strategy's outside locks. */
+  /**
+   * Runs `placement` (the transaction calling `execute`) once a place at the gate is free
+   * (ORDER_PLACEMENT_CONCURRENCY: orders waiting on row locks hold connections, and accepts need
+   * them too), then under the strategy's outside locks — so no Redis lock is held while queued.
+   */
   guard<T>(productIds: string[], placement: () => Promise<T>): Promise<T> {
-    return this.inventory.around(productIds, placement);
+    return this.gate.run(() => this.inventory.around(productIds, placement));
   }
 
   async execute(

@@ -5,7 +5,7 @@ import { MessageTypes } from '#domain';
 import { OrderSettlement } from '#ledger';
 import { AmqpContext, PermanentMessageError, ValidPayload, faultPoint } from '#messaging';
 import { InboxStore, OrderRepository, OutboxSignal } from '#persistence';
-import { Gate } from '../scheduling/gate.js';
+import { Gate } from '#persistence';
 import { OrderRequestedMessage } from './order-requested.message.js';
 
 export const ORDERS_CONSUMER = 'transaction-worker.orders';

@@ -7,7 +7,7 @@ import { Metrics } from '#observability';
 import { InboxStore, OutboxSignal } from '#persistence';
 import { ProcessUsage, type UsageOutcome } from './process-usage.use-case.js';
 import { UsageRecordedMessage } from './usage-recorded.message.js';
-import { Gate } from '../scheduling/gate.js';
+import { Gate } from '#persistence';
 
 /** A usage command that does not fit (at most 500 event ids) is dead-lettered before it is handled. */
 const validUsageCommand = () => new ValidPayload(UsageRecordedMessage, 'malformed_command');

@@ -1,8 +1,9 @@
 /**
- * At most `limit` tasks at once; the rest wait their turn in memory. For commands that serialise
- * on one hot row anyway (a tenant's revenue account for usage, a flash sale's product for
- * orders): letting every delivery (up to the prefetch) open a database transaction would only
- * exhaust the pool and run statements into their timeout.
+ * At most `limit` tasks at once; the rest wait their turn in memory, holding no connection. For
+ * work that serialises on hot rows anyway (a tenant's revenue account for usage, a flash sale's
+ * product for orders, a wallet a worker batch holds): letting every request or delivery open a
+ * database transaction would only exhaust the pool — and starve the work that needs no such lock
+ * — and run statements into their timeout.
  */
 export class Gate {
   private active = 0;
