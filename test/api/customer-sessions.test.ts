@@ -419,6 +419,27 @@ describe('customer sessions', () => {
     // Nor can a filter name its own account and another's at once.
     const both = await as(owner.accessToken).get(`/v1/orders?accountId=${ids.owner}&accountId=${ids.other}`);
     assert.equal(both.status, 400, both.text);
+    // Archived products are the tenant's: a storefront lists what is for sale, the API key sees both.
+    const archivedProduct = await api.post('/v1/products', {
+      sku: `CS-OLD-${randomBytes(4).toString('hex')}`,
+      name: 'Old lamp',
+      price: 90,
+      currency: 'USD',
+      stock: 1,
+    });
+    assert.equal(archivedProduct.status, 201, archivedProduct.text);
+    const archive = await api.request('PATCH', `/v1/products/${archivedProduct.body.id}`, {
+      body: { status: 'archived' },
+    });
+    assert.equal(archive.status, 200, archive.text);
+    const archivedByKey = await api.get('/v1/products?status=archived');
+    assert.ok(archivedByKey.body.data.some((p: { id: string }) => p.id === archivedProduct.body.id));
+    const archivedByCustomer = await as(owner.accessToken).get('/v1/products?status=archived');
+    assert.equal(archivedByCustomer.status, 403, archivedByCustomer.text);
+    assert.equal(archivedByCustomer.body.code, 'forbidden');
+    const forSale = await as(owner.accessToken).get('/v1/products?limit=100');
+    assert.equal(forSale.status, 200, forSale.text);
+    assert.ok(!forSale.body.data.some((p: { id: string }) => p.id === archivedProduct.body.id));
   });
 
   it('refresh rotates: the old refresh token stops working, and using it again revokes the session and its newest tokens', async () => {

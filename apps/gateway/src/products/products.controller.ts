@@ -10,7 +10,7 @@ import {
   hasIdPrefix,
   tallyRating,
 } from '#domain';
-import { ValidationError } from '#http';
+import { ApiError, ValidationError } from '#http';
 import {
   AccountRepository,
   ProductRepository,
@@ -247,7 +247,7 @@ export class ProductsController {
     operationId: 'listProducts',
     summary: 'List and search the catalog',
     description:
-      '`q` searches name, category and description (any word order, stemmed). `sort`: `ranking` (default: score, then newest), `newest`, `price_asc`, `price_desc`; ties are broken by id, so pages never skip or repeat. Archived products only with `status=archived`.',
+      '`q` searches name, category and description (any word order, stemmed). `sort`: `ranking` (default: score, then newest), `newest`, `price_asc`, `price_desc`; ties are broken by id, so pages never skip or repeat. Archived products only with `status=archived`, and only with an API key (a customer token gets 403).',
   })
   @Answer(200, ProductPage, 'A page of products', { example: { data: [PRODUCT_EXAMPLE], nextCursor: null } })
   @ApiProblems(...QUERY_PROBLEMS)
@@ -258,6 +258,10 @@ export class ProductsController {
       decodeCursor(query.cursor, () => true),
       sort,
     );
+    // A storefront sees what is for sale: archived products are the tenant's (an API key's) only.
+    if (tenant.customer && query.status === 'archived') {
+      throw new ApiError(403, 'forbidden', 'A customer access token lists active products only.');
+    }
     const status = query.status ?? 'active';
     const shape = [status, query.category, query.q, sort, limit, query.cursor];
     return this.cache.list(tenant.tenantId, shape, async () => {
