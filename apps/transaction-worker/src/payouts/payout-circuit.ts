@@ -44,11 +44,6 @@ export class PayoutCircuit implements OnApplicationBootstrap {
     this.record(null);
   }
 
-  /** Until every report so far is written (tests, shutdown). */
-  flushed(): Promise<void> {
-    return this.writes;
-  }
-
   get state(): BreakerState {
     return this.breaker.state(Date.now());
   }
