@@ -11,18 +11,25 @@ import {
   Api,
   BrokerProbe,
   Stack,
+  createOperator,
   createTenant,
   openDataSource,
   repoRoot,
   waitFinal,
   waitFor,
 } from '#test-support';
+import {
+  startProviderSimulator,
+  type ProviderSimulator,
+} from '../../tools/provider-simulator/src/simulator.js';
 
 // UPDATE_SCREENSHOTS=1 refreshes the screenshots in docs/screenshots; otherwise they go to a temporary folder.
 const shots = process.env.UPDATE_SCREENSHOTS
   ? path.join(repoRoot, 'docs/screenshots')
   : path.join(os.tmpdir(), 'tally-screenshots');
 const OPERATOR = { email: `dash-${Date.now()}@tally.test`, password: 'a long password!' };
+// Withdrawals of these amounts never reach the provider (5xx, no retry): reconciliation lists them.
+const PAYOUT = { small: 81, large: 250, threshold: 100 };
 
 describe('dashboard in a real browser (Chromium, playwright-core)', () => {
   let stack: Stack;
@@ -31,12 +38,26 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
   let db: DataSource;
   let browser: Browser;
   let page: Page;
+  let sim: ProviderSimulator;
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
+    sim = await startProviderSimulator({
+      behaviour: {
+        webhooks: false,
+        settleAfterMs: 20,
+        byAmount: { [PAYOUT.small]: { errorRate: 1 }, [PAYOUT.large]: { errorRate: 1 } },
+      },
+    });
     stack = await Stack.start('dashboard', ['gateway', 'transaction-worker', 'admin'], {
       ADMIN_JWT_SECRET: 'd'.repeat(40),
       ADMIN_METRICS_SAMPLE_SECONDS: '1',
+      PAYOUT_PROVIDER_URL: sim.url,
+      PAYOUT_MAX_ATTEMPTS: '1',
+      PAYOUT_DISPATCH_INTERVAL_MS: '50',
+      PAYOUT_RECONCILE_INTERVAL_MS: '300',
+      PAYOUT_BREAKER_FAILURES: '1000',
+      ADMIN_PAYOUT_SETTLE_APPROVAL_THRESHOLD: String(PAYOUT.threshold),
     });
     const tenant = await createTenant('Dashboard');
     tenantId = tenant.tenantId;
@@ -95,6 +116,7 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
     await browser?.close();
     await db?.destroy();
     await stack.stop();
+    await sim?.close();
   });
 
   it('signs in, shows the overview with real data, finds a failed transaction, replays a dead letter to success', async () => {
@@ -402,6 +424,105 @@ describe('dashboard in a real browser (Chromium, playwright-core)', () => {
       .getByRole('complementary', { name: 'Transaction detail' })
       .getByRole('heading', { name: done.transactionId })
       .waitFor();
+  });
+
+  it('payouts: the breaker, the mismatches with money in their currency, settle, and four eyes above the threshold', async () => {
+    const account = await api.account({ currency: 'USD' });
+    await api.deposit(account, 10_000);
+    const withdraw = async (amount: number) => {
+      const res = await api.transact(
+        { type: 'withdrawal', sourceAccountId: account, amount, currency: 'USD' },
+        0,
+      );
+      assert.equal(res.status, 202, res.text);
+      const id = res.body.id as string;
+      await waitFor(`the mismatch of ${id}`, async () => {
+        const [row] = await db.query(
+          `SELECT 1 FROM payout_mismatches WHERE transaction_id = $1 AND resolved_at IS NULL`,
+          [id],
+        );
+        return row;
+      });
+      return id;
+    };
+    const small = await withdraw(PAYOUT.small);
+    const large = await withdraw(PAYOUT.large);
+    /** Answers the next prompts (and confirms) in order. */
+    const answer = (...replies: string[]) => {
+      const handle = (dialog: { accept(text?: string): Promise<void> }) => {
+        const reply = replies.shift();
+        if (replies.length > 0) page.once('dialog', handle);
+        void dialog.accept(reply);
+      };
+      page.once('dialog', handle);
+    };
+
+    await page.goto(`${stack.url('admin')}/#/payouts`);
+    await page.getByRole('heading', { name: 'Payouts' }).waitFor();
+    // The provider's breaker, as the worker reported it.
+    const breaker = page.getByTestId(`breaker-${new URL(sim.url).host}`);
+    await breaker.getByRole('cell', { name: 'closed', exact: true }).waitFor();
+    // Each mismatch with its amount in its currency: 81 cents → $0.81, 250 → $2.50.
+    const smallRow = page.getByTestId(`mismatch-${small}`);
+    const largeRow = page.getByTestId(`mismatch-${large}`);
+    await smallRow.getByRole('cell', { name: '$0.81', exact: true }).waitFor();
+    await largeRow.getByRole('cell', { name: '$2.50', exact: true }).waitFor();
+    await smallRow.getByRole('cell', { name: 'unknown_to_provider' }).waitFor();
+
+    // At or under the threshold: settled at once (the outcome, then the reason, asked in prompts).
+    answer('failed', 'never reached the provider');
+    await smallRow.getByRole('button', { name: 'Settle' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `${small} settled (failed)` })
+      .waitFor();
+    await smallRow.waitFor({ state: 'detached' });
+    assert.equal((await waitFinal(api, small)).status, 'failed');
+
+    // Above it: waiting for a second operator; its requester may only withdraw it.
+    answer('succeeded', 'the bank confirmed the transfer');
+    await largeRow.getByRole('button', { name: 'Settle' }).click();
+    await page.getByRole('status').filter({ hasText: 'waits for a second operator' }).waitFor();
+    await largeRow.getByRole('cell', { name: /awaiting approval: succeeded/ }).waitFor();
+    await largeRow.getByRole('button', { name: 'Withdraw' }).waitFor();
+    assert.equal(await largeRow.getByRole('button', { name: 'Approve' }).count(), 0);
+    await page.screenshot({ path: path.join(shots, 'payouts.png'), fullPage: true });
+    assert.equal((await api.get(`/v1/transactions/${large}`)).body.status, 'processing');
+
+    // A second operator, in a browser of their own, approves it: settled once.
+    const other = await createOperator('operator');
+    const second = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      await second.goto(stack.url('admin') + '/');
+      await second.fill('input[name=email]', other.email);
+      await second.fill('input[name=password]', other.password);
+      await second.click('button[type=submit]');
+      await second.getByRole('heading', { name: 'Overview' }).waitFor();
+      await second.goto(`${stack.url('admin')}/#/payouts`);
+      const row = second.getByTestId(`mismatch-${large}`);
+      second.once('dialog', (dialog) => void dialog.accept());
+      await row.getByRole('button', { name: 'Approve' }).click();
+      await second
+        .getByRole('status')
+        .filter({ hasText: `${large} settled (succeeded)` })
+        .waitFor();
+      await row.waitFor({ state: 'detached' });
+    } finally {
+      await second.close();
+    }
+    assert.equal((await waitFinal(api, large)).status, 'succeeded');
+
+    // The list's failure: the shared error state, with a retry.
+    await page.route('**/admin/api/payout-mismatches*', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/problem+json',
+        body: JSON.stringify({ code: 'service_unavailable', detail: 'The database is briefly away.' }),
+      }),
+    );
+    await page.goto(`${stack.url('admin')}/#/payouts?before=zzz`);
+    await page.locator('[data-state=error]').filter({ hasText: 'briefly away' }).waitFor();
+    await page.unroute('**/admin/api/payout-mismatches*');
   });
 
   it("the admin API's document in Swagger UI: every operation, bearer sign-in, the role each needs", async () => {

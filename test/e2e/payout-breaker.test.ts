@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import { Api, openDataSource, waitFinal, waitFor } from '#test-support';
+import { Api, openDataSource, send, signedInOperator, waitFinal, waitFor } from '#test-support';
 import { InProcessStack, newTenant } from '../support/in-process.js';
 import {
   startProviderSimulator,
@@ -10,7 +10,8 @@ import {
 
 /**
  * The payment provider's circuit breaker: opened by consecutive failures, shown in the worker's
- * /health/ready (degraded, still ready) and metrics; withdrawals are still taken and queued, and
+ * /health/ready (degraded, still ready), metrics and the admin API (from the row the worker
+ * writes on each transition); withdrawals are still taken and queued, and
  * drained, each paid once, when the provider is back.
  */
 describe('payout circuit breaker', () => {
@@ -18,7 +19,18 @@ describe('payout circuit breaker', () => {
   let stack: InProcessStack;
   let api: Api;
   let db: DataSource;
+  let viewer: string;
 
+  /** The simulator's breaker as the admin reports it. */
+  const adminBreaker = async () => {
+    const res = await send(stack.url('admin'), 'GET', '/admin/api/payout-breakers', {
+      authorization: `Bearer ${viewer}`,
+    });
+    assert.equal(res.status, 200, res.text);
+    return (res.body.data as { provider: string; state: string; [k: string]: unknown }[]).find(
+      (b) => b.provider === new URL(sim.url).host,
+    );
+  };
   const ready = async () => {
     const res = await fetch(`${stack.url('transaction-worker')}/health/ready`);
     return {
@@ -34,7 +46,7 @@ describe('payout circuit breaker', () => {
 
   beforeAll(async () => {
     sim = await startProviderSimulator({ behaviour: { webhooks: false, settleAfterMs: 20, down: true } });
-    stack = await InProcessStack.start('payout-breaker', ['gateway', 'transaction-worker'], {
+    stack = await InProcessStack.start('payout-breaker', ['gateway', 'transaction-worker', 'admin'], {
       PAYOUT_PROVIDER_URL: sim.url,
       PAYOUT_PROVIDER_TIMEOUT_MS: '500',
       PAYOUT_RETRY_BASE_MS: '50',
@@ -47,6 +59,7 @@ describe('payout circuit breaker', () => {
     });
     api = new Api(stack.url('gateway'), (await newTenant('Payout breaker')).apiKey);
     db = await openDataSource(2);
+    viewer = await signedInOperator(stack.url('admin'), 'viewer');
   });
   afterAll(async () => {
     await db?.destroy();
@@ -58,6 +71,8 @@ describe('payout circuit breaker', () => {
     const closed = await ready();
     assert.equal(closed.body.details.payoutProvider.status, 'up');
     assert.equal(await breakerGauge(), 0);
+    const started = await waitFor('the started worker to report its breaker', adminBreaker);
+    assert.equal(started.state, 'closed');
 
     const account = await api.account({ currency: 'USD' });
     await api.deposit(account, 10_000);
@@ -76,6 +91,15 @@ describe('payout circuit breaker', () => {
     });
     assert.equal(open.code, 200, 'still ready');
     assert.notEqual(await breakerGauge(), 0);
+    // The admin reports it too, with what made it open (the cool-down is 1 s: open or half-open).
+    const reported = await waitFor('the admin to report the breaker open', async () => {
+      const b = await adminBreaker();
+      return b && b.state !== 'closed' ? b : undefined;
+    });
+    assert.ok(['open', 'half-open'].includes(reported.state), reported.state);
+    assert.ok(Number(reported.consecutiveFailures) >= 3, JSON.stringify(reported));
+    assert.ok(reported.lastError, JSON.stringify(reported));
+    assert.ok(Date.parse(String(reported.since)) > Date.parse(String(started.since)));
     // Taken and held meanwhile: nothing lost, nothing failed.
     for (const id of ids) assert.equal((await api.get(`/v1/transactions/${id}`)).body.status, 'processing');
     const [{ n: queued }] = await db.query(
@@ -98,6 +122,12 @@ describe('payout circuit breaker', () => {
       async () => (await ready()).body.details.payoutProvider.status === 'up',
     );
     assert.equal(await breakerGauge(), 0);
+    const recovered = await waitFor('the admin to report it closed', async () => {
+      const b = await adminBreaker();
+      return b?.state === 'closed' ? b : undefined;
+    });
+    assert.equal(recovered.consecutiveFailures, 0);
+    assert.equal(recovered.retryAt, null);
   });
 
   it('the provider answering 5xx to a random third of calls: every withdrawal succeeds, each paid once', async () => {

@@ -200,7 +200,7 @@ describe('payout reconciliation', () => {
 
     const settled = await admin(operator, 'POST', path, { outcome: 'failed', reason: 'never paid out' });
     assert.equal(settled.status, 200, settled.text);
-    assert.deepEqual(settled.body, { transactionId: neverTaken, resolution: 'failed' });
+    assert.deepEqual(settled.body, { transactionId: neverTaken, status: 'settled', resolution: 'failed' });
     const done = await waitFinal(api, neverTaken);
     assert.equal(done.status, 'failed');
     assert.deepEqual((await api.get(`/v1/accounts/${account}`)).body.balance, {
@@ -209,7 +209,9 @@ describe('payout reconciliation', () => {
       available: 1000,
     });
     assert.equal(await mismatch(neverTaken), undefined);
-    assert.equal((await admin(operator, 'POST', path, { outcome: 'failed', reason: 'again' })).status, 404);
+    const again = await admin(operator, 'POST', path, { outcome: 'failed', reason: 'again' });
+    assert.equal(again.status, 409, again.text);
+    assert.equal(again.body.code, 'payout_mismatch_resolved');
     const audit = await admin(operator, 'GET', `/admin/api/audit?targetId=${neverTaken}`);
     assert.deepEqual(
       audit.body.data.map((a: { action: string; reason: string }) => [a.action, a.reason]),

@@ -4,7 +4,8 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
 import { PayoutMismatchesController } from './payouts/payout-mismatches.controller.js';
-import { SettlePayoutMismatch } from './payouts/settle-payout-mismatch.use-case.js';
+import { PayoutBreakersController } from './payouts/payout-breakers.controller.js';
+import { SettlePayoutMismatch, type PayoutSettlePolicy } from './payouts/settle-payout-mismatch.use-case.js';
 import { ReceiptsModule } from '#receipts';
 import { Metrics, ObservabilityModule } from '#observability';
 import { ProblemFilter, createRateLimiter, createValidationPipe } from '#http';
@@ -97,6 +98,7 @@ export class AdminModule {
         ProductsController,
         OrdersController,
         PayoutMismatchesController,
+        PayoutBreakersController,
       ],
       providers: [
         { provide: APP_FILTER, useClass: ProblemFilter },
@@ -161,6 +163,12 @@ export class AdminModule {
             approvalThreshold: BigInt(config.ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD),
             approvalWindowSeconds: config.ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS,
           } satisfies AdjustmentPolicy,
+        },
+        {
+          provide: 'PAYOUT_SETTLE_OPTIONS',
+          useValue: {
+            approvalThreshold: BigInt(config.ADMIN_PAYOUT_SETTLE_APPROVAL_THRESHOLD),
+          } satisfies PayoutSettlePolicy,
         },
         {
           provide: 'AUTH_OPTIONS',

@@ -46,6 +46,11 @@ export const adminEnv = {
   ADMIN_ADJUSTMENT_APPROVAL_THRESHOLD: int(0, Number.MAX_SAFE_INTEGER, 100_000),
   /** The rolling window, in seconds, of that per-operator total (default a day). */
   ADMIN_ADJUSTMENT_APPROVAL_WINDOW_SECONDS: int(60, 31 * 86_400, 86_400),
+  /**
+   * Settling a payout mismatch whose payout is above this (minor units) waits for a second
+   * operator's approval; up to it, it is settled at once.
+   */
+  ADMIN_PAYOUT_SETTLE_APPROVAL_THRESHOLD: int(0, Number.MAX_SAFE_INTEGER, 100_000),
   /** Seconds between two samples of the queue depths and the outbox backlog (the dashboard's history). */
   ADMIN_METRICS_SAMPLE_SECONDS: int(1, 3600, 15),
   /** Days the samples are kept before they are deleted. */

@@ -29,6 +29,7 @@ import {
   WebhookRepository,
   CustomerSessionRepository,
   PayoutRepository,
+  PayoutBreakerRepository,
 } from './repositories/index.js';
 
 @Injectable()
@@ -86,6 +87,7 @@ export class PersistenceModule {
         WebhookRepository,
         CustomerSessionRepository,
         PayoutRepository,
+        PayoutBreakerRepository,
       ],
       exports: [
         SecretBox,
@@ -107,6 +109,7 @@ export class PersistenceModule {
         WebhookRepository,
         CustomerSessionRepository,
         PayoutRepository,
+        PayoutBreakerRepository,
       ],
     };
   }

@@ -966,6 +966,7 @@ export function checkCompose(
   const services = (doc.services ?? {}) as Record<string, K8sObject>;
   const volumes = new Set(Object.keys(doc.volumes ?? {}));
   const declaredArgs = new Set([...dockerfile.matchAll(/^ARG\s+(\w+)/gm)].map((m) => m[1]));
+  const stages = stagesOf(dockerfile);
   const baseEnv = imageEnv(dockerfile);
   for (const [name, s] of Object.entries(services)) {
     const where = `service ${name}`;
@@ -1002,6 +1003,13 @@ export function checkCompose(
       for (const arg of Object.keys(s.build.args ?? {}))
         if (!declaredArgs.has(arg))
           problems.push(`${where}: build arg ${arg} is not an ARG of the Dockerfile`);
+      // A target other than the final stage is a tool's image (the provider simulator), not an app's.
+      const target = s.build.target as string | undefined;
+      if (target !== undefined) {
+        if (!stages.some((st) => st.name === target))
+          problems.push(`${where}: build target ${target} is not a stage of the Dockerfile`);
+        if (target !== stages[stages.length - 1]?.name) continue;
+      }
       app = s.build.args?.APP;
       if (!app || !facts.configs.has(app)) problems.push(`${where}: build arg APP=${app} is not an app`);
     }

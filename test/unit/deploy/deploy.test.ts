@@ -409,7 +409,7 @@ describe('the static checks fail on a broken copy', () => {
       .replace('COPY libs ./libs', 'COPY libs ./libs\nCOPY test ./test')
       .replace('RUN npm ci --no-audit --no-fund', 'RUN npm install')
       .replace('FROM node:${NODE_VERSION}-bookworm-slim AS runtime', 'FROM node:latest AS runtime')
-      .replace('USER 1000:1000', 'USER root')
+      .replace(/USER 1000:1000(?![\s\S]*USER 1000:1000)/, 'USER root') // the final stage's
       .replace(/HEALTHCHECK .*\n/, '')
       .replace('CMD ["node", "dist/main.js"]', 'CMD node dist/main.js');
     const out = lintDockerfile(broken, dockerignore).join('\n');
@@ -424,7 +424,7 @@ describe('the static checks fail on a broken copy', () => {
       /COPY app: no such file/,
     );
     assert.match(
-      lintDockerfile(dockerfile.replace(/^USER .*$/m, ''), dockerignore).join('\n'),
+      lintDockerfile(dockerfile.replace(/^USER .*$(?![\s\S]*^USER )/m, ''), dockerignore).join('\n'),
       /sets no USER/,
     );
     assert.match(
@@ -437,7 +437,7 @@ describe('the static checks fail on a broken copy', () => {
     assert.ok(!dockerIgnored(dockerignore, 'apps/gateway/src/main.ts'));
   });
 
-  it('compose: a missing service, a missing file, a build arg the Dockerfile lacks, a refused env', () => {
+  it('compose: a missing service, a missing file, a build arg or target the Dockerfile lacks, a refused env', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tally-compose-'));
     try {
       cpSync(path.join(repoRoot, 'docker'), path.join(dir, 'docker'), { recursive: true });
@@ -449,6 +449,7 @@ describe('the static checks fail on a broken copy', () => {
         )
         .replace('./prometheus:/etc', './prom:/etc')
         .replace('args: { APP: admin }', "args: { APP: admin, NODE: '20' }")
+        .replace('target: provider-simulator', 'target: simulator')
         .replace('AMQP_URL: amqp://tally:tally-dev-password@rabbitmq:5672', 'AMQP_URL: http://rabbitmq:5672')
         .replace('AMQP_URL: http://rabbitmq:5672', 'AMQP_URL: http://rabbitmq:5672\n    AMQP_PREFECTH: 10');
       writeFileSync(path.join(dir, 'docker/compose.yaml'), compose);
@@ -456,6 +457,10 @@ describe('the static checks fail on a broken copy', () => {
       assert.match(out, /depends on cache, which is not a service/);
       assert.match(out, /mounts .\/prom, which does not exist/);
       assert.match(out, /build arg NODE is not an ARG of the Dockerfile/);
+      assert.match(
+        out,
+        /service provider-simulator: build target simulator is not a stage of the Dockerfile/,
+      );
       assert.match(
         out,
         /service gateway: the app's config refuses it: AMQP_URL: must be a URL with scheme amqp/,

@@ -33,6 +33,15 @@ export const ADMIN_PROBLEMS = {
     409,
     'The payout of txn_01JDQ8Y4T9M2K3N4P5Q6R7S8T9 has no outcome yet: say whether it was paid (succeeded) or not (failed).',
   ],
+  payout_settlement_pending: [
+    409,
+    'A settlement of txn_01JDQ8Y4T9M2K3N4P5Q6R7S8T9 waits for a second operator: approve or reject it first.',
+  ],
+  payout_settlement_not_pending: [409, 'No settlement of txn_01JDQ8Y4T9M2K3N4P5Q6R7S8T9 waits for approval.'],
+  payout_mismatch_resolved: [
+    409,
+    'The payout mismatch of txn_01JDQ8Y4T9M2K3N4P5Q6R7S8T9 is settled already.',
+  ],
   payload_too_large: [413, 'The request body is larger than 64 KiB.'],
   uri_too_long: [414, 'A path segment of the URL is too long.'],
   unsupported_media_type: [415, 'Send the body as application/json.'],

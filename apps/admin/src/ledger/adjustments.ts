@@ -7,6 +7,7 @@ import { Ledger } from '#ledger';
 import { OutboxSignal, type TransactionRecord } from '#persistence';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
+import { requireSecondOperator } from '../auth/four-eyes.js';
 import { conflict, notFound } from '../http/errors.js';
 import { AdjustmentRepository, type AdjustmentRequest } from './adjustment.repository.js';
 import { CustomerAccountRepository } from './customer-account.repository.js';
@@ -138,13 +139,7 @@ export class Adjustments {
   async approve(operator: Operator, id: string) {
     const answer = await this.dataSource.transaction(async (manager) => {
       const request = await this.pending(manager, id);
-      if (request.requested_by === operator.id) {
-        throw new ApiError(
-          403,
-          'second_approval_required',
-          'A second operator must approve this adjustment.',
-        );
-      }
+      requireSecondOperator(request.requested_by, operator, 'adjustment');
       const t = await this.execute(manager, request, operator.id);
       await this.audit.record(manager, {
         operatorId: operator.id,

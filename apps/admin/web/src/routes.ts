@@ -5,6 +5,7 @@ import { DeadLetters } from './pages/DeadLetters';
 import { Events } from './pages/Events';
 import { Orders } from './pages/Orders';
 import { Overview } from './pages/Overview';
+import { Payouts } from './pages/Payouts';
 import { Products } from './pages/Products';
 import { Tenants } from './pages/Tenants';
 import { Transactions } from './pages/Transactions';
@@ -19,6 +20,7 @@ export const ROUTES: { path: string; label: string; Page: ComponentType<PageProp
   { path: '/accounts', label: 'Accounts', Page: Accounts },
   { path: '/products', label: 'Products', Page: Products },
   { path: '/orders', label: 'Orders', Page: Orders },
+  { path: '/payouts', label: 'Payouts', Page: Payouts },
   { path: '/dead-letters', label: 'Dead letters', Page: DeadLetters },
   { path: '/usage', label: 'Usage', Page: Usage },
   { path: '/events', label: 'Events', Page: Events },

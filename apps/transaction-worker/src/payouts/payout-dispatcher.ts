@@ -140,7 +140,7 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
             'poll',
           );
       } catch (error) {
-        this.circuit.failure();
+        this.circuit.failure((error as Error).message);
         this.log.warn(`polling payout ${payout.transactionId} failed: ${(error as Error).message}`);
       }
     }
@@ -220,7 +220,7 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
         );
         return;
       case 'unavailable': {
-        this.circuit.failure();
+        this.circuit.failure(result.reason);
         const delay = payoutRetryDelayMs(payout.attempts, {
           baseMs: this.options.retryBaseMs,
           maxMs: this.options.retryMaxMs,

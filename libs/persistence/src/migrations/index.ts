@@ -21,6 +21,7 @@ import { BoughtTogether1763799600000 } from './1763799600000-BoughtTogether.js';
 import { MetricSamples1763803200000 } from './1763803200000-MetricSamples.js';
 import { CustomerSessions1763806800000 } from './1763806800000-CustomerSessions.js';
 import { Payouts1763810400000 } from './1763810400000-Payouts.js';
+import { PayoutOversight1763814000000 } from './1763814000000-PayoutOversight.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -47,4 +48,5 @@ export const migrations = [
   MetricSamples1763803200000,
   CustomerSessions1763806800000,
   Payouts1763810400000,
+  PayoutOversight1763814000000,
 ];

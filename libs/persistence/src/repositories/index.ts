@@ -11,3 +11,4 @@ export * from './rating.repository.js';
 export * from './event-type.repository.js';
 export * from './customer-session.repository.js';
 export * from './payout.repository.js';
+export * from './payout-breaker.repository.js';

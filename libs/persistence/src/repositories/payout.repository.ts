@@ -76,6 +76,30 @@ export interface PayoutMismatch {
   foundAt?: Date;
 }
 
+/** A settlement an operator asked for, waiting for a second operator's approval. */
+export interface PendingSettlement {
+  requestedBy: string;
+  /** What is applied on approval; null for a payout that was final already (acknowledged). */
+  outcome: 'succeeded' | 'failed' | null;
+  reason: string;
+}
+
+/** An open mismatch as operators list it. */
+export interface MismatchListing extends PayoutMismatch {
+  foundAt: Date;
+  amount: bigint;
+  currency: string;
+  pendingApproval: (PendingSettlement & { requestedByEmail: string | null; requestedAt: Date }) | null;
+}
+
+/** A mismatch locked for an operator's decision. */
+export interface LockedMismatch {
+  resolved: boolean;
+  amount: bigint;
+  currency: string;
+  pendingApproval: PendingSettlement | null;
+}
+
 /** A provider webhook as received, before the worker applies it. */
 export interface ProviderEventRecord {
   id: string;
@@ -323,30 +347,6 @@ export class PayoutRepository {
     }));
   }
 
-  /** An open mismatch, locked (an operator resolves it once). */
-  async lockOpenMismatch(manager: EntityManager, transactionId: string): Promise<PayoutMismatch | null> {
-    const rows: {
-      transaction_id: string;
-      tenant_id: string;
-      kind: MismatchKind;
-      tally_status: PayoutStatus;
-    }[] = await manager.query(
-      `SELECT transaction_id, tenant_id, kind, tally_status FROM payout_mismatches
-          WHERE transaction_id = $1 AND resolved_at IS NULL FOR UPDATE`,
-      [transactionId],
-    );
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      transactionId: r.transaction_id,
-      tenantId: r.tenant_id,
-      kind: r.kind,
-      tallyStatus: r.tally_status,
-      providerStatus: null,
-      providerPayoutId: null,
-    };
-  }
-
   async resolveMismatch(
     manager: EntityManager,
     transactionId: string,
@@ -356,6 +356,115 @@ export class PayoutRepository {
     await manager.query(
       `UPDATE payout_mismatches SET resolved_at = now(), resolved_by = $2, resolution = $3 WHERE transaction_id = $1`,
       [transactionId, operatorId, resolution],
+    );
+  }
+
+  /**
+   * A page of open mismatches, newest first by withdrawal id (`before`: the last id of the
+   * previous page), each with its payout's amount and any settlement waiting for approval.
+   */
+  async mismatchPage(
+    db: DataSource | EntityManager,
+    before: string | null,
+    limit: number,
+  ): Promise<MismatchListing[]> {
+    const rows: {
+      transaction_id: string;
+      tenant_id: string;
+      kind: MismatchKind;
+      tally_status: PayoutStatus;
+      provider_status: string | null;
+      provider_payout_id: string | null;
+      found_at: Date;
+      amount: string;
+      currency: string;
+      approval_requested_by: string | null;
+      approval_requested_by_email: string | null;
+      approval_requested_at: Date | null;
+      approval_outcome: 'succeeded' | 'failed' | null;
+      approval_reason: string | null;
+    }[] = await db.query(
+      `SELECT m.transaction_id, m.tenant_id, m.kind, m.tally_status, m.provider_status, m.provider_payout_id,
+              m.found_at, p.amount::text AS amount, p.currency, m.approval_requested_by,
+              o.email AS approval_requested_by_email, m.approval_requested_at, m.approval_outcome, m.approval_reason
+         FROM payout_mismatches m
+         JOIN payouts p ON p.transaction_id = m.transaction_id
+         LEFT JOIN operators o ON o.id = m.approval_requested_by
+        WHERE m.resolved_at IS NULL AND ($1::text IS NULL OR m.transaction_id < $1)
+        ORDER BY m.transaction_id DESC LIMIT $2`,
+      [before, limit],
+    );
+    return rows.map((r) => ({
+      transactionId: r.transaction_id,
+      tenantId: r.tenant_id,
+      kind: r.kind,
+      tallyStatus: r.tally_status,
+      providerStatus: r.provider_status,
+      providerPayoutId: r.provider_payout_id,
+      foundAt: r.found_at,
+      amount: BigInt(r.amount),
+      currency: r.currency,
+      pendingApproval: r.approval_requested_by
+        ? {
+            requestedBy: r.approval_requested_by,
+            requestedByEmail: r.approval_requested_by_email,
+            requestedAt: r.approval_requested_at!,
+            outcome: r.approval_outcome,
+            reason: r.approval_reason!,
+          }
+        : null,
+    }));
+  }
+
+  /** A mismatch, open or resolved, locked, with its payout's amount and any pending settlement. */
+  async lockMismatch(manager: EntityManager, transactionId: string): Promise<LockedMismatch | null> {
+    const rows: {
+      resolved_at: Date | null;
+      amount: string;
+      currency: string;
+      approval_requested_by: string | null;
+      approval_outcome: 'succeeded' | 'failed' | null;
+      approval_reason: string | null;
+    }[] = await manager.query(
+      `SELECT m.resolved_at, p.amount::text AS amount, p.currency, m.approval_requested_by,
+              m.approval_outcome, m.approval_reason
+         FROM payout_mismatches m JOIN payouts p ON p.transaction_id = m.transaction_id
+        WHERE m.transaction_id = $1 FOR UPDATE OF m`,
+      [transactionId],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      resolved: r.resolved_at !== null,
+      amount: BigInt(r.amount),
+      currency: r.currency,
+      pendingApproval: r.approval_requested_by
+        ? { requestedBy: r.approval_requested_by, outcome: r.approval_outcome, reason: r.approval_reason! }
+        : null,
+    };
+  }
+
+  /** A settlement waiting for a second operator (one per mismatch). */
+  async requestMismatchApproval(
+    manager: EntityManager,
+    transactionId: string,
+    request: { requestedBy: string; outcome: 'succeeded' | 'failed' | null; reason: string },
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE payout_mismatches SET approval_requested_by = $2, approval_requested_at = now(),
+              approval_outcome = $3, approval_reason = $4
+        WHERE transaction_id = $1`,
+      [transactionId, request.requestedBy, request.outcome, request.reason],
+    );
+  }
+
+  /** The pending settlement dropped (rejected); the mismatch stays open. */
+  async clearMismatchApproval(manager: EntityManager, transactionId: string): Promise<void> {
+    await manager.query(
+      `UPDATE payout_mismatches SET approval_requested_by = NULL, approval_requested_at = NULL,
+              approval_outcome = NULL, approval_reason = NULL
+        WHERE transaction_id = $1`,
+      [transactionId],
     );
   }
 }
