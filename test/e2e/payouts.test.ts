@@ -28,6 +28,9 @@ describe('payouts through a payment provider', () => {
     down: 503, // 5xx every time: outcome unknown
     manual: 909, // the simulator does not settle it within a test: the test sends its events
     racing: 55, // settled at once, webhooks duplicated and shuffled, polled too
+    inProgress: 409, // taken, no answer; the retries are told 409 "key in use" while it is pending
+    credential: 401, // every call answered 401: a credential refused, not the payout
+    refusedRetry: 522, // 503 first, then 422: a refusal after an attempt without an answer
   };
   const SECRET = 'test-provider-webhook-secret';
 
@@ -72,6 +75,14 @@ describe('payouts through a payment provider', () => {
           [AMOUNTS.down]: { errorRate: 1 },
           [AMOUNTS.manual]: { settleAfterMs: 600_000 },
           [AMOUNTS.racing]: { settleAfterMs: 0, duplicateWebhooks: true, outOfOrderWebhooks: true },
+          [AMOUNTS.inProgress]: {
+            timeoutRate: 1,
+            webhooks: false,
+            settleAfterMs: 600_000,
+            conflictWhileProcessing: true,
+          },
+          [AMOUNTS.credential]: { answerStatus: 401 },
+          [AMOUNTS.refusedRetry]: { failFirstCalls: 1, refuseRate: 1 },
         },
       },
     });
@@ -133,6 +144,8 @@ describe('payouts through a payment provider', () => {
     assert.equal(await entries(id), 0);
     assert.equal((await payout(id)).status, 'failed');
     assert.equal(sim.stats().byKey[id].payouts, 0);
+    // The tenant sees the status code, never the provider's own words.
+    assert.equal(done.failure.message, 'The payment provider refused the payout (HTTP 422).');
   });
 
   it('a returned payout fails the withdrawal and releases the funds', async () => {
@@ -185,6 +198,43 @@ describe('payouts through a payment provider', () => {
       held: AMOUNTS.down,
       available: 1000 - AMOUNTS.down,
     });
+  });
+
+  /** Waits for the payout to become `unknown`; the withdrawal is then still processing, its money held. */
+  const heldUnknown = async (account: string, id: string, amount: number) => {
+    const row = await waitFor('unknown', async () => {
+      const p = await payout(id);
+      return p?.status === 'unknown' ? p : null;
+    });
+    assert.equal((await api.get(`/v1/transactions/${id}`)).body.status, 'processing');
+    assert.deepEqual(await balance(account), { posted: 1000, held: amount, available: 1000 - amount });
+    assert.equal(await entries(id), 0);
+    return row;
+  };
+
+  it('a 409 "key in use" on a retry is not a refusal: the provider has the payout, so the money stays held', async () => {
+    const account = await funded(1000);
+    const id = await withdraw(account, AMOUNTS.inProgress);
+    const row = await heldUnknown(account, id, AMOUNTS.inProgress);
+    assert.equal(row.attempts, 3);
+    // Releasing the funds here would let the customer withdraw again what the provider pays out.
+    assert.deepEqual(sim.stats().byKey[id], { payouts: 1, calls: 3 });
+  });
+
+  it('a 401 (a credential refused) is not a refusal of the payout: retried, then unknown', async () => {
+    const account = await funded(1000);
+    const id = await withdraw(account, AMOUNTS.credential);
+    const row = await heldUnknown(account, id, AMOUNTS.credential);
+    assert.equal(row.attempts, 3);
+    assert.deepEqual(sim.stats().byKey[id], { payouts: 0, calls: 3 });
+  });
+
+  it('a refusal after an attempt without an answer leaves the outcome unknown, not failed', async () => {
+    const account = await funded(1000);
+    const id = await withdraw(account, AMOUNTS.refusedRetry);
+    const row = await heldUnknown(account, id, AMOUNTS.refusedRetry);
+    assert.equal(row.attempts, 2);
+    assert.deepEqual(sim.stats().byKey[id], { payouts: 0, calls: 2 });
   });
 
   /** The provider's webhook for `payoutId`, signed as the provider signs (or as told). */

@@ -45,9 +45,11 @@ export const gatewayEnv = {
   /**
    * Orders placed at once by this gateway (each holds a database connection while it waits on its
    * products' and wallet's row locks); the rest queue in memory, so a burst of orders on hot rows
-   * cannot take every connection from accepts.
+   * cannot take every connection from accepts. 0: half of DATABASE_POOL_MAX. Lower is not
+   * better: the queue is first come, first served, so orders stuck on a wallet a usage batch
+   * holds delay the orders behind them (docs/performance.md, "Open-loop load").
    */
-  ORDER_PLACEMENT_CONCURRENCY: int(1, 100, 4),
+  ORDER_PLACEMENT_CONCURRENCY: int(0, 100, 0),
   /**
    * How an order's stock is reserved without overselling (docs/architecture.md, "Inventory"):
    * row locks in Postgres, a Redis lock per product (REDIS_URL; unreachable ⇒ row locks), or

@@ -166,7 +166,12 @@ export class GatewayModule {
               : null,
         },
         { provide: 'ORDER_OPTIONS', useValue: { reservationSeconds: config.ORDER_RESERVATION_TTL } },
-        { provide: 'ORDER_PLACEMENT_GATE', useValue: new Gate(config.ORDER_PLACEMENT_CONCURRENCY) },
+        {
+          provide: 'ORDER_PLACEMENT_GATE',
+          useValue: new Gate(
+            config.ORDER_PLACEMENT_CONCURRENCY || Math.max(1, Math.floor(config.DATABASE_POOL_MAX / 2)),
+          ),
+        },
         IngestUsage,
         WebhookUrlPolicy,
         {

@@ -8,14 +8,20 @@ export interface HttpPayoutProviderOptions {
   timeoutMs: number;
 }
 
-/** Answers that say "not now" rather than "no": retried like a timeout. */
-const TRANSIENT_4XX = new Set([408, 425, 429]);
+/**
+ * The 4xx answers that refuse the payout itself — its request is invalid (400), cannot be paid
+ * (402) or is refused (422) — and so are final. Every other 4xx says nothing about whether the
+ * payout will be made: 401/403 a credential refused, 404 a wrong address, 409 the key still being
+ * processed, 408/425/429 "not now". Taking one of those for a refusal would release funds the
+ * provider may still pay out.
+ */
+const REFUSALS = new Set([400, 402, 422]);
 
 /**
  * The provider's HTTP API: `POST /payouts` with an Idempotency-Key, `GET /payouts/{id}`,
- * `GET /payouts?since=`. Every call is bounded by `timeoutMs`; a timeout, a 5xx, a transient 4xx
- * or a connection error is `unavailable` (the caller retries with the same key), any other 4xx a
- * definite refusal.
+ * `GET /payouts?since=`. Every call is bounded by `timeoutMs`; a refusal (REFUSALS) is `refused`,
+ * anything else that is not a 2xx — a timeout, a 5xx, another 4xx, a connection error — is
+ * `unavailable` (the caller retries with the same key).
  */
 export class HttpPayoutProvider implements PayoutProvider {
   readonly name: string;
@@ -44,7 +50,7 @@ export class HttpPayoutProvider implements PayoutProvider {
       if (!payout) return { kind: 'unavailable', reason: `unreadable ${response.status} answer` };
       return { kind: 'accepted', payout };
     }
-    if (response.status >= 400 && response.status < 500 && !TRANSIENT_4XX.has(response.status)) {
+    if (REFUSALS.has(response.status)) {
       return {
         kind: 'refused',
         statusCode: response.status,

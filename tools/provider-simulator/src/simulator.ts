@@ -17,6 +17,18 @@ export interface SimulatorBehaviour {
   timeoutRate: number;
   /** POST /payouts refuses the payout (422 `payout_refused`); the key keeps that answer. */
   refuseRate: number;
+  /** The first this many POSTs with a key are answered 503 without taking the payout. */
+  failFirstCalls: number;
+  /**
+   * POST /payouts answers this status without taking the payout (0: off) — a 4xx that says
+   * nothing about the payout itself, as 401 for a rotated credential or 404 for a wrong path.
+   */
+  answerStatus: number;
+  /**
+   * A repeated POST whose payout is still pending answers 409 `idempotency_key_in_use`, as many
+   * providers do while the first request is being processed, instead of the stored payout.
+   */
+  conflictWhileProcessing: boolean;
   /** A taken payout is returned instead of paid. */
   returnRate: number;
   /** Time from taking a payout to its outcome (paid or returned). */
@@ -68,6 +80,9 @@ export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
   errorRate: 0,
   timeoutRate: 0,
   refuseRate: 0,
+  failFirstCalls: 0,
+  answerStatus: 0,
+  conflictWhileProcessing: false,
   returnRate: 0,
   settleAfterMs: 200,
   webhooks: true,
@@ -197,13 +212,20 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
     count.calls++;
     counts.set(key, count);
     const rule = rules(amount);
-    if (Math.random() < rule.errorRate) return answer(res, 503, { code: 'temporarily_unavailable' });
+    if (Math.random() < rule.errorRate || count.calls <= rule.failFirstCalls) {
+      return answer(res, 503, { code: 'temporarily_unavailable' });
+    }
+    if (rule.answerStatus > 0) return answer(res, rule.answerStatus, { code: 'simulated_answer' });
     const fingerprint = `${amount}:${input.currency}:${String(input.reference ?? '')}`;
     const seen = byKey.get(key);
     if (seen) {
       if (seen.fingerprint !== fingerprint) return answer(res, 409, { code: 'idempotency_key_reused' });
       if (seen.refused) return answer(res, 422, { code: 'payout_refused' });
-      return answer(res, 200, payouts.get(seen.payoutId!));
+      const taken = payouts.get(seen.payoutId!)!;
+      if (rule.conflictWhileProcessing && taken.status === 'pending') {
+        return answer(res, 409, { code: 'idempotency_key_in_use' });
+      }
+      return answer(res, 200, taken);
     }
     if (Math.random() < rule.refuseRate) {
       byKey.set(key, { payoutId: null, fingerprint, refused: true });

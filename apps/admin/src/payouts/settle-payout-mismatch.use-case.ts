@@ -161,14 +161,18 @@ export class SettlePayoutMismatch {
     return true;
   }
 
-  /** The outcome applied through the ledger, or null: acknowledged (the payout was final). */
+  /**
+   * The outcome applied through the ledger, or `acknowledged` when there was none to apply: the
+   * payout was final already, or became final (a webhook, a poll) between the check and the
+   * payout's row lock — then what the audit records is what happened, not what was asked.
+   */
   private async settleIn(
     m: EntityManager,
     transactionId: string,
     outcome: Outcome | null,
   ): Promise<Resolution> {
     if (!outcome) return 'acknowledged';
-    await settlePayoutIn(
+    const applied = await settlePayoutIn(
       m,
       this.ledger,
       this.payouts,
@@ -184,7 +188,7 @@ export class SettlePayoutMismatch {
             },
           },
     );
-    return outcome;
+    return applied ? outcome : 'acknowledged';
   }
 
   private async resolve(

@@ -11,7 +11,7 @@ import { faultPoint } from '#messaging';
 import { Metrics } from '#observability';
 import { PayoutRepository, type PayoutRecord } from '#persistence';
 import { PayoutCircuit } from './payout-circuit.js';
-import { PAYOUT_PROVIDER, type PayoutProvider } from '#payouts';
+import { PAYOUT_PROVIDER, type PayoutProvider, type ProviderPayout } from '#payouts';
 import { SettlePayout, type PayoutOutcome } from './settle-payout.use-case.js';
 
 export interface PayoutDispatchOptions {
@@ -129,19 +129,24 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
     );
     for (const payout of overdue) {
       if (!payout.providerPayoutId || !this.circuit.tryAcquire()) continue;
+      let found: ProviderPayout | null;
       try {
-        const found = await this.provider.find(payout.providerPayoutId);
+        found = await this.provider.find(payout.providerPayoutId);
         this.circuit.success();
-        const outcome = found ? outcomeOf(found.status) : null;
-        if (found && outcome)
-          await this.settle.execute(
-            payout.transactionId,
-            this.outcome(outcome, found.status, found.id),
-            'poll',
-          );
       } catch (error) {
         this.circuit.failure((error as Error).message);
         this.log.warn(`polling payout ${payout.transactionId} failed: ${(error as Error).message}`);
+        continue;
+      }
+      // The database failing here is not the provider's: it counts nothing against the breaker,
+      // and the payout is polled again when its outcome is next overdue.
+      const outcome = found ? outcomeOf(found.status) : null;
+      if (found && outcome) {
+        await this.settle
+          .execute(payout.transactionId, this.outcome(outcome, found.status, found.id), 'poll')
+          .catch((error: Error) =>
+            this.log.warn(`settling polled payout ${payout.transactionId} failed: ${error.message}`),
+          );
       }
     }
   }
@@ -205,7 +210,24 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
       }
       case 'refused':
         this.circuit.success();
+        if (payout.attempts > 1) {
+          // An earlier attempt may have reached the provider (no answer is not a no), and this
+          // refusal may be about that one rather than a decision on the payout: the outcome is
+          // unknown, the money stays held, and reconciliation or an operator settles it.
+          count('unknown');
+          this.log.warn(
+            `payout ${payout.transactionId}: refused on attempt ${payout.attempts}, after attempts without an answer; outcome unknown (${result.reason})`,
+          );
+          await this.payouts.recordAttempt(this.dataSource, payout, {
+            status: 'unknown',
+            error: result.reason,
+          });
+          return;
+        }
         count('refused');
+        this.log.warn(`payout ${payout.transactionId} refused by the provider: ${result.reason}`);
+        // Only while this attempt still owns the payout; the tenant sees the status code, never
+        // the provider's words.
         await this.settle.execute(
           payout.transactionId,
           {
@@ -213,10 +235,11 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
             providerPayoutId: null,
             failure: {
               code: PAYOUT_FAILURES.refused,
-              message: `The payment provider refused the payout (${result.reason}).`,
+              message: `The payment provider refused the payout (HTTP ${result.statusCode}).`,
             },
           },
           'answer',
+          { status: 'queued', attempts: payout.attempts },
         );
         return;
       case 'unavailable': {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Ledger } from '#ledger';
-import { settlePayoutIn, type PayoutOutcome } from '#payouts';
+import { settlePayoutIn, type PayoutExpectation, type PayoutOutcome } from '#payouts';
 import { Metrics } from '#observability';
 import { OutboxSignal, PayoutRepository } from '#persistence';
 
@@ -26,10 +26,18 @@ export class SettlePayout {
     @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
-  /** In a transaction of its own; true when this call applied the outcome. */
-  async execute(transactionId: string, outcome: PayoutOutcome, path: OutcomePath): Promise<boolean> {
+  /**
+   * In a transaction of its own; true when this call applied the outcome. With `expected`, only
+   * while the payout is still as the caller left it (see settlePayoutIn).
+   */
+  async execute(
+    transactionId: string,
+    outcome: PayoutOutcome,
+    path: OutcomePath,
+    expected?: PayoutExpectation,
+  ): Promise<boolean> {
     const applied = await this.dataSource.transaction((manager) =>
-      this.applyIn(manager, transactionId, outcome),
+      settlePayoutIn(manager, this.ledger, this.payouts, transactionId, outcome, expected),
     );
     if (applied) this.committed(outcome, path);
     return applied;
