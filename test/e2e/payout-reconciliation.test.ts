@@ -22,6 +22,9 @@ describe('payout reconciliation', () => {
     neverTaken: 72, // 5xx, no retry left: unknown here, unknown to the provider
     paidThere: 73, // failed here by an event, then paid there
     returnedThere: 74, // succeeded here by an event, then returned there
+    paidTwice: 75, // paid, and the provider has a second payout for the same withdrawal
+    wrongAmount: 76, // the provider took it for one unit more
+    returnedLater: 77, // paid, then the provider's event says it was returned
   };
   let sim: ProviderSimulator;
   let stack: InProcessStack;
@@ -78,6 +81,7 @@ describe('payout reconciliation', () => {
           [AMOUNTS.neverTaken]: { errorRate: 1 },
           [AMOUNTS.paidThere]: { settleAfterMs: 3000 },
           [AMOUNTS.returnedThere]: { settleAfterMs: 3000, returnRate: 1 },
+          [AMOUNTS.wrongAmount]: { amountDelta: 1 },
         },
       },
     });
@@ -164,6 +168,53 @@ describe('payout reconciliation', () => {
     });
     assert.equal(bad.code, 2);
     assert.equal((await tallyCli(['payouts:reconcile'])).code, 2, 'without a provider URL');
+  });
+
+  it('records a withdrawal the provider paid twice, and one it paid for another amount', async () => {
+    const account = await api.account({ currency: 'USD' });
+    await api.deposit(account, 1000);
+    const paidTwice = await withdrawFrom(account, AMOUNTS.paidTwice);
+    const wrongAmount = await withdrawFrom(account, AMOUNTS.wrongAmount);
+    assert.equal((await waitFinal(api, paidTwice)).status, 'succeeded');
+    // A second payout at the provider for the same withdrawal, under another key: what a provider
+    // that lost an idempotency key (or a second integration) does.
+    const second = await fetch(`${sim.url}/payouts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': `other-${paidTwice}` },
+      body: JSON.stringify({ amount: String(AMOUNTS.paidTwice), currency: 'USD', reference: paidTwice }),
+    });
+    assert.equal(second.status, 201);
+    const found = await waitFor('both mismatches', async () => {
+      const rows = [await mismatch(paidTwice), await mismatch(wrongAmount)];
+      return rows.every(Boolean) ? rows : null;
+    });
+    assert.deepEqual(found[0], { kind: 'paid_twice', tally_status: 'succeeded', provider_status: 'paid' });
+    assert.equal(found[1]!.kind, 'amount_differs');
+    // Neither is settled by the job: the withdrawal paid twice stays succeeded, the other is
+    // left for an operator whatever the provider says its status is.
+    assert.equal((await api.get(`/v1/transactions/${paidTwice}`)).body.status, 'succeeded');
+  });
+
+  it('an event that contradicts a final payout (returned after paid) is recorded, not dropped', async () => {
+    const account = await api.account({ currency: 'USD' });
+    await api.deposit(account, 1000);
+    const id = await withdrawFrom(account, AMOUNTS.returnedLater);
+    assert.equal((await waitFinal(api, id)).status, 'succeeded');
+    const { provider_payout_id: payoutId } = await payoutRow(id);
+    assert.equal((await providerEvent(id, payoutId!, 'returned')).status, 200);
+    const found = await waitFor('the mismatch', () => mismatch(id));
+    assert.deepEqual(found, {
+      kind: 'failed_but_succeeded',
+      tally_status: 'succeeded',
+      provider_status: 'returned',
+    });
+    // Final is final: the ledger is untouched, an operator decides (credit back, then settle).
+    assert.equal((await api.get(`/v1/transactions/${id}`)).body.status, 'succeeded');
+    assert.deepEqual((await api.get(`/v1/accounts/${account}`)).body.balance, {
+      posted: 1000 - AMOUNTS.returnedLater,
+      held: 0,
+      available: 1000 - AMOUNTS.returnedLater,
+    });
   });
 
   it('operators list the mismatches and settle each, audited; a viewer cannot', async () => {

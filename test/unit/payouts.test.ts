@@ -9,6 +9,8 @@ import {
   providerSignature,
   signatureMatches,
 } from '#domain';
+import { comparePayouts, type ProviderPayout } from '#payouts';
+import type { PayoutRecord } from '#persistence';
 import {
   startProviderSimulator,
   type ProviderSimulator,
@@ -61,6 +63,69 @@ describe('payout rules', () => {
     assert.ok(!signatureMatches('s3cret', header, body + ' '));
     assert.ok(!signatureMatches('s3cret', header.replace('t=1700000000', 't=1700000001'), body));
     assert.equal(parseProviderSignature('v1=zz'), null);
+  });
+});
+
+describe('comparePayouts (reconciliation)', () => {
+  const tally = (id: string, status: PayoutRecord['status'], amount = 500n): PayoutRecord => ({
+    transactionId: id,
+    tenantId: 'ten_1',
+    accountId: 'acc_1',
+    holdId: 'hold_1',
+    amount,
+    currency: 'USD',
+    status,
+    attempts: 1,
+    nextAttemptAt: new Date(0),
+    providerPayoutId: `po_${id}`,
+    outcomeDueAt: null,
+    lastError: null,
+    createdAt: new Date(0),
+    updatedAt: new Date(0),
+    settledAt: null,
+  });
+  const there = (
+    id: string,
+    ref: string,
+    status: ProviderPayout['status'],
+    amount = '500',
+  ): ProviderPayout => ({
+    id,
+    reference: ref,
+    amount,
+    currency: 'USD',
+    status,
+  });
+  const kinds = (t: PayoutRecord[], r: ProviderPayout[]) =>
+    comparePayouts(t, r).mismatches.map((m) => [m.transactionId, m.kind]);
+
+  it('finds a second live payout for one withdrawal, but not the same payout reported twice', () => {
+    assert.deepEqual(
+      kinds([tally('a', 'succeeded')], [there('po_a', 'a', 'paid'), there('po_x', 'a', 'pending')]),
+      [['a', 'paid_twice']],
+    );
+    assert.deepEqual(
+      kinds([tally('a', 'succeeded')], [there('po_a', 'a', 'paid'), there('po_a', 'a', 'paid')]),
+      [],
+    );
+    // A returned first attempt and a paid second one: paid once.
+    assert.deepEqual(
+      kinds([tally('a', 'succeeded')], [there('po_x', 'a', 'returned'), there('po_a', 'a', 'paid')]),
+      [],
+    );
+  });
+
+  it("finds an amount or currency that is not the withdrawal's, before anything is resolved by it", () => {
+    const found = comparePayouts([tally('a', 'accepted')], [there('po_a', 'a', 'paid', '501')]);
+    assert.deepEqual(
+      found.mismatches.map((m) => m.kind),
+      ['amount_differs'],
+    );
+    assert.deepEqual(found.resolvable, []);
+    assert.deepEqual(
+      kinds([tally('b', 'succeeded', 2n ** 62n)], [there('po_b', 'b', 'paid', (2n ** 62n).toString())]),
+      [],
+    );
   });
 });
 

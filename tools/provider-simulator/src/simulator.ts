@@ -29,6 +29,8 @@ export interface SimulatorBehaviour {
    * providers do while the first request is being processed, instead of the stored payout.
    */
   conflictWhileProcessing: boolean;
+  /** A taken payout is recorded for its amount plus this (a provider paying the wrong amount). */
+  amountDelta: number;
   /** A taken payout is returned instead of paid. */
   returnRate: number;
   /** Time from taking a payout to its outcome (paid or returned). */
@@ -83,6 +85,7 @@ export const DEFAULT_BEHAVIOUR: SimulatorBehaviour = {
   failFirstCalls: 0,
   answerStatus: 0,
   conflictWhileProcessing: false,
+  amountDelta: 0,
   returnRate: 0,
   settleAfterMs: 200,
   webhooks: true,
@@ -235,7 +238,7 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
       id: `po_${randomUUID()}`,
       idempotencyKey: key,
       reference: typeof input.reference === 'string' ? input.reference : null,
-      amount,
+      amount: (BigInt(amount) + BigInt(rule.amountDelta)).toString(),
       currency: input.currency,
       status: 'pending',
       createdAt: now(),

@@ -64,7 +64,9 @@ export class PayoutMismatchView {
   @ApiProperty({ example: 'ten_01JDQ8Y4T9M2K3N4P5Q6R7S8T9' })
   tenantId!: string;
 
-  @ApiProperty({ enum: ['paid_but_failed', 'failed_but_succeeded', 'unknown_to_provider'] })
+  @ApiProperty({
+    enum: ['paid_but_failed', 'failed_but_succeeded', 'unknown_to_provider', 'paid_twice', 'amount_differs'],
+  })
   kind!: string;
 
   @ApiProperty({ description: "Tally's payout status when found.", example: 'unknown' })

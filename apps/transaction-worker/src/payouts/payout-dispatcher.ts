@@ -5,7 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { PAYOUT_FAILURES, outcomeOf, payoutRetryDelayMs, type ProviderPayoutStatus } from '#domain';
 import { faultPoint } from '#messaging';
 import { Metrics } from '#observability';
@@ -110,6 +110,7 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
         if (event.reference && outcome) {
           const candidate = this.outcome(outcome, event.status!, event.payoutId);
           if (await this.settle.applyIn(manager, event.reference, candidate)) settled = candidate;
+          else await this.contradicts(manager, event.reference, outcome, event.status!, event.payoutId);
         }
         await this.payouts.markEventApplied(manager, event.id);
         return { claimed: true, applied: settled };
@@ -117,6 +118,42 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
       if (applied) this.settle.committed(applied, 'webhook');
       if (!claimed) return;
     }
+  }
+
+  /**
+   * An event for a payout already final the other way — typically a bank's return days after
+   * the payout was paid — changes nothing by itself (final is final), but is not dropped either:
+   * it is recorded as a mismatch for an operator, as reconciliation would, whatever its window.
+   */
+  private async contradicts(
+    manager: EntityManager,
+    transactionId: string,
+    outcome: 'succeeded' | 'failed',
+    providerStatus: string,
+    providerPayoutId: string | null,
+  ): Promise<void> {
+    const payout = await this.payouts.find(manager, transactionId);
+    if (!payout) return;
+    const kind =
+      payout.status === 'succeeded' && outcome === 'failed'
+        ? 'failed_but_succeeded'
+        : payout.status === 'failed' && outcome === 'succeeded'
+          ? 'paid_but_failed'
+          : null;
+    if (!kind) return;
+    this.log.warn(
+      `payout ${transactionId}: the provider says ${providerStatus}, Tally has it ${payout.status}`,
+    );
+    await this.payouts.recordMismatches(manager, [
+      {
+        transactionId,
+        tenantId: payout.tenantId,
+        kind,
+        tallyStatus: payout.status,
+        providerStatus,
+        providerPayoutId: providerPayoutId ?? payout.providerPayoutId,
+      },
+    ]);
   }
 
   /** Accepted payouts with no outcome by now: asked for, one call each (the breaker permitting). */

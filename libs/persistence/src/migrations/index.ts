@@ -22,6 +22,7 @@ import { MetricSamples1763803200000 } from './1763803200000-MetricSamples.js';
 import { CustomerSessions1763806800000 } from './1763806800000-CustomerSessions.js';
 import { Payouts1763810400000 } from './1763810400000-Payouts.js';
 import { PayoutOversight1763814000000 } from './1763814000000-PayoutOversight.js';
+import { PayoutMismatchKinds1763817600000 } from './1763817600000-PayoutMismatchKinds.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -49,4 +50,5 @@ export const migrations = [
   CustomerSessions1763806800000,
   Payouts1763810400000,
   PayoutOversight1763814000000,
+  PayoutMismatchKinds1763817600000,
 ];

@@ -64,7 +64,8 @@ function toRecord(row: PayoutRow): PayoutRecord {
 }
 
 /** What reconciliation found differs between Tally's payout and the provider's report. */
-export type MismatchKind = 'paid_but_failed' | 'failed_but_succeeded' | 'unknown_to_provider';
+export type MismatchKind =
+  'paid_but_failed' | 'failed_but_succeeded' | 'unknown_to_provider' | 'paid_twice' | 'amount_differs';
 
 export interface PayoutMismatch {
   transactionId: string;
