@@ -437,6 +437,9 @@ describe('customer sessions', () => {
     const archivedByCustomer = await as(owner.accessToken).get('/v1/products?status=archived');
     assert.equal(archivedByCustomer.status, 403, archivedByCustomer.text);
     assert.equal(archivedByCustomer.body.code, 'forbidden');
+    const oneArchived = await as(owner.accessToken).get(`/v1/products/${archivedProduct.body.id}`);
+    assert.equal(oneArchived.status, 404, oneArchived.text);
+    assert.equal((await api.get(`/v1/products/${archivedProduct.body.id}`)).status, 200);
     const forSale = await as(owner.accessToken).get('/v1/products?limit=100');
     assert.equal(forSale.status, 200, forSale.text);
     assert.ok(!forSale.body.data.some((p: { id: string }) => p.id === archivedProduct.body.id));

@@ -25,6 +25,7 @@ describe('payout reconciliation', () => {
     paidTwice: 75, // paid, and the provider has a second payout for the same withdrawal
     wrongAmount: 76, // the provider took it for one unit more
     returnedLater: 77, // paid, then the provider's event says it was returned
+    paidAfterSettled: 78, // never taken (503), settled failed by an operator, then paid there
   };
   let sim: ProviderSimulator;
   let stack: InProcessStack;
@@ -82,6 +83,7 @@ describe('payout reconciliation', () => {
           [AMOUNTS.paidThere]: { settleAfterMs: 3000 },
           [AMOUNTS.returnedThere]: { settleAfterMs: 3000, returnRate: 1 },
           [AMOUNTS.wrongAmount]: { amountDelta: 1 },
+          [AMOUNTS.paidAfterSettled]: { failFirstCalls: 1 },
         },
       },
     });
@@ -277,5 +279,38 @@ describe('payout reconciliation', () => {
       audit.body.data.map((a: { action: string; reason: string }) => [a.action, a.reason]),
       [['payout.settle', 'never paid out']],
     );
+  });
+
+  it('a resolved mismatch reopens when something else is found: paid there after settled failed here', async () => {
+    const account = await api.account({ currency: 'USD' });
+    await api.deposit(account, 1000);
+    const id = await withdrawFrom(account, AMOUNTS.paidAfterSettled);
+    assert.equal((await waitFor('the mismatch', () => mismatch(id))).kind, 'unknown_to_provider');
+    const operator = await signedInOperator(stack.url('admin'), 'operator');
+    const settled = await send(
+      stack.url('admin'),
+      'POST',
+      `/admin/api/payout-mismatches/${id}/settle`,
+      { authorization: `Bearer ${operator}`, 'content-type': 'application/json' },
+      JSON.stringify({ outcome: 'failed', reason: 'the provider never had it' }),
+    );
+    assert.equal(settled.status, 200, settled.text);
+    assert.equal((await waitFinal(api, id)).status, 'failed');
+    assert.equal(await mismatch(id), undefined);
+    // Then the provider pays it after all (a second integration, a manual payout): the money left
+    // twice, once to the customer's bank and once back to the wallet. It must be seen again.
+    const pay = () =>
+      fetch(`${sim.url}/payouts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': `late-${id}` },
+        body: JSON.stringify({ amount: String(AMOUNTS.paidAfterSettled), currency: 'USD', reference: id }),
+      });
+    assert.equal((await pay()).status, 503); // the simulator's first call for the key
+    assert.equal((await pay()).status, 201);
+    const reopened = await waitFor('the mismatch reopened', async () => {
+      const row = await mismatch(id);
+      return row?.kind === 'paid_but_failed' ? row : null;
+    });
+    assert.deepEqual(reopened, { kind: 'paid_but_failed', tally_status: 'failed', provider_status: 'paid' });
   });
 });

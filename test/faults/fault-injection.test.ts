@@ -88,14 +88,17 @@ const finished = async ({ db, tenantId }: ScenarioContext): Promise<number> =>
     )
   )[0].n;
 
-/** The worker's payout circuit breaker: its gauge (0 closed, 1 half-open, 2 open) and readiness detail. */
+/**
+ * The worker's payout circuit breaker: its gauge (0 closed, 1 half-open, 2 open) and readiness
+ * detail, the gauge read first. While the provider is cut off a breaker seen open stays open or
+ * half-open (both degraded), so readiness read after it agrees; read before, it could still show
+ * the moment before the breaker opened (a full run saw gauge 2 with readiness `up`).
+ */
 const breaker = async ({ stack }: ScenarioContext): Promise<{ gauge: number; ready: string }> => {
+  const gauge = await metricSum(stack.url(WORKER), 'tally_payout_breaker_state');
   const res = await fetch(`${stack.url(WORKER)}/health/ready`);
   const body = (await res.json()) as { details: Record<string, { status: string }> };
-  return {
-    gauge: await metricSum(stack.url(WORKER), 'tally_payout_breaker_state'),
-    ready: `${res.status} ${body.details.payoutProvider?.status}`,
-  };
+  return { gauge, ready: `${res.status} ${body.details.payoutProvider?.status}` };
 };
 
 /** The scenario's payouts in one status (`queued`: waiting for a call to the provider). */

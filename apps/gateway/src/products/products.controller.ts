@@ -237,7 +237,8 @@ export class ProductsController {
           return found && presentProduct(found);
         })
       : null;
-    if (!product) throw new ProductNotFoundError(id);
+    // A storefront sees what is for sale: an archived product is the tenant's alone.
+    if (!product || (tenant.customer && product.status === 'archived')) throw new ProductNotFoundError(id);
     return product;
   }
 

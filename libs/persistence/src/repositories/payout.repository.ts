@@ -300,17 +300,29 @@ export class PayoutRepository {
   }
 
   /**
-   * Records what reconciliation found: a new mismatch is added, an open one brought up to date,
-   * a resolved one left alone.
+   * Records what reconciliation (or a contradicting event) found: a new mismatch is added, an
+   * open one brought up to date. A resolved one is left alone while the same mismatch is found
+   * again, and reopened when a different one is (another kind, provider status or provider
+   * payout — say the provider paid, later, a payout an operator settled as failed): one row per
+   * withdrawal, so leaving it closed would hide the new finding. A pending approval is dropped
+   * when what it was asked about changed; the operators' audit log keeps the history.
    */
   async recordMismatches(dataSource: DataSource | EntityManager, found: PayoutMismatch[]): Promise<void> {
     if (found.length === 0) return;
+    const same = `(payout_mismatches.kind, payout_mismatches.provider_status, payout_mismatches.provider_payout_id)
+                  IS NOT DISTINCT FROM (excluded.kind, excluded.provider_status, excluded.provider_payout_id)`;
+    const keptIfSame = (column: string) =>
+      `${column} = CASE WHEN ${same} THEN payout_mismatches.${column} END`;
     await dataSource.query(
       `INSERT INTO payout_mismatches (transaction_id, tenant_id, kind, tally_status, provider_status, provider_payout_id)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
        ON CONFLICT (transaction_id) DO UPDATE SET kind = excluded.kind, tally_status = excluded.tally_status,
-              provider_status = excluded.provider_status, provider_payout_id = excluded.provider_payout_id
-        WHERE payout_mismatches.resolved_at IS NULL`,
+              provider_status = excluded.provider_status, provider_payout_id = excluded.provider_payout_id,
+              found_at = CASE WHEN payout_mismatches.resolved_at IS NULL THEN payout_mismatches.found_at ELSE now() END,
+              resolved_at = NULL, resolved_by = NULL, resolution = NULL,
+              ${keptIfSame('approval_requested_by')}, ${keptIfSame('approval_requested_at')},
+              ${keptIfSame('approval_outcome')}, ${keptIfSame('approval_reason')}
+        WHERE payout_mismatches.resolved_at IS NULL OR NOT ${same}`,
       [
         found.map((m) => m.transactionId),
         found.map((m) => m.tenantId),
