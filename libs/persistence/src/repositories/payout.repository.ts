@@ -334,32 +334,6 @@ export class PayoutRepository {
     );
   }
 
-  /** Open mismatches, oldest first. */
-  async openMismatches(dataSource: DataSource | EntityManager, limit = 500): Promise<PayoutMismatch[]> {
-    const rows: {
-      transaction_id: string;
-      tenant_id: string;
-      kind: MismatchKind;
-      tally_status: PayoutStatus;
-      provider_status: string | null;
-      provider_payout_id: string | null;
-      found_at: Date;
-    }[] = await dataSource.query(
-      `SELECT transaction_id, tenant_id, kind, tally_status, provider_status, provider_payout_id, found_at
-         FROM payout_mismatches WHERE resolved_at IS NULL ORDER BY found_at, transaction_id LIMIT $1`,
-      [limit],
-    );
-    return rows.map((r) => ({
-      transactionId: r.transaction_id,
-      tenantId: r.tenant_id,
-      kind: r.kind,
-      tallyStatus: r.tally_status,
-      providerStatus: r.provider_status,
-      providerPayoutId: r.provider_payout_id,
-      foundAt: r.found_at,
-    }));
-  }
-
   async resolveMismatch(
     manager: EntityManager,
     transactionId: string,
