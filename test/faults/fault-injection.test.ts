@@ -475,8 +475,10 @@ describe('fault injection under live load', () => {
         // wait for such a lock; the worker's balance changes do.
         const blocker = await ownerClient();
         try {
+          // In id order, the order the worker locks in: an unordered UPDATE can take rows the
+          // other way round from a worker's transfer, and the deadlock detector may pick us.
           await blocker.query('BEGIN');
-          await blocker.query(`UPDATE accounts SET updated_at = updated_at WHERE tenant_id = $1`, [
+          await blocker.query(`SELECT id FROM accounts WHERE tenant_id = $1 ORDER BY id FOR NO KEY UPDATE`, [
             ctx.tenantId,
           ]);
           await sleep(1_000);
