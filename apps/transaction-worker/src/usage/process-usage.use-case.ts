@@ -37,8 +37,8 @@ interface Charge {
 /**
  * Processes a set of accepted usage events inside the caller's database transaction, with a fixed
  * number of statements whatever the set's size: lock the events still `received`; load their
- * meters; check each event's rules and price it (pure, in memory); charge them through the ledger
- * in order of occurrence; then write the processed and failed rows in one statement each. A wallet
+ * meters; check each event's rules and price it (pure, in memory); mark them processed or failed;
+ * charge them through the ledger in order of occurrence; then write the processed rows. A wallet
  * that cannot pay leaves the event processed but unbilled.
  */
 @Injectable()
@@ -129,8 +129,16 @@ export class ProcessUsage {
       if (priced && priced.amount > 0n) charges.push({ event, processed: row });
     }
 
+    // The events' status first, then the charges: what runs after the ledger locks the wallets
+    // (and the tenant's one revenue account, which every batch shares) is only what needs them.
+    await this.usage.markOutcomes(
+      manager,
+      tenantId,
+      processed.map((p) => p.eventId),
+      failed,
+    );
     const { charged, unbilled } = await this.charge(manager, tenantId, charges);
-    await this.usage.record(manager, tenantId, processed, failed);
+    await this.usage.insertProcessed(manager, tenantId, processed);
     return { processed: processed.length, failed: failed.length, charged, unbilled, observed };
   }
 

@@ -235,38 +235,18 @@ export class UsageRepository {
     return rows.map(toEvent);
   }
 
-  /** Records the outcome of a set of events: processed and failed rows, and their status, in three statements. */
-  async record(
+  /**
+   * Marks a set of events processed or failed and records the failures, in two statements. It
+   * needs nothing of the charges, so the worker runs it before it locks the wallets: the status
+   * update is the batch's most expensive statement (every index of usage_events changes), and
+   * it must not lengthen the time the hot accounts stay locked.
+   */
+  async markOutcomes(
     manager: EntityManager,
     tenantId: string,
-    processed: ProcessedUsage[],
+    processedIds: string[],
     failed: FailedUsage[],
   ): Promise<void> {
-    if (processed.length > 0) {
-      await manager.query(
-        `INSERT INTO usage_processed (tenant_id, event_id, type, account_id, occurred_at, category, worker_id,
-           meter_id, quantity, amount, currency, billing_status, unbilled_code, unbilled_reason, transaction_id)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
-           $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])`,
-        [
-          tenantId,
-          processed.map((p) => p.eventId),
-          processed.map((p) => p.type),
-          processed.map((p) => p.accountId),
-          processed.map((p) => p.occurredAt),
-          processed.map((p) => p.category),
-          processed.map((p) => p.workerId),
-          processed.map((p) => p.meterId),
-          processed.map((p) => text(p.quantity)),
-          processed.map((p) => text(p.amount)),
-          processed.map((p) => p.currency),
-          processed.map((p) => p.billingStatus),
-          processed.map((p) => p.unbilledCode),
-          processed.map((p) => p.unbilledReason),
-          processed.map((p) => p.transactionId),
-        ],
-      );
-    }
     if (failed.length > 0) {
       await manager.query(
         `INSERT INTO usage_failed (tenant_id, event_id, code, reason, worker_id)
@@ -288,8 +268,40 @@ export class UsageRepository {
         WHERE u.tenant_id = $1 AND u.id = d.id`,
       [
         tenantId,
-        [...processed.map((p) => p.eventId), ...failed.map((f) => f.eventId)],
-        [...processed.map(() => 'processed'), ...failed.map(() => 'failed')],
+        [...processedIds, ...failed.map((f) => f.eventId)],
+        [...processedIds.map(() => 'processed'), ...failed.map(() => 'failed')],
+      ],
+    );
+  }
+
+  /** The processed rows of a set of events (with what their charges became), in one statement. */
+  async insertProcessed(
+    manager: EntityManager,
+    tenantId: string,
+    processed: ProcessedUsage[],
+  ): Promise<void> {
+    if (processed.length === 0) return;
+    await manager.query(
+      `INSERT INTO usage_processed (tenant_id, event_id, type, account_id, occurred_at, category, worker_id,
+           meter_id, quantity, amount, currency, billing_status, unbilled_code, unbilled_reason, transaction_id)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[],
+           $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[])`,
+      [
+        tenantId,
+        processed.map((p) => p.eventId),
+        processed.map((p) => p.type),
+        processed.map((p) => p.accountId),
+        processed.map((p) => p.occurredAt),
+        processed.map((p) => p.category),
+        processed.map((p) => p.workerId),
+        processed.map((p) => p.meterId),
+        processed.map((p) => text(p.quantity)),
+        processed.map((p) => text(p.amount)),
+        processed.map((p) => p.currency),
+        processed.map((p) => p.billingStatus),
+        processed.map((p) => p.unbilledCode),
+        processed.map((p) => p.unbilledReason),
+        processed.map((p) => p.transactionId),
       ],
     );
   }
