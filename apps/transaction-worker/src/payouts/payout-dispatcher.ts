@@ -9,7 +9,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { PAYOUT_FAILURES, outcomeOf, payoutRetryDelayMs, type ProviderPayoutStatus } from '#domain';
 import { faultPoint } from '#messaging';
 import { Metrics } from '#observability';
-import { PayoutRepository, type PayoutRecord } from '#persistence';
+import { PayoutRepository, type PayoutRecord, type ProviderEventRecord } from '#persistence';
 import { PayoutCircuit } from './payout-circuit.js';
 import { PAYOUT_PROVIDER, type PayoutProvider, type ProviderPayout } from '#payouts';
 import { SettlePayout, type PayoutOutcome } from './settle-payout.use-case.js';
@@ -72,20 +72,29 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
     await Promise.allSettled([...this.settled]);
   }
 
-  /** One pass of the three duties (the loop runs it every interval; tests may call it). */
+  /**
+   * One pass of the three duties (the loop runs it every interval; tests may call it). Each runs
+   * whatever became of the one before: a database error applying webhooks must not keep due
+   * payouts from being sent, nor the reverse.
+   */
   async tick(): Promise<void> {
-    await this.applyEvents();
-    await this.pollOverdue();
-    await this.dispatchDue();
+    const duties: [string, () => Promise<void>][] = [
+      ['applying provider events', () => this.applyEvents()],
+      ['polling overdue payouts', () => this.pollOverdue()],
+      ['sending due payouts', () => this.dispatchDue()],
+    ];
+    for (const [what, duty] of duties) {
+      try {
+        await duty();
+      } catch (error) {
+        this.log.warn(`payout dispatch: ${what} failed: ${(error as Error).message}`);
+      }
+    }
   }
 
   private async run(): Promise<void> {
     while (this.running) {
-      try {
-        await this.tick();
-      } catch (error) {
-        this.log.warn(`payout dispatch failed: ${(error as Error).message}`);
-      }
+      await this.tick();
       await new Promise<void>((resolve) => {
         this.wake = resolve;
         this.timer = setTimeout(resolve, this.options.intervalMs);
@@ -99,25 +108,54 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
    * in id order) are then all a transaction holds: several in one would take a second payout's
    * accounts while holding the first's (the shared outside-world account among them), out of
    * order, and deadlock with the command batches and with polls settling the same payouts.
+   *
+   * An event whose application fails (its payout locked past the statement timeout, any database
+   * error) is set aside until a retry time, backing off like a payout's attempts, and the pass
+   * goes on with the others: one event that keeps failing delays only its own payout's events.
    */
   private async applyEvents(): Promise<void> {
     for (let i = 0; i < EVENT_BATCH; i++) {
-      const { claimed, applied } = await this.dataSource.transaction(async (manager) => {
-        const [event] = await this.payouts.claimEvents(manager, 1);
-        if (!event) return { claimed: false, applied: null };
-        const outcome = event.status ? outcomeOf(event.status as ProviderPayoutStatus) : null;
-        let settled: PayoutOutcome | null = null;
-        if (event.reference && outcome) {
-          const candidate = this.outcome(outcome, event.status!, event.payoutId);
-          if (await this.settle.applyIn(manager, event.reference, candidate)) settled = candidate;
-          else await this.contradicts(manager, event.reference, outcome, event.status!, event.payoutId);
-        }
-        await this.payouts.markEventApplied(manager, event.id);
-        return { claimed: true, applied: settled };
-      });
-      if (applied) this.settle.committed(applied, 'webhook');
-      if (!claimed) return;
+      let claimedEvent: ProviderEventRecord | undefined;
+      try {
+        const applied = await this.dataSource.transaction(async (manager) => {
+          const [event] = await this.payouts.claimEvents(manager, 1);
+          claimedEvent = event;
+          if (!event) return null;
+          const outcome = event.status ? outcomeOf(event.status as ProviderPayoutStatus) : null;
+          let settled: PayoutOutcome | null = null;
+          if (event.reference && outcome) {
+            const candidate = this.outcome(outcome, event.status!, event.payoutId);
+            if (await this.settle.applyIn(manager, event.reference, candidate)) settled = candidate;
+            else await this.contradicts(manager, event.reference, outcome, event.status!, event.payoutId);
+          }
+          await this.payouts.markEventApplied(manager, event.id);
+          return settled;
+        });
+        if (applied) this.settle.committed(applied, 'webhook');
+      } catch (error) {
+        // Nothing claimed: the claim itself failed, and so would the rest of this pass.
+        if (!claimedEvent) throw error;
+        await this.setAside(claimedEvent, error as Error);
+      }
+      if (!claimedEvent) return;
     }
+  }
+
+  private async setAside(event: ProviderEventRecord, error: Error): Promise<void> {
+    const attempt = event.attempts + 1;
+    const delay = Math.min(
+      this.options.retryMaxMs,
+      this.options.retryBaseMs * 2 ** Math.min(attempt - 1, 30),
+    );
+    this.log.warn(
+      `provider event ${event.id} (payout ${event.reference ?? '?'}) failed to apply, attempt ${attempt}; again in ${delay} ms: ${error.message}`,
+    );
+    await this.payouts.markEventFailed(
+      this.dataSource,
+      event.id,
+      error.message,
+      new Date(Date.now() + delay),
+    );
   }
 
   /**

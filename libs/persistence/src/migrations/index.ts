@@ -23,6 +23,7 @@ import { CustomerSessions1763806800000 } from './1763806800000-CustomerSessions.
 import { Payouts1763810400000 } from './1763810400000-Payouts.js';
 import { PayoutOversight1763814000000 } from './1763814000000-PayoutOversight.js';
 import { PayoutMismatchKinds1763817600000 } from './1763817600000-PayoutMismatchKinds.js';
+import { ProviderEventRetries1763821200000 } from './1763821200000-ProviderEventRetries.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -51,4 +52,5 @@ export const migrations = [
   Payouts1763810400000,
   PayoutOversight1763814000000,
   PayoutMismatchKinds1763817600000,
+  ProviderEventRetries1763821200000,
 ];

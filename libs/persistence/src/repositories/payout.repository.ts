@@ -108,6 +108,8 @@ export interface ProviderEventRecord {
   payoutId: string | null;
   reference: string | null;
   status: string | null;
+  /** Failed applications so far (each set the event aside until its `retry_at`). */
+  attempts: number;
 }
 
 /**
@@ -254,7 +256,7 @@ export class PayoutRepository {
   /** Records a provider webhook; false when this event id was recorded before (a duplicate). */
   async recordEvent(
     manager: EntityManager | DataSource,
-    event: ProviderEventRecord & { payload: string },
+    event: Omit<ProviderEventRecord, 'attempts'> & { payload: string },
   ): Promise<boolean> {
     const rows: unknown[] = await manager.query(
       `INSERT INTO provider_events (id, type, payout_id, reference, status, payload)
@@ -264,7 +266,11 @@ export class PayoutRepository {
     return rows.length === 1;
   }
 
-  /** Up to `limit` received events not yet applied, locked (SKIP LOCKED: one applier each). */
+  /**
+   * The oldest unapplied events, locked (SKIP LOCKED: one dispatcher each). An event set aside
+   * after a failure waits for its retry time, and a later event of the same payout waits for it:
+   * one payout's events apply in the order received.
+   */
   async claimEvents(manager: EntityManager, limit: number): Promise<ProviderEventRecord[]> {
     const rows: {
       id: string;
@@ -272,9 +278,15 @@ export class PayoutRepository {
       payout_id: string | null;
       reference: string | null;
       status: string | null;
+      attempts: number;
     }[] = await manager.query(
-      `SELECT id, type, payout_id, reference, status FROM provider_events WHERE applied_at IS NULL
-          ORDER BY received_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      `SELECT e.id, e.type, e.payout_id, e.reference, e.status, e.attempts FROM provider_events e
+        WHERE e.applied_at IS NULL AND (e.retry_at IS NULL OR e.retry_at <= now())
+          AND NOT EXISTS (
+            SELECT 1 FROM provider_events b
+             WHERE b.reference = e.reference AND b.applied_at IS NULL
+               AND (b.received_at, b.id) < (e.received_at, e.id))
+        ORDER BY e.received_at, e.id LIMIT $1 FOR UPDATE OF e SKIP LOCKED`,
       [limit],
     );
     return rows.map((r) => ({
@@ -283,11 +295,26 @@ export class PayoutRepository {
       payoutId: r.payout_id,
       reference: r.reference,
       status: r.status,
+      attempts: r.attempts,
     }));
   }
 
   async markEventApplied(manager: EntityManager, id: string): Promise<void> {
     await manager.query(`UPDATE provider_events SET applied_at = now() WHERE id = $1`, [id]);
+  }
+
+  /** An event whose application failed: set aside until `retryAt`, with the error kept. */
+  async markEventFailed(
+    dataSource: DataSource | EntityManager,
+    id: string,
+    error: string,
+    retryAt: Date,
+  ): Promise<void> {
+    await dataSource.query(
+      `UPDATE provider_events SET attempts = attempts + 1, last_error = left($2, 2000), retry_at = $3
+        WHERE id = $1 AND applied_at IS NULL`,
+      [id, error, retryAt],
+    );
   }
 
   /** Payouts created since `since` that the provider has been asked to pay (not just queued). */
