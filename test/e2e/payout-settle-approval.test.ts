@@ -240,4 +240,38 @@ describe('payout mismatch settlement: four eyes above the threshold', () => {
     const badPage = await admin(viewer, 'GET', '/admin/api/payout-mismatches?limit=0');
     assert.equal(badPage.status, 400, badPage.text);
   });
+
+  it('takes the payout before the mismatch, as a contradicting provider event does: no deadlock', async () => {
+    const id = await mismatchOf(SMALL);
+    // Another session in a provider event's order: the payout's row first…
+    const event = db.createQueryRunner();
+    await event.connect();
+    try {
+      await event.startTransaction();
+      await event.query(`SELECT 1 FROM payouts WHERE transaction_id = $1 FOR UPDATE`, [id]);
+      const settling = admin(first, 'POST', `/admin/api/payout-mismatches/${id}/settle`, {
+        outcome: 'failed',
+        reason: 'never reached the provider',
+      });
+      await waitFor('the settlement waiting for a lock', async () => {
+        const [row] = await db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND usename = 'tally_app' AND wait_event_type = 'Lock'`,
+        );
+        return row.n > 0;
+      });
+      // …then the mismatch: free, since the settlement waits for the payout before taking it.
+      // Taking them the other way round, the two would deadlock and one of them be cancelled.
+      await event.query(`SET LOCAL lock_timeout = '5s'`);
+      await event.query(`SELECT 1 FROM payout_mismatches WHERE transaction_id = $1 FOR UPDATE`, [id]);
+      await event.commitTransaction();
+      const settled = await settling;
+      assert.equal(settled.status, 200, settled.text);
+      assert.deepEqual(settled.body, { transactionId: id, status: 'settled', resolution: 'failed' });
+    } finally {
+      if (event.isTransactionActive) await event.rollbackTransaction().catch(() => undefined);
+      await event.release();
+    }
+    assert.equal((await waitFinal(api, id)).status, 'failed');
+  });
 });

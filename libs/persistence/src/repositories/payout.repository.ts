@@ -430,8 +430,14 @@ export class PayoutRepository {
     }));
   }
 
-  /** A mismatch, open or resolved, locked, with its payout's amount and any pending settlement. */
+  /**
+   * A mismatch, open or resolved, locked, with its payout's amount and any pending settlement.
+   * The payout's row is locked first: the order every path takes (a provider event contradicting a
+   * final payout locks the payout, then records the mismatch), so an operator's settlement and
+   * such an event cannot deadlock.
+   */
   async lockMismatch(manager: EntityManager, transactionId: string): Promise<LockedMismatch | null> {
+    await manager.query(`SELECT 1 FROM payouts WHERE transaction_id = $1 FOR UPDATE`, [transactionId]);
     const rows: {
       resolved_at: Date | null;
       amount: string;
