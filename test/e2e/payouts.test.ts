@@ -317,6 +317,54 @@ describe('payouts through a payment provider', () => {
     assert.deepEqual(await balance(account), { posted: 1000, held: 0, available: 1000 });
   });
 
+  it('paid again under a second provider payout: recorded as paid_twice, not applied again', async () => {
+    const account = await funded(1000);
+    const id = await withdraw(account, AMOUNTS.manual);
+    const payoutId = await accepted(id);
+    await providerEvent({
+      id: eventId(),
+      type: 'payout.paid',
+      data: { id: payoutId, reference: id, status: 'paid' },
+    });
+    assert.equal((await waitFinal(api, id)).status, 'succeeded');
+    // The same payout's paid event again (another event id) is no mismatch; a second payout is.
+    await providerEvent({
+      id: eventId(),
+      type: 'payout.paid',
+      data: { id: payoutId, reference: id, status: 'paid' },
+    });
+    await providerEvent({
+      id: eventId(),
+      type: 'payout.paid',
+      data: { id: `${payoutId}_again`, reference: id, status: 'paid' },
+    });
+    await waitFor('events applied', async () => {
+      const [row] = await db.query(
+        `SELECT count(*)::int AS n FROM provider_events WHERE reference = $1 AND applied_at IS NULL`,
+        [id],
+      );
+      return row.n === 0;
+    });
+    const mismatches = await db.query(
+      `SELECT kind, tally_status, provider_status, provider_payout_id FROM payout_mismatches WHERE transaction_id = $1`,
+      [id],
+    );
+    assert.deepEqual(mismatches, [
+      {
+        kind: 'paid_twice',
+        tally_status: 'succeeded',
+        provider_status: 'paid',
+        provider_payout_id: `${payoutId}_again`,
+      },
+    ]);
+    assert.equal(await entries(id), 2);
+    assert.deepEqual(await balance(account), {
+      posted: 1000 - AMOUNTS.manual,
+      held: 0,
+      available: 1000 - AMOUNTS.manual,
+    });
+  });
+
   it('refuses unsigned, wrongly signed and stale events with 401 problem+json, recording nothing', async () => {
     const account = await funded(1000);
     const id = await withdraw(account, AMOUNTS.manual);

@@ -160,8 +160,9 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
 
   /**
    * An event for a payout already final the other way — typically a bank's return days after
-   * the payout was paid — changes nothing by itself (final is final), but is not dropped either:
-   * it is recorded as a mismatch for an operator, as reconciliation would, whatever its window.
+   * the payout was paid — or paid under a second provider payout id changes nothing by itself
+   * (final is final), but is not dropped either: it is recorded as a mismatch for an operator, as
+   * reconciliation would, whatever its window.
    */
   private async contradicts(
     manager: EntityManager,
@@ -172,12 +173,20 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
   ): Promise<void> {
     const payout = await this.payouts.find(manager, transactionId);
     if (!payout) return;
+    // Paid again under another provider payout id: the provider paid the withdrawal twice.
+    const secondPayout =
+      outcome === 'succeeded' &&
+      providerPayoutId !== null &&
+      payout.providerPayoutId !== null &&
+      providerPayoutId !== payout.providerPayoutId;
     const kind =
       payout.status === 'succeeded' && outcome === 'failed'
         ? 'failed_but_succeeded'
         : payout.status === 'failed' && outcome === 'succeeded'
           ? 'paid_but_failed'
-          : null;
+          : payout.status === 'succeeded' && secondPayout
+            ? 'paid_twice'
+            : null;
     if (!kind) return;
     this.log.warn(
       `payout ${transactionId}: the provider says ${providerStatus}, Tally has it ${payout.status}`,
