@@ -23,6 +23,7 @@ describe('orders waiting on a locked wallet do not take every connection from ac
       RATE_LIMIT_ENABLED: 'false',
       DATABASE_POOL_MAX: '3',
       ORDER_PLACEMENT_CONCURRENCY: '1',
+      ORDER_PLACEMENT_MAX_WAIT_MS: '20000',
     });
     api = new Api(shop.url('gateway'), (await newTenant('Order gate')).apiKey);
     holder = new pg.Client({ connectionString: testSettings().ownerUrl });
@@ -90,6 +91,70 @@ describe('orders waiting on a locked wallet do not take every connection from ac
       );
     } finally {
       if (!released) await holder.query('ROLLBACK');
+    }
+  });
+
+  it('an order that waits at the gate past ORDER_PLACEMENT_MAX_WAIT_MS: 503 with Retry-After, nothing kept', async () => {
+    const short = await InProcessStack.start('order-gate-wait', ['gateway'], {
+      RATE_LIMIT_ENABLED: 'false',
+      DATABASE_POOL_MAX: '3',
+      ORDER_PLACEMENT_CONCURRENCY: '1',
+      ORDER_PLACEMENT_MAX_WAIT_MS: '300',
+    });
+    const shortApi = new Api(short.url('gateway'), api.apiKey);
+    const wallet = await api.account({ currency: 'USD' });
+    await api.deposit(wallet, 10_000);
+    const product = await api.post('/v1/products', {
+      sku: `WAIT-${randomBytes(4).toString('hex')}`,
+      name: 'Wait lamp',
+      price: 100,
+      currency: 'USD',
+      stock: 5,
+    });
+    assert.equal(product.status, 201, product.text);
+    const order = (k: string) =>
+      shortApi.post(
+        '/v1/orders',
+        { accountId: wallet, items: [{ productId: product.body.id, quantity: 1 }] },
+        { 'idempotency-key': k },
+      );
+
+    await holder.query('BEGIN');
+    await holder.query(`SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE`, [wallet]);
+    const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    let released = false;
+    try {
+      // The gate's one place: an order waiting on the wallet's lock for as long as it is held.
+      const first = order(key());
+      await waitFor('an order to wait on the wallet lock', async () => {
+        const { rows } = await holder.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))`,
+          [holderPid],
+        );
+        return rows[0]!.n >= 1;
+      });
+      // Two more wait at the gate, past its longest wait, while the lock is still held.
+      const keys = [key(), key()];
+      const refused = await Promise.all(keys.map(order));
+      for (const r of refused) {
+        assert.equal(r.status, 503, r.text);
+        assert.equal(r.body.code, 'service_unavailable');
+        assert.equal(r.headers.get('retry-after'), '1');
+      }
+      await holder.query('COMMIT');
+      released = true;
+      assert.equal((await first).status, 201);
+      // Nothing of the refused ones was kept: their keys place an order now.
+      const again = await Promise.all(keys.map(order));
+      assert.deepEqual(
+        again.map((r) => r.status),
+        [201, 201],
+      );
+      const stock = await api.get(`/v1/products/${product.body.id}`);
+      assert.equal(stock.body.stock.available, 2, JSON.stringify(stock.body.stock));
+    } finally {
+      if (!released) await holder.query('ROLLBACK');
+      await short.stop();
     }
   });
 });

@@ -50,6 +50,8 @@ export const gatewayEnv = {
    * holds delay the orders behind them (docs/performance.md, "Open-loop load").
    */
   ORDER_PLACEMENT_CONCURRENCY: int(0, 100, 0),
+  /** Longest wait for a place at that gate; past it the order is answered 503 (retry). */
+  ORDER_PLACEMENT_MAX_WAIT_MS: int(100, 120_000, 10_000),
   /**
    * How an order's stock is reserved without overselling (docs/architecture.md, "Inventory"):
    * row locks in Postgres, a Redis lock per product (REDIS_URL; unreachable ⇒ row locks), or

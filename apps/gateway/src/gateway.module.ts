@@ -170,6 +170,7 @@ export class GatewayModule {
           provide: 'ORDER_PLACEMENT_GATE',
           useValue: new Gate(
             config.ORDER_PLACEMENT_CONCURRENCY || Math.max(1, Math.floor(config.DATABASE_POOL_MAX / 2)),
+            config.ORDER_PLACEMENT_MAX_WAIT_MS,
           ),
         },
         IngestUsage,

@@ -9,14 +9,24 @@ export function isDataException(error: unknown): boolean {
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
 
-/** The database cannot be reached right now (connection refused or lost, shutting down, pool exhausted). */
+/** The database cannot be reached right now (connection refused or lost, shutting down, pool or gate exhausted). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: string; message?: string } | null;
   if (!e) return false;
   return (
-    ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P02', '57P03', '53300', '08006', '08001', '08003'].includes(
-      e.code ?? '',
-    ) || /timeout exceeded when trying to connect|Connection terminated/.test(e.message ?? '')
+    [
+      'ECONNREFUSED',
+      'ECONNRESET',
+      '57P01',
+      '57P02',
+      '57P03',
+      '53300',
+      '08006',
+      '08001',
+      '08003',
+      'GATE_TIMEOUT', // no place at a connection gate in time (gate.ts): as good as no connection
+    ].includes(e.code ?? '') ||
+    /timeout exceeded when trying to connect|Connection terminated/.test(e.message ?? '')
   );
 }
 
