@@ -111,7 +111,8 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
    *
    * An event whose application fails (its payout locked past the statement timeout, any database
    * error) is set aside until a retry time, backing off like a payout's attempts, and the pass
-   * goes on with the others: one event that keeps failing delays only its own payout's events.
+   * ends there (the next one goes on with the others): one event that keeps failing delays only
+   * its own payout's events, and at most one such failure is waited for per pass.
    */
   private async applyEvents(): Promise<void> {
     for (let i = 0; i < EVENT_BATCH; i++) {
@@ -136,6 +137,9 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
         // Nothing claimed: the claim itself failed, and so would the rest of this pass.
         if (!claimedEvent) throw error;
         await this.setAside(claimedEvent, error as Error);
+        // The rest wait for the next pass: a failure may have cost a whole statement timeout,
+        // and polls and sends come first, not a hundred more such waits.
+        return;
       }
       if (!claimedEvent) return;
     }
