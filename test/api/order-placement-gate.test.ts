@@ -17,6 +17,12 @@ describe('orders waiting on a locked wallet do not take every connection from ac
   let shop: InProcessStack;
   let api: Api;
   let holder: pg.Client;
+  /**
+   * Watches for waiting sessions from outside the holder's transaction: inside one, Postgres
+   * serves pg_stat_activity from a snapshot taken at its first read, so a session opened after
+   * that (a new pooled connection) would never show up there.
+   */
+  let observer: pg.Client;
 
   beforeAll(async () => {
     shop = await InProcessStack.start('order-gate', ['gateway', 'transaction-worker'], {
@@ -28,10 +34,13 @@ describe('orders waiting on a locked wallet do not take every connection from ac
     api = new Api(shop.url('gateway'), (await newTenant('Order gate')).apiKey);
     holder = new pg.Client({ connectionString: testSettings().ownerUrl });
     await holder.connect();
+    observer = new pg.Client({ connectionString: testSettings().ownerUrl });
+    await observer.connect();
   });
 
   afterAll(async () => {
     await holder?.end();
+    await observer?.end();
     await shop?.stop();
   });
 
@@ -64,7 +73,7 @@ describe('orders waiting on a locked wallet do not take every connection from ac
       // The first order is in the database, waiting on the wallet's lock.
       const blocked = async () =>
         (
-          await holder.query<{ n: number }>(
+          await observer.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))`,
             [holderPid],
           )
@@ -125,14 +134,20 @@ describe('orders waiting on a locked wallet do not take every connection from ac
     let released = false;
     try {
       // The gate's one place: an order waiting on the wallet's lock for as long as it is held.
-      const first = order(key());
-      await waitFor('an order to wait on the wallet lock', async () => {
-        const { rows } = await holder.query<{ n: number }>(
+      let firstAnswer: string | null = null;
+      const first = order(key()).then((r) => {
+        firstAnswer = `${r.status} ${r.text}`;
+        return r;
+      });
+      const state = await waitFor('an order to wait on the wallet lock', async () => {
+        if (firstAnswer) return `answered before it waited: ${firstAnswer}`;
+        const { rows } = await observer.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))`,
           [holderPid],
         );
-        return rows[0]!.n >= 1;
+        return rows[0]!.n >= 1 ? 'waiting' : null;
       });
+      assert.equal(state, 'waiting');
       // Two more wait at the gate, past its longest wait, while the lock is still held.
       const keys = [key(), key()];
       const refused = await Promise.all(keys.map(order));
