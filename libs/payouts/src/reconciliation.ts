@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { outcomeOf } from '#domain';
+import { contradictionOf, outcomeOf } from '#domain';
 import type { PayoutMismatch, PayoutRecord, PayoutRepository } from '#persistence';
 import type { PayoutProvider, ProviderPayout } from './payout-provider.js';
 
@@ -69,8 +69,8 @@ export function comparePayouts(
       continue;
     }
     const outcome = outcomeOf(p.status);
-    if (t.status === 'failed' && outcome === 'succeeded') mismatch(t, 'paid_but_failed', p);
-    else if (t.status === 'succeeded' && outcome === 'failed') mismatch(t, 'failed_but_succeeded', p);
+    const contradiction = contradictionOf(t.status, outcome);
+    if (contradiction) mismatch(t, contradiction, p);
     else if ((t.status === 'accepted' || t.status === 'unknown') && outcome)
       resolvable.push({
         transactionId: t.transactionId,

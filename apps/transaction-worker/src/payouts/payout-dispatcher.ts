@@ -6,7 +6,13 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { PAYOUT_FAILURES, outcomeOf, payoutRetryDelayMs, type ProviderPayoutStatus } from '#domain';
+import {
+  PAYOUT_FAILURES,
+  contradictionOf,
+  outcomeOf,
+  payoutRetryDelayMs,
+  type ProviderPayoutStatus,
+} from '#domain';
 import { faultPoint } from '#messaging';
 import { Metrics } from '#observability';
 import { PayoutRepository, type PayoutRecord, type ProviderEventRecord } from '#persistence';
@@ -147,10 +153,12 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
 
   private async setAside(event: ProviderEventRecord, error: Error): Promise<void> {
     const attempt = event.attempts + 1;
-    const delay = Math.min(
-      this.options.retryMaxMs,
-      this.options.retryBaseMs * 2 ** Math.min(attempt - 1, 30),
-    );
+    // The payouts' own backoff (with jitter), without their last attempt: an event is never dropped.
+    const delay = payoutRetryDelayMs(attempt, {
+      baseMs: this.options.retryBaseMs,
+      maxMs: this.options.retryMaxMs,
+      maxAttempts: Infinity,
+    })!;
     this.log.warn(
       `provider event ${event.id} (payout ${event.reference ?? '?'}) failed to apply, attempt ${attempt}; again in ${delay} ms: ${error.message}`,
     );
@@ -184,13 +192,8 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
       payout.providerPayoutId !== null &&
       providerPayoutId !== payout.providerPayoutId;
     const kind =
-      payout.status === 'succeeded' && outcome === 'failed'
-        ? 'failed_but_succeeded'
-        : payout.status === 'failed' && outcome === 'succeeded'
-          ? 'paid_but_failed'
-          : payout.status === 'succeeded' && secondPayout
-            ? 'paid_twice'
-            : null;
+      contradictionOf(payout.status, outcome) ??
+      (payout.status === 'succeeded' && secondPayout ? 'paid_twice' : null);
     if (!kind) return;
     this.log.warn(
       `payout ${transactionId}: the provider says ${providerStatus}, Tally has it ${payout.status}`,

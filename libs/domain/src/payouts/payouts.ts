@@ -34,6 +34,20 @@ export function outcomeOf(status: ProviderPayoutStatus): 'succeeded' | 'failed' 
 }
 
 /** The failure a withdrawal records when its payout does not go through. */
+/**
+ * A final payout the provider reports the other way: paid there but failed here, or the reverse.
+ * Null when they agree or Tally has no final status yet. Reconciliation and the webhook path
+ * both record it as a mismatch for an operator.
+ */
+export function contradictionOf(
+  tallyStatus: PayoutStatus,
+  providerOutcome: 'succeeded' | 'failed' | null,
+): 'paid_but_failed' | 'failed_but_succeeded' | null {
+  if (tallyStatus === 'failed' && providerOutcome === 'succeeded') return 'paid_but_failed';
+  if (tallyStatus === 'succeeded' && providerOutcome === 'failed') return 'failed_but_succeeded';
+  return null;
+}
+
 export const PAYOUT_FAILURES = {
   refused: 'payout_refused',
   returned: 'payout_returned',

@@ -437,7 +437,7 @@ export class PayoutRepository {
    * such an event cannot deadlock.
    */
   async lockMismatch(manager: EntityManager, transactionId: string): Promise<LockedMismatch | null> {
-    await manager.query(`SELECT 1 FROM payouts WHERE transaction_id = $1 FOR UPDATE`, [transactionId]);
+    await this.lock(manager, transactionId);
     const rows: {
       resolved_at: Date | null;
       amount: string;
