@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { providerSignature } from '#domain';
-import { Api, openDataSource, send, waitFinal, waitFor } from '#test-support';
+import { Api, openDataSource, sendProviderEvent, waitFinal, waitFor } from '#test-support';
 import { InProcessStack, newTenant } from '../support/in-process.js';
 import {
   startProviderSimulator,
@@ -60,17 +59,11 @@ describe('a provider event that fails to apply', () => {
     return res.body.id as string;
   };
   const providerEvent = async (id: string, reference: string, payoutId: string, status: string) => {
-    const body = JSON.stringify({ id, type: `payout.${status}`, data: { id: payoutId, reference, status } });
-    const res = await send(
-      stack.url('gateway'),
-      'POST',
-      '/v1/provider-events',
-      {
-        'content-type': 'application/json',
-        'provider-signature': providerSignature(SECRET, Math.floor(Date.now() / 1000), body),
-      },
-      body,
-    );
+    const res = await sendProviderEvent(stack.url('gateway'), SECRET, {
+      id,
+      type: `payout.${status}`,
+      data: { id: payoutId, reference, status },
+    });
     assert.equal(res.status, 200, res.text);
   };
   const eventRow = async (id: string) =>

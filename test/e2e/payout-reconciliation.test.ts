@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
-import { providerSignature } from '#domain';
-import { Api, openDataSource, send, signedInOperator, tallyCli, waitFinal, waitFor } from '#test-support';
+import {
+  Api,
+  openDataSource,
+  send,
+  sendProviderEvent,
+  signedInOperator,
+  tallyCli,
+  waitFinal,
+  waitFor,
+} from '#test-support';
 import { InProcessStack, newTenant } from '../support/in-process.js';
 import {
   startProviderSimulator,
@@ -54,23 +62,12 @@ describe('payout reconciliation', () => {
         [id],
       )) as { kind: string; tally_status: string; provider_status: string | null }[]
     )[0];
-  const providerEvent = (reference: string, payoutId: string, status: string) => {
-    const body = JSON.stringify({
+  const providerEvent = (reference: string, payoutId: string, status: string) =>
+    sendProviderEvent(stack.url('gateway'), SECRET, {
       id: `pevt_test_${Math.random().toString(36).slice(2)}`,
       type: `payout.${status}`,
       data: { id: payoutId, reference, status },
     });
-    return send(
-      stack.url('gateway'),
-      'POST',
-      '/v1/provider-events',
-      {
-        'content-type': 'application/json',
-        'provider-signature': providerSignature(SECRET, Math.floor(Date.now() / 1000), body),
-      },
-      body,
-    );
-  };
 
   beforeAll(async () => {
     sim = await startProviderSimulator({

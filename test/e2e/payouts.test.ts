@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { providerSignature } from '#domain';
-import { Api, openDataSource, send, waitFinal, waitFor } from '#test-support';
+import {
+  Api,
+  openDataSource,
+  send,
+  sendProviderEvent,
+  waitFinal,
+  waitFor,
+  type ProviderEventBody,
+} from '#test-support';
 import { InProcessStack, newTenant, verifiedLedger } from '../support/in-process.js';
 import {
   startProviderSimulator,
@@ -238,23 +246,8 @@ describe('payouts through a payment provider', () => {
   });
 
   /** The provider's webhook for `payoutId`, signed as the provider signs (or as told). */
-  const providerEvent = (
-    event: { id: string; type: string; data: { id: string; reference: string | null; status: string } },
-    sign: { secret?: string; at?: number } = {},
-  ) => {
-    const body = JSON.stringify(event);
-    const at = sign.at ?? Math.floor(Date.now() / 1000);
-    return send(
-      stack.url('gateway'),
-      'POST',
-      '/v1/provider-events',
-      {
-        'content-type': 'application/json',
-        'provider-signature': providerSignature(sign.secret ?? SECRET, at, body),
-      },
-      body,
-    );
-  };
+  const providerEvent = (event: ProviderEventBody, sign: { secret?: string; at?: number } = {}) =>
+    sendProviderEvent(stack.url('gateway'), sign.secret ?? SECRET, event, sign.at);
   const accepted = async (id: string) =>
     waitFor('accepted by the provider', async () => {
       const [row] = await db.query(

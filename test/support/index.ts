@@ -10,3 +10,4 @@ export * from './metrics.js';
 export * from './webhook-receiver.js';
 export * from './contract.js';
 export * from './pdf.js';
+export * from './provider-events.js';
