@@ -27,16 +27,23 @@ export function createValidationPipe(options: ValidationPipeOptions = {}): Valid
     exceptionFactory: (errors: ClassValidatorError[]) => new ValidationError(errorsOf(errors)),
   };
   const precheck = options.precheck;
-  if (!precheck) return new ValidationPipe(settings);
   return new (class extends ValidationPipe {
     override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
       if (metadata.metatype && this.toValidate(metadata)) {
-        const refused = precheck(value, metadata);
+        const refused = precheck?.(value, metadata) ?? [];
         if (refused.length > 0) throw new ValidationError(refused);
+        // A body DTO takes a JSON object. Anything else is refused here: class-transformer
+        // throws on some values (an integer past 2^53, parsed as a bigint), which was a 500.
+        if (metadata.type === 'body' && value !== undefined && !isJsonObject(value))
+          throw new ValidationError([{ field: '(body)', message: 'must be a JSON object' }]);
       }
       return super.transform(value, metadata);
     }
   })(settings);
+}
+
+function isJsonObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** class-validator's errors, nested ones included, as `{ field, message }` (`filter.status`). */
