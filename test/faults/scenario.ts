@@ -23,7 +23,7 @@ import {
   type ProviderSimulator,
   type SimulatedPayout,
 } from '../../tools/provider-simulator/src/simulator.js';
-import { LoadGenerator, type LoadOptions } from './load.js';
+import { LoadGenerator, type Intent, type LoadOptions } from './load.js';
 
 const run = promisify(execFile);
 
@@ -323,15 +323,30 @@ interface Row {
   outcomes: number;
 }
 
-/** Counts lost and duplicated transactions, then asserts every invariant. */
-async function verify(
-  ctx: ScenarioContext,
-  scenario: Scenario,
-  recoveryMs: number,
-  deadBefore: Set<string>,
-): Promise<ScenarioResult> {
-  const { db, load, tenantId, stack, suite } = ctx;
-  // Set-wise (the outbox holds every earlier scenario's rows too).
+/** What the fault suite's checks found for one tenant's transactions. */
+export interface TenantCheck {
+  succeeded: number;
+  failed: number;
+  lost: Set<string>;
+  duplicated: Set<string>;
+  /** Anything else wrong: a transaction not as asked, a failure other than insufficient funds, a balance. */
+  problems: string[];
+}
+
+/**
+ * The fault suite's checks of one tenant's transactions in `db` against what its clients saw
+ * accepted (`accepted`, by transaction id): each exactly once in the outbox and published, one
+ * outcome, two ledger entries when it succeeded and none when it failed, nothing nobody asked for,
+ * and every customer account's balance the sum of what succeeded, nothing held. `paid` (the
+ * provider's payouts per transaction) also checks each succeeded withdrawal was paid exactly once.
+ * Set-wise: the outbox holds other tenants' rows too.
+ */
+export async function checkTenant(
+  db: DataSource,
+  accepted: ReadonlyMap<string, Intent>,
+  tenantId: string,
+  paid?: Map<string, number>,
+): Promise<TenantCheck> {
   const rows: Row[] = await db.query(
     `WITH commands AS (
        SELECT payload->>'transactionId' AS id, count(*)::int AS n,
@@ -365,10 +380,8 @@ async function verify(
     balances.set(account, (balances.get(account) ?? 0n) + amount);
   let succeeded = 0;
   let failed = 0;
-  // The provider's own count of what it paid, per transaction (its idempotency key and reference).
-  const paid = scenario.payouts ? await paidByProvider(suite.provider) : new Map<string, number>();
 
-  for (const [id, intent] of load.accepted) {
+  for (const [id, intent] of accepted) {
     const row = byId.get(id);
     if (!row) {
       lost.add(id);
@@ -390,7 +403,7 @@ async function verify(
       if (row.entries < 2 || row.outcomes === 0) lost.add(id);
       if (intent.from) credit(intent.from, -BigInt(intent.amount));
       if (intent.to) credit(intent.to, BigInt(intent.amount));
-      if (scenario.payouts && intent.type === 'withdrawal') {
+      if (paid && intent.type === 'withdrawal') {
         // Recorded paid out: the provider paid it exactly once, or money went twice (or never).
         const times = paid.get(id) ?? 0;
         if (times > 1) duplicated.add(id);
@@ -400,7 +413,7 @@ async function verify(
       failed++;
       if (row.entries > 0) duplicated.add(id);
       // Failed here but paid there: the customer has the money twice.
-      if ((paid.get(id) ?? 0) > 0) duplicated.add(id);
+      if ((paid?.get(id) ?? 0) > 0) duplicated.add(id);
       if (row.outcomes === 0) lost.add(id);
       if (row.failure_code !== 'insufficient_funds') problems.push(`${id} failed: ${row.failure_code}`);
     } else {
@@ -408,7 +421,39 @@ async function verify(
     }
   }
   // A transaction nobody saw accepted: a request written twice, or half-written.
-  for (const row of rows) if (!load.accepted.has(row.id)) duplicated.add(row.id);
+  for (const row of rows) if (!accepted.has(row.id)) duplicated.add(row.id);
+
+  // Balances are the sum of what was accepted and succeeded, by the clients' own record.
+  const accounts: { id: string; posted: string; held: string }[] = await db.query(
+    `SELECT id, posted::text AS posted, held::text AS held FROM accounts WHERE tenant_id = $1 AND kind = 'customer'`,
+    [tenantId],
+  );
+  if (accounts.length === 0) problems.push(`tenant ${tenantId} has no customer account`);
+  for (const account of accounts) {
+    const expected = balances.get(account.id) ?? 0n;
+    if (BigInt(account.posted) !== expected)
+      problems.push(`balance of ${account.id}: ${account.posted}, expected ${expected}`);
+    if (BigInt(account.held) !== 0n) problems.push(`${account.id} holds ${account.held}`);
+  }
+  return { succeeded, failed, lost, duplicated, problems };
+}
+
+/** Counts lost and duplicated transactions, then asserts every invariant. */
+async function verify(
+  ctx: ScenarioContext,
+  scenario: Scenario,
+  recoveryMs: number,
+  deadBefore: Set<string>,
+): Promise<ScenarioResult> {
+  const { db, load, tenantId, stack, suite } = ctx;
+  // The provider's own count of what it paid, per transaction (its idempotency key and reference).
+  const paid = scenario.payouts ? await paidByProvider(suite.provider) : undefined;
+  const { succeeded, failed, lost, duplicated, problems } = await checkTenant(
+    db,
+    load.accepted,
+    tenantId,
+    paid,
+  );
 
   const result: ScenarioResult = {
     scenario: scenario.name,
@@ -427,17 +472,6 @@ async function verify(
   assert.deepEqual(problems, []);
   assert.deepEqual(load.stats.unexpected, [], 'every answer was a 202, a clean 503 or a 409 in flight');
   assert.equal(load.stats.timeouts, 0, 'no request hung');
-
-  // Balances are the sum of what was accepted and succeeded, by the clients' own record.
-  const accounts: { id: string; posted: string; held: string }[] = await db.query(
-    `SELECT id, posted::text AS posted, held::text AS held FROM accounts WHERE tenant_id = $1 AND kind = 'customer'`,
-    [tenantId],
-  );
-  assert.ok(accounts.length > 0);
-  for (const account of accounts) {
-    assert.equal(BigInt(account.posted), balances.get(account.id) ?? 0n, `balance of ${account.id}`);
-    assert.equal(BigInt(account.held), 0n);
-  }
 
   const verified = await tallyCli(['ledger:verify']);
   assert.equal(verified.code, 0, `ledger:verify: ${verified.stdout} ${verified.stderr}`);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { cellOf } from '#config';
 import { BrokerReadiness, MessagingModule } from '#messaging';
 import { LedgerModule } from '#ledger';
 import { PayoutMismatchesController } from './payouts/payout-mismatches.controller.js';
@@ -48,6 +49,7 @@ import { ProductsController } from './products/products.controller.js';
 import { QueueDepths } from './metrics/queue-depths.js';
 import { ReceiptController } from './orders/receipt.controller.js';
 import { CreateApiKey } from './tenants/create-api-key.use-case.js';
+import { CELL_OPTIONS, CellRegistration, type CellOptions } from './tenants/cell-registration.js';
 import { CreateTenant } from './tenants/create-tenant.use-case.js';
 import { RevokeApiKey } from './tenants/revoke-api-key.use-case.js';
 import { SetNotificationEmail } from './tenants/set-notification-email.use-case.js';
@@ -122,6 +124,8 @@ export class AdminModule {
         // Use cases.
         AuthService,
         CreateTenant,
+        CellRegistration,
+        { provide: CELL_OPTIONS, useValue: cellOf(config) satisfies CellOptions },
         SetTenantStatus,
         SetNotificationEmail,
         CreateApiKey,

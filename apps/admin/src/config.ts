@@ -1,5 +1,7 @@
 import {
   amqpEnv,
+  cellEnv,
+  cellOf,
   databaseEnv,
   envClass,
   int,
@@ -19,6 +21,7 @@ export const adminEnv = {
   ...databaseEnv,
   ...amqpEnv,
   ...redisEnv,
+  ...cellEnv,
   ...port('ADMIN_PORT', 3001),
   /** Browser origins allowed to call the admin API besides its own (the dashboard is same-origin). */
   ADMIN_CORS_ORIGINS: refine(
@@ -62,5 +65,8 @@ export const adminEnv = {
 /** The admin's configuration as a class-validator class (its static lists serve deploy checks). */
 export const AdminEnv = envClass(adminEnv, 'AdminEnv');
 export type AdminConfig = ReturnType<typeof loadAdminConfig>;
-export const loadAdminConfig = (env: Record<string, string | undefined> = process.env) =>
-  loadEnv(AdminEnv, env);
+export const loadAdminConfig = (env: Record<string, string | undefined> = process.env) => {
+  const config = loadEnv(AdminEnv, env);
+  cellOf(config); // both cell variables or neither
+  return config;
+};

@@ -476,3 +476,32 @@ export const rateLimitEnv = {
   RATE_LIMIT_EVENTS_PER_SECOND: positiveNumber(1_000_000, 50),
   RATE_LIMIT_EVENTS_BURST: int(1, 1_000_000, 100),
 };
+
+/**
+ * Tenant cells (docs/scaling.md): a deployment that is one cell of several names itself and the
+ * tenant → cell directory. Both or neither: unset, the deployment is the only cell and registers
+ * nothing.
+ */
+export const cellEnv = {
+  /** This deployment's cell: lower-case letters, digits and "-", at most 32 characters. */
+  CELL_NAME: pattern(
+    '',
+    /^([a-z0-9][a-z0-9-]*)?$/,
+    'must be a-z, 0-9 and "-", starting with a letter or digit',
+    32,
+  ),
+  /** The tenant → cell directory (PostgreSQL) every cell's admin registers tenants and API keys in. */
+  CELL_DIRECTORY_URL: optionalUrl(['postgres', 'postgresql']),
+};
+
+/** The cell this deployment is, and its directory; null when cells are not configured. */
+export function cellOf(config: EnvValues<typeof cellEnv>): { name: string; directoryUrl: string } | null {
+  const name = config.CELL_NAME || undefined;
+  const directoryUrl = config.CELL_DIRECTORY_URL;
+  if (!name && !directoryUrl) return null;
+  if (!name || !directoryUrl) {
+    const missing = name ? 'CELL_DIRECTORY_URL' : 'CELL_NAME';
+    throw new ConfigError([{ variable: missing, message: 'must be set with the other cell variable' }]);
+  }
+  return { name, directoryUrl };
+}

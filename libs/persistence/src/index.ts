@@ -17,3 +17,4 @@ export * from './storable-text.js';
 export * from './recommendations/index.js';
 export * from './product-cache/index.js';
 export * from './gate.js';
+export * from './cells/cell-directory.js';

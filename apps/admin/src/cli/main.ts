@@ -1,6 +1,7 @@
 /**
  * Operators' command line:  npm run tally -- <command> [args]
- *   tenants:create <name>   create a tenant and its first API key; prints {"tenantId","apiKey"}
+ *   tenants:create <name>   create a tenant and its first API key; prints {"tenantId","apiKey"}; with
+ *                           CELL_NAME and CELL_DIRECTORY_URL, registered to that cell (docs/scaling.md)
  *   tenants:set-email <tenantId> <email|->   the tenant's notification address (- clears it)
  *   ledger:verify           check the ledger's invariants over the whole database; exit 1 on any violation
  *   recommendations:rebuild count every completed order into "bought together" again, then copy
@@ -13,11 +14,21 @@
  *                           ago) with the payment provider's report (PAYOUT_PROVIDER_URL); record and
  *                           print the mismatches (one JSON line each, then a summary); exit 1 if any
  */
-import { databaseEnv, loadEnv, payoutProviderEnv, redisEnv, runtimeEnv, webhookEnv } from '#config';
+import {
+  cellEnv,
+  cellOf,
+  databaseEnv,
+  loadEnv,
+  payoutProviderEnv,
+  redisEnv,
+  runtimeEnv,
+  webhookEnv,
+} from '#config';
 import { HttpPayoutProvider, reconcilePayouts } from '#payouts';
 import { runMain } from '#http';
 import {
   BoughtTogether,
+  CellDirectory,
   IdempotencyStore,
   NeighbourSets,
   PayoutRepository,
@@ -44,7 +55,20 @@ async function main(): Promise<number> {
           console.error('tenants:create needs a name (1-200 characters)');
           return 2;
         }
-        const { tenantId, apiKey } = await dataSource.transaction((m) => insertTenant(m, name));
+        // In a cell (docs/scaling.md), the tenant and its key are registered in the directory
+        // before the cell's transaction commits, as the admin app does.
+        const cell = cellOf(loadEnv(cellEnv));
+        const directory = cell && CellDirectory.open(cell.directoryUrl, 'tally-cli-directory', 1);
+        const { tenantId, apiKey } = await dataSource
+          .transaction(async (m) => {
+            const created = await insertTenant(m, name);
+            if (cell && directory) {
+              await directory.registerTenant(created.tenantId, cell.name);
+              await directory.registerKey(created.tenantId, created.keyHash);
+            }
+            return created;
+          })
+          .finally(() => directory?.close());
         console.log(JSON.stringify({ tenantId, apiKey }));
         return 0;
       }

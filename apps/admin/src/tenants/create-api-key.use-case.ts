@@ -4,6 +4,7 @@ import { generateApiKey, newId } from '#domain';
 import { AuditLog } from '../audit/audit-log.js';
 import type { Operator } from '../auth/auth.service.js';
 import { notFound } from '../http/errors.js';
+import { CellRegistration } from './cell-registration.js';
 import { TenantRepository } from './tenant.repository.js';
 
 /** Another API key for a tenant, audited; its plaintext is in the answer, once (only its hash is stored). */
@@ -13,6 +14,7 @@ export class CreateApiKey {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(TenantRepository) private readonly tenants: TenantRepository,
     @Inject(AuditLog) private readonly audit: AuditLog,
+    @Inject(CellRegistration) private readonly cell: CellRegistration,
   ) {}
 
   async execute(operator: Operator, tenantId: string, name: string | null) {
@@ -28,6 +30,7 @@ export class CreateApiKey {
         targetId: id,
         details: { tenantId, prefix: key.displayPrefix },
       });
+      await this.cell.key(tenantId, key.hash);
     });
     return { id, prefix: key.displayPrefix, name, apiKey: key.plaintext };
   }

@@ -9,7 +9,7 @@ export async function insertTenant(
   manager: EntityManager,
   name: string,
   notificationEmail: string | null = null,
-): Promise<{ tenantId: string; keyId: string; apiKey: string }> {
+): Promise<{ tenantId: string; keyId: string; apiKey: string; keyHash: Buffer }> {
   const tenantId = newId('ten');
   const keyId = newId('key');
   const key = generateApiKey();
@@ -22,5 +22,5 @@ export async function insertTenant(
     `INSERT INTO api_keys (id, tenant_id, prefix, key_hash, name) VALUES ($1, $2, $3, $4, 'default')`,
     [keyId, tenantId, key.displayPrefix, key.hash],
   );
-  return { tenantId, keyId, apiKey: key.plaintext };
+  return { tenantId, keyId, apiKey: key.plaintext, keyHash: key.hash };
 }

@@ -1,0 +1,281 @@
+/**
+ * Two tenant cells on this machine (docs/scaling.md, "Tenant cells"): each cell its own database
+ * and broker prefix with its own gateway, worker and admin; one tenant → cell directory; the edge
+ * router in front. Each tenant's traffic lands in its own cell only, each cell passes the fault
+ * suite's checks and `ledger:verify` on its own, and one cell down is only its tenants' outage.
+ */
+import assert from 'node:assert/strict';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
+import { hashApiKey } from '#domain';
+import { CellDirectory, dropDatabase, migrateDatabase, migrateDirectory } from '#persistence';
+import {
+  Api,
+  Stack,
+  openDataSource,
+  send,
+  separateDatabase,
+  signIn,
+  tallyCli,
+  waitFinal,
+  type AppName,
+} from '#test-support';
+import { startCellRouter, type CellRouter } from '../../tools/cell-router/src/router.js';
+import { checkTenant } from '../faults/scenario.js';
+import { LoadGenerator } from '../faults/load.js';
+
+type CellName = 'a' | 'b';
+const CELLS: CellName[] = ['a', 'b'];
+const APPS: AppName[] = ['gateway', 'transaction-worker', 'admin'];
+const ADMIN = { email: 'cells-admin@tally.test', password: 'cells-admin-password' };
+const CUSTOMER_TOKEN_SECRET = 'customer-token-secret-for-cell-tests-0123456789';
+
+interface Cell {
+  name: CellName;
+  db: { ownerUrl: string; appUrl: string };
+  stack: Stack;
+  tenantId: string;
+  apiKey: string;
+}
+
+describe('two tenant cells behind the edge router', () => {
+  const directoryDb = separateDatabase('directory');
+  const cells = new Map<CellName, Cell>();
+  const gateways = new Map<string, URL>();
+  let directory: CellDirectory;
+  let router: CellRouter;
+  const api = (cell: CellName) => new Api(router.url, cells.get(cell)!.apiKey);
+
+  beforeAll(async () => {
+    await migrateDirectory(directoryDb.ownerUrl);
+    directory = CellDirectory.open(directoryDb.appUrl, 'cells-test');
+    for (const name of CELLS) {
+      const db = separateDatabase(`cell_${name}`);
+      await migrateDatabase({ DATABASE_MIGRATION_URL: db.ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
+      const stack = await Stack.start(`cell-${name}`, APPS, {
+        DATABASE_URL: db.appUrl,
+        DATABASE_MIGRATION_URL: db.ownerUrl,
+        CELL_NAME: name,
+        CELL_DIRECTORY_URL: directoryDb.appUrl,
+        CUSTOMER_TOKEN_SECRET,
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+      });
+      gateways.set(name, new URL(stack.url('gateway')));
+      cells.set(name, { name, db, stack, tenantId: '', apiKey: '' });
+    }
+    // Cell a's tenant by the operators' CLI, cell b's by the admin API: both register it.
+    const a = cells.get('a')!;
+    const created = await tallyCli(['tenants:create', 'Cell A tenant'], {
+      DATABASE_URL: a.db.appUrl,
+      CELL_NAME: 'a',
+      CELL_DIRECTORY_URL: directoryDb.appUrl,
+    });
+    assert.equal(created.code, 0, created.stderr);
+    Object.assign(a, JSON.parse(created.stdout.trim().split('\n').pop()!));
+    const b = cells.get('b')!;
+    const { accessToken } = await signIn(b.stack.url('admin'), ADMIN.email, ADMIN.password);
+    const tenant = await send(
+      b.stack.url('admin'),
+      'POST',
+      '/admin/api/tenants',
+      { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      JSON.stringify({ name: 'Cell B tenant' }),
+    );
+    assert.equal(tenant.status, 201, tenant.text);
+    Object.assign(b, { tenantId: tenant.body.id, apiKey: tenant.body.apiKey });
+
+    router = await startCellRouter({
+      directory,
+      cells: gateways,
+      defaultCell: 'a',
+      port: 0,
+      cacheTtlMs: 1_000,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await router?.close();
+    await directory?.close();
+    for (const cell of cells.values()) {
+      await cell.stack.stop();
+      await dropDatabase(cell.db.ownerUrl);
+    }
+    await dropDatabase(directoryDb.ownerUrl);
+  }, 60_000);
+
+  it('registers each tenant and its key in the directory, to the cell that created it', async () => {
+    for (const cell of cells.values()) {
+      assert.equal(await directory.cellOfTenant(cell.tenantId), cell.name);
+      assert.equal(await directory.cellOfKey(hashApiKey(cell.apiKey)), cell.name);
+    }
+  });
+
+  it("sends each tenant's load to its own cell only, and each cell passes the fault suite's checks", async () => {
+    const loads = new Map<CellName, LoadGenerator>();
+    for (const cell of cells.values()) {
+      const accounts: string[] = [];
+      for (let i = 0; i < 4; i++) accounts.push(await api(cell.name).account());
+      const load = new LoadGenerator(() => router.url, cell.apiKey, accounts, `cells-${cell.name}`, {
+        clients: 3,
+        pauseMs: 10,
+      });
+      for (const to of accounts) await load.submit({ type: 'deposit', to, amount: 1_000 });
+      loads.set(cell.name, load);
+    }
+    const before = new Map(router.routed);
+    const funded = new Map([...loads].map(([name, load]) => [name, load.accepted.size]));
+    for (const load of loads.values()) load.start();
+    await waitUntil(() => [...loads.values()].every((l) => l.accepted.size >= 150), 60_000);
+    for (const load of loads.values()) await load.stop();
+    // Each tenant's requests (at least one per transfer accepted under load) went to its own cell.
+    for (const [name, load] of loads) {
+      const routed = router.routed.get(name)! - before.get(name)!;
+      assert.ok(routed >= load.accepted.size - funded.get(name)!, `cell ${name}: ${routed} routed`);
+    }
+
+    for (const cell of cells.values()) {
+      const load = loads.get(cell.name)!;
+      for (const id of load.accepted.keys()) await waitFinal(api(cell.name), id, 60_000);
+      const db = await openDataSource(1, cell.db.ownerUrl);
+      try {
+        const check = await checkTenant(db, load.accepted, cell.tenantId);
+        assert.equal(check.lost.size, 0, `cell ${cell.name} lost ${[...check.lost].slice(0, 5)}`);
+        assert.equal(
+          check.duplicated.size,
+          0,
+          `cell ${cell.name} duplicated ${[...check.duplicated].slice(0, 5)}`,
+        );
+        assert.deepEqual(check.problems, []);
+        assert.deepEqual(load.stats.unexpected, []);
+        assert.equal(check.succeeded + check.failed, load.accepted.size);
+        assert.ok(check.succeeded > 0);
+        // Nothing of the other cell's tenant is here: not its tenant row, accounts or transactions.
+        const other = cells.get(cell.name === 'a' ? 'b' : 'a')!;
+        const [{ n }] = await db.query(
+          `SELECT (SELECT count(*) FROM tenants WHERE id = $1) + (SELECT count(*) FROM accounts WHERE tenant_id = $1)
+                + (SELECT count(*) FROM transactions WHERE tenant_id = $1) AS n`,
+          [other.tenantId],
+        );
+        assert.equal(Number(n), 0, `cell ${cell.name} holds nothing of ${other.tenantId}`);
+      } finally {
+        await db.destroy();
+      }
+    }
+  }, 180_000);
+
+  it('passes ledger:verify in each cell on its own', async () => {
+    for (const cell of cells.values()) {
+      const verified = await tallyCli(['ledger:verify'], { DATABASE_URL: cell.db.appUrl });
+      assert.equal(verified.code, 0, `cell ${cell.name}: ${verified.stdout} ${verified.stderr}`);
+      assert.match(verified.stdout, /ledger:verify passed/);
+      assert.doesNotMatch(verified.stdout, /— 0 transactions/);
+    }
+  });
+
+  it("routes a customer token by its tenant, and never opens one cell's data with the other's key", async () => {
+    const accountOfB = await api('b').account();
+    const session = await api('b').post('/v1/customer-sessions', { accountId: accountOfB });
+    assert.equal(session.status, 201, session.text);
+    assert.equal(session.headers.get('x-tally-cell'), 'b');
+    const asCustomer = await send(router.url, 'GET', '/v1/orders', {
+      authorization: `Bearer ${session.body.accessToken}`,
+    });
+    assert.equal(asCustomer.status, 200, asCustomer.text);
+    assert.equal(asCustomer.headers.get('x-tally-cell'), 'b');
+
+    // Tenant a's key reaches cell a, which has no such account.
+    const crossed = await api('a').get(`/v1/accounts/${accountOfB}`);
+    assert.equal(crossed.status, 404);
+    assert.equal(crossed.headers.get('x-tally-cell'), 'a');
+    // A key no cell knows: the default cell's gateway refuses it as the API documents.
+    const unknown = await send(router.url, 'GET', '/v1/accounts', {
+      authorization: `Bearer tk_${'x'.repeat(32)}`,
+    });
+    assert.equal(unknown.status, 401);
+    assert.equal(unknown.body.code, 'unauthorized');
+  });
+
+  it('refuses every request cleanly while the directory cannot be reached, and is not ready', async () => {
+    const unreachable = CellDirectory.open(
+      'postgres://tally_app@127.0.0.1:1/tally_directory',
+      'cells-test-down',
+    );
+    const blind = await startCellRouter({
+      directory: unreachable,
+      cells: gateways,
+      defaultCell: 'a',
+      port: 0,
+    });
+    try {
+      const res = await send(blind.url, 'GET', '/v1/accounts', {
+        authorization: `Bearer ${cells.get('b')!.apiKey}`,
+      });
+      assert.equal(res.status, 503);
+      assert.equal(res.body.code, 'service_unavailable');
+      assert.equal(res.headers.get('retry-after'), '1');
+      assert.equal((await send(blind.url, 'GET', '/health/ready')).status, 503);
+      assert.equal((await send(router.url, 'GET', '/health/ready')).status, 200);
+      // (The contract check fetches /docs-json through it first: that goes to the default cell, a.)
+      assert.equal(blind.routed.get('b'), 0, "nothing reached the tenant's cell");
+    } finally {
+      await blind.close();
+      await unreachable.close();
+    }
+  });
+
+  it('routes a key created later in a cell to that cell', async () => {
+    const b = cells.get('b')!;
+    const { accessToken } = await signIn(b.stack.url('admin'), ADMIN.email, ADMIN.password);
+    const key = await send(
+      b.stack.url('admin'),
+      'POST',
+      `/admin/api/tenants/${b.tenantId}/keys`,
+      { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' },
+      JSON.stringify({ name: 'second' }),
+    );
+    assert.equal(key.status, 201, key.text);
+    const res = await new Api(router.url, key.body.apiKey).post('/v1/accounts', { currency: 'USD' });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.headers.get('x-tally-cell'), 'b');
+  });
+
+  it("is one cell's tenants' outage when that cell is down, and not the other's", async () => {
+    const b = cells.get('b')!;
+    const accountOfA = await api('a').account();
+    const accountOfB = await api('b').account();
+    await b.stack.crash('gateway');
+    try {
+      const down = await api('b').post('/v1/accounts', { currency: 'USD' });
+      assert.equal(down.status, 503);
+      assert.equal(down.headers.get('content-type'), 'application/problem+json');
+      assert.equal(down.headers.get('retry-after'), '1');
+      assert.equal(down.body.code, 'service_unavailable');
+      assert.equal(down.headers.get('x-tally-cell'), 'b');
+      const up = await api('a').transact({
+        type: 'deposit',
+        destinationAccountId: accountOfA,
+        amount: 5,
+        currency: 'USD',
+      });
+      assert.equal(up.body?.status, 'succeeded', up.text);
+    } finally {
+      await b.stack.startApp('gateway');
+      gateways.set('b', new URL(b.stack.url('gateway')));
+    }
+    const back = await api('b').transact({
+      type: 'deposit',
+      destinationAccountId: accountOfB,
+      amount: 5,
+      currency: 'USD',
+    });
+    assert.equal(back.body?.status, 'succeeded', back.text);
+  }, 90_000);
+});
+
+async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`not done within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
