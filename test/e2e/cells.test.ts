@@ -182,6 +182,17 @@ describe('two tenant cells behind the edge router', () => {
     });
     assert.equal(asCustomer.status, 200, asCustomer.text);
     assert.equal(asCustomer.headers.get('x-tally-cell'), 'b');
+    // A refresh has no credential but the refresh token, which names the tenant.
+    const refreshed = await send(
+      router.url,
+      'POST',
+      '/v1/customer-sessions/refresh',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ refreshToken: session.body.refreshToken }),
+    );
+    assert.equal(refreshed.status, 200, refreshed.text);
+    assert.equal(refreshed.headers.get('x-tally-cell'), 'b');
+    assert.notEqual(refreshed.body.refreshToken, session.body.refreshToken);
 
     // Tenant a's key reaches cell a, which has no such account.
     const crossed = await api('a').get(`/v1/accounts/${accountOfB}`);

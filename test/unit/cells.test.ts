@@ -3,7 +3,7 @@ import { describe, it } from '@jest/globals';
 import { ConfigError } from '#config';
 import { newId } from '#domain';
 import { loadAdminConfig } from '../../apps/admin/src/config.js';
-import { unverifiedTenantClaim } from '../../tools/cell-router/src/router.js';
+import { refreshTokenTenant, unverifiedTenantClaim } from '../../tools/cell-router/src/router.js';
 
 const DIRECTORY = 'postgres://tally_app@127.0.0.1:5432/tally_directory';
 
@@ -39,5 +39,19 @@ describe('tenant cells', () => {
     assert.equal(unverifiedTenantClaim(token({})), null);
     assert.equal(unverifiedTenantClaim('not.a.jwt'), null);
     assert.equal(unverifiedTenantClaim('tk_abc'), null);
+  });
+
+  it('reads the tenant a refresh token names from a refresh body, and nothing else', () => {
+    const tenantId = newId('ten');
+    const body = (value: unknown) => Buffer.from(JSON.stringify(value));
+    assert.equal(refreshTokenTenant(body({ refreshToken: `csr_${tenantId}.abcDEF_-123` })), tenantId);
+    assert.equal(
+      refreshTokenTenant(body({ refreshToken: 'csr_Jm3v0c9yQ2oWk8e4tXl1bR7dN5sHf6gZ0aPqUyViTcE' })),
+      null,
+    );
+    assert.equal(refreshTokenTenant(body({ refreshToken: `csr_acc_01.x` })), null);
+    assert.equal(refreshTokenTenant(body({ refreshToken: 7 })), null);
+    assert.equal(refreshTokenTenant(body(null)), null);
+    assert.equal(refreshTokenTenant(Buffer.from('{not json')), null);
   });
 });

@@ -40,8 +40,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /**
  * The edge of a deployment of several tenant cells (docs/scaling.md): every request goes to the
  * gateway of the cell its tenant lives in, found in the tenant → cell directory — by the SHA-256
- * of its API key, or by the tenant claim (`tid`) of a customer access token, which the cell's
- * gateway then verifies. The router never decides who a caller is: a request it cannot place goes
+ * of its API key, by the tenant claim (`tid`) of a customer access token, which the cell's
+ * gateway then verifies, or by the tenant a refresh token names (`csr_<tenant id>.…`). The router never decides who a caller is: a request it cannot place goes
  * to the default cell, whose gateway refuses it exactly as the API documents. A cell that cannot
  * be reached is that cell's tenants' 503, never the other cells'.
  */
@@ -91,17 +91,35 @@ export async function startCellRouter(options: CellRouterOptions): Promise<CellR
       );
       return;
     }
-    cellOf(req.headers.authorization).then(
-      (found) => {
+    // A refresh carries no credential but its refresh token, which names the tenant: read the body.
+    const refresh = req.method === 'POST' && req.url?.split('?')[0] === '/v1/customer-sessions/refresh';
+    const placed = refresh
+      ? readBody(req).then(async (body) => {
+          const tenantId = body && refreshTokenTenant(body);
+          const cell = tenantId
+            ? await lookup(`t:${tenantId}`, () => options.directory.cellOfTenant(tenantId))
+            : null;
+          return { cell, body };
+        })
+      : cellOf(req.headers.authorization).then((cell) => ({ cell, body: undefined }));
+    placed.then(
+      ({ cell: found, body }) => {
         const cell = found && options.cells.has(found) ? found : options.defaultCell;
-        forward(req, res, cell, requestId);
+        forward(req, res, cell, requestId, body);
       },
       // Without the directory no request can be placed: all are refused, cleanly.
       () => unavailable(res, requestId, 'The tenant directory cannot be reached; please retry.'),
     );
   });
 
-  function forward(req: http.IncomingMessage, res: http.ServerResponse, cell: string, requestId: string) {
+  /** Sends the request on to `cell`'s gateway: its body as read (`body`), or streamed. */
+  function forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    cell: string,
+    requestId: string,
+    body?: Buffer | null,
+  ) {
     routed.set(cell, routed.get(cell)! + 1);
     const target = options.cells.get(cell)!;
     const headers: http.OutgoingHttpHeaders = { 'x-request-id': requestId };
@@ -142,7 +160,8 @@ export async function startCellRouter(options: CellRouterOptions): Promise<CellR
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    req.pipe(upstream);
+    if (body) upstream.end(body);
+    else req.pipe(upstream);
   }
 
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve));
@@ -170,6 +189,40 @@ export function unverifiedTenantClaim(token: string): string | null {
   try {
     const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { tid?: unknown };
     return typeof claims.tid === 'string' && hasIdPrefix(claims.tid, 'ten') ? claims.tid : null;
+  } catch {
+    return null;
+  }
+}
+
+const MAX_REFRESH_BODY = 16 * 1024;
+
+/** The request's body, whole; null when it is larger than a refresh's ever is (then not read on). */
+function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REFRESH_BODY) {
+        req.off('data', onData);
+        req.pause();
+        req.unshift(Buffer.concat([...chunks, chunk])); // stream the rest on, as read so far
+        return resolve(null);
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
+
+/** The tenant a refresh token (`csr_<tenant id>.<random>`) names, read from a refresh's JSON body. */
+export function refreshTokenTenant(body: Buffer): string | null {
+  try {
+    const token = (JSON.parse(body.toString('utf8')) as { refreshToken?: unknown })?.refreshToken;
+    const tenantId = typeof token === 'string' ? /^csr_([^.]{1,64})\./.exec(token)?.[1] : undefined;
+    return tenantId && hasIdPrefix(tenantId, 'ten') ? tenantId : null;
   } catch {
     return null;
   }

@@ -3,7 +3,7 @@ import { ACCOUNT_ID } from '../accounts/accounts.dto.js';
 import { ResourceId, Text } from '../http/fields.js';
 import { ACCESS_TOKEN_TTL_SECONDS } from './customer-sessions.js';
 
-const REFRESH_TOKEN = 'csr_Jm3v0c9yQ2oWk8e4tXl1bR7dN5sHf6gZ0aPqUyViTcE';
+const REFRESH_TOKEN = 'csr_ten_01JD3Z5PQR8S9T0V1W2X3Y4Z5A.Jm3v0c9yQ2oWk8e4tXl1bR7dN5sHf6gZ0aPqUyViTcE';
 
 /** POST /v1/customer-sessions */
 export class OpenCustomerSessionDto {

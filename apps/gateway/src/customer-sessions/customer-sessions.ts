@@ -185,7 +185,9 @@ export class CustomerSessions implements OnModuleInit, OnApplicationShutdown {
       .setIssuedAt(now)
       .setExpirationTime(exp)
       .sign(this.options.secret);
-    const refreshToken = `csr_${randomBytes(32).toString('base64url')}`;
+    // `csr_<tenant id>.<256 random bits>`: the tenant (already in the access token's claims) lets
+    // the edge of a deployment in cells route a refresh, which carries no other credential.
+    const refreshToken = `csr_${s.tenantId}.${randomBytes(32).toString('base64url')}`;
     await this.sessions.addRefreshToken(manager, s.sessionId, sha256(refreshToken));
     return { accessToken, refreshToken, expiresIn: Math.max(0, exp - now) };
   }
