@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { Api, openDataSource, sendProviderEvent, waitFinal, waitFor } from '#test-support';
+import { Api, metricSum, openDataSource, sendProviderEvent, waitFinal, waitFor } from '#test-support';
 import { InProcessStack, newTenant } from '../support/in-process.js';
 import {
   startProviderSimulator,
@@ -100,6 +100,11 @@ describe('a provider event that fails to apply', () => {
       });
       assert.match(failed.last_error ?? '', /statement timeout/);
       assert.equal(failed.applied_at, null);
+      // Operators see it: the worker counts each event set aside.
+      assert.ok(
+        (await metricSum(stack.url('transaction-worker'), 'tally_provider_events_set_aside_total')) >= 1,
+        'the set-aside event is counted',
+      );
 
       // Meanwhile another withdrawal is sent, paid and settled by its own webhook.
       const other = await withdraw(120);

@@ -111,6 +111,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly providerEventsSetAside = new Counter({
+    name: 'tally_provider_events_set_aside_total',
+    help: "Provider webhooks that failed to apply and were set aside to retry (each holds back its payout's later events)",
+    registers: [this.registry],
+  });
+
   readonly payoutBreakerState = new Gauge({
     name: 'tally_payout_breaker_state',
     help: "The payment provider's circuit breaker: 0 closed, 1 half-open, 2 open",

@@ -159,6 +159,7 @@ export class PayoutDispatcher implements OnApplicationBootstrap, OnApplicationSh
       maxMs: this.options.retryMaxMs,
       maxAttempts: Infinity,
     })!;
+    this.metrics.providerEventsSetAside.inc();
     this.log.warn(
       `provider event ${event.id} (payout ${event.reference ?? '?'}) failed to apply, attempt ${attempt}; again in ${delay} ms: ${error.message}`,
     );
