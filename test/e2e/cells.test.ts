@@ -6,17 +6,22 @@
  */
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { hashApiKey } from '#domain';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateApiKey, hashApiKey, newId } from '#domain';
 import { CellDirectory, dropDatabase, migrateDatabase, migrateDirectory } from '#persistence';
 import {
   Api,
+  AppProcess,
   Stack,
+  distPath,
   openDataSource,
   send,
   separateDatabase,
   signIn,
   tallyCli,
   waitFinal,
+  waitFor,
   type AppName,
 } from '#test-support';
 import { startCellRouter, type CellRouter } from '../../tools/cell-router/src/router.js';
@@ -46,11 +51,22 @@ describe('two tenant cells behind the edge router', () => {
   const api = (cell: CellName) => new Api(router.url, cells.get(cell)!.apiKey);
 
   beforeAll(async () => {
-    await migrateDirectory(directoryDb.ownerUrl);
     directory = CellDirectory.open(directoryDb.appUrl, 'cells-test');
     for (const name of CELLS) {
       const db = separateDatabase(`cell_${name}`);
-      await migrateDatabase({ DATABASE_MIGRATION_URL: db.ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
+      if (name === 'a') {
+        // `npm run migrate` as a deployment runs it: the cell's database and the directory.
+        const migrate = AppProcess.node(distPath('libs/persistence/src/cli/migrate.js'), {
+          DATABASE_MIGRATION_URL: db.ownerUrl,
+          CELL_DIRECTORY_MIGRATION_URL: directoryDb.ownerUrl,
+        });
+        const { code } = await migrate.exited;
+        assert.equal(code, 0, migrate.stderr.join('\n'));
+        assert.match(migrate.stdout.join('\n'), /"directory":"migrated"/);
+      } else {
+        await migrateDatabase({ DATABASE_MIGRATION_URL: db.ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
+        await migrateDirectory(directoryDb.ownerUrl); // a second time: idempotent
+      }
       const stack = await Stack.start(`cell-${name}`, APPS, {
         DATABASE_URL: db.appUrl,
         DATABASE_MIGRATION_URL: db.ownerUrl,
@@ -138,6 +154,13 @@ describe('two tenant cells behind the edge router', () => {
       for (const id of load.accepted.keys()) await waitFinal(api(cell.name), id, 60_000);
       const db = await openDataSource(1, cell.db.ownerUrl);
       try {
+        // Drained, as the fault suite waits: every outbox row (outcomes included) published.
+        await waitFor(`cell ${cell.name}'s outbox published`, async () => {
+          const [{ open }] = await db.query(
+            `SELECT count(*)::int AS open FROM outbox WHERE published_at IS NULL`,
+          );
+          return open === 0;
+        });
         const check = await checkTenant(db, load.accepted, cell.tenantId);
         assert.equal(check.lost.size, 0, `cell ${cell.name} lost ${[...check.lost].slice(0, 5)}`);
         assert.equal(
@@ -218,19 +241,122 @@ describe('two tenant cells behind the edge router', () => {
       port: 0,
     });
     try {
-      const res = await send(blind.url, 'GET', '/v1/accounts', {
-        authorization: `Bearer ${cells.get('b')!.apiKey}`,
+      // fetch, not send: send's contract check would fetch the API document through the router.
+      const res = await fetch(`${blind.url}/v1/accounts`, {
+        headers: { authorization: `Bearer ${cells.get('b')!.apiKey}` },
       });
       assert.equal(res.status, 503);
-      assert.equal(res.body.code, 'service_unavailable');
+      assert.equal(res.headers.get('content-type'), 'application/problem+json');
+      assert.equal(((await res.json()) as { code: string }).code, 'service_unavailable');
       assert.equal(res.headers.get('retry-after'), '1');
-      assert.equal((await send(blind.url, 'GET', '/health/ready')).status, 503);
-      assert.equal((await send(router.url, 'GET', '/health/ready')).status, 200);
-      // (The contract check fetches /docs-json through it first: that goes to the default cell, a.)
-      assert.equal(blind.routed.get('b'), 0, "nothing reached the tenant's cell");
+      assert.equal((await fetch(`${blind.url}/health/ready`)).status, 503);
+      assert.equal((await fetch(`${router.url}/health/ready`)).status, 200);
+      assert.deepEqual([...blind.routed.values()], [0, 0], 'nothing was forwarded anywhere');
     } finally {
       await blind.close();
       await unreachable.close();
+    }
+  });
+
+  it('routes by the key, not by the default cell, however the Bearer scheme is spelt', async () => {
+    const otherDefault = await startCellRouter({ directory, cells: gateways, defaultCell: 'b', port: 0 });
+    try {
+      for (const cell of cells.values()) {
+        for (const authorization of [`Bearer ${cell.apiKey}`, `bearer  ${cell.apiKey}`]) {
+          const res = await fetch(`${otherDefault.url}/v1/accounts?limit=1`, { headers: { authorization } });
+          assert.equal(res.status, 200, authorization.slice(0, 7));
+          assert.equal(res.headers.get('x-tally-cell'), cell.name);
+        }
+      }
+    } finally {
+      await otherDefault.close();
+    }
+  });
+
+  it('refuses a body larger than the gateway takes without reaching a cell', async () => {
+    const before = [...router.routed.values()].reduce((a, b) => a + b, 0);
+    const res = await fetch(`${router.url}/v1/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${cells.get('b')!.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ currency: 'USD', metadata: { pad: 'x'.repeat(70 * 1024) } }),
+    });
+    assert.equal(res.status, 413);
+    assert.equal(((await res.json()) as { code: string }).code, 'payload_too_large');
+    assert.equal(
+      [...router.routed.values()].reduce((a, b) => a + b, 0),
+      before,
+    );
+  });
+
+  it("ends the client's connection when a cell dies in the middle of its answer", async () => {
+    // A gateway that starts an answer and dies: registered in the real directory as cell z.
+    const dying = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"partial":');
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    await new Promise<void>((resolve) => dying.listen(0, '127.0.0.1', resolve));
+    const key = generateApiKey();
+    const tenantId = newId('ten');
+    await directory.registerTenant(tenantId, 'z');
+    await directory.registerKey(tenantId, key.hash);
+    const withZ = await startCellRouter({
+      directory,
+      cells: new Map([
+        ...gateways,
+        ['z', new URL(`http://127.0.0.1:${(dying.address() as AddressInfo).port}`)],
+      ]),
+      defaultCell: 'a',
+      port: 0,
+    });
+    try {
+      const res = await fetch(`${withZ.url}/v1/accounts`, {
+        headers: { authorization: `Bearer ${key.plaintext}` },
+        signal: AbortSignal.timeout(20_000),
+      });
+      assert.equal(res.headers.get('x-tally-cell'), 'z');
+      // The body ends in an error at once; before, the client waited for the rest forever.
+      const error = await res.text().then(
+        () => null,
+        (e: Error) => e,
+      );
+      assert.ok(error, 'the truncated answer is an error');
+      assert.notEqual(error.name, 'TimeoutError', 'the client was not left waiting');
+    } finally {
+      await withZ.close();
+      dying.closeAllConnections();
+      await new Promise((resolve) => dying.close(resolve));
+    }
+  });
+
+  it('registers tenants made before the deployment was a cell with cells:register', async () => {
+    const b = cells.get('b')!;
+    // Made in cell b's database without the cell variables: the directory does not know it.
+    const made = await tallyCli(['tenants:create', 'Made before cells'], { DATABASE_URL: b.db.appUrl });
+    assert.equal(made.code, 0, made.stderr);
+    const { apiKey } = JSON.parse(made.stdout.trim().split('\n').pop()!) as { apiKey: string };
+    const unrouted = await new Api(router.url, apiKey).get('/v1/accounts');
+    assert.equal(unrouted.status, 401);
+    assert.equal(unrouted.headers.get('x-tally-cell'), 'a');
+
+    const registered = await tallyCli(['cells:register'], {
+      DATABASE_URL: b.db.appUrl,
+      CELL_NAME: 'b',
+      CELL_DIRECTORY_URL: directoryDb.appUrl,
+    });
+    assert.equal(registered.code, 0, registered.stderr);
+    assert.match(registered.stdout, /"cell":"b"/);
+    assert.equal(await directory.cellOfKey(hashApiKey(apiKey)), 'b');
+    // A router that has not cached the miss (the test's keeps it 1 s, a deployed one 5 s).
+    const fresh = await startCellRouter({ directory, cells: gateways, defaultCell: 'a', port: 0 });
+    try {
+      const routed = await fetch(`${fresh.url}/v1/accounts`, {
+        headers: { authorization: `Bearer ${apiKey}` },
+      });
+      assert.equal(routed.status, 200);
+      assert.equal(routed.headers.get('x-tally-cell'), 'b');
+    } finally {
+      await fresh.close();
     }
   });
 

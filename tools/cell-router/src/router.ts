@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { pipeline } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { hasIdPrefix, hashApiKey, looksLikeApiKey } from '#domain';
 import { CELL_NAME_PATTERN, type CellDirectory } from '#persistence';
@@ -23,11 +24,14 @@ export interface CellRouter {
   close(): Promise<void>;
 }
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's, not the request's: never forwarded.
+// Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's, not the request's: never forwarded
+// (nor any header the Connection header names). Proxy credentials are the edge's own.
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
   'te',
   'trailer',
   'transfer-encoding',
@@ -36,40 +40,72 @@ const HOP_BY_HOP = new Set([
 ]);
 const MAX_CACHED = 50_000;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** The gateway's own body limit: a request body is read whole (up to this) before a cell's socket is taken. */
+const MAX_BODY = 64 * 1024;
+/** Longest wait for a cell's answer to begin (the gateway's request timeout is 40 s). */
+const UPSTREAM_TIMEOUT_MS = 45_000;
+/** As the gateway reads it (api-key.guard.ts): case-insensitive scheme, any spacing. */
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
  * The edge of a deployment of several tenant cells (docs/scaling.md): every request goes to the
  * gateway of the cell its tenant lives in, found in the tenant → cell directory — by the SHA-256
  * of its API key, by the tenant claim (`tid`) of a customer access token, which the cell's
- * gateway then verifies, or by the tenant a refresh token names (`csr_<tenant id>.…`). The router never decides who a caller is: a request it cannot place goes
- * to the default cell, whose gateway refuses it exactly as the API documents. A cell that cannot
- * be reached is that cell's tenants' 503, never the other cells'.
+ * gateway then verifies, or by the tenant a refresh token names (`csr_<tenant id>.…`). The router
+ * never decides who a caller is: a request it cannot place goes to the default cell, whose gateway
+ * refuses it exactly as the API documents. A cell that cannot be reached is that cell's tenants'
+ * 503, never the other cells'.
+ *
+ * Each request's body is read whole (at most the gateway's 64 KiB; more is a 413) before a socket
+ * to a cell is taken, so slow clients hold only their own connection here, never a cell's. The
+ * router is the edge: it sets X-Forwarded-For to its client's address (cells' gateways run with
+ * HTTP_TRUST_PROXY). Lookups are cached, shared while in flight, and an expired entry is used
+ * when the directory fails.
  */
 export async function startCellRouter(options: CellRouterOptions): Promise<CellRouter> {
   for (const name of [...options.cells.keys(), options.defaultCell]) {
     if (!CELL_NAME_PATTERN.test(name)) throw new Error(`not a cell name: ${name}`);
   }
+  for (const [name, url] of options.cells) {
+    if (url.protocol !== 'http:')
+      throw new Error(`cell ${name}: only http:// gateways (TLS ends at the edge)`);
+  }
   if (!options.cells.has(options.defaultCell))
     throw new Error(`the default cell ${options.defaultCell} is not listed`);
   const ttl = options.cacheTtlMs ?? 5_000;
   const cache = new Map<string, { cell: string | null; expires: number }>();
+  const inFlight = new Map<string, Promise<string | null>>();
   const agents = new Map(
-    [...options.cells.keys()].map((name) => [name, new http.Agent({ keepAlive: true, maxSockets: 256 })]),
+    [...options.cells.keys()].map((name) => [name, new http.Agent({ keepAlive: true, maxSockets: 1024 })]),
   );
   const routed = new Map([...options.cells.keys()].map((name) => [name, 0]));
 
-  const lookup = async (cacheKey: string, find: () => Promise<string | null>): Promise<string | null> => {
+  const lookup = (cacheKey: string, find: () => Promise<string | null>): Promise<string | null> => {
     const hit = cache.get(cacheKey);
-    if (hit && hit.expires > Date.now()) return hit.cell;
-    const cell = await find();
-    if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
-    cache.set(cacheKey, { cell, expires: Date.now() + ttl });
-    return cell;
+    if (hit && hit.expires > Date.now()) return Promise.resolve(hit.cell);
+    let pending = inFlight.get(cacheKey);
+    if (!pending) {
+      pending = find()
+        .then((cell) => {
+          cache.delete(cacheKey);
+          if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!);
+          cache.set(cacheKey, { cell, expires: Date.now() + ttl });
+          return cell;
+        })
+        .catch((error: unknown) => {
+          // The directory failing: a tenant routed before stays routed (tenants seldom move).
+          if (hit) return hit.cell;
+          throw error;
+        })
+        .finally(() => inFlight.delete(cacheKey));
+      inFlight.set(cacheKey, pending);
+    }
+    return pending;
   };
 
   /** The cell the request's credentials belong to; null when they name none. */
   const cellOf = async (authorization: string | undefined): Promise<string | null> => {
-    const token = /^Bearer ([^\s]+)$/.exec(authorization ?? '')?.[1];
+    const token = BEARER.exec(authorization ?? '')?.[1];
     if (!token) return null;
     if (looksLikeApiKey(token)) {
       const hash = hashApiKey(token);
@@ -91,67 +127,95 @@ export async function startCellRouter(options: CellRouterOptions): Promise<CellR
       );
       return;
     }
-    // A refresh carries no credential but its refresh token, which names the tenant: read the body.
     const refresh = req.method === 'POST' && req.url?.split('?')[0] === '/v1/customer-sessions/refresh';
-    const placed = refresh
-      ? readBody(req).then(async (body) => {
-          const tenantId = body && refreshTokenTenant(body);
-          const cell = tenantId
+    readBody(req)
+      .then(async (body) => {
+        if (body === null)
+          return void problem(
+            res,
+            413,
+            'payload_too_large',
+            'The request body is larger than 64 KiB.',
+            requestId,
+          );
+        // A refresh carries no credential but its refresh token, which names the tenant.
+        const tenantId = refresh ? refreshTokenTenant(body) : null;
+        let found: string | null;
+        try {
+          found = tenantId
             ? await lookup(`t:${tenantId}`, () => options.directory.cellOfTenant(tenantId))
-            : null;
-          return { cell, body };
-        })
-      : cellOf(req.headers.authorization).then((cell) => ({ cell, body: undefined }));
-    placed.then(
-      ({ cell: found, body }) => {
+            : await cellOf(req.headers.authorization);
+        } catch {
+          // Without the directory no request can be placed: all are refused, cleanly.
+          return void unavailable(res, requestId, 'The tenant directory cannot be reached; please retry.');
+        }
+        if (req.socket.destroyed || res.destroyed) return; // the client left while it was looked up
         const cell = found && options.cells.has(found) ? found : options.defaultCell;
         forward(req, res, cell, requestId, body);
-      },
-      // Without the directory no request can be placed: all are refused, cleanly.
-      () => unavailable(res, requestId, 'The tenant directory cannot be reached; please retry.'),
-    );
+      })
+      .catch(() => {
+        if (!res.headersSent)
+          unavailable(res, requestId, 'The request could not be forwarded; please retry.');
+        else res.destroy();
+      });
   });
+  // Slow or stuck clients do not hold connections, as at the apps themselves.
+  server.requestTimeout = 40_000;
+  server.headersTimeout = 10_000;
 
-  /** Sends the request on to `cell`'s gateway: its body as read (`body`), or streamed. */
+  /** Sends the request, its body read, on to `cell`'s gateway, and its answer back as it comes. */
   function forward(
     req: http.IncomingMessage,
     res: http.ServerResponse,
     cell: string,
     requestId: string,
-    body?: Buffer | null,
+    body: Buffer,
   ) {
     routed.set(cell, routed.get(cell)! + 1);
     const target = options.cells.get(cell)!;
+    const named = new Set(
+      String(req.headers.connection ?? '')
+        .split(',')
+        .map((h) => h.trim().toLowerCase()),
+    );
     const headers: http.OutgoingHttpHeaders = { 'x-request-id': requestId };
     for (const [name, value] of Object.entries(req.headers)) {
-      if (!HOP_BY_HOP.has(name) && name !== 'x-request-id' && value !== undefined) headers[name] = value;
+      if (HOP_BY_HOP.has(name) || named.has(name) || name === 'x-request-id' || name === 'x-forwarded-for')
+        continue;
+      if (value !== undefined) headers[name] = value;
     }
-    // The client's address for a gateway that trusts its proxy (HTTP_TRUST_PROXY): the router is one.
-    const forwardedFor = req.headers['x-forwarded-for'];
-    const client = req.socket.remoteAddress ?? 'unknown';
-    headers['x-forwarded-for'] = forwardedFor ? `${String(forwardedFor)}, ${client}` : client;
-    const upstream = http.request(
-      {
-        protocol: target.protocol,
-        hostname: target.hostname,
-        port: target.port,
-        method: req.method,
-        path: req.url,
-        headers,
-        agent: agents.get(cell),
-      },
-      (answer) => {
-        const out: http.OutgoingHttpHeaders = { 'x-tally-cell': cell };
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value;
-        }
-        res.writeHead(answer.statusCode ?? 502, out);
-        answer.pipe(res);
-      },
-    );
+    // The router is the edge: its client's address is the one the cell's gateway should see.
+    headers['x-forwarded-for'] = req.socket.remoteAddress ?? 'unknown';
+    headers['content-length'] = String(body.length);
+    const upstream = http.request({
+      hostname: target.hostname,
+      port: target.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent: agents.get(cell),
+      timeout: UPSTREAM_TIMEOUT_MS,
+    });
+    upstream.on('response', (answer) => {
+      const out: http.OutgoingHttpHeaders = { 'x-tally-cell': cell };
+      const answerNamed = new Set(
+        String(answer.headers.connection ?? '')
+          .split(',')
+          .map((h) => h.trim().toLowerCase()),
+      );
+      for (const [name, value] of Object.entries(answer.headers)) {
+        if (!HOP_BY_HOP.has(name) && !answerNamed.has(name) && value !== undefined) out[name] = value;
+      }
+      res.writeHead(answer.statusCode ?? 502, out);
+      // The cell dying mid-answer ends the client's connection too, never leaves it waiting.
+      pipeline(answer, res, (error) => {
+        if (error) res.destroy();
+      });
+    });
+    upstream.on('timeout', () => upstream.destroy(new Error('no answer in time')));
     upstream.on('error', () => {
-      // Nothing reached the client yet: the cell is down or refused the connection. A request
-      // that may have reached the cell is retried by the client under its Idempotency-Key.
+      // No answer began: the cell is down, refused the connection or did not answer in time. A
+      // request that may have reached it is retried by the client under its Idempotency-Key.
       if (!res.headersSent)
         unavailable(res, requestId, `Cell ${cell} cannot be reached; please retry.`, cell);
       else res.destroy();
@@ -160,8 +224,7 @@ export async function startCellRouter(options: CellRouterOptions): Promise<CellR
     res.on('close', () => {
       if (!res.writableFinished) upstream.destroy();
     });
-    if (body) upstream.end(body);
-    else req.pipe(upstream);
+    upstream.end(body);
   }
 
   await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve));
@@ -179,6 +242,25 @@ export async function startCellRouter(options: CellRouterOptions): Promise<CellR
   };
 }
 
+/** The request's body, whole; null past MAX_BODY (the rest is not read). */
+function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        req.pause();
+        return resolve(null);
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    req.once('aborted', () => reject(new Error('client aborted')));
+  });
+}
+
 /**
  * The `tid` claim of a JWT, read without checking its signature: it only chooses the cell, whose
  * gateway verifies the token (a forged one is routed somewhere and refused there).
@@ -192,29 +274,6 @@ export function unverifiedTenantClaim(token: string): string | null {
   } catch {
     return null;
   }
-}
-
-const MAX_REFRESH_BODY = 16 * 1024;
-
-/** The request's body, whole; null when it is larger than a refresh's ever is (then not read on). */
-function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REFRESH_BODY) {
-        req.off('data', onData);
-        req.pause();
-        req.unshift(Buffer.concat([...chunks, chunk])); // stream the rest on, as read so far
-        return resolve(null);
-      }
-      chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => resolve(Buffer.concat(chunks)));
-    req.once('error', reject);
-  });
 }
 
 /** The tenant a refresh token (`csr_<tenant id>.<random>`) names, read from a refresh's JSON body. */
@@ -234,20 +293,37 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
 
 /** 503 `service_unavailable` problem+json with Retry-After, as every Tally app answers it. */
 function unavailable(res: http.ServerResponse, requestId: string, detail: string, cell?: string): void {
+  problem(res, 503, 'service_unavailable', detail, requestId, {
+    'retry-after': '1',
+    ...(cell ? { 'x-tally-cell': cell } : {}),
+  });
+}
+
+const TITLES: Record<number, string> = { 413: 'Content Too Large', 503: 'Service Unavailable' };
+
+/** A problem+json answer of the router's own, shaped as the apps' (libs/http problem.ts). */
+function problem(
+  res: http.ServerResponse,
+  status: number,
+  code: string,
+  detail: string,
+  requestId: string,
+  headers: Record<string, string> = {},
+): void {
   const body = {
-    type: 'https://tally.dev/problems/service_unavailable',
-    title: 'Service Unavailable',
-    status: 503,
+    type: `https://tally.dev/problems/${code}`,
+    title: TITLES[status],
+    status,
     detail,
-    code: 'service_unavailable',
+    code,
     requestId,
   };
   res
-    .writeHead(503, {
+    .writeHead(status, {
       'content-type': 'application/problem+json',
-      'retry-after': '1',
       'x-request-id': requestId,
-      ...(cell ? { 'x-tally-cell': cell } : {}),
+      ...(status === 413 ? { connection: 'close' } : {}),
+      ...headers,
     })
     .end(JSON.stringify(body));
 }

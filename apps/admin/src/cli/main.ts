@@ -2,6 +2,8 @@
  * Operators' command line:  npm run tally -- <command> [args]
  *   tenants:create <name>   create a tenant and its first API key; prints {"tenantId","apiKey"}; with
  *                           CELL_NAME and CELL_DIRECTORY_URL, registered to that cell (docs/scaling.md)
+ *   cells:register          register every tenant and live API key of this cell in the directory
+ *                           (CELL_NAME, CELL_DIRECTORY_URL): for those made before it was a cell
  *   tenants:set-email <tenantId> <email|->   the tenant's notification address (- clears it)
  *   ledger:verify           check the ledger's invariants over the whole database; exit 1 on any violation
  *   recommendations:rebuild count every completed order into "bought together" again, then copy
@@ -40,7 +42,7 @@ import {
 import { insertTenant } from '../tenants/insert-tenant.js';
 
 const USAGE =
-  'usage: npm run tally -- tenants:create <name> | tenants:set-email <tenantId> <email|-> | ledger:verify | recommendations:rebuild | webhooks:reencrypt [tenantId] | payouts:reconcile [--since=<ISO time>]';
+  'usage: npm run tally -- tenants:create <name> | cells:register | tenants:set-email <tenantId> <email|-> | ledger:verify | recommendations:rebuild | webhooks:reencrypt [tenantId] | payouts:reconcile [--since=<ISO time>]';
 
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
@@ -161,6 +163,28 @@ async function main(): Promise<number> {
           return 0;
         } finally {
           await job.close();
+        }
+      }
+      case 'cells:register': {
+        // Tenants and keys made before this deployment became a cell (or while the directory was
+        // being set up): registered now, idempotently. Revoked keys are left out.
+        const cell = cellOf(loadEnv(cellEnv));
+        if (!cell) {
+          console.error('cells:register needs CELL_NAME and CELL_DIRECTORY_URL');
+          return 2;
+        }
+        const directory = CellDirectory.open(cell.directoryUrl, 'tally-cli-directory', 1);
+        try {
+          const tenants: { id: string }[] = await dataSource.query(`SELECT id FROM tenants ORDER BY id`);
+          for (const { id } of tenants) await directory.registerTenant(id, cell.name);
+          const keys: { tenant_id: string; key_hash: Buffer }[] = await dataSource.query(
+            `SELECT tenant_id, key_hash FROM api_keys WHERE revoked_at IS NULL ORDER BY id`,
+          );
+          for (const key of keys) await directory.registerKey(key.tenant_id, key.key_hash);
+          console.log(JSON.stringify({ cell: cell.name, tenants: tenants.length, keys: keys.length }));
+          return 0;
+        } finally {
+          await directory.close();
         }
       }
       case 'ledger:verify': {

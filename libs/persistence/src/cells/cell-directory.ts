@@ -15,7 +15,7 @@ export class TenantInOtherCellError extends Error {
   }
 }
 
-// Several cells' admins may start at once; one creates the tables while the others wait.
+// Several cells' migrations may run at once; one creates the tables while the others wait.
 const DIRECTORY_SCHEMA_LOCK = 7_316_002;
 
 /**

@@ -1,12 +1,14 @@
 /**
  * `npm run migrate`: creates the database if needed and applies pending migrations, connected as
- * the schema owner (DATABASE_MIGRATION_URL). `npm run migrate -- --revert` undoes the last one.
+ * the schema owner (DATABASE_MIGRATION_URL); with CELL_DIRECTORY_MIGRATION_URL, the tenant → cell
+ * directory's tables too (docs/scaling.md). `npm run migrate -- --revert` undoes the last one.
  *
  * `--check` (exit 0 when every migration this build knows is applied, 1 otherwise) and
  * `--wait[=seconds]` (poll until they are, default 300 s) connect as the app role (DATABASE_URL):
  * a deployment's app pods wait with them for the migration job before they start.
  */
-import { databaseEnv, loadEnv, migrationEnv } from '#config';
+import { databaseEnv, loadEnv, migrationEnv, optionalUrl } from '#config';
+import { migrateDirectory } from '../cells/cell-directory.js';
 import { createDataSource, migrateDatabase } from '../data-source.js';
 import { migrations } from '../migrations/index.js';
 
@@ -56,5 +58,11 @@ if (args.includes('--check') || waitArg) {
   await owner.destroy();
   console.log(JSON.stringify({ reverted: true }));
 } else {
-  console.log(JSON.stringify({ applied: await migrateDatabase(loadEnv(migrationEnv)) }));
+  const applied = await migrateDatabase(loadEnv(migrationEnv));
+  // Tenant cells (docs/scaling.md): the directory's tables too, as their owner, when asked.
+  const { CELL_DIRECTORY_MIGRATION_URL: directory } = loadEnv({
+    CELL_DIRECTORY_MIGRATION_URL: optionalUrl(['postgres', 'postgresql']),
+  });
+  if (directory) await migrateDirectory(directory);
+  console.log(JSON.stringify({ applied, ...(directory ? { directory: 'migrated' } : {}) }));
 }
