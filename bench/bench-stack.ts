@@ -84,6 +84,29 @@ export async function benchTenant(db: pg.Pool, name: string): Promise<{ tenantId
   return { tenantId, apiKey: key.plaintext };
 }
 
+/**
+ * `count` customer accounts of the tenant, each holding `fund` (USD minor units), balanced against
+ * one external account, written by direct SQL. Without entries: ledger:verify would fail on them,
+ * and the bench database is throwaway.
+ */
+export async function fundedAccounts(
+  db: pg.Pool,
+  tenantId: string,
+  count: number,
+  fund = 1_000_000_000,
+): Promise<string[]> {
+  const ids = Array.from({ length: count }, () => newId('acc'));
+  await db.query(
+    `INSERT INTO accounts (id, tenant_id, kind, currency, posted) VALUES ($1, $2, 'external', 'USD', $3)`,
+    [newId('acc'), tenantId, -fund * count],
+  );
+  await db.query(
+    `INSERT INTO accounts (id, tenant_id, kind, currency, posted) SELECT unnest($1::text[]), $2, 'customer', 'USD', $3`,
+    [ids, tenantId, fund],
+  );
+  return ids;
+}
+
 /** Production mode wants a key for webhook secrets at rest; the bench registers no webhooks. */
 const BENCH_WEBHOOK_KEY = randomBytes(32).toString('base64');
 /** The gateways of one bench run share it, as replicas must. */

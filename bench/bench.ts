@@ -28,6 +28,7 @@ import {
   cpuSecondsOfCommand,
   fmt,
   freshDatabase,
+  fundedAccounts,
   machineBusySeconds,
   peakRssMiB,
   percentile,
@@ -55,17 +56,7 @@ async function main() {
   // A tenant, funded accounts (by direct SQL, balanced against the external account).
   const { tenantId, apiKey } = await benchTenant(db, 'bench');
   const key = { plaintext: apiKey };
-  const ids = Array.from({ length: ACCOUNTS }, () => newId('acc'));
-  const fund = 1_000_000_000;
-  await db.query(
-    `INSERT INTO accounts (id, tenant_id, kind, currency, posted) VALUES ($1, $2, 'external', 'USD', $3)`,
-    [newId('acc'), tenantId, -fund * ACCOUNTS],
-  );
-  await db.query(
-    `INSERT INTO accounts (id, tenant_id, kind, currency, posted) SELECT unnest($1::text[]), $2, 'customer', 'USD', $3`,
-    [ids, tenantId, fund],
-  );
-  // (Funding without entries would fail ledger:verify; the bench database is throwaway.)
+  const ids = await fundedAccounts(db, tenantId, ACCOUNTS);
 
   const benchApps = new BenchApps(appUrl);
   const gateway = await benchApps.start('gateway', 'GATEWAY_PORT');

@@ -11,10 +11,18 @@
  */
 import { cpus } from 'node:os';
 import pg from 'pg';
-import { hashApiKey, newId } from '#domain';
+import { hashApiKey } from '#domain';
 import { CellDirectory, dropDatabase, migrateDirectory } from '#persistence';
 import { startCellRouter } from '../tools/cell-router/src/router.js';
-import { BenchApps, benchTenant, fmt, freshDatabase, machineBusySeconds, percentile } from './bench-stack.js';
+import {
+  BenchApps,
+  benchTenant,
+  fmt,
+  fundedAccounts,
+  freshDatabase,
+  machineBusySeconds,
+  percentile,
+} from './bench-stack.js';
 import { LoadConnection } from './load-connection.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -60,16 +68,7 @@ async function main() {
     const { tenantId, apiKey } = await benchTenant(db, `bench cell ${name}`);
     await directory.registerTenant(tenantId, name);
     await directory.registerKey(tenantId, hashApiKey(apiKey));
-    const accounts = Array.from({ length: ACCOUNTS }, () => newId('acc'));
-    const fund = 1_000_000_000;
-    await db.query(
-      `INSERT INTO accounts (id, tenant_id, kind, currency, posted) VALUES ($1, $2, 'external', 'USD', $3)`,
-      [newId('acc'), tenantId, -fund * ACCOUNTS],
-    );
-    await db.query(
-      `INSERT INTO accounts (id, tenant_id, kind, currency, posted) SELECT unnest($1::text[]), $2, 'customer', 'USD', $3`,
-      [accounts, tenantId, fund],
-    );
+    const accounts = await fundedAccounts(db, tenantId, ACCOUNTS);
     const apps = new BenchApps(appUrl);
     const gateway = await apps.start('gateway', 'GATEWAY_PORT');
     await apps.start('transaction-worker', 'WORKER_PORT');
