@@ -107,6 +107,20 @@ export async function fundedAccounts(
   return ids;
 }
 
+/**
+ * Waits until no transfer of the database is open (succeeded or failed, every one), polling every
+ * `pollMs` with an index probe; answers when (ms since the epoch).
+ */
+export async function transfersDrained(db: pg.Pool, pollMs = 200): Promise<number> {
+  for (;;) {
+    const { rows } = await db.query(
+      `SELECT EXISTS (SELECT 1 FROM transactions WHERE status NOT IN ('succeeded', 'failed')) AS open`,
+    );
+    if (!rows[0].open) return Date.now();
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 /** Production mode wants a key for webhook secrets at rest; the bench registers no webhooks. */
 const BENCH_WEBHOOK_KEY = randomBytes(32).toString('base64');
 /** The gateways of one bench run share it, as replicas must. */

@@ -32,6 +32,7 @@ import {
   machineBusySeconds,
   peakRssMiB,
   percentile,
+  transfersDrained,
 } from './bench-stack.js';
 import { LoadConnection } from './load-connection.js';
 import { pgbenchBaseline } from './pgbench-baseline.js';
@@ -153,15 +154,7 @@ async function main() {
     return { latencies, errors, seconds: (Date.now() - started) / 1000, worstSecondP99 };
   };
   /** Waits for every accepted transfer to finish. */
-  const drained = async () => {
-    for (;;) {
-      const { rows } = await db.query(
-        `SELECT count(*)::int AS open FROM transactions WHERE status NOT IN ('succeeded','failed')`,
-      );
-      if (rows[0].open === 0) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const drained = () => transfersDrained(db);
 
   const warmup = await driveTransfers(WARMUP_SECONDS);
   await drained();

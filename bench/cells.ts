@@ -22,6 +22,7 @@ import {
   freshDatabase,
   machineBusySeconds,
   percentile,
+  transfersDrained,
 } from './bench-stack.js';
 import { LoadConnection } from './load-connection.js';
 
@@ -66,8 +67,7 @@ async function main() {
     const { ownerUrl, appUrl } = await freshDatabase(`tally_bench_cell_${name}`);
     const db = new pg.Pool({ connectionString: ownerUrl, max: 4 });
     const { tenantId, apiKey } = await benchTenant(db, `bench cell ${name}`);
-    await directory.registerTenant(tenantId, name);
-    await directory.registerKey(tenantId, hashApiKey(apiKey));
+    await directory.register(name, [tenantId], [{ tenantId, keyHash: hashApiKey(apiKey) }]);
     const accounts = await fundedAccounts(db, tenantId, ACCOUNTS);
     const apps = new BenchApps(appUrl);
     const gateway = await apps.start('gateway', 'GATEWAY_PORT');
@@ -129,16 +129,6 @@ async function main() {
         )
       ).rows[0].n,
     );
-  const drained = async (cell: Cell) => {
-    for (;;) {
-      const { rows } = await cell.db.query(
-        `SELECT EXISTS (SELECT 1 FROM transactions WHERE status NOT IN ('succeeded', 'failed')) AS open`,
-      );
-      if (!rows[0].open) return Date.now();
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-
   /** One phase: `busy` cells' tenants at once; each cell's figures and the CPU per transfer. */
   const phase = async (busy: Cell[]) => {
     const before = await Promise.all(busy.map(finalCount));
@@ -146,7 +136,7 @@ async function main() {
     const selfBefore = process.cpuUsage();
     const started = Date.now();
     const loads = await Promise.all(busy.map((cell) => drive(cell, SECONDS)));
-    const ends = await Promise.all(busy.map(drained));
+    const ends = await Promise.all(busy.map((cell) => transfersDrained(cell.db, 100)));
     const machine = machineBusySeconds() - machineBefore;
     const self = process.cpuUsage(selfBefore);
     const after = await Promise.all(busy.map(finalCount));

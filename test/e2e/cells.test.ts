@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { generateApiKey, hashApiKey, newId } from '#domain';
-import { CellDirectory, dropDatabase, migrateDatabase, migrateDirectory } from '#persistence';
+import {
+  CellDirectory,
+  TenantInOtherCellError,
+  dropDatabase,
+  migrateDatabase,
+  migrateDirectory,
+} from '#persistence';
 import {
   Api,
   AppProcess,
@@ -123,6 +129,56 @@ describe('two tenant cells behind the edge router', () => {
     for (const cell of cells.values()) {
       assert.equal(await directory.cellOfTenant(cell.tenantId), cell.name);
       assert.equal(await directory.cellOfKey(hashApiKey(cell.apiKey)), cell.name);
+    }
+    // A tenant is never moved by registering it again elsewhere, nor its key taken along.
+    const b = cells.get('b')!;
+    const stray = generateApiKey();
+    await assert.rejects(
+      directory.register('a', [b.tenantId], [{ tenantId: b.tenantId, keyHash: stray.hash }]),
+      TenantInOtherCellError,
+    );
+    assert.equal(await directory.cellOfTenant(b.tenantId), 'b');
+    assert.equal(await directory.cellOfKey(stray.hash), null);
+  });
+
+  it('creates nothing in a cell whose registration in the directory fails', async () => {
+    const b = cells.get('b')!;
+    const cut = await b.stack.startExtra('admin', {
+      CELL_DIRECTORY_URL: 'postgres://tally_app@127.0.0.1:1/tally_directory',
+    });
+    const db = await openDataSource(1, b.db.ownerUrl);
+    try {
+      const count = async () =>
+        (
+          await db.query(
+            `SELECT (SELECT count(*) FROM tenants)::int AS tenants, (SELECT count(*) FROM api_keys)::int AS keys,
+                    (SELECT count(*) FROM audit_log)::int AS audits`,
+          )
+        )[0] as { tenants: number; keys: number; audits: number };
+      const { accessToken } = await signIn(cut.url, ADMIN.email, ADMIN.password);
+      const before = await count(); // after signing in, which is audited
+      const auth = { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json' };
+      const tenant = await send(
+        cut.url,
+        'POST',
+        '/admin/api/tenants',
+        auth,
+        JSON.stringify({ name: 'Unregistered' }),
+      );
+      assert.equal(tenant.status, 503, tenant.text);
+      const key = await send(
+        cut.url,
+        'POST',
+        `/admin/api/tenants/${b.tenantId}/keys`,
+        auth,
+        JSON.stringify({ name: 'x' }),
+      );
+      assert.equal(key.status, 503, key.text);
+      // Neither the tenant, nor the key, nor their audit rows: each creation rolled back whole.
+      assert.deepEqual(await count(), before);
+    } finally {
+      await db.destroy();
+      await cut.process.stop();
     }
   });
 
@@ -298,8 +354,7 @@ describe('two tenant cells behind the edge router', () => {
     await new Promise<void>((resolve) => dying.listen(0, '127.0.0.1', resolve));
     const key = generateApiKey();
     const tenantId = newId('ten');
-    await directory.registerTenant(tenantId, 'z');
-    await directory.registerKey(tenantId, key.hash);
+    await directory.register('z', [tenantId], [{ tenantId, keyHash: key.hash }]);
     const withZ = await startCellRouter({
       directory,
       cells: new Map([

@@ -482,16 +482,31 @@ export const rateLimitEnv = {
  * tenant → cell directory. Both or neither: unset, the deployment is the only cell and registers
  * nothing.
  */
+/** A cell's name: lower-case letters, digits and "-", at most 32 characters. */
+export const CELL_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** A cell's name, or unset (''). */
+export const optionalCellName = (): EnvVariable<string> => ({
+  transform: (raw) => trimmed(raw, ''),
+  rules: [
+    rule(
+      'isCellName',
+      (v) => v === '' || (typeof v === 'string' && CELL_NAME_PATTERN.test(v)),
+      'must be a-z, 0-9 and "-", starting with a letter or digit, at most 32 characters',
+    ),
+  ],
+});
+
 export const cellEnv = {
-  /** This deployment's cell: lower-case letters, digits and "-", at most 32 characters. */
-  CELL_NAME: pattern(
-    '',
-    /^([a-z0-9][a-z0-9-]*)?$/,
-    'must be a-z, 0-9 and "-", starting with a letter or digit',
-    32,
-  ),
+  /** This deployment's cell. */
+  CELL_NAME: optionalCellName(),
   /** The tenant → cell directory (PostgreSQL) every cell's admin registers tenants and API keys in. */
   CELL_DIRECTORY_URL: optionalUrl(['postgres', 'postgresql']),
+};
+
+/** The directory as its owner: when set, its tables are created (`npm run migrate`, the router). */
+export const cellDirectoryMigrationEnv = {
+  CELL_DIRECTORY_MIGRATION_URL: optionalUrl(['postgres', 'postgresql']),
 };
 
 /** The cell this deployment is, and its directory; null when cells are not configured. */

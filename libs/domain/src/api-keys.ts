@@ -16,3 +16,12 @@ export function hashApiKey(plaintext: string): Buffer {
 export function looksLikeApiKey(value: string): boolean {
   return /^tk_[A-Za-z0-9_-]{32}$/.test(value);
 }
+
+/**
+ * The token of an `Authorization: Bearer <token>` header, read as every Tally edge reads it: the
+ * scheme in any case, any spacing; null for anything else.
+ */
+export function bearerToken(header: unknown): string | null {
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match ? match[1]! : null;
+}

@@ -1,6 +1,15 @@
-import { list, loadEnv, optionalUrl, pattern, port, requiredInProduction, runtimeEnv } from '#config';
+import {
+  cellDirectoryMigrationEnv,
+  list,
+  loadEnv,
+  optionalCellName,
+  optionalUrl,
+  port,
+  requiredInProduction,
+  runtimeEnv,
+} from '#config';
 import { runMain } from '#http';
-import { CELL_NAME_PATTERN, CellDirectory, migrateDirectory } from '#persistence';
+import { CellDirectory, migrateDirectory } from '#persistence';
 import { startCellRouter } from './router.js';
 
 /**
@@ -16,9 +25,9 @@ const routerEnv = {
   ...runtimeEnv,
   ...port('CELL_ROUTER_PORT', 3010),
   CELLS: list(),
-  CELL_DEFAULT: pattern('', /^([a-z0-9][a-z0-9-]*)?$/, 'must be a cell name', 32),
+  CELL_DEFAULT: optionalCellName(),
   CELL_DIRECTORY_URL: requiredInProduction(optionalUrl(['postgres', 'postgresql'])),
-  CELL_DIRECTORY_MIGRATION_URL: optionalUrl(['postgres', 'postgresql']),
+  ...cellDirectoryMigrationEnv,
 };
 
 runMain(async () => {
@@ -26,9 +35,9 @@ runMain(async () => {
   const cells = new Map<string, URL>();
   for (const entry of config.CELLS) {
     const [name, url] = entry.split('=', 2);
-    if (!CELL_NAME_PATTERN.test(name ?? '') || !URL.canParse(url ?? '') || new URL(url).protocol !== 'http:')
-      throw new Error(`CELLS: "${entry}" is not name=http://host:port (TLS ends at the edge)`);
-    cells.set(name, new URL(url));
+    if (!name || !url || !URL.canParse(url))
+      throw new Error(`CELLS: "${entry}" is not name=http://host:port`);
+    cells.set(name, new URL(url)); // names and schemes are checked by startCellRouter
   }
   if (cells.size === 0) throw new Error('CELLS: at least one cell, e.g. a=http://127.0.0.1:3000');
   const directoryUrl = config.CELL_DIRECTORY_URL ?? 'postgres://tally_app@127.0.0.1:5432/tally_directory';

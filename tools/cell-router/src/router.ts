@@ -1,9 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { pipeline } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { hasIdPrefix, hashApiKey, looksLikeApiKey } from '#domain';
-import { CELL_NAME_PATTERN, type CellDirectory } from '#persistence';
+import { decodeJwt } from 'jose';
+import { CELL_NAME_PATTERN } from '#config';
+import { bearerToken, hasIdPrefix, hashApiKey, looksLikeApiKey, stringifyJson } from '#domain';
+import { ApiError, problemOf } from '#http';
+import { requestIdOf } from '#observability';
+import type { CellDirectory } from '#persistence';
 
 export interface CellRouterOptions {
   directory: CellDirectory;
@@ -39,13 +42,10 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 const MAX_CACHED = 50_000;
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** The gateway's own body limit: a request body is read whole (up to this) before a cell's socket is taken. */
 const MAX_BODY = 64 * 1024;
 /** Longest wait for a cell's answer to begin (the gateway's request timeout is 40 s). */
 const UPSTREAM_TIMEOUT_MS = 45_000;
-/** As the gateway reads it (api-key.guard.ts): case-insensitive scheme, any spacing. */
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /**
  * The edge of a deployment of several tenant cells (docs/scaling.md): every request goes to the
@@ -105,7 +105,7 @@ export async function startCellRouter(options: CellRouterOptions): Promise<CellR
 
   /** The cell the request's credentials belong to; null when they name none. */
   const cellOf = async (authorization: string | undefined): Promise<string | null> => {
-    const token = BEARER.exec(authorization ?? '')?.[1];
+    const token = bearerToken(authorization);
     if (!token) return null;
     if (looksLikeApiKey(token)) {
       const hash = hashApiKey(token);
@@ -116,9 +116,7 @@ export async function startCellRouter(options: CellRouterOptions): Promise<CellR
   };
 
   const server = http.createServer((req, res) => {
-    const requestId = REQUEST_ID.test(String(req.headers['x-request-id'] ?? ''))
-      ? String(req.headers['x-request-id'])
-      : randomUUID();
+    const requestId = requestIdOf(req);
     if (req.url === '/health/live') return void json(res, 200, { status: 'ok' });
     if (req.url === '/health/ready') {
       options.directory.ping().then(
@@ -133,9 +131,9 @@ export async function startCellRouter(options: CellRouterOptions): Promise<CellR
         if (body === null)
           return void problem(
             res,
-            413,
-            'payload_too_large',
-            'The request body is larger than 64 KiB.',
+            new ApiError(413, 'payload_too_large', 'The request body is larger than 64 KiB.', undefined, {
+              connection: 'close',
+            }),
             requestId,
           );
         // A refresh carries no credential but its refresh token, which names the tenant.
@@ -173,17 +171,10 @@ export async function startCellRouter(options: CellRouterOptions): Promise<CellR
   ) {
     routed.set(cell, routed.get(cell)! + 1);
     const target = options.cells.get(cell)!;
-    const named = new Set(
-      String(req.headers.connection ?? '')
-        .split(',')
-        .map((h) => h.trim().toLowerCase()),
-    );
-    const headers: http.OutgoingHttpHeaders = { 'x-request-id': requestId };
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (HOP_BY_HOP.has(name) || named.has(name) || name === 'x-request-id' || name === 'x-forwarded-for')
-        continue;
-      if (value !== undefined) headers[name] = value;
-    }
+    const headers: http.OutgoingHttpHeaders = {
+      ...endToEnd(req.headers, ['x-request-id', 'x-forwarded-for']),
+      'x-request-id': requestId,
+    };
     // The router is the edge: its client's address is the one the cell's gateway should see.
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? 'unknown';
     headers['content-length'] = String(body.length);
@@ -197,15 +188,7 @@ export async function startCellRouter(options: CellRouterOptions): Promise<CellR
       timeout: UPSTREAM_TIMEOUT_MS,
     });
     upstream.on('response', (answer) => {
-      const out: http.OutgoingHttpHeaders = { 'x-tally-cell': cell };
-      const answerNamed = new Set(
-        String(answer.headers.connection ?? '')
-          .split(',')
-          .map((h) => h.trim().toLowerCase()),
-      );
-      for (const [name, value] of Object.entries(answer.headers)) {
-        if (!HOP_BY_HOP.has(name) && !answerNamed.has(name) && value !== undefined) out[name] = value;
-      }
+      const out: http.OutgoingHttpHeaders = { ...endToEnd(answer.headers), 'x-tally-cell': cell };
       res.writeHead(answer.statusCode ?? 502, out);
       // The cell dying mid-answer ends the client's connection too, never leaves it waiting.
       pipeline(answer, res, (error) => {
@@ -266,13 +249,11 @@ function readBody(req: http.IncomingMessage): Promise<Buffer | null> {
  * gateway verifies the token (a forged one is routed somewhere and refused there).
  */
 export function unverifiedTenantClaim(token: string): string | null {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[1].length > 4096) return null;
   try {
-    const claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as { tid?: unknown };
-    return typeof claims.tid === 'string' && hasIdPrefix(claims.tid, 'ten') ? claims.tid : null;
+    const { tid } = decodeJwt(token);
+    return typeof tid === 'string' && hasIdPrefix(tid, 'ten') ? tid : null;
   } catch {
-    return null;
+    return null; // not a JWT
   }
 }
 
@@ -291,39 +272,38 @@ function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-/** 503 `service_unavailable` problem+json with Retry-After, as every Tally app answers it. */
-function unavailable(res: http.ServerResponse, requestId: string, detail: string, cell?: string): void {
-  problem(res, 503, 'service_unavailable', detail, requestId, {
-    'retry-after': '1',
-    ...(cell ? { 'x-tally-cell': cell } : {}),
-  });
+/**
+ * The headers that are the message's, not the connection's: hop-by-hop ones (RFC 9110 §7.6.1),
+ * any the Connection header names, and `skip` left out.
+ */
+function endToEnd(headers: http.IncomingHttpHeaders, skip: string[] = []): http.OutgoingHttpHeaders {
+  const named = headers.connection
+    ? String(headers.connection)
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+    : [];
+  const kept: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || skip.includes(name) || named.includes(name)) continue;
+    kept[name] = value;
+  }
+  return kept;
 }
 
-const TITLES: Record<number, string> = { 413: 'Content Too Large', 503: 'Service Unavailable' };
+/** 503 `service_unavailable` problem+json with Retry-After, as every Tally app answers it. */
+function unavailable(res: http.ServerResponse, requestId: string, detail: string, cell?: string): void {
+  const headers: Record<string, string> = { 'Retry-After': '1', ...(cell ? { 'x-tally-cell': cell } : {}) };
+  problem(res, new ApiError(503, 'service_unavailable', detail, undefined, headers), requestId);
+}
 
-/** A problem+json answer of the router's own, shaped as the apps' (libs/http problem.ts). */
-function problem(
-  res: http.ServerResponse,
-  status: number,
-  code: string,
-  detail: string,
-  requestId: string,
-  headers: Record<string, string> = {},
-): void {
-  const body = {
-    type: `https://tally.dev/problems/${code}`,
-    title: TITLES[status],
-    status,
-    detail,
-    code,
-    requestId,
-  };
+/** The router's own answer, as the apps shape problems (problemOf). */
+function problem(res: http.ServerResponse, error: ApiError, requestId: string): void {
+  const { problem: body, headers } = problemOf(error, requestId);
   res
-    .writeHead(status, {
+    .writeHead(body.status, {
+      ...headers,
       'content-type': 'application/problem+json',
       'x-request-id': requestId,
-      ...(status === 413 ? { connection: 'close' } : {}),
-      ...headers,
     })
-    .end(JSON.stringify(body));
+    .end(stringifyJson(body));
 }

@@ -39,6 +39,7 @@ import {
   createDataSource,
   verifyLedger,
 } from '#persistence';
+import { CellRegistration } from '../tenants/cell-registration.js';
 import { insertTenant } from '../tenants/insert-tenant.js';
 
 const USAGE =
@@ -59,18 +60,14 @@ async function main(): Promise<number> {
         }
         // In a cell (docs/scaling.md), the tenant and its key are registered in the directory
         // before the cell's transaction commits, as the admin app does.
-        const cell = cellOf(loadEnv(cellEnv));
-        const directory = cell && CellDirectory.open(cell.directoryUrl, 'tally-cli-directory', 1);
+        const cell = new CellRegistration(cellOf(loadEnv(cellEnv)));
         const { tenantId, apiKey } = await dataSource
           .transaction(async (m) => {
             const created = await insertTenant(m, name);
-            if (cell && directory) {
-              await directory.registerTenant(created.tenantId, cell.name);
-              await directory.registerKey(created.tenantId, created.keyHash);
-            }
+            await cell.register(created.tenantId, created.keyHash);
             return created;
           })
-          .finally(() => directory?.close());
+          .finally(() => cell.onApplicationShutdown());
         console.log(JSON.stringify({ tenantId, apiKey }));
         return 0;
       }
@@ -175,12 +172,15 @@ async function main(): Promise<number> {
         }
         const directory = CellDirectory.open(cell.directoryUrl, 'tally-cli-directory', 1);
         try {
-          const tenants: { id: string }[] = await dataSource.query(`SELECT id FROM tenants ORDER BY id`);
-          for (const { id } of tenants) await directory.registerTenant(id, cell.name);
-          const keys: { tenant_id: string; key_hash: Buffer }[] = await dataSource.query(
-            `SELECT tenant_id, key_hash FROM api_keys WHERE revoked_at IS NULL ORDER BY id`,
+          const tenants: { id: string }[] = await dataSource.query(`SELECT id FROM tenants`);
+          const keys: { tenantId: string; keyHash: Buffer }[] = await dataSource.query(
+            `SELECT tenant_id AS "tenantId", key_hash AS "keyHash" FROM api_keys WHERE revoked_at IS NULL`,
           );
-          for (const key of keys) await directory.registerKey(key.tenant_id, key.key_hash);
+          await directory.register(
+            cell.name,
+            tenants.map((t) => t.id),
+            keys,
+          );
           console.log(JSON.stringify({ cell: cell.name, tenants: tenants.length, keys: keys.length }));
           return 0;
         } finally {

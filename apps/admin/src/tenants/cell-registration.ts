@@ -21,18 +21,13 @@ export class CellRegistration implements OnApplicationShutdown {
     this.directory = cell ? CellDirectory.open(cell.directoryUrl, 'tally-admin-directory', 2) : null;
   }
 
-  /** A new tenant with its first key. */
-  async tenant(tenantId: string, keyHash: Buffer): Promise<void> {
+  /**
+   * A tenant of this cell and one of its keys: its first with the tenant, or one added later (a
+   * tenant the directory places in another cell is refused, and its key with it).
+   */
+  async register(tenantId: string, keyHash: Buffer): Promise<void> {
     if (!this.directory || !this.cell) return;
-    await this.directory.registerTenant(tenantId, this.cell.name);
-    await this.directory.registerKey(tenantId, keyHash);
-  }
-
-  /** Another key of a tenant of this cell. */
-  async key(tenantId: string, keyHash: Buffer): Promise<void> {
-    if (!this.directory || !this.cell) return;
-    await this.directory.registerTenant(tenantId, this.cell.name); // refuses a tenant of another cell
-    await this.directory.registerKey(tenantId, keyHash);
+    await this.directory.register(this.cell.name, [tenantId], [{ tenantId, keyHash }]);
   }
 
   async onApplicationShutdown(): Promise<void> {

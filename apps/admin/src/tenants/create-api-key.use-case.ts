@@ -30,7 +30,7 @@ export class CreateApiKey {
         targetId: id,
         details: { tenantId, prefix: key.displayPrefix },
       });
-      await this.cell.key(tenantId, key.hash);
+      await this.cell.register(tenantId, key.hash);
     });
     return { id, prefix: key.displayPrefix, name, apiKey: key.plaintext };
   }

@@ -24,7 +24,7 @@ export class CreateTenant {
         targetId: created.tenantId,
         details: { name: input.name, apiKeyId: created.keyId },
       });
-      await this.cell.tenant(created.tenantId, created.keyHash);
+      await this.cell.register(created.tenantId, created.keyHash);
       return created;
     });
     return { id: tenantId, name: input.name, status: 'active' as const, apiKey };

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { hashApiKey, looksLikeApiKey } from '#domain';
+import { bearerToken, hashApiKey, looksLikeApiKey } from '#domain';
 import { ApiError } from '#http';
 import { GatewayRateLimits } from './rate-limits.js';
 
@@ -77,10 +77,9 @@ export class ApiKeyGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<import('fastify').FastifyRequest>();
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw unauthorized('Send your API key as "Authorization: Bearer <key>".');
-    const tenant = looksLikeApiKey(match[1]) ? await this.resolve(match[1]) : null;
+    const token = bearerToken(request.headers.authorization);
+    if (!token) throw unauthorized('Send your API key as "Authorization: Bearer <key>".');
+    const tenant = looksLikeApiKey(token) ? await this.resolve(token) : null;
     if (!tenant?.apiKeyId) throw unauthorized('The API key is not valid, or has been revoked.');
     request.tenant = tenant;
     this.touch(tenant.apiKeyId);

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext, type Type 
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DataSource } from 'typeorm';
-import { AccountNotFoundError, OrderNotFoundError, hasIdPrefix } from '#domain';
+import { AccountNotFoundError, OrderNotFoundError, bearerToken, hasIdPrefix } from '#domain';
 import { ApiError, ValidationError } from '#http';
 import { HealthController, MetricsController } from '#observability';
 import { OrderRepository } from '#persistence';
@@ -53,7 +53,7 @@ export class GatewayGuard implements CanActivate {
       await this.rateLimits.enforceAddress(bucket, request.ip, reply);
       return true;
     }
-    const token = bearerOf(request);
+    const token = bearerToken(request.headers.authorization);
     // Anything that is not a JWT is an API key, or the API key guard's 401.
     if (token === null || !JWT.test(token)) return this.apiKeys.canActivate(context);
 
@@ -103,10 +103,4 @@ export class GatewayGuard implements CanActivate {
       throw new ValidationError([{ field: owned.name, message: 'must be a string' }]);
     if (value !== customer.accountId) throw new AccountNotFoundError(value);
   }
-}
-
-function bearerOf(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
-  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  return match ? match[1] : null;
 }

@@ -1,8 +1,6 @@
 import pg from 'pg';
+import { CELL_NAME_PATTERN } from '#config';
 import { ensureDatabase } from '../data-source.js';
-
-/** A cell's name: what the directory stores and the router's CELLS list names. */
-export const CELL_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 /** Thrown when a tenant is registered to one cell and something tries to give it to another. */
 export class TenantInOtherCellError extends Error {
@@ -76,25 +74,29 @@ export class CellDirectory {
     return new CellDirectory(pool);
   }
 
-  /** Records that `tenantId` lives in `cell`; refuses a tenant already in another cell. */
-  async registerTenant(tenantId: string, cell: string): Promise<void> {
+  /**
+   * Records that the tenants live in `cell`, and their API keys' hashes: three statements whatever
+   * the numbers. What is there already stays as it was (the apps' role may add an entry, never
+   * change one); a tenant registered to another cell is refused (TenantInOtherCellError).
+   */
+  async register(cell: string, tenantIds: string[], keys: { tenantId: string; keyHash: Buffer }[] = []) {
     if (!CELL_NAME_PATTERN.test(cell)) throw new Error(`not a cell name: ${cell}`);
-    // The apps' role may add an entry, never change one: DO NOTHING, then read what is there.
     await this.pool.query(
-      `INSERT INTO cell_tenants (tenant_id, cell) VALUES ($1, $2) ON CONFLICT (tenant_id) DO NOTHING`,
-      [tenantId, cell],
+      `INSERT INTO cell_tenants (tenant_id, cell) SELECT unnest($1::text[]), $2 ON CONFLICT (tenant_id) DO NOTHING`,
+      [tenantIds, cell],
     );
-    const rows: { cell: string }[] = (
-      await this.pool.query(`SELECT cell FROM cell_tenants WHERE tenant_id = $1`, [tenantId])
+    const elsewhere: { tenant_id: string; cell: string }[] = (
+      await this.pool.query(
+        `SELECT tenant_id, cell FROM cell_tenants WHERE tenant_id = ANY($1::text[]) AND cell <> $2 LIMIT 1`,
+        [tenantIds, cell],
+      )
     ).rows;
-    if (rows[0].cell !== cell) throw new TenantInOtherCellError(tenantId, rows[0].cell);
-  }
-
-  /** Records an API key's hash for a registered tenant (a key registered twice stays as it was). */
-  async registerKey(tenantId: string, keyHash: Buffer): Promise<void> {
+    if (elsewhere[0]) throw new TenantInOtherCellError(elsewhere[0].tenant_id, elsewhere[0].cell);
+    if (keys.length === 0) return;
     await this.pool.query(
-      `INSERT INTO cell_api_keys (key_hash, tenant_id) VALUES ($1, $2) ON CONFLICT (key_hash) DO NOTHING`,
-      [keyHash, tenantId],
+      `INSERT INTO cell_api_keys (key_hash, tenant_id) SELECT * FROM unnest($1::bytea[], $2::text[])
+         ON CONFLICT (key_hash) DO NOTHING`,
+      [keys.map((k) => k.keyHash), keys.map((k) => k.tenantId)],
     );
   }
 

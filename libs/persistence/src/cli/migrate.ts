@@ -7,7 +7,7 @@
  * `--wait[=seconds]` (poll until they are, default 300 s) connect as the app role (DATABASE_URL):
  * a deployment's app pods wait with them for the migration job before they start.
  */
-import { databaseEnv, loadEnv, migrationEnv, optionalUrl } from '#config';
+import { cellDirectoryMigrationEnv, databaseEnv, loadEnv, migrationEnv } from '#config';
 import { migrateDirectory } from '../cells/cell-directory.js';
 import { createDataSource, migrateDatabase } from '../data-source.js';
 import { migrations } from '../migrations/index.js';
@@ -60,9 +60,7 @@ if (args.includes('--check') || waitArg) {
 } else {
   const applied = await migrateDatabase(loadEnv(migrationEnv));
   // Tenant cells (docs/scaling.md): the directory's tables too, as their owner, when asked.
-  const { CELL_DIRECTORY_MIGRATION_URL: directory } = loadEnv({
-    CELL_DIRECTORY_MIGRATION_URL: optionalUrl(['postgres', 'postgresql']),
-  });
+  const { CELL_DIRECTORY_MIGRATION_URL: directory } = loadEnv(cellDirectoryMigrationEnv);
   if (directory) await migrateDirectory(directory);
   console.log(JSON.stringify({ applied, ...(directory ? { directory: 'migrated' } : {}) }));
 }
