@@ -361,6 +361,61 @@ describe('webhooks and email (notification app)', () => {
     assert.deepEqual(received('/dies-first'), ['hold_1', 'hold_1', 'hold_1', 'hold_1', 'hold_2']);
   });
 
+  it("usage charges: a batch's outcomes travel as one message; each event is its own webhook, in its account's order", async () => {
+    const hook = await endpoint('/usage', { eventTypes: ['usage.charged', 'usage.charge_failed'] });
+    const meter = await api.post('/v1/meters', {
+      eventType: 'hooked_call',
+      aggregation: 'count',
+      unitPrice: 10,
+      currency: 'USD',
+    });
+    assert.equal(meter.status, 201, meter.text);
+    const [a, b] = [await api.account(), await api.account()];
+    await api.deposit(a, 25); // pays for two of its three events
+    await api.deposit(b, 100);
+    const start = Date.now() - 60_000;
+    const events = ['u1', 'u2', 'u3', 'u4', 'u5'].map((tag, i) => ({
+      id: `hook-${tag}-${Date.now()}`,
+      type: 'hooked_call',
+      accountId: i % 2 === 0 ? a : b,
+      timestamp: new Date(start + i * 1000).toISOString(),
+    }));
+    const sent = await api.post('/v1/events', { events });
+    assert.equal(sent.status, 202, sent.text);
+    assert.equal(sent.body.accepted, 5);
+    await waitFor('five usage webhooks', () => receiver.at('/usage').length >= 5, 30_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const got = receiver.at('/usage').map((r) => {
+      const body = JSON.parse(r.body) as {
+        id: string;
+        type: string;
+        data: { eventId: string; accountId: string };
+      };
+      assert.equal(r.headers['webhook-id'], body.id);
+      return { type: body.type, eventId: body.data.eventId, accountId: body.data.accountId };
+    });
+    assert.equal(got.length, 5, 'each event once');
+    const order = (account: string) =>
+      got.filter((g) => g.accountId === account).map((g) => [g.type, g.eventId]);
+    assert.deepEqual(order(a), [
+      ['usage.charged', events[0].id],
+      ['usage.charged', events[2].id],
+      ['usage.charge_failed', events[4].id],
+    ]);
+    assert.deepEqual(order(b), [
+      ['usage.charged', events[1].id],
+      ['usage.charged', events[3].id],
+    ]);
+    const [{ packed, alone }] = await db.query(
+      `SELECT count(*) FILTER (WHERE routing_key = 'usage.outcomes')::int AS packed,
+              count(*) FILTER (WHERE routing_key LIKE 'usage.charge%')::int AS alone
+         FROM outbox WHERE payload->>'tenantId' = $1`,
+      [tenantId],
+    );
+    assert.deepEqual({ packed, alone }, { packed: 1, alone: 0 });
+    assert.equal((await deliveries(hook.id)).length, 5);
+  });
+
   it('ordering: each event about an account is numbered where it is written, in the order written', async () => {
     const account = await api.account();
     await api.deposit(account, 100);

@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { MessageTypes, tallyEvent, type TallyEvent, type UsageRecorded } from '#domain';
+import { Events, PermanentMessageError } from '#messaging';
 import { MeterRepository, WebhookRepository } from '#persistence';
 import { EventsHandler } from '../../apps/notification/src/webhooks/events.handler.js';
+import {
+  type UsageOutcomesMessage,
+  usageOutcomesOf,
+} from '../../apps/notification/src/webhooks/tally-event.message.js';
 import { IngestUsage } from '../../apps/gateway/src/usage/ingest-usage.use-case.js';
 import { UsageCommandsHandler } from '../../apps/transaction-worker/src/usage/usage-commands.handler.js';
 import { UseCases, messageContext } from '../support/use-cases.js';
@@ -20,44 +25,70 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
   });
   afterAll(() => uc?.close());
 
-  describe('usage', () => {
-    const ingest = (
-      tenant: { tenantId: string; keyId: string },
-      events: { id: string; accountId: string }[],
-    ) =>
-      uc.db.transaction((m) =>
-        uc.gateway.get(IngestUsage).execute(
-          m,
-          { tenantId: tenant.tenantId, apiKeyId: tenant.keyId },
-          events.map((event, index) => ({ index, event: { ...event, type: 'api_call' } })),
-          [],
-          null,
-        ),
-      );
-    /** The usage.recorded commands the gateway wrote to its outbox for this tenant. */
-    const commands = async (tenantId: string): Promise<UsageRecorded[]> =>
-      (
-        await uc.db.query(
-          `SELECT payload FROM outbox WHERE routing_key = $1 AND payload->>'tenantId' = $2 ORDER BY id`,
-          [MessageTypes.usageRecorded, tenantId],
-        )
-      ).map((r: { payload: UsageRecorded }) => r.payload);
-    const process = (command: UsageRecorded, messageId?: string) =>
-      uc.worker
-        .get(UsageCommandsHandler)
-        .onUsageRecorded(
-          command,
-          messageContext(MessageTypes.usageRecorded, 'transaction-worker', messageId),
-        );
-    const charged = async (account: string) => {
-      const [row] = await uc.db.query(
-        `SELECT count(*)::int AS n, coalesce(sum(amount), 0)::int AS total FROM transactions
-          WHERE source_account_id = $1 AND type = 'charge' AND status = 'succeeded'`,
-        [account],
-      );
-      return row as { n: number; total: number };
-    };
+  const ingest = (tenant: { tenantId: string; keyId: string }, events: { id: string; accountId: string }[]) =>
+    uc.db.transaction((m) =>
+      uc.gateway.get(IngestUsage).execute(
+        m,
+        { tenantId: tenant.tenantId, apiKeyId: tenant.keyId },
+        events.map((event, index) => ({ index, event: { ...event, type: 'api_call' } })),
+        [],
+        null,
+      ),
+    );
+  /** The usage.recorded commands the gateway wrote to its outbox for this tenant. */
+  const commands = async (tenantId: string): Promise<UsageRecorded[]> =>
+    (
+      await uc.db.query(
+        `SELECT payload FROM outbox WHERE routing_key = $1 AND payload->>'tenantId' = $2 ORDER BY id`,
+        [MessageTypes.usageRecorded, tenantId],
+      )
+    ).map((r: { payload: UsageRecorded }) => r.payload);
+  const process = (command: UsageRecorded, messageId?: string) =>
+    uc.worker
+      .get(UsageCommandsHandler)
+      .onUsageRecorded(command, messageContext(MessageTypes.usageRecorded, 'transaction-worker', messageId));
+  const charged = async (account: string) => {
+    const [row] = await uc.db.query(
+      `SELECT count(*)::int AS n, coalesce(sum(amount), 0)::int AS total FROM transactions
+        WHERE source_account_id = $1 AND type = 'charge' AND status = 'succeeded'`,
+      [account],
+    );
+    return row as { n: number; total: number };
+  };
 
+  /** A meter pricing each `api_call` event at `unitPrice` USD minor units. */
+  const apiCallMeter = (tenantId: string, unitPrice: bigint) =>
+    uc.db.transaction((m) =>
+      uc.gateway.get(MeterRepository).create(m, {
+        tenantId,
+        eventType: 'api_call',
+        aggregation: 'count',
+        property: null,
+        unitPrice,
+        currency: 'USD',
+      }),
+    );
+  const endpoint = (tenantId: string, eventTypes: string[]) =>
+    uc.db.transaction((m) =>
+      uc.notification.get(WebhookRepository).createEndpoint(m, {
+        tenantId,
+        url: 'https://example.com/hook',
+        description: null,
+        eventTypes,
+        secret: 'whsec_c2VydmljZS10aWVyLXRlc3Qtc2VjcmV0',
+      }),
+    );
+  const deliveries = async (tenantId: string) =>
+    uc.db.query(
+      `SELECT id, endpoint_id AS "endpointId", event_id AS "eventId", status FROM webhook_deliveries
+        WHERE tenant_id = $1 ORDER BY seq`,
+      [tenantId],
+    );
+  const notify = (event: TallyEvent<object>, messageId?: string) =>
+    uc.notification
+      .get(EventsHandler)
+      .onEvent(event as TallyEvent, messageContext(event.type, 'notification', messageId));
+  describe('usage', () => {
     it('each accepted event is charged once at its meter price; a duplicate id, a redelivery and a copy charge nothing', async () => {
       const tenant = await uc.tenantWithAccounts(1);
       const [wallet] = tenant.accounts;
@@ -67,16 +98,7 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
         amount: 100n,
         currency: 'USD',
       });
-      await uc.db.transaction((m) =>
-        uc.gateway.get(MeterRepository).create(m, {
-          tenantId: tenant.tenantId,
-          eventType: 'api_call',
-          aggregation: 'count',
-          property: null,
-          unitPrice: 5n,
-          currency: 'USD',
-        }),
-      );
+      await apiCallMeter(tenant.tenantId, 5n);
       const first = await ingest(tenant, [
         { id: 'u-1', accountId: wallet },
         { id: 'u-2', accountId: wallet },
@@ -105,26 +127,6 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
   });
 
   describe('webhook deliveries', () => {
-    const endpoint = (tenantId: string, eventTypes: string[]) =>
-      uc.db.transaction((m) =>
-        uc.notification.get(WebhookRepository).createEndpoint(m, {
-          tenantId,
-          url: 'https://example.com/hook',
-          description: null,
-          eventTypes,
-          secret: 'whsec_c2VydmljZS10aWVyLXRlc3Qtc2VjcmV0',
-        }),
-      );
-    const deliveries = async (tenantId: string) =>
-      uc.db.query(
-        `SELECT id, endpoint_id AS "endpointId", event_id AS "eventId", status FROM webhook_deliveries
-          WHERE tenant_id = $1 ORDER BY seq`,
-        [tenantId],
-      );
-    const notify = (event: TallyEvent<object>, messageId?: string) =>
-      uc.notification
-        .get(EventsHandler)
-        .onEvent(event as TallyEvent, messageContext(event.type, 'notification', messageId));
     /** This tenant's deliveries that a sender could lease now (others' are released again). */
     const leaseable = async (tenantId: string) => {
       const leased = await uc.notification.get(WebhookRepository).leaseDue(uc.db, 1000, 60_000, 600_000);
@@ -201,6 +203,155 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
         [second.id],
         'the second, once the first is through',
       );
+    });
+  });
+  describe('usage outcomes, one message per batch', () => {
+    const outcomeMessages = async (
+      tenantId: string,
+    ): Promise<{ routingKey: string; messageId: string; payload: UsageOutcomesMessage }[]> =>
+      await uc.db.query(
+        `SELECT routing_key AS "routingKey", message_id AS "messageId", payload FROM outbox
+            WHERE payload->>'tenantId' = $1 AND exchange = 'tally.events' ORDER BY id`,
+        [tenantId],
+      );
+    const notifyOutcomes = (message: UsageOutcomesMessage, messageId?: string) =>
+      uc.notification
+        .get(EventsHandler)
+        .onUsageOutcomes(message, messageContext(MessageTypes.usageOutcomes, 'notification', messageId));
+    const cursor = async (accountId: string) => {
+      const [row] = await uc.db.query(
+        `SELECT contiguous::int AS contiguous, cardinality(ahead) AS ahead FROM webhook_account_cursors
+          WHERE account_id = $1`,
+        [accountId],
+      );
+      return row as { contiguous: number; ahead: number } | undefined;
+    };
+
+    it("a batch's charges and failures are one message; each event gets its deliveries, in its account's order, once", async () => {
+      const tenant = await uc.tenantWithAccounts(2);
+      const [a, b] = tenant.accounts;
+      await uc.transact(tenant.tenantId, {
+        type: 'deposit',
+        destinationAccountId: a,
+        amount: 10n,
+        currency: 'USD',
+      });
+      await uc.transact(tenant.tenantId, {
+        type: 'deposit',
+        destinationAccountId: b,
+        amount: 50n,
+        currency: 'USD',
+      });
+      await apiCallMeter(tenant.tenantId, 5n);
+      const all = await endpoint(tenant.tenantId, []);
+      const chargedOnly = await endpoint(tenant.tenantId, [MessageTypes.usageCharged]);
+      const before = await outcomeMessages(tenant.tenantId);
+      // a can pay for two of its three events; b for both of its.
+      await ingest(tenant, [
+        { id: 'o-1', accountId: a },
+        { id: 'o-2', accountId: b },
+        { id: 'o-3', accountId: a },
+        { id: 'o-4', accountId: b },
+        { id: 'o-5', accountId: a },
+      ]);
+      const [command] = await commands(tenant.tenantId);
+      await process(command);
+
+      const written = (await outcomeMessages(tenant.tenantId)).slice(before.length);
+      assert.deepEqual(
+        written.map((m) => m.routingKey),
+        [MessageTypes.usageOutcomes],
+        'one message for the batch, none per event',
+      );
+      const [message] = written;
+      assert.equal(message.messageId, message.payload.id);
+      const outcomes = usageOutcomesOf(message.payload);
+      assert.deepEqual(
+        outcomes.map((o) => [o.event.type, (o.event.data as { eventId: string }).eventId]),
+        [
+          [MessageTypes.usageCharged, 'o-1'],
+          [MessageTypes.usageCharged, 'o-2'],
+          [MessageTypes.usageCharged, 'o-3'],
+          [MessageTypes.usageCharged, 'o-4'],
+          [MessageTypes.usageChargeFailed, 'o-5'],
+        ],
+      );
+      // Numbered per account under the wallets' locks, after the two deposits' events.
+      assert.deepEqual(
+        outcomes.map((o) => Number(o.event.accountSeq)),
+        [2, 2, 3, 3, 4],
+      );
+
+      await notifyOutcomes(message.payload, message.messageId);
+      await notifyOutcomes(message.payload, message.messageId); // redelivered: the inbox has it
+      await notifyOutcomes(message.payload); // the same events as a new message: nothing new
+      const made: { endpointId: string; eventId: string }[] = await deliveries(tenant.tenantId);
+      const ids = new Set(outcomes.map((o) => o.event.id));
+      const forAll = made.filter((d) => d.endpointId === all.id).map((d) => d.eventId);
+      const forCharged = made.filter((d) => d.endpointId === chargedOnly.id).map((d) => d.eventId);
+      assert.deepEqual(new Set(forAll), ids);
+      assert.equal(forAll.length, 5);
+      assert.deepEqual(
+        forCharged,
+        outcomes.filter((o) => o.event.type === MessageTypes.usageCharged).map((o) => o.event.id),
+      );
+      const [{ n, seqs }] = await uc.db.query(
+        `SELECT count(*)::int AS n, array_agg(account_seq::int ORDER BY seq) AS seqs FROM webhook_deliveries
+          WHERE tenant_id = $1 AND endpoint_id = $2 AND event_id = ANY($3)`,
+        [tenant.tenantId, all.id, [...ids]],
+      );
+      assert.equal(n, 5);
+      assert.deepEqual(seqs, [2, 2, 3, 3, 4], "each delivery carries its event's number in its account");
+      // The deposits' events never reached the notification app here: 1 is a gap, 2.. are ahead of it.
+      assert.deepEqual(await cursor(a), { contiguous: 0, ahead: 3 });
+      assert.deepEqual(await cursor(b), { contiguous: 0, ahead: 2 });
+    });
+
+    it('a malformed batch is refused whole: nothing is noted or delivered', async () => {
+      const tenant = await uc.tenantWithAccounts(1);
+      const other = await uc.tenantWithAccounts(1);
+      await endpoint(tenant.tenantId, []);
+      const charge = (tenantId: string, accountId: string) =>
+        Events.usageCharged(tenantId, {
+          eventId: 'm-1',
+          type: 'api_call',
+          accountId,
+          meterId: null,
+          quantity: 1n,
+          amount: 5n,
+          currency: 'USD',
+          transactionId: 'txn_m',
+        });
+      const mine = { ...charge(tenant.tenantId, tenant.accounts[0]), accountSeq: 1 };
+      const cases: [string, UsageOutcomesMessage][] = [
+        ['empty', Events.usageOutcomes(tenant.tenantId, []) as UsageOutcomesMessage],
+        [
+          "another tenant's event",
+          Events.usageOutcomes(tenant.tenantId, [
+            { event: mine, correlationId: null },
+            { event: { ...charge(other.tenantId, other.accounts[0]), accountSeq: 1 }, correlationId: null },
+          ]) as UsageOutcomesMessage,
+        ],
+        [
+          'not a usage outcome',
+          Events.usageOutcomes(tenant.tenantId, [
+            { event: mine, correlationId: null },
+            { event: { ...mine, id: 'evt_x', type: MessageTypes.transactionSucceeded }, correlationId: null },
+          ]) as UsageOutcomesMessage,
+        ],
+        [
+          'an event without an id',
+          Events.usageOutcomes(tenant.tenantId, [
+            { event: mine, correlationId: null },
+            { event: { ...mine, id: '' }, correlationId: null },
+          ]) as UsageOutcomesMessage,
+        ],
+      ];
+      for (const [name, message] of cases) {
+        await assert.rejects(notifyOutcomes(message), PermanentMessageError, name);
+      }
+      assert.deepEqual(await deliveries(tenant.tenantId), []);
+      assert.equal(await cursor(tenant.accounts[0]), undefined);
     });
   });
 });

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from '@jest/globals';
-import { MessageTypes } from '#domain';
-import { Commands, Events, eventMessage } from '#messaging';
+import { MessageTypes, type TallyEvent, type UsageOutcomesData } from '#domain';
+import { Commands, Events, eventMessage, eventMessages } from '#messaging';
 import { repoRoot } from '../support/app-process.js';
 
 describe('message factories', () => {
@@ -64,6 +64,58 @@ describe('message factories', () => {
       [Events.usageChargeFailed('t', {} as never).type, 'usage.charge_failed'],
     ];
     for (const [made, type] of typed) assert.equal(made, type);
+  });
+
+  it("a usage batch's outcome events become one usage.outcomes message; other events keep their own", () => {
+    const about = {
+      type: 'api_call',
+      accountId: 'acc_1',
+      meterId: null,
+      quantity: 1n,
+      amount: 5n,
+      currency: 'USD',
+    };
+    const charged = Events.usageCharged('ten_1', { ...about, eventId: 'e1', transactionId: 'txn_1' });
+    const low = Events.accountBalanceLow('ten_1', {
+      accountId: 'acc_1',
+      currency: 'USD',
+      available: 1n,
+      threshold: 2n,
+    });
+    const failed = Events.usageChargeFailed('ten_1', {
+      ...about,
+      eventId: 'e2',
+      failure: { code: 'insufficient_funds', message: 'no' },
+    });
+    const messages = eventMessages([
+      { event: charged, correlationId: 'corr-1' },
+      { event: low, correlationId: 'corr-1' },
+      { event: failed, correlationId: 'corr-2' },
+    ]);
+    assert.deepEqual(
+      messages.map((m) => m.routingKey),
+      ['usage.outcomes', 'account.balance_low'],
+    );
+    const [packed, alone] = messages;
+    const payload = packed.payload as TallyEvent<UsageOutcomesData>;
+    assert.equal(packed.messageId, payload.id);
+    assert.equal(packed.correlationId, 'corr-1');
+    assert.deepEqual(payload.data.outcomes, [
+      { event: charged, correlationId: 'corr-1' },
+      { event: failed, correlationId: 'corr-2' },
+    ]);
+    assert.equal(alone.payload, low);
+    assert.deepEqual(
+      eventMessages([{ event: low, correlationId: null }]).map((m) => m.routingKey),
+      ['account.balance_low'],
+    );
+    const others = Events.usageCharged('ten_2', { ...about, eventId: 'e3', transactionId: 'txn_3' });
+    assert.throws(() =>
+      eventMessages([
+        { event: charged, correlationId: null },
+        { event: others, correlationId: null },
+      ]),
+    );
   });
 
   it('no command or event is built by hand outside the factories', () => {

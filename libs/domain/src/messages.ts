@@ -15,6 +15,11 @@ export const MessageTypes = {
   usageRebillRequested: 'usage.rebill_requested',
   usageCharged: 'usage.charged',
   usageChargeFailed: 'usage.charge_failed',
+  /**
+   * Internal event: the `usage.charged` and `usage.charge_failed` events of one usage batch, in
+   * one message (see UsageOutcomesData). Never a webhook type: the notification app splits it.
+   */
+  usageOutcomes: 'usage.outcomes',
   /** Command: complete a reserved order (capture its hold, sell its stock). */
   orderRequested: 'order.requested',
   orderCompleted: 'order.completed',
@@ -52,6 +57,21 @@ export interface TallyEvent<T = Record<string, unknown>> {
    * webhooks about one account are delivered in this order. Absent on events about no account.
    */
   accountSeq?: bigint | number;
+}
+
+/** One outcome event of a usage batch, with the correlation id its own message would have had. */
+export interface UsageOutcomeEvent {
+  event: TallyEvent<object>;
+  correlationId: string | null;
+}
+
+/**
+ * The data of a `usage.outcomes` event: a batch's charge outcomes, in the order they were numbered
+ * under the wallets' locks. One message per batch instead of one per event: per event, the outbox
+ * row, its publish and confirm, and the broker's two queue writes cost more than the charge itself.
+ */
+export interface UsageOutcomesData {
+  outcomes: UsageOutcomeEvent[];
 }
 
 /**

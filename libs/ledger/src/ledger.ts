@@ -20,7 +20,13 @@ import {
   type RouteSide,
   type TallyEvent,
 } from '#domain';
-import { Commands, Events, PermanentMessageError, eventMessage, type TransactionEventData } from '#messaging';
+import {
+  Commands,
+  Events,
+  PermanentMessageError,
+  eventMessages,
+  type TransactionEventData,
+} from '#messaging';
 import {
   AccountRepository,
   HoldRepository,
@@ -585,10 +591,7 @@ export class Ledger {
     ]);
     await this.store.appendMany(manager, w.entryGroups);
     await w.beforeEvents?.();
-    await this.outbox.enqueue(
-      manager,
-      w.events.map((e) => eventMessage(e.event, e.correlationId)),
-    );
+    await this.outbox.enqueue(manager, eventMessages(w.events));
   }
 
   /** Which account pays (`from`) and which receives (`to`): the rule, with system accounts resolved. */

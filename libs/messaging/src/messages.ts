@@ -4,6 +4,7 @@ import {
   tallyEvent,
   type TallyEvent,
   type TransactionRequested,
+  type UsageOutcomeEvent,
   type UsageRecorded,
   type holdView,
   type transactionView,
@@ -95,7 +96,33 @@ export const Events = {
     tallyEvent(MessageTypes.orderFailed, tenantId, data),
   orderCancelled: (tenantId: string, data: OrderEventData) =>
     tallyEvent(MessageTypes.orderCancelled, tenantId, data),
+  /** Internal: a usage batch's `usage.charged` / `usage.charge_failed` events, one message. */
+  usageOutcomes: (tenantId: string, outcomes: UsageOutcomeEvent[]) =>
+    tallyEvent(MessageTypes.usageOutcomes, tenantId, { outcomes }),
 };
+
+/** The outcome events of a usage batch: they travel together (Events.usageOutcomes). */
+export const USAGE_OUTCOME_TYPES: readonly string[] = [
+  MessageTypes.usageCharged,
+  MessageTypes.usageChargeFailed,
+];
+
+/**
+ * Outbox rows for a set of outcome events: the usage outcomes among them as one `usage.outcomes`
+ * message (its correlation id the first one's), every other event as its own message, in order.
+ */
+export function eventMessages(
+  events: { event: TallyEvent<object>; correlationId: string | null }[],
+): OutboxMessageInput[] {
+  const usage = events.filter((e) => USAGE_OUTCOME_TYPES.includes(e.event.type));
+  const others = events.filter((e) => !USAGE_OUTCOME_TYPES.includes(e.event.type));
+  const messages = others.map((e) => eventMessage(e.event, e.correlationId));
+  if (usage.length === 0) return messages;
+  const tenants = new Set(usage.map((e) => e.event.tenantId));
+  if (tenants.size !== 1) throw new Error('usage outcomes of more than one tenant in one message');
+  const packed = Events.usageOutcomes(usage[0]!.event.tenantId, usage);
+  return [eventMessage(packed, usage[0]!.correlationId), ...messages];
+}
 
 /** An outcome event as an outbox row for `tally.events` (routing key = type, message id = event id). */
 export function eventMessage(event: TallyEvent<object>, correlationId: string | null): OutboxMessageInput {

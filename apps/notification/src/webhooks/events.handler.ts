@@ -2,15 +2,15 @@ import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { MessageTypes, WEBHOOK_EVENT_TYPES, eventAccount, stringifyJson, type TallyEvent } from '#domain';
 import { AmqpContext, InboxProcessor, ValidPayload } from '#messaging';
-import { WebhookRepository } from '#persistence';
+import { WebhookRepository, type WebhookEndpointRecord } from '#persistence';
 import { Mailer, templates } from '../email/mailer.js';
 import { DeliveryDispatcher, type DispatchOptions } from './delivery-dispatcher.js';
-import { TallyEventMessage } from './tally-event.message.js';
+import { TallyEventMessage, UsageOutcomesMessage, usageOutcomesOf } from './tally-event.message.js';
 
 export const NOTIFICATION_CONSUMER = 'notification';
 
 /** The event's number among its account's events, when it carries a valid one. */
-function accountSeqOf(event: TallyEvent): bigint | null {
+function accountSeqOf(event: TallyEvent<object>): bigint | null {
   const seq = event.accountSeq;
   if (typeof seq === 'bigint') return seq > 0n ? seq : null;
   return typeof seq === 'number' && Number.isSafeInteger(seq) && seq > 0 ? BigInt(seq) : null;
@@ -46,25 +46,9 @@ export class EventsHandler {
         await this.webhooks.noteArrival(manager, accountId!, accountSeq, this.options.orderWaitMs);
       }
       const endpoints = await this.webhooks.subscribers(manager, event.tenantId, event.type);
-      // The body receivers see: { id, type, createdAt, data } (the tenant is implied by the endpoint).
-      const payload = stringifyJson({
-        id: event.id,
-        type: event.type,
-        createdAt: event.createdAt,
-        data: event.data,
-      });
       await this.webhooks.createDeliveries(
         manager,
-        endpoints.map((e) => ({
-          tenantId: event.tenantId,
-          endpointId: e.id,
-          eventId: event.id,
-          eventType: event.type,
-          accountId,
-          accountSeq,
-          payload,
-          correlationId: ctx.message.properties.correlationId ?? null,
-        })),
+        deliveriesOf(event, endpoints, ctx.message.properties.correlationId ?? null),
       );
       if (event.type === MessageTypes.accountBalanceLow) {
         const d = event.data as {
@@ -102,4 +86,64 @@ export class EventsHandler {
     this.dispatcher.poke();
     if (emails) void this.mailer.sendPending();
   }
+
+  /**
+   * A usage batch's `usage.charged` / `usage.charge_failed` events, in one message: in one
+   * transaction with its inbox row, every event's arrival is noted and its deliveries made, exactly
+   * as if each had come on its own (same delivery ids per event and endpoint, same account order).
+   */
+  @EventPattern<string>(MessageTypes.usageOutcomes)
+  async onUsageOutcomes(
+    @Payload(new ValidPayload(UsageOutcomesMessage, 'malformed_event')) message: UsageOutcomesMessage,
+    @Ctx() ctx: AmqpContext,
+  ): Promise<void> {
+    const outcomes = usageOutcomesOf(message);
+    await this.inbox.process(ctx, NOTIFICATION_CONSUMER, async (manager) => {
+      const arrivals = outcomes.flatMap(({ event }) => {
+        const accountId = eventAccount(event.data);
+        const seq = accountId === null ? null : accountSeqOf(event);
+        return seq === null ? [] : [{ accountId: accountId!, seq }];
+      });
+      await this.webhooks.noteArrivals(manager, arrivals, this.options.orderWaitMs);
+      const subscribers = new Map<string, WebhookEndpointRecord[]>();
+      for (const type of new Set(outcomes.map((o) => o.event.type))) {
+        subscribers.set(type, await this.webhooks.subscribers(manager, message.tenantId, type));
+      }
+      await this.webhooks.createDeliveries(
+        manager,
+        outcomes.flatMap(({ event, correlationId }) =>
+          deliveriesOf(event, subscribers.get(event.type)!, correlationId),
+        ),
+      );
+    });
+    this.dispatcher.poke();
+  }
+}
+
+/** The deliveries of one event: one per endpoint, each with the body receivers see. */
+function deliveriesOf(
+  event: TallyEvent<object>,
+  endpoints: WebhookEndpointRecord[],
+  correlationId: string | null,
+) {
+  if (endpoints.length === 0) return [];
+  const accountId = eventAccount(event.data);
+  const accountSeq = accountId === null ? null : accountSeqOf(event);
+  // The body receivers see: { id, type, createdAt, data } (the tenant is implied by the endpoint).
+  const payload = stringifyJson({
+    id: event.id,
+    type: event.type,
+    createdAt: event.createdAt,
+    data: event.data,
+  });
+  return endpoints.map((e) => ({
+    tenantId: event.tenantId,
+    endpointId: e.id,
+    eventId: event.id,
+    eventType: event.type,
+    accountId,
+    accountSeq,
+    payload,
+    correlationId,
+  }));
 }

@@ -291,22 +291,54 @@ export class WebhookRepository {
    * row lock: concurrent consumers of one account's events take turns.
    */
   async noteArrival(manager: EntityManager, accountId: string, seq: bigint, waitMs: number): Promise<void> {
-    const [row]: { contiguous: string; ahead: string[]; gap_since: Date | null; now: Date }[] =
-      await manager.query(
-        `INSERT INTO webhook_account_cursors (account_id) VALUES ($1)
-       ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id
-       RETURNING contiguous, ahead::text[] AS ahead, gap_since, now() AS now`,
-        [accountId],
-      );
-    const cursor: ArrivalCursor = {
-      contiguous: BigInt(row.contiguous),
-      ahead: row.ahead.map(BigInt),
-      gapSince: row.gap_since,
-    };
-    const next = noteArrival(cursor, seq, row.now, waitMs);
+    await this.noteArrivals(manager, [{ accountId, seq }], waitMs);
+  }
+
+  /**
+   * noteArrival for several events at once, in two statements whatever their number: each account's
+   * cursor is locked (in account id order, as every consumer takes them) and advanced past its
+   * events in the order given.
+   */
+  async noteArrivals(
+    manager: EntityManager,
+    arrivals: { accountId: string; seq: bigint }[],
+    waitMs: number,
+  ): Promise<void> {
+    if (arrivals.length === 0) return;
+    const seqs = new Map<string, bigint[]>();
+    for (const a of arrivals) seqs.set(a.accountId, [...(seqs.get(a.accountId) ?? []), a.seq]);
+    const accountIds = [...seqs.keys()].sort();
+    const rows: {
+      account_id: string;
+      contiguous: string;
+      ahead: string[];
+      gap_since: Date | null;
+      now: Date;
+    }[] = await manager.query(
+      `INSERT INTO webhook_account_cursors (account_id) SELECT * FROM unnest($1::text[]) ORDER BY 1
+         ON CONFLICT (account_id) DO UPDATE SET account_id = excluded.account_id
+         RETURNING account_id, contiguous, ahead::text[] AS ahead, gap_since, now() AS now`,
+      [accountIds],
+    );
+    const next = rows.map((row) => {
+      let cursor: ArrivalCursor = {
+        contiguous: BigInt(row.contiguous),
+        ahead: row.ahead.map(BigInt),
+        gapSince: row.gap_since,
+      };
+      for (const seq of seqs.get(row.account_id)!) cursor = noteArrival(cursor, seq, row.now, waitMs);
+      return { accountId: row.account_id, cursor };
+    });
     await manager.query(
-      `UPDATE webhook_account_cursors SET contiguous = $2, ahead = $3::bigint[], gap_since = $4 WHERE account_id = $1`,
-      [accountId, next.contiguous.toString(), next.ahead.map(String), next.gapSince],
+      `UPDATE webhook_account_cursors c SET contiguous = d.contiguous, ahead = d.ahead::bigint[], gap_since = d.gap_since
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[]) AS d(account_id, contiguous, ahead, gap_since)
+        WHERE c.account_id = d.account_id`,
+      [
+        next.map((n) => n.accountId),
+        next.map((n) => n.cursor.contiguous.toString()),
+        next.map((n) => `{${n.cursor.ahead.join(',')}}`),
+        next.map((n) => n.cursor.gapSince),
+      ],
     );
   }
 
