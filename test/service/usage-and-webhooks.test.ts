@@ -25,7 +25,10 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
   });
   afterAll(() => uc?.close());
 
-  const ingest = (tenant: { tenantId: string; keyId: string }, events: { id: string; accountId: string }[]) =>
+  const ingest = (
+    tenant: { tenantId: string; keyId: string },
+    events: { id: string; accountId: string | null }[],
+  ) =>
     uc.db.transaction((m) =>
       uc.gateway.get(IngestUsage).execute(
         m,
@@ -123,6 +126,36 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
       await process(recorded[0], `usage-${tenant.tenantId}-0`); // redelivered: the inbox has it
       await process(recorded[0]); // the same events under a new message: already processed
       assert.deepEqual(await charged(wallet), { n: 3, total: 15 });
+    });
+    it('the same events claimed by two workers at once are charged once; a failed one is failed once', async () => {
+      const tenant = await uc.tenantWithAccounts(1);
+      const [wallet] = tenant.accounts;
+      await uc.transact(tenant.tenantId, {
+        type: 'deposit',
+        destinationAccountId: wallet,
+        amount: 1000n,
+        currency: 'USD',
+      });
+      await apiCallMeter(tenant.tenantId, 7n);
+      const ids = Array.from({ length: 40 }, (_, i) => ({ id: `race-${i}`, accountId: wallet }));
+      // One without an account: a metered event needs one, so it fails its checks.
+      await ingest(tenant, [...ids, { id: 'race-lost', accountId: null }]);
+      const [command] = await commands(tenant.tenantId);
+      // Different message ids: the inbox lets both through, only the claim keeps them apart.
+      await Promise.all([process(command), process(command), process(command)]);
+      assert.deepEqual(await charged(wallet), { n: 40, total: 280 });
+      const rows = await uc.db.query(
+        `SELECT e.status, count(*)::int AS n, count(p.event_id)::int AS processed, count(f.event_id)::int AS failed
+           FROM usage_events e
+           LEFT JOIN usage_processed p ON p.tenant_id = e.tenant_id AND p.event_id = e.id
+           LEFT JOIN usage_failed f ON f.tenant_id = e.tenant_id AND f.event_id = e.id
+          WHERE e.tenant_id = $1 GROUP BY e.status ORDER BY e.status`,
+        [tenant.tenantId],
+      );
+      assert.deepEqual(rows, [
+        { status: 'failed', n: 1, processed: 0, failed: 1 },
+        { status: 'processed', n: 40, processed: 40, failed: 0 },
+      ]);
     });
   });
 

@@ -36,9 +36,10 @@ interface Charge {
 
 /**
  * Processes a set of accepted usage events inside the caller's database transaction, with a fixed
- * number of statements whatever the set's size: lock the events still `received`; load their
- * meters; check each event's rules and price it (pure, in memory); mark them processed or failed;
- * charge them through the ledger in order of occurrence; then write the processed rows. A wallet
+ * number of statements whatever the set's size: claim the events still `received` (marked
+ * processed, locked); load their meters; check each event's rules and price it (pure, in memory);
+ * mark the ones that fail failed; charge the rest through the ledger in order of occurrence; then
+ * write the processed rows. A wallet
  * that cannot pay leaves the event processed but unbilled.
  */
 @Injectable()
@@ -58,7 +59,7 @@ export class ProcessUsage {
 
   async execute(manager: EntityManager, command: UsageRecorded): Promise<UsageOutcome> {
     const { tenantId } = command;
-    const events = (await this.usage.lockReceived(manager, tenantId, command.eventIds)).sort(
+    const events = (await this.usage.claimReceived(manager, tenantId, command.eventIds)).sort(
       (a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || (a.id < b.id ? -1 : 1),
     );
     if (events.length === 0) return { processed: 0, failed: 0, charged: 0, unbilled: 0, observed: [] };
@@ -129,14 +130,9 @@ export class ProcessUsage {
       if (priced && priced.amount > 0n) charges.push({ event, processed: row });
     }
 
-    // The events' status first, then the charges: what runs after the ledger locks the wallets
-    // (and the tenant's one revenue account, which every batch shares) is only what needs them.
-    await this.usage.markOutcomes(
-      manager,
-      tenantId,
-      processed.map((p) => p.eventId),
-      failed,
-    );
+    // The failures' status before the charges: what runs after the ledger locks the wallets (and
+    // the tenant's one revenue account, which every batch shares) is only what needs them.
+    await this.usage.markFailed(manager, tenantId, failed);
     const { charged, unbilled } = await this.charge(manager, tenantId, charges);
     await this.usage.insertProcessed(manager, tenantId, processed);
     return { processed: processed.length, failed: failed.length, charged, unbilled, observed };

@@ -223,54 +223,45 @@ export class UsageRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Events of a tenant still waiting to be processed, locked, in id order. */
-  async lockReceived(manager: EntityManager, tenantId: string, ids: string[]): Promise<StoredUsageEvent[]> {
+  /**
+   * Claims the events of a tenant still waiting to be processed: one UPDATE marks them `processed`
+   * and answers them (`status` as now written). Its row locks make a claim exactly-once: a
+   * concurrent claim of the same events waits, then finds them no longer `received` and skips them.
+   * The caller marks the ones that fail its checks with markFailed, in the same transaction. One
+   * statement where a lock (`SELECT … FOR NO KEY UPDATE`) and an update were two: each of those
+   * wrote every row (its lock, then its new version).
+   */
+  async claimReceived(manager: EntityManager, tenantId: string, ids: string[]): Promise<StoredUsageEvent[]> {
     if (ids.length === 0) return [];
-    const rows: EventRow[] = await manager.query(
-      `SELECT ${EVENT_COLUMNS} FROM usage_events
+    // TypeORM answers an UPDATE … RETURNING as [rows, affected].
+    const [rows]: [EventRow[], number] = await manager.query(
+      `UPDATE usage_events SET status = 'processed'
         WHERE tenant_id = $1 AND id = ANY($2::text[]) AND status = 'received'
-        ORDER BY id FOR NO KEY UPDATE`,
-      [tenantId, [...new Set(ids)]],
+        RETURNING ${EVENT_COLUMNS}`,
+      [tenantId, [...new Set(ids)].sort()],
     );
     return rows.map(toEvent);
   }
 
-  /**
-   * Marks a set of events processed or failed and records the failures, in two statements. It
-   * needs nothing of the charges, so the worker runs it before it locks the wallets: the status
-   * update is the batch's most expensive statement (every index of usage_events changes), and
-   * it must not lengthen the time the hot accounts stay locked.
-   */
-  async markOutcomes(
-    manager: EntityManager,
-    tenantId: string,
-    processedIds: string[],
-    failed: FailedUsage[],
-  ): Promise<void> {
-    if (failed.length > 0) {
-      await manager.query(
-        `INSERT INTO usage_failed (tenant_id, event_id, code, reason, worker_id)
-         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
-         ON CONFLICT (tenant_id, event_id) DO UPDATE
-           SET code = excluded.code, reason = excluded.reason, worker_id = excluded.worker_id, failed_at = now()`,
-        [
-          tenantId,
-          failed.map((f) => f.eventId),
-          failed.map((f) => f.code),
-          failed.map((f) => f.reason),
-          failed.map((f) => f.workerId),
-        ],
-      );
-    }
+  /** Marks claimed events failed and records why, in two statements (none when there are none). */
+  async markFailed(manager: EntityManager, tenantId: string, failed: FailedUsage[]): Promise<void> {
+    if (failed.length === 0) return;
     await manager.query(
-      `UPDATE usage_events u SET status = d.status
-         FROM unnest($2::text[], $3::text[]) AS d(id, status)
-        WHERE u.tenant_id = $1 AND u.id = d.id`,
+      `INSERT INTO usage_failed (tenant_id, event_id, code, reason, worker_id)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+       ON CONFLICT (tenant_id, event_id) DO UPDATE
+         SET code = excluded.code, reason = excluded.reason, worker_id = excluded.worker_id, failed_at = now()`,
       [
         tenantId,
-        [...processedIds, ...failed.map((f) => f.eventId)],
-        [...processedIds.map(() => 'processed'), ...failed.map(() => 'failed')],
+        failed.map((f) => f.eventId),
+        failed.map((f) => f.code),
+        failed.map((f) => f.reason),
+        failed.map((f) => f.workerId),
       ],
+    );
+    await manager.query(
+      `UPDATE usage_events SET status = 'failed' WHERE tenant_id = $1 AND id = ANY($2::text[])`,
+      [tenantId, failed.map((f) => f.eventId)],
     );
   }
 
