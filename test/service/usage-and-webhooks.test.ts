@@ -71,6 +71,19 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
         currency: 'USD',
       }),
     );
+  /** A new tenant with one wallet holding `deposit`, and its `api_call` events priced at `unitPrice`. */
+  const meteredWallet = async (deposit: bigint, unitPrice: bigint) => {
+    const tenant = await uc.tenantWithAccounts(1);
+    const [wallet] = tenant.accounts;
+    await uc.transact(tenant.tenantId, {
+      type: 'deposit',
+      destinationAccountId: wallet,
+      amount: deposit,
+      currency: 'USD',
+    });
+    await apiCallMeter(tenant.tenantId, unitPrice);
+    return { tenant, wallet };
+  };
   const endpoint = (tenantId: string, eventTypes: string[]) =>
     uc.db.transaction((m) =>
       uc.notification.get(WebhookRepository).createEndpoint(m, {
@@ -93,15 +106,7 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
       .onEvent(event as TallyEvent, messageContext(event.type, 'notification', messageId));
   describe('usage', () => {
     it('each accepted event is charged once at its meter price; a duplicate id, a redelivery and a copy charge nothing', async () => {
-      const tenant = await uc.tenantWithAccounts(1);
-      const [wallet] = tenant.accounts;
-      await uc.transact(tenant.tenantId, {
-        type: 'deposit',
-        destinationAccountId: wallet,
-        amount: 100n,
-        currency: 'USD',
-      });
-      await apiCallMeter(tenant.tenantId, 5n);
+      const { tenant, wallet } = await meteredWallet(100n, 5n);
       const first = await ingest(tenant, [
         { id: 'u-1', accountId: wallet },
         { id: 'u-2', accountId: wallet },
@@ -127,16 +132,9 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
       await process(recorded[0]); // the same events under a new message: already processed
       assert.deepEqual(await charged(wallet), { n: 3, total: 15 });
     });
+
     it('the same events claimed by two workers at once are charged once; a failed one is failed once', async () => {
-      const tenant = await uc.tenantWithAccounts(1);
-      const [wallet] = tenant.accounts;
-      await uc.transact(tenant.tenantId, {
-        type: 'deposit',
-        destinationAccountId: wallet,
-        amount: 1000n,
-        currency: 'USD',
-      });
-      await apiCallMeter(tenant.tenantId, 7n);
+      const { tenant, wallet } = await meteredWallet(1000n, 7n);
       const ids = Array.from({ length: 40 }, (_, i) => ({ id: `race-${i}`, accountId: wallet }));
       // One without an account: a metered event needs one, so it fails its checks.
       await ingest(tenant, [...ids, { id: 'race-lost', accountId: null }]);

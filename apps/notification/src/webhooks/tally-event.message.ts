@@ -13,15 +13,11 @@ const IsPositiveWholeNumber = () =>
     },
   });
 
-/** An outcome event as the notification app takes it from the queue. */
-export class TallyEventMessage implements TallyEvent {
+/** What every event on `tally.events` has: its id, tenant, time and data. */
+abstract class EventEnvelope {
   @IsString()
   @IsNotEmpty()
   id!: string;
-
-  @IsString()
-  @IsNotEmpty()
-  type!: string;
 
   @IsString()
   @IsNotEmpty()
@@ -32,6 +28,13 @@ export class TallyEventMessage implements TallyEvent {
 
   @IsObject()
   data!: Record<string, unknown>;
+}
+
+/** An outcome event as the notification app takes it from the queue. */
+export class TallyEventMessage extends EventEnvelope implements TallyEvent {
+  @IsString()
+  @IsNotEmpty()
+  type!: string;
 
   @IsOptional()
   @IsPositiveWholeNumber()
@@ -39,23 +42,9 @@ export class TallyEventMessage implements TallyEvent {
 }
 
 /** A `usage.outcomes` event as the notification app takes it: its outcomes are checked one by one. */
-export class UsageOutcomesMessage implements TallyEvent {
-  @IsString()
-  @IsNotEmpty()
-  id!: string;
-
+export class UsageOutcomesMessage extends EventEnvelope implements TallyEvent {
   @IsIn([MessageTypes.usageOutcomes])
   type!: string;
-
-  @IsString()
-  @IsNotEmpty()
-  tenantId!: string;
-
-  @IsISO8601({ strict: true })
-  createdAt!: string;
-
-  @IsObject()
-  data!: Record<string, unknown>;
 }
 
 /** Most outcomes one message may carry: a usage command's events. */
