@@ -89,8 +89,10 @@ export class EventsHandler {
 
   /**
    * A usage batch's `usage.charged` / `usage.charge_failed` events, in one message: in one
-   * transaction with its inbox row, every event's arrival is noted and its deliveries made, exactly
-   * as if each had come on its own (same delivery ids per event and endpoint, same account order).
+   * transaction with its inbox row, every event's arrival is noted and its deliveries made as if each
+   * had come on its own: one per event and endpoint (unique on that pair), with its number in its
+   * account. An `account.balance_low` numbered between a wallet's charges comes in its own message
+   * after this one; the account's cursor holds the later charges back for it (up to the order wait).
    */
   @EventPattern<string>(MessageTypes.usageOutcomes)
   async onUsageOutcomes(

@@ -229,7 +229,10 @@ export class UsageRepository {
    * concurrent claim of the same events waits, then finds them no longer `received` and skips them.
    * The caller marks the ones that fail its checks with markFailed, in the same transaction. One
    * statement where a lock (`SELECT … FOR NO KEY UPDATE`) and an update were two: each of those
-   * wrote every row (its lock, then its new version).
+   * wrote every row (its lock, then its new version). Unlike that lock's `ORDER BY id`, an UPDATE
+   * does not fix the order it locks rows in; claims of the same events come from one command
+   * delivered again and take the same plan, and a deadlock would be retried like any transient
+   * error.
    */
   async claimReceived(manager: EntityManager, tenantId: string, ids: string[]): Promise<StoredUsageEvent[]> {
     if (ids.length === 0) return [];
