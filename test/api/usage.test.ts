@@ -54,11 +54,7 @@ describe('usage events and meters (docs/api.md, Usage events)', () => {
     );
     return row as { packed: number; alone: number };
   };
-  const meter = async (body: Record<string, unknown>) => {
-    const res = await api.post('/v1/meters', body);
-    assert.equal(res.status, 201, res.text);
-    return res.body;
-  };
+  const meter = (body: Record<string, unknown>) => api.meter(body);
   const wallet = async (amount: number, currency = 'CREDITS') => {
     const account = await api.account({ currency });
     if (amount > 0) await api.deposit(account, amount, currency);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { MessageTypes, tallyEvent, type TallyEvent, type UsageRecorded } from '#domain';
-import { Events, PermanentMessageError } from '#messaging';
+import { MessageTypes, parseJson, tallyEvent, type TallyEvent, type UsageRecorded } from '#domain';
+import { Events, PermanentMessageError, ValidPayload } from '#messaging';
 import { MeterRepository, WebhookRepository } from '#persistence';
 import { EventsHandler } from '../../apps/notification/src/webhooks/events.handler.js';
 import {
-  type UsageOutcomesMessage,
+  UsageOutcomesMessage,
   usageOutcomesOf,
 } from '../../apps/notification/src/webhooks/tally-event.message.js';
 import { IngestUsage } from '../../apps/gateway/src/usage/ingest-usage.use-case.js';
@@ -38,14 +38,20 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
         null,
       ),
     );
+  /** This tenant's outbox rows, oldest first; `payload` as stored, `text` as the relay publishes it. */
+  const outbox = async <P>(
+    tenantId: string,
+  ): Promise<{ exchange: string; routingKey: string; messageId: string; payload: P; text: string }[]> =>
+    uc.db.query(
+      `SELECT exchange, routing_key AS "routingKey", message_id AS "messageId", payload, payload::text AS text
+         FROM outbox WHERE payload->>'tenantId' = $1 ORDER BY id`,
+      [tenantId],
+    );
   /** The usage.recorded commands the gateway wrote to its outbox for this tenant. */
-  const commands = async (tenantId: string): Promise<UsageRecorded[]> =>
-    (
-      await uc.db.query(
-        `SELECT payload FROM outbox WHERE routing_key = $1 AND payload->>'tenantId' = $2 ORDER BY id`,
-        [MessageTypes.usageRecorded, tenantId],
-      )
-    ).map((r: { payload: UsageRecorded }) => r.payload);
+  const commands = async (tenantId: string) =>
+    (await outbox<UsageRecorded>(tenantId))
+      .filter((r) => r.routingKey === MessageTypes.usageRecorded)
+      .map((r) => r.payload);
   const process = (command: UsageRecorded, messageId?: string) =>
     uc.worker
       .get(UsageCommandsHandler)
@@ -237,14 +243,9 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
     });
   });
   describe('usage outcomes, one message per batch', () => {
-    const outcomeMessages = async (
-      tenantId: string,
-    ): Promise<{ routingKey: string; messageId: string; payload: UsageOutcomesMessage }[]> =>
-      await uc.db.query(
-        `SELECT routing_key AS "routingKey", message_id AS "messageId", payload FROM outbox
-            WHERE payload->>'tenantId' = $1 AND exchange = 'tally.events' ORDER BY id`,
-        [tenantId],
-      );
+    /** This tenant's events in the outbox (its commands left out). */
+    const outcomeMessages = async (tenantId: string) =>
+      (await outbox<UsageOutcomesMessage>(tenantId)).filter((r) => r.exchange === 'tally.events');
     const notifyOutcomes = (message: UsageOutcomesMessage, messageId?: string) =>
       uc.notification
         .get(EventsHandler)
@@ -336,6 +337,39 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
       // The deposits' events never reached the notification app here: 1 is a gap, 2.. are ahead of it.
       assert.deepEqual(await cursor(a), { contiguous: 0, ahead: 3 });
       assert.deepEqual(await cursor(b), { contiguous: 0, ahead: 2 });
+    });
+
+    it("numbers past 2^53 reach the deliveries exact, through the relay's text, the transport's parser and the pipe", async () => {
+      const { tenant, wallet } = await meteredWallet(100n, 5n);
+      await endpoint(tenant.tenantId, []);
+      // The wallet's next events are numbered 2^53 + 3 and 2^53 + 4: the first is no JS number.
+      await uc.db.query(`UPDATE accounts SET event_seq = 9007199254740994 WHERE id = $1`, [wallet]);
+      await ingest(tenant, [
+        { id: 'big-1', accountId: wallet },
+        { id: 'big-2', accountId: wallet },
+      ]);
+      const [command] = await commands(tenant.tenantId);
+      await process(command);
+      const [message] = (await outcomeMessages(tenant.tenantId)).filter(
+        (m) => m.routingKey === MessageTypes.usageOutcomes,
+      );
+      const pipe = new ValidPayload(UsageOutcomesMessage, 'malformed_event');
+      await notifyOutcomes(pipe.transform(parseJson(message.text)), message.messageId);
+      const seqs: { seq: string }[] = await uc.db.query(
+        `SELECT account_seq::text AS seq FROM webhook_deliveries WHERE tenant_id = $1 ORDER BY account_seq`,
+        [tenant.tenantId],
+      );
+      assert.deepEqual(
+        seqs.map((r) => r.seq),
+        ['9007199254740995', '9007199254740996'],
+      );
+      // The pipe checks the message itself: its type, and that it names a tenant.
+      for (const broken of [
+        { ...message.payload, type: MessageTypes.usageCharged },
+        { ...message.payload, tenantId: '' },
+      ]) {
+        assert.throws(() => pipe.transform(broken), PermanentMessageError);
+      }
     });
 
     it('a malformed batch is refused whole: nothing is noted or delivered', async () => {

@@ -205,6 +205,13 @@ export class Api {
     return res.body.id;
   }
 
+  /** A new meter (`POST /v1/meters`, 201), as the API answers it. */
+  async meter(body: Record<string, unknown>) {
+    const res = await this.post('/v1/meters', body);
+    if (res.status !== 201) throw new Error(`meter creation failed: ${res.status} ${res.text}`);
+    return res.body;
+  }
+
   /** Posts a transaction with a fresh Idempotency-Key and waits (up to 10 s) for its outcome. */
   async transact(body: Record<string, unknown>, wait = 10) {
     return this.post('/v1/transactions', body, {

@@ -59,8 +59,8 @@ export interface TallyEvent<T = Record<string, unknown>> {
   accountSeq?: bigint | number;
 }
 
-/** One outcome event of a usage batch, with the correlation id its own message would have had. */
-export interface UsageOutcomeEvent {
+/** An event with the correlation id of the request it came of (its message's, when it has its own). */
+export interface CorrelatedEvent {
   event: TallyEvent<object>;
   correlationId: string | null;
 }
@@ -71,7 +71,7 @@ export interface UsageOutcomeEvent {
  * row, its publish and confirm, and the broker's two queue writes cost more than the charge itself.
  */
 export interface UsageOutcomesData {
-  outcomes: UsageOutcomeEvent[];
+  outcomes: CorrelatedEvent[];
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   sequenceEvents,
   holdView,
   transactionView,
+  type CorrelatedEvent,
   type Posting,
   type RouteSide,
   type TallyEvent,
@@ -110,7 +111,7 @@ interface Written {
   /** Accounts whose balances changed without a posting (held). */
   touched: Iterable<string>;
   entryGroups: { transaction: { id: string; tenantId: string; currency: string }; postings: Posting[] }[];
-  events: { event: TallyEvent<object>; correlationId: string | null }[];
+  events: CorrelatedEvent[];
 }
 
 /**
@@ -455,7 +456,7 @@ export class Ledger {
     const transactions: Omit<TransactionRecord, 'createdAt' | 'completedAt'>[] = [];
     const postings: Posting[] = [];
     const entryGroups: Written['entryGroups'] = [];
-    const events: { event: TallyEvent<object>; correlationId: string | null }[] = [];
+    const events: CorrelatedEvent[] = [];
     const outcomes: ChargeOutcome[] = [];
     charges.forEach((c, i) => {
       const { usageEvent: event, walletId } = c;

@@ -1,10 +1,10 @@
 import {
+  type CorrelatedEvent,
   MessageTypes,
   type OrderRequested,
   tallyEvent,
   type TallyEvent,
   type TransactionRequested,
-  type UsageOutcomeEvent,
   type UsageRecorded,
   type holdView,
   type transactionView,
@@ -97,7 +97,7 @@ export const Events = {
   orderCancelled: (tenantId: string, data: OrderEventData) =>
     tallyEvent(MessageTypes.orderCancelled, tenantId, data),
   /** Internal: a usage batch's `usage.charged` / `usage.charge_failed` events, one message. */
-  usageOutcomes: (tenantId: string, outcomes: UsageOutcomeEvent[]) =>
+  usageOutcomes: (tenantId: string, outcomes: CorrelatedEvent[]) =>
     tallyEvent(MessageTypes.usageOutcomes, tenantId, { outcomes }),
 };
 
@@ -111,9 +111,7 @@ export const USAGE_OUTCOME_TYPES: readonly string[] = [
  * Outbox rows for a set of outcome events: the usage outcomes among them as one `usage.outcomes`
  * message (its correlation id the first one's), every other event as its own message, in order.
  */
-export function eventMessages(
-  events: { event: TallyEvent<object>; correlationId: string | null }[],
-): OutboxMessageInput[] {
+export function eventMessages(events: CorrelatedEvent[]): OutboxMessageInput[] {
   const usage = events.filter((e) => USAGE_OUTCOME_TYPES.includes(e.event.type));
   const others = events.filter((e) => !USAGE_OUTCOME_TYPES.includes(e.event.type));
   const messages = others.map((e) => eventMessage(e.event, e.correlationId));

@@ -1,6 +1,14 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { MessageTypes, WEBHOOK_EVENT_TYPES, eventAccount, stringifyJson, type TallyEvent } from '#domain';
+import type { EntityManager } from 'typeorm';
+import {
+  MessageTypes,
+  WEBHOOK_EVENT_TYPES,
+  eventAccount,
+  stringifyJson,
+  type CorrelatedEvent,
+  type TallyEvent,
+} from '#domain';
 import { AmqpContext, InboxProcessor, ValidPayload } from '#messaging';
 import { WebhookRepository, type WebhookEndpointRecord } from '#persistence';
 import { Mailer, templates } from '../email/mailer.js';
@@ -38,18 +46,10 @@ export class EventsHandler {
     @Ctx() ctx: AmqpContext,
   ): Promise<void> {
     let emails = false;
-    const accountId = eventAccount(event.data);
-    const accountSeq = accountId === null ? null : accountSeqOf(event);
     await this.inbox.process(ctx, NOTIFICATION_CONSUMER, async (manager) => {
-      // Recorded whether or not anyone subscribes: later events about the account wait for it.
-      if (accountSeq !== null) {
-        await this.webhooks.noteArrival(manager, accountId!, accountSeq, this.options.orderWaitMs);
-      }
-      const endpoints = await this.webhooks.subscribers(manager, event.tenantId, event.type);
-      await this.webhooks.createDeliveries(
-        manager,
-        deliveriesOf(event, endpoints, ctx.message.properties.correlationId ?? null),
-      );
+      await this.deliver(manager, event.tenantId, [
+        { event, correlationId: ctx.message.properties.correlationId ?? null },
+      ]);
       if (event.type === MessageTypes.accountBalanceLow) {
         const d = event.data as {
           accountId: string;
@@ -100,37 +100,49 @@ export class EventsHandler {
     @Ctx() ctx: AmqpContext,
   ): Promise<void> {
     const outcomes = usageOutcomesOf(message);
-    await this.inbox.process(ctx, NOTIFICATION_CONSUMER, async (manager) => {
-      const arrivals = outcomes.flatMap(({ event }) => {
-        const accountId = eventAccount(event.data);
-        const seq = accountId === null ? null : accountSeqOf(event);
-        return seq === null ? [] : [{ accountId: accountId!, seq }];
-      });
-      await this.webhooks.noteArrivals(manager, arrivals, this.options.orderWaitMs);
-      const subscribers = new Map<string, WebhookEndpointRecord[]>();
-      for (const type of new Set(outcomes.map((o) => o.event.type))) {
-        subscribers.set(type, await this.webhooks.subscribers(manager, message.tenantId, type));
-      }
-      await this.webhooks.createDeliveries(
-        manager,
-        outcomes.flatMap(({ event, correlationId }) =>
-          deliveriesOf(event, subscribers.get(event.type)!, correlationId),
-        ),
-      );
-    });
+    await this.inbox.process(ctx, NOTIFICATION_CONSUMER, (manager) =>
+      this.deliver(manager, message.tenantId, outcomes),
+    );
     this.dispatcher.poke();
+  }
+
+  /**
+   * Notes each event's arrival in its account, whether or not anyone subscribes (later events about
+   * the account wait for it), and makes one delivery per event and subscribed endpoint, in the
+   * caller's transaction: two statements for the arrivals, one per event type, one for the rows.
+   */
+  private async deliver(manager: EntityManager, tenantId: string, events: CorrelatedEvent[]): Promise<void> {
+    const about = events.map(({ event, correlationId }) => {
+      const accountId = eventAccount(event.data);
+      return { event, correlationId, accountId, accountSeq: accountId === null ? null : accountSeqOf(event) };
+    });
+    await this.webhooks.noteArrivals(
+      manager,
+      about.flatMap((a) => (a.accountSeq === null ? [] : [{ accountId: a.accountId!, seq: a.accountSeq }])),
+      this.options.orderWaitMs,
+    );
+    const subscribers = new Map<string, WebhookEndpointRecord[]>();
+    for (const type of new Set(events.map((e) => e.event.type))) {
+      subscribers.set(type, await this.webhooks.subscribers(manager, tenantId, type));
+    }
+    await this.webhooks.createDeliveries(
+      manager,
+      about.flatMap((a) => deliveriesOf(a, subscribers.get(a.event.type)!)),
+    );
   }
 }
 
 /** The deliveries of one event: one per endpoint, each with the body receivers see. */
 function deliveriesOf(
-  event: TallyEvent<object>,
+  {
+    event,
+    correlationId,
+    accountId,
+    accountSeq,
+  }: CorrelatedEvent & { accountId: string | null; accountSeq: bigint | null },
   endpoints: WebhookEndpointRecord[],
-  correlationId: string | null,
 ) {
   if (endpoints.length === 0) return [];
-  const accountId = eventAccount(event.data);
-  const accountSeq = accountId === null ? null : accountSeqOf(event);
   // The body receivers see: { id, type, createdAt, data } (the tenant is implied by the endpoint).
   const payload = stringifyJson({
     id: event.id,

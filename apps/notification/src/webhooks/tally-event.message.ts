@@ -1,5 +1,5 @@
 import { IsIn, IsISO8601, IsNotEmpty, IsObject, IsOptional, IsString, ValidateBy } from 'class-validator';
-import { MAX_EVENTS_PER_BATCH, MessageTypes, type TallyEvent, type UsageOutcomeEvent } from '#domain';
+import { MAX_EVENTS_PER_BATCH, MessageTypes, type CorrelatedEvent, type TallyEvent } from '#domain';
 import { PermanentMessageError, USAGE_OUTCOME_TYPES, validPayload } from '#messaging';
 
 /** A whole number from 1 (a bigint past 2^53, as the lossless JSON parser gives it, or a number). */
@@ -47,19 +47,16 @@ export class UsageOutcomesMessage extends EventEnvelope implements TallyEvent {
   type!: string;
 }
 
-/** Most outcomes one message may carry: a usage command's events. */
-const MAX_OUTCOMES = MAX_EVENTS_PER_BATCH;
-
 /**
  * The outcome events a `usage.outcomes` message carries, each a valid event of the message's tenant
  * and a usage outcome type, with its correlation id; else a PermanentMessageError (the whole
  * message is dead-lettered: it is one write of the worker, so none of it is delivered).
  */
-export function usageOutcomesOf(message: UsageOutcomesMessage): UsageOutcomeEvent[] {
+export function usageOutcomesOf(message: UsageOutcomesMessage): CorrelatedEvent[] {
   const outcomes = message.data.outcomes;
   const refuse = (why: string) => new PermanentMessageError(`UsageOutcomes: ${why}`, 'malformed_event');
-  if (!Array.isArray(outcomes) || outcomes.length === 0 || outcomes.length > MAX_OUTCOMES) {
-    throw refuse(`data.outcomes must be an array of 1 to ${MAX_OUTCOMES} outcomes`);
+  if (!Array.isArray(outcomes) || outcomes.length === 0 || outcomes.length > MAX_EVENTS_PER_BATCH) {
+    throw refuse(`data.outcomes must be an array of 1 to ${MAX_EVENTS_PER_BATCH} outcomes`);
   }
   return outcomes.map((item: unknown, i) => {
     const { event, correlationId } = (item ?? {}) as { event?: unknown; correlationId?: unknown };

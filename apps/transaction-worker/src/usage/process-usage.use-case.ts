@@ -39,8 +39,7 @@ interface Charge {
  * number of statements whatever the set's size: claim the events still `received` (marked
  * processed, locked); load their meters; check each event's rules and price it (pure, in memory);
  * mark the ones that fail failed; charge the rest through the ledger in order of occurrence; then
- * write the processed rows. A wallet
- * that cannot pay leaves the event processed but unbilled.
+ * write the processed rows. A wallet that cannot pay leaves the event processed but unbilled.
  */
 @Injectable()
 export class ProcessUsage {

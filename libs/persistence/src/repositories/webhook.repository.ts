@@ -287,17 +287,10 @@ export class WebhookRepository {
   }
 
   /**
-   * Records that event `seq` about `accountId` has arrived (see ArrivalCursor), under the cursor's
-   * row lock: concurrent consumers of one account's events take turns.
-   */
-  async noteArrival(manager: EntityManager, accountId: string, seq: bigint, waitMs: number): Promise<void> {
-    await this.noteArrivals(manager, [{ accountId, seq }], waitMs);
-  }
-
-  /**
-   * noteArrival for several events at once, in two statements whatever their number: each account's
-   * cursor is locked (in account id order, as every consumer takes them) and advanced past its
-   * events in the order given.
+   * Records that events about accounts have arrived (see ArrivalCursor), in two statements whatever
+   * their number: each account's cursor is locked (in account id order, as every consumer takes
+   * them: concurrent consumers of one account's events take turns) and advanced past its events in
+   * the order given.
    */
   async noteArrivals(
     manager: EntityManager,
@@ -306,7 +299,11 @@ export class WebhookRepository {
   ): Promise<void> {
     if (arrivals.length === 0) return;
     const seqs = new Map<string, bigint[]>();
-    for (const a of arrivals) seqs.set(a.accountId, [...(seqs.get(a.accountId) ?? []), a.seq]);
+    for (const a of arrivals) {
+      const list = seqs.get(a.accountId);
+      if (list) list.push(a.seq);
+      else seqs.set(a.accountId, [a.seq]);
+    }
     const accountIds = [...seqs.keys()].sort();
     const rows: {
       account_id: string;
