@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { MessageTypes, parseJson, tallyEvent, type TallyEvent, type UsageRecorded } from '#domain';
 import { Events, PermanentMessageError, ValidPayload } from '#messaging';
-import { MeterRepository, WebhookRepository } from '#persistence';
+import { MeterRepository, UsageRepository, WebhookRepository } from '#persistence';
+import type { EntityManager } from 'typeorm';
 import { EventsHandler } from '../../apps/notification/src/webhooks/events.handler.js';
 import {
   UsageOutcomesMessage,
@@ -160,6 +161,58 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
         { status: 'failed', n: 1, processed: 0, failed: 1 },
         { status: 'processed', n: 40, processed: 40, failed: 0 },
       ]);
+    });
+
+    it('a claim finds its events by primary key, not by the pending-event indexes the statistics favour', async () => {
+      const tenant = await uc.tenantWithAccounts(0);
+      const batch = (prefix: string, n: number) =>
+        Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${i}`, accountId: null }));
+      // Mostly processed events, a few pending, statistics that say so: the planner's favourite
+      // path to "pending" is then the partial indexes, which hold every processed event's old entry.
+      await ingest(tenant, batch('done', 1500));
+      await uc.db.query(`UPDATE usage_events SET status = 'processed' WHERE tenant_id = $1`, [
+        tenant.tenantId,
+      ]);
+      await ingest(tenant, batch('pending', 200));
+      const pending = batch('pending', 200).map((e) => e.id);
+      await uc.db.query('ANALYZE usage_events');
+      // The statement the worker sends, captured instead of run, then planned with its parameters.
+      const sent: { sql: string; params: unknown[] }[] = [];
+      const capturing = {
+        query: async (sql: string, params: unknown[] = []) => {
+          sent.push({ sql, params });
+          return [[], 0];
+        },
+      } as unknown as EntityManager;
+      await uc.worker.get(UsageRepository).claimReceived(capturing, tenant.tenantId, pending);
+      assert.equal(sent.length, 1);
+      const [{ 'QUERY PLAN': plan }] = await uc.db.query(
+        `EXPLAIN (FORMAT JSON) ${sent[0].sql}`,
+        sent[0].params,
+      );
+      type PlanNode = {
+        'Node Type': string;
+        'Index Name'?: string;
+        'Relation Name'?: string;
+        Plans?: PlanNode[];
+      };
+      const nodes: PlanNode[] = [];
+      const walk = (node: PlanNode): void => {
+        nodes.push(node);
+        (node.Plans ?? []).forEach(walk);
+      };
+      walk((plan as { Plan: PlanNode }[])[0].Plan);
+      const indexes = [...new Set(nodes.flatMap((n) => (n['Index Name'] ? [n['Index Name']] : [])))];
+      assert.deepEqual(indexes, ['usage_events_pkey']);
+      assert.ok(
+        nodes.some((n) => n['Node Type'] === 'Tid Scan' && n['Relation Name'] === 'usage_events'),
+        JSON.stringify(nodes.map((n) => n['Node Type'])),
+      );
+      // And run, it claims exactly the pending events.
+      const claimed = await uc.db.transaction((m) =>
+        uc.worker.get(UsageRepository).claimReceived(m, tenant.tenantId, [...pending, 'done-1', 'nowhere']),
+      );
+      assert.deepEqual(claimed.map((e) => e.id).sort(), [...pending].sort());
     });
   });
 

@@ -187,6 +187,22 @@ function toDetail(row: DetailRow): UsageEventDetail {
   };
 }
 
+/**
+ * `usage_events` rows by (tenant `$1`, ids `$2`): one primary-key probe per id, then the rows by
+ * their physical address (a TID scan), whatever the table's statistics say. Written as
+ * `tenant_id = $1 AND id = ANY($2) AND status = 'received'`, the claim was planned on the pending
+ * events' partial indexes (`usage_events_open_*`), which keep an entry for every event processed
+ * since the last VACUUM (a status update is never heap-only): a batch of 500 took 90–412 ms
+ * after 200,000–400,000 events, growing with them. Without the status test, or as a join with the ids, it
+ * became a scan of the tenant's whole primary-key range on a table never analyzed (autovacuum
+ * off). This form took 16–19 ms with statistics current, stale, or none (docs/performance.md).
+ * A caller that tests `status` writes `(status = 'received') IS TRUE`: a plain equality would let
+ * the planner take the partial indexes again. An UPDATE that finds a row changed by a concurrent
+ * writer rechecks that test on the newer version (not the address).
+ */
+const EVENT_ROWS = `ctid = ANY (ARRAY(SELECT (SELECT e.ctid FROM usage_events e WHERE e.tenant_id = $1 AND e.id = i.id)
+                                FROM unnest($2::text[]) AS i(id)))`;
+
 /** Usage events as received (the audit trail), and what processing made of them. */
 @Injectable()
 export class UsageRepository {
@@ -233,13 +249,17 @@ export class UsageRepository {
    * does not fix the order it locks rows in; claims of the same events come from one command
    * delivered again and take the same plan, and a deadlock would be retried like any transient
    * error.
+   *
+   * The rows are found as {@link EVENT_ROWS} says, by primary key; `status` is tested on the rows
+   * found (and on a concurrent claim's newer version, which the UPDATE rechecks), never used to
+   * find them: see there why.
    */
   async claimReceived(manager: EntityManager, tenantId: string, ids: string[]): Promise<StoredUsageEvent[]> {
     if (ids.length === 0) return [];
     // TypeORM answers an UPDATE … RETURNING as [rows, affected].
     const [rows]: [EventRow[], number] = await manager.query(
       `UPDATE usage_events SET status = 'processed'
-        WHERE tenant_id = $1 AND id = ANY($2::text[]) AND status = 'received'
+        WHERE ${EVENT_ROWS} AND (status = 'received') IS TRUE
         RETURNING ${EVENT_COLUMNS}`,
       [tenantId, [...new Set(ids)].sort()],
     );
@@ -262,10 +282,10 @@ export class UsageRepository {
         failed.map((f) => f.workerId),
       ],
     );
-    await manager.query(
-      `UPDATE usage_events SET status = 'failed' WHERE tenant_id = $1 AND id = ANY($2::text[])`,
-      [tenantId, failed.map((f) => f.eventId)],
-    );
+    await manager.query(`UPDATE usage_events SET status = 'failed' WHERE ${EVENT_ROWS}`, [
+      tenantId,
+      failed.map((f) => f.eventId),
+    ]);
   }
 
   /** The processed rows of a set of events (with what their charges became), in one statement. */
