@@ -188,20 +188,25 @@ function toDetail(row: DetailRow): UsageEventDetail {
 }
 
 /**
- * `usage_events` rows by (tenant `$1`, ids `$2`): one primary-key probe per id, then the rows by
- * their physical address (a TID scan), whatever the table's statistics say. Written as
- * `tenant_id = $1 AND id = ANY($2) AND status = 'received'`, the claim was planned on the pending
- * events' partial indexes (`usage_events_open_*`), which keep an entry for every event processed
- * since the last VACUUM (a status update is never heap-only): a batch of 500 took 90–412 ms
- * after 200,000–400,000 events, growing with them. Without the status test, or as a join with the ids, it
- * became a scan of the tenant's whole primary-key range on a table never analyzed (autovacuum
- * off). This form took 16–19 ms with statistics current, stale, or none (docs/performance.md).
- * A caller that tests `status` writes `(status = 'received') IS TRUE`: a plain equality would let
- * the planner take the partial indexes again. An UPDATE that finds a row changed by a concurrent
- * writer rechecks that test on the newer version (not the address).
+ * The condition that selects `usage_events` rows by tenant and ids (the two parameters named):
+ * one primary-key probe per id, then the rows by their physical address (a TID scan), whatever
+ * the table's statistics say. As `tenant_id = $1 AND id = ANY($2) AND status = 'received'`, the
+ * claim was planned on the pending events' partial indexes (`usage_events_open_*`), which hold an
+ * entry for each event processed since the last VACUUM until a plain index scan marks it dead (a
+ * status update is never heap-only, and a bitmap scan marks nothing): its cost grew with the events
+ * processed before it. Simpler rewrites scanned the tenant's whole key range on a table without
+ * statistics. docs/performance.md has the plans and figures.
+ *
+ * A caller that tests `status` writes `(status = 'received') IS TRUE`: a plain equality lets the
+ * planner take a partial index again. A row that another transaction changed while this statement
+ * waited for its lock is skipped, whatever its new status: PostgreSQL rechecks a TID scan's address
+ * against the newer version (current minor releases; PostgreSQL 15.20 here). That is the outcome a
+ * claim needs from a concurrent claim (the row is now processed or failed). The one other writer,
+ * an operator's rerun of a failed event (`reopenFailed`), sends its own command for the event.
  */
-const EVENT_ROWS = `ctid = ANY (ARRAY(SELECT (SELECT e.ctid FROM usage_events e WHERE e.tenant_id = $1 AND e.id = i.id)
-                                FROM unnest($2::text[]) AS i(id)))`;
+const eventRows = (tenant: string, ids: string) =>
+  `ctid = ANY (ARRAY(SELECT (SELECT e.ctid FROM usage_events e WHERE e.tenant_id = ${tenant} AND e.id = i.id)
+                     FROM unnest(${ids}::text[]) AS i(id)))`;
 
 /** Usage events as received (the audit trail), and what processing made of them. */
 @Injectable()
@@ -250,16 +255,15 @@ export class UsageRepository {
    * delivered again and take the same plan, and a deadlock would be retried like any transient
    * error.
    *
-   * The rows are found as {@link EVENT_ROWS} says, by primary key; `status` is tested on the rows
-   * found (and on a concurrent claim's newer version, which the UPDATE rechecks), never used to
-   * find them: see there why.
+   * The rows are found by primary key ({@link eventRows} says why); `status` is tested on the rows
+   * found, never used to find them.
    */
   async claimReceived(manager: EntityManager, tenantId: string, ids: string[]): Promise<StoredUsageEvent[]> {
     if (ids.length === 0) return [];
     // TypeORM answers an UPDATE … RETURNING as [rows, affected].
     const [rows]: [EventRow[], number] = await manager.query(
       `UPDATE usage_events SET status = 'processed'
-        WHERE ${EVENT_ROWS} AND (status = 'received') IS TRUE
+        WHERE ${eventRows('$1', '$2')} AND (status = 'received') IS TRUE
         RETURNING ${EVENT_COLUMNS}`,
       [tenantId, [...new Set(ids)].sort()],
     );
@@ -282,7 +286,7 @@ export class UsageRepository {
         failed.map((f) => f.workerId),
       ],
     );
-    await manager.query(`UPDATE usage_events SET status = 'failed' WHERE ${EVENT_ROWS}`, [
+    await manager.query(`UPDATE usage_events SET status = 'failed' WHERE ${eventRows('$1', '$2')}`, [
       tenantId,
       failed.map((f) => f.eventId),
     ]);
