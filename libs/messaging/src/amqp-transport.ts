@@ -9,6 +9,7 @@ import { AmqpContext } from './amqp-context.js';
 import type { AmqpConnection } from './amqp-connection.js';
 import { Headers } from './headers.js';
 import type { MessagePublisher } from './publisher.js';
+import { QueueInspector } from './queue-inspector.js';
 import { PermanentMessageError, RetryPolicy, errorCode } from './retry-policy.js';
 import { Exchanges, type QueueSpec, type Topology } from './topology.js';
 
@@ -53,7 +54,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(AmqpTransport.name);
   private channel?: ChannelWrapper;
   /** Passive declares for the queue-depth gauges, on a channel of their own (a 404 closes a channel). */
-  private depthChannel?: ChannelWrapper;
+  private depths?: QueueInspector;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly consumers = new Map<Channel, string[]>();
   private closing = false;
@@ -94,16 +95,15 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     // whether the broker is there.
     callback();
     // Opened now, so that the first scrape does not wait for a new channel.
-    this.depthChannel = connection.manager.createChannel({ name: 'queue-depth', confirm: false });
-    this.depthChannel.on('error', (error: Error) => this.log.warn(`queue-depth channel: ${error.message}`));
+    this.depths = new QueueInspector(connection, 'queue-depth');
     this.options.metrics.sampleQueuesWith(() => this.sampleQueueDepths());
   }
 
   /** Depth and consumers of each consumed queue and its DLQ, labelled with logical names. */
   private async sampleQueueDepths(): Promise<void> {
     const { topology, queues, metrics } = this.options;
-    const channel = this.depthChannel;
-    if (this.closing || !channel) return;
+    const depths = this.depths;
+    if (this.closing || !depths) return;
     for (const spec of queues) {
       for (const [logical, physical] of [
         [spec.name, topology.queue(spec.name)],
@@ -113,8 +113,9 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
         const timeout = new Promise<undefined>((resolve) => {
           timer = setTimeout(() => resolve(undefined), QUEUE_SAMPLE_TIMEOUT_MS);
         });
-        const info = await Promise.race([channel.checkQueue(physical).catch(() => undefined), timeout]);
+        const info = await Promise.race([depths.check(physical), timeout]);
         clearTimeout(timer);
+        if (info === undefined) depths.reset(); // not answered in time: the next scrape asks afresh
         if (!info) continue;
         metrics.queueMessages.set({ queue: logical }, info.messageCount);
         metrics.queueConsumers.set({ queue: logical }, info.consumerCount);
@@ -129,7 +130,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
     }
     await Promise.allSettled([...this.inFlight]);
-    await this.depthChannel?.close().catch(() => undefined);
+    await this.depths?.close();
     await this.channel?.close().catch(() => undefined);
   }
 

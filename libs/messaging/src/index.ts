@@ -9,6 +9,7 @@ export * from './messaging.module.js';
 export * from './outbox-relay.js';
 export * from './payload.js';
 export * from './publisher.js';
+export * from './queue-inspector.js';
 export * from './retry-policy.js';
 export * from './topology.js';
 export * from './messages.js';

@@ -16,14 +16,11 @@ export interface SamplerOptions {
   retentionDays: number;
 }
 
-/** How long a sample waits for the broker before it keeps what the database answered. */
-const BROKER_WAIT_MS = 5000;
-
 /**
  * Samples what has no history of its own every `intervalSeconds` into `metric_samples`: each
  * queue's depth (`queue:<name>`, from the broker) and the outbox backlog (`outbox.backlog`); then
  * deletes the samples older than the retention. One run at a time; a failed run is logged and the
- * next tick tries again; with the broker away, the outbox is still sampled.
+ * next tick tries again; with the broker away or slow, the outbox is still sampled.
  */
 @Injectable()
 export class MetricSampler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -55,12 +52,8 @@ export class MetricSampler implements OnApplicationBootstrap, OnApplicationShutd
     const values: { series: string; value: number }[] = [
       { series: 'outbox.backlog', value: await this.series.outboxBacklog(m) },
     ];
-    let timeout: NodeJS.Timeout | undefined;
-    const queues = await Promise.race([
-      this.queueDepths.all(),
-      new Promise<null>((resolve) => (timeout = setTimeout(() => resolve(null), BROKER_WAIT_MS))),
-    ]).finally(() => clearTimeout(timeout));
-    for (const q of queues ?? []) {
+    // Within QueueDepths' wait, whatever the broker does; a queue it did not answer is not sampled.
+    for (const q of await this.queueDepths.all()) {
       if (q.messages !== null) values.push({ series: `queue:${q.queue}`, value: q.messages });
     }
     const written = await this.series.writeSamples(m, this.options.intervalSeconds, values);

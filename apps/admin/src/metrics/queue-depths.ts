@@ -1,52 +1,71 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { ChannelWrapper } from 'amqp-connection-manager';
-import { AmqpConnection, Topology } from '#messaging';
+import { AmqpConnection, QueueInspector, Topology } from '#messaging';
 
 export interface QueueDepth {
   queue: string;
-  /** Null when the broker could not be asked. */
+  /** Null when the broker could not be asked, or did not answer in time. */
   messages: number | null;
   consumers: number | null;
 }
 
-/** Depth and consumers of every queue and its DLQ, from the broker (passive declares). */
+/** How long one pass waits for the broker's answers before it gives what it has. */
+export const BROKER_WAIT_MS = 5000;
+
+/**
+ * Depth and consumers of every queue and its DLQ, from the broker (passive declares, on a
+ * QueueInspector's channel: a queue not declared yet is null, and costs no more than that channel).
+ *
+ * One pass at a time: a caller that comes while a pass is under way (the sampler's next tick, a
+ * dashboard request) shares it, so a slow broker is asked once rather than once per caller, and
+ * unanswered questions cannot pile up on the channel. A pass ends within `waitMs` whatever the
+ * broker does: the queues it has not answered by then are null, and the channel it was waiting on
+ * is let go, so the next pass asks on a fresh one rather than behind a stuck question.
+ */
 @Injectable()
 export class QueueDepths implements OnModuleDestroy {
-  /** One channel for the passive declares, opened on first use and replaced after a failed one. */
-  private channel: ChannelWrapper | undefined;
+  private readonly inspector: QueueInspector;
+  private pass: Promise<QueueDepth[]> | undefined;
+  /** How long a pass waits for the broker (tests shorten it). */
+  waitMs = BROKER_WAIT_MS;
 
   constructor(
-    @Inject(AmqpConnection) private readonly amqp: AmqpConnection,
+    @Inject(AmqpConnection) amqp: AmqpConnection,
     @Inject(Topology) private readonly topology: Topology,
-  ) {}
-
-  async all(): Promise<QueueDepth[]> {
-    // Logical names (no prefix) for people; the broker is asked with the physical ones.
-    const names = this.topology.queues.flatMap((q) => [q.name, `${q.name}.dlq`]);
-    const out: QueueDepth[] = [];
-    for (const name of names) {
-      const channel = await this.open();
-      try {
-        const info = await channel.checkQueue(this.topology.queue(name));
-        out.push({ queue: name, messages: info.messageCount, consumers: info.consumerCount });
-      } catch {
-        out.push({ queue: name, messages: null, consumers: null });
-        // A queue the broker does not have (not declared yet, at start-up) closes the channel:
-        // the next queue, and the next sample, ask on a fresh one rather than on the dead one.
-        this.channel = undefined;
-        await channel.close().catch(() => undefined);
-      }
-    }
-    return out;
+  ) {
+    this.inspector = new QueueInspector(amqp, 'admin-metrics');
   }
 
-  private async open(): Promise<ChannelWrapper> {
-    this.channel ??= this.amqp.manager.createChannel({ name: 'admin-metrics', json: false });
-    await this.channel.waitForConnect();
-    return this.channel;
+  all(): Promise<QueueDepth[]> {
+    this.pass ??= this.ask().finally(() => (this.pass = undefined));
+    return this.pass;
+  }
+
+  private async ask(): Promise<QueueDepth[]> {
+    // Logical names (no prefix) for people; the broker is asked with the physical ones.
+    const names = this.topology.queues.flatMap((q) => [q.name, `${q.name}.dlq`]);
+    const answers = new Map<string, Omit<QueueDepth, 'queue'>>();
+    const pass = { over: false };
+    const asking = (async () => {
+      for (const name of names) {
+        const counts = await this.inspector.check(this.topology.queue(name));
+        if (pass.over) return; // given up on: a late answer changes nothing
+        if (counts) answers.set(name, { messages: counts.messageCount, consumers: counts.consumerCount });
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      asking.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), this.waitMs);
+        timer.unref(); // a pass under way at shutdown does not hold the process
+      }),
+    ]).finally(() => clearTimeout(timer));
+    pass.over = true;
+    if (!finished) this.inspector.reset();
+    return names.map((queue) => ({ queue, ...(answers.get(queue) ?? { messages: null, consumers: null }) }));
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.channel?.close();
+    await this.inspector.close();
   }
 }

@@ -1,0 +1,77 @@
+import type { ChannelWrapper } from 'amqp-connection-manager';
+import type { Channel } from 'amqplib';
+import type { AmqpConnection } from './amqp-connection.js';
+
+export interface QueueCounts {
+  messageCount: number;
+  consumerCount: number;
+}
+
+/**
+ * Passive declares — a queue's depth and consumers — on a channel of their own.
+ *
+ * Asking for a queue the broker does not have (not declared yet, at start-up) makes the broker
+ * close the channel with a 404. amqplib reports that as an `error` event on the channel, and
+ * amqp-connection-manager does not listen for it: unheard, amqplib ends the whole connection, and
+ * with it the app's consumers, its publisher and any topology declaration under way. Here the
+ * error is listened for, so the 404 closes this channel only, and the next question opens a fresh
+ * one.
+ */
+export class QueueInspector {
+  private channel: ChannelWrapper | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly connection: AmqpConnection,
+    private readonly name: string,
+  ) {}
+
+  /** The queue's counts; null when the broker does not have it or could not be asked. */
+  async check(queue: string): Promise<QueueCounts | null> {
+    if (this.closed) return null;
+    const channel = this.open();
+    try {
+      await channel.waitForConnect();
+      const { messageCount, consumerCount } = await channel.checkQueue(queue);
+      return { messageCount, consumerCount };
+    } catch {
+      if (this.channel === channel) this.reset();
+      return null;
+    }
+  }
+
+  /**
+   * Lets the channel go: the next question opens a fresh one. For a caller that gave up waiting,
+   * so that it does not ask again behind a question still unanswered.
+   */
+  reset(): void {
+    const channel = this.channel;
+    this.channel = undefined;
+    channel?.close().catch(() => undefined);
+  }
+
+  /** Closes the channel; a question asked after this answers null without opening another. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const channel = this.channel;
+    this.channel = undefined;
+    await channel?.close().catch(() => undefined);
+  }
+
+  private open(): ChannelWrapper {
+    if (this.channel) return this.channel;
+    const channel = this.connection.manager.createChannel({
+      name: this.name,
+      confirm: false,
+      json: false,
+      // The 404 that closes the channel is an answer here, not a reason to drop the connection.
+      setup: async (raw: Channel) => {
+        raw.on('error', () => undefined);
+      },
+    });
+    // A channel that could not be opened: the question waiting on it is bounded by its caller.
+    channel.on('error', () => undefined);
+    this.channel = channel;
+    return channel;
+  }
+}
