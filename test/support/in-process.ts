@@ -35,6 +35,7 @@ export async function startInProcess(options: HttpAppOptions): Promise<NestFasti
   const app = await createHttpApp(options, async (adapter, appOptions) =>
     moduleRef.createNestApplication<NestFastifyApplication>(adapter, appOptions),
   );
+  await app.init();
   await app.startAllMicroservices();
   await app.listen(0, '127.0.0.1');
   return app;

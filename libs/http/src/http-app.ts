@@ -68,6 +68,8 @@ export async function startHttpApp(options: HttpAppOptions): Promise<NestFastify
       );
     });
   }
+  // Lifecycle hooks first (once: see connectAmqpConsumer), then the consumers, then HTTP.
+  await app.init();
   await app.startAllMicroservices();
   await app.listen(options.port, options.host);
   return app;

@@ -139,4 +139,14 @@ export function connectAmqpConsumer(app: INestApplication, queues: QueueSpec[], 
   // Deferred, so the filter is in place before the handlers are wrapped.
   const microservice = app.connectMicroservice({ strategy: transport }, { deferInitialization: true });
   microservice.useGlobalFilters(new RpcErrorPassthroughFilter());
+  // A deferred microservice calls the shared container's lifecycle hooks when it starts, and the
+  // app calls them again when it is initialised: every onApplicationBootstrap ran twice (two metric
+  // samplers, two dead-letter consumers per DLQ, two dispatcher loops, timers that shutdown did not
+  // clear). The app's own init calls them, once, before its consumers start (startHttpApp).
+  const deferred = microservice as typeof microservice & { setIsInitHookCalled?: (called: boolean) => void };
+  if (typeof deferred.setIsInitHookCalled !== 'function')
+    throw new Error(
+      '@nestjs/microservices has no NestMicroservice.setIsInitHookCalled: lifecycle hooks would run twice',
+    );
+  deferred.setIsInitHookCalled(true);
 }
