@@ -94,7 +94,7 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     // so the app's HTTP side (health, metrics) comes up and stays up without it. Readiness says
     // whether the broker is there.
     callback();
-    // Opened now, so that the first scrape does not wait for a new channel.
+    // The queue-depth gauges, asked at each scrape on a channel of their own.
     this.depths = new QueueInspector(connection, 'queue-depth');
     this.options.metrics.sampleQueuesWith(() => this.sampleQueueDepths());
   }
@@ -112,10 +112,15 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<undefined>((resolve) => {
           timer = setTimeout(() => resolve(undefined), QUEUE_SAMPLE_TIMEOUT_MS);
+          timer.unref();
         });
         const info = await Promise.race([depths.check(physical), timeout]);
         clearTimeout(timer);
-        if (info === undefined) depths.reset(); // not answered in time: the next scrape asks afresh
+        if (info === undefined) {
+          // Not answered in time: this scrape keeps its last figures, the next asks afresh.
+          depths.reset();
+          return;
+        }
         if (!info) continue;
         metrics.queueMessages.set({ queue: logical }, info.messageCount);
         metrics.queueConsumers.set({ queue: logical }, info.consumerCount);

@@ -45,28 +45,38 @@ export class QueueInspector {
    * so that it does not ask again behind a question still unanswered.
    */
   reset(): void {
-    const channel = this.channel;
-    this.channel = undefined;
-    channel?.close().catch(() => undefined);
+    void this.letGo(this.channel);
   }
 
   /** Closes the channel; a question asked after this answers null without opening another. */
   async close(): Promise<void> {
     this.closed = true;
-    const channel = this.channel;
-    this.channel = undefined;
-    await channel?.close().catch(() => undefined);
+    await this.letGo(this.channel);
+  }
+
+  private letGo(channel: ChannelWrapper | undefined): Promise<void> {
+    if (!channel) return Promise.resolve();
+    if (this.channel === channel) this.channel = undefined;
+    // A channel still being opened has nothing to close yet, and the wrapper goes on to open it:
+    // closed again once it is open, so that it is not left open on the broker with no owner.
+    channel.once('connect', () => void channel.close().catch(() => undefined));
+    return channel.close().catch(() => undefined);
   }
 
   private open(): ChannelWrapper {
     if (this.channel) return this.channel;
-    const channel = this.connection.manager.createChannel({
+    const channel: ChannelWrapper = this.connection.manager.createChannel({
       name: this.name,
       confirm: false,
       json: false,
-      // The 404 that closes the channel is an answer here, not a reason to drop the connection.
       setup: async (raw: Channel) => {
+        // The 404 that closes the channel is an answer here, not a reason to drop the connection.
         raw.on('error', () => undefined);
+        // Closed for any other reason (the connection dropped, the broker closed it): the wrapper
+        // would wait for a reconnect that may never come, so the next question opens another.
+        raw.once('close', () => {
+          if (this.channel === channel) this.reset();
+        });
       },
     });
     // A channel that could not be opened: the question waiting on it is bounded by its caller.

@@ -1,13 +1,34 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, it } from '@jest/globals';
-import { AmqpConnection, QueueInspector, Topology } from '#messaging';
-import { BrokerProbe, TcpProxy, cleanupBroker, testSettings, uniquePrefix } from '#test-support';
+import { AmqpConnection, QueueInspector, Topology, type TopologyOptions } from '#messaging';
+import { BrokerProbe, TcpProxy, cleanupBroker, testSettings, uniquePrefix, waitFor } from '#test-support';
 import { QueueDepths } from '../../../apps/admin/src/metrics/queue-depths.js';
 
 // Passive declares against the real broker: a queue it does not have answers null without taking
 // the connection down, and the admin's depth passes are shared and bounded. (Before QueueInspector,
 // the 404 of a queue not declared yet ended the whole connection: the admin's sampler, asking every
 // second while the topology was still being declared, kept cutting that declaration short.)
+
+/** How many channels the broker has open on the connection named `name` (null: no such connection). */
+async function brokerChannels(name: string): Promise<number | null> {
+  const { stdout } = await promisify(execFile)(
+    'rabbitmqctl',
+    ['list_connections', 'client_properties', 'channels', '-q', '--no-table-headers'],
+    { timeout: 30_000 },
+  );
+  const line = stdout.split('\n').find((l) => l.includes(`{"connection_name","${name}"}`));
+  return line === undefined ? null : Number(line.trim().split('\t').pop());
+}
+
+/** An AMQP URL that goes through `proxy`. */
+const through = (proxy: TcpProxy) => {
+  const url = new URL(testSettings().amqpUrl);
+  url.port = String(proxy.port);
+  return url.toString();
+};
 
 describe('queue inspector and the admin queue depths', () => {
   const prefix = uniquePrefix('inspect');
@@ -20,7 +41,7 @@ describe('queue inspector and the admin queue depths', () => {
     return connection;
   };
   /** Two queues, of which the broker has only `present` (and its DLQ), holding 2 messages. */
-  const topology = new Topology({
+  const topologyOptions: TopologyOptions = {
     prefix,
     retryDelaysMs: [1000],
     deliveryLimit: 5,
@@ -28,7 +49,8 @@ describe('queue inspector and the admin queue depths', () => {
       { name: 'missing', bindings: [], unknownTypes: 'ignore' },
       { name: 'present', bindings: [], unknownTypes: 'ignore' },
     ],
-  });
+  };
+  const topology = new Topology(topologyOptions);
 
   beforeAll(async () => {
     broker = await BrokerProbe.open();
@@ -82,10 +104,8 @@ describe('queue inspector and the admin queue depths', () => {
 
   it('a broker that goes silent ends the pass with nulls in time; the next pass asks afresh', async () => {
     const proxy = new TcpProxy(Number(new URL(testSettings().amqpUrl).port || 5672));
-    const port = await proxy.start();
-    const url = new URL(testSettings().amqpUrl);
-    url.port = String(port);
-    const connection = new AmqpConnection(url.toString(), 'queue-inspector-test');
+    await proxy.start();
+    const connection = new AmqpConnection(through(proxy), 'queue-inspector-test');
     const depths = new QueueDepths(connection, topology);
     try {
       assert.equal((await depths.all()).find((d) => d.queue === 'present')?.messages, 2);
@@ -99,6 +119,35 @@ describe('queue inspector and the admin queue depths', () => {
       proxy.restore();
       depths.waitMs = 5000;
       assert.equal((await depths.all()).find((d) => d.queue === 'present')?.messages, 2);
+    } finally {
+      await depths.onModuleDestroy();
+      await connection.close();
+      await proxy.close();
+    }
+  });
+
+  it('a channel given up while it was still opening is closed once it opens, not left on the broker', async () => {
+    const proxy = new TcpProxy(Number(new URL(testSettings().amqpUrl).port || 5672));
+    await proxy.start();
+    const name = `queue-inspector-${randomBytes(3).toString('hex')}`;
+    const connection = new AmqpConnection(through(proxy), name);
+    // Only queues the broker has: a 404 would close the given-up channel by itself.
+    const onlyPresent = new Topology({ ...topologyOptions, queues: topologyOptions.queues.slice(1) });
+    const depths = new QueueDepths(connection, onlyPresent);
+    try {
+      await waitFor('the connection', () => connection.isConnected());
+      assert.equal(await brokerChannels(name), 0);
+      // The pass's first question opens the inspector's channel: the broker never hears of it.
+      proxy.stall();
+      depths.waitMs = 300;
+      assert.ok((await depths.all()).every((d) => d.messages === null));
+      // Now the held channel.open goes through, and the broker opens the channel given up on. The
+      // next pass asks on a channel of its own; the broker takes a connection's frames in order,
+      // so by its answer the first channel is open, and then closed again: one channel, not two.
+      proxy.restore();
+      depths.waitMs = 5000;
+      assert.equal((await depths.all()).find((d) => d.queue === 'present')?.messages, 2);
+      await waitFor('only the new pass channel open', async () => (await brokerChannels(name)) === 1);
     } finally {
       await depths.onModuleDestroy();
       await connection.close();
