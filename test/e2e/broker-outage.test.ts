@@ -18,15 +18,13 @@ describe('health while the broker is unreachable', () => {
   let base: string;
 
   beforeAll(async () => {
-    const proxyPort = await proxy.start();
-    const amqp = new URL(testSettings().amqpUrl);
-    amqp.port = String(proxyPort);
+    await proxy.start();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
     gateway = AppProcess.node(distPath('apps/gateway/src/main.js'), {
       GATEWAY_PORT: String(port),
       DATABASE_URL: testSettings().databaseUrl,
-      AMQP_URL: amqp.toString(),
+      AMQP_URL: proxy.via(testSettings().amqpUrl),
       AMQP_PREFIX: prefix,
     });
     await gateway.waitForHttp(`${base}/health/ready`);

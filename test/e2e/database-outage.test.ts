@@ -21,12 +21,11 @@ describe('the database unreachable', () => {
   let api: Api;
 
   beforeAll(async () => {
-    const via = new URL(database);
-    via.port = String(await proxy.start());
+    await proxy.start();
     const port = await freePort();
     gateway = AppProcess.node(distPath('apps/gateway/src/main.js'), {
       GATEWAY_PORT: String(port),
-      DATABASE_URL: via.toString(),
+      DATABASE_URL: proxy.via(database),
       AMQP_PREFIX: prefix,
     });
     await gateway.waitForHttp(`http://127.0.0.1:${port}/health/ready`);

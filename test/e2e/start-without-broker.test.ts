@@ -40,14 +40,13 @@ describe('start-up without the broker', () => {
   };
 
   beforeAll(async () => {
-    const amqp = new URL(testSettings().amqpUrl);
-    amqp.port = String(await proxy.start());
+    await proxy.start();
     proxy.cut();
     for (const app of APPS) {
       const port = await freePort();
       const process = AppProcess.node(distPath(`apps/${app}/src/main.js`), {
         DATABASE_URL: testSettings().databaseUrl,
-        AMQP_URL: amqp.toString(),
+        AMQP_URL: proxy.via(testSettings().amqpUrl),
         AMQP_PREFIX: prefix,
         OUTBOX_POLL_INTERVAL_MS: '200',
         LOG_LEVEL: 'warn',

@@ -119,9 +119,8 @@ export class FaultStack {
   private gatewayAmqpUrl = '';
 
   async start(): Promise<void> {
-    const via = new URL(testSettings().amqpUrl);
-    via.port = String(await this.proxy.start());
-    this.gatewayAmqpUrl = via.toString();
+    await this.proxy.start();
+    this.gatewayAmqpUrl = this.proxy.via(testSettings().amqpUrl);
     await this.pgProxy.start();
     this.provider = await startProviderSimulator({ webhookSecret: PROVIDER_WEBHOOK_SECRET });
     this.providerProxy = new TcpProxy(Number(new URL(this.provider.url).port));
@@ -154,9 +153,7 @@ export class FaultStack {
 
   /** The apps' database URL, through the stallable proxy. */
   databaseViaProxy(): string {
-    const url = new URL(testSettings().databaseUrl);
-    url.port = String(this.pgProxy.port);
-    return url.toString();
+    return this.pgProxy.via(testSettings().databaseUrl);
   }
 
   /**

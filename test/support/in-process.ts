@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { Test } from '@nestjs/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createHttpApp, type HttpAppOptions } from '#http';
+import { createHttpApp, listenHttpApp, type HttpAppOptions } from '#http';
 import { verifyLedger } from '#persistence';
 import { loadAdminConfig } from '../../apps/admin/src/config.js';
 import { adminHttpApp } from '../../apps/admin/src/http-app.js';
@@ -35,9 +35,7 @@ export async function startInProcess(options: HttpAppOptions): Promise<NestFasti
   const app = await createHttpApp(options, async (adapter, appOptions) =>
     moduleRef.createNestApplication<NestFastifyApplication>(adapter, appOptions),
   );
-  await app.init();
-  await app.startAllMicroservices();
-  await app.listen(0, '127.0.0.1');
+  await listenHttpApp(app, 0, '127.0.0.1');
   return app;
 }
 

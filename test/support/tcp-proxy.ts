@@ -38,6 +38,13 @@ export class TcpProxy {
     return this.port;
   }
 
+  /** `url` (of the service behind this proxy) with this started proxy's port: the way through it. */
+  via(url: string | URL): string {
+    const through = new URL(url);
+    through.port = String(this.port);
+    return through.toString();
+  }
+
   private forward(from: net.Socket, to: net.Socket): void {
     from.on('data', (chunk: Buffer) => {
       if (this.stalled) this.held.push({ to, chunk });

@@ -68,11 +68,18 @@ export async function startHttpApp(options: HttpAppOptions): Promise<NestFastify
       );
     });
   }
-  // Lifecycle hooks first (once: see connectAmqpConsumer), then the consumers, then HTTP.
+  await listenHttpApp(app, options.port, options.host);
+  return app;
+}
+
+/**
+ * Starts an app made by `createHttpApp`, as every app starts: its lifecycle hooks first (once: see
+ * connectAmqpConsumer), then its consumers, which count on what the hooks started, then HTTP.
+ */
+export async function listenHttpApp(app: NestFastifyApplication, port: number, host: string): Promise<void> {
   await app.init();
   await app.startAllMicroservices();
-  await app.listen(options.port, options.host);
-  return app;
+  await app.listen(port, host);
 }
 
 /** How a Nest app is made from the adapter and options below: NestFactory, or a test's module. */
@@ -85,7 +92,7 @@ export type NestAppFactory = (
  * One Tally app, created and set up exactly as it runs — the Fastify adapter, the JSON parser and
  * serializer, request correlation and the access log, security headers, the logger, HTTP metrics,
  * the app's own `configure` — but not yet listening. `startHttpApp` listens; the in-process tests
- * pass the Nest testing module's factory and listen on a port of their own.
+ * pass the Nest testing module's factory and listen (`listenHttpApp`) on a port of their own.
  */
 export async function createHttpApp(
   options: HttpAppOptions,

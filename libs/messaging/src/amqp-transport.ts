@@ -104,27 +104,20 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
     const { topology, queues, metrics } = this.options;
     const depths = this.depths;
     if (this.closing || !depths) return;
-    for (const spec of queues) {
-      for (const [logical, physical] of [
-        [spec.name, topology.queue(spec.name)],
-        [`${spec.name}.dlq`, topology.dlq(spec.name)],
-      ]) {
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<undefined>((resolve) => {
-          timer = setTimeout(() => resolve(undefined), QUEUE_SAMPLE_TIMEOUT_MS);
-          timer.unref();
-        });
-        const info = await Promise.race([depths.check(physical), timeout]);
-        clearTimeout(timer);
-        if (info === undefined) {
-          // Not answered in time: this scrape keeps its last figures, the next asks afresh.
-          depths.reset();
-          return;
-        }
-        if (!info) continue;
-        metrics.queueMessages.set({ queue: logical }, info.messageCount);
-        metrics.queueConsumers.set({ queue: logical }, info.consumerCount);
-      }
+    const names = queues.flatMap((spec): [logical: string, physical: string][] => [
+      [spec.name, topology.queue(spec.name)],
+      [`${spec.name}.dlq`, topology.dlq(spec.name)],
+    ]);
+    // A queue not answered in time keeps its last figures until a scrape that gets one.
+    const answers = await depths.checkAll(
+      names.map(([, physical]) => physical),
+      QUEUE_SAMPLE_TIMEOUT_MS,
+    );
+    for (const [logical, physical] of names) {
+      const info = answers.get(physical);
+      if (!info) continue;
+      metrics.queueMessages.set({ queue: logical }, info.messageCount);
+      metrics.queueConsumers.set({ queue: logical }, info.consumerCount);
     }
   }
 

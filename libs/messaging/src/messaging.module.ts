@@ -142,7 +142,7 @@ export function connectAmqpConsumer(app: INestApplication, queues: QueueSpec[], 
   // A deferred microservice calls the shared container's lifecycle hooks when it starts, and the
   // app calls them again when it is initialised: every onApplicationBootstrap ran twice (two metric
   // samplers, two dead-letter consumers per DLQ, two dispatcher loops, timers that shutdown did not
-  // clear). The app's own init calls them, once, before its consumers start (startHttpApp).
+  // clear). The app's own init calls them, once, before its consumers start (listenHttpApp).
   const deferred = microservice as typeof microservice & { setIsInitHookCalled?: (called: boolean) => void };
   if (typeof deferred.setIsInitHookCalled !== 'function')
     throw new Error(

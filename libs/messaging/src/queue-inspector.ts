@@ -41,6 +41,35 @@ export class QueueInspector {
   }
 
   /**
+   * The counts of each of `queues`, asked one after another within `waitMs` all told. A queue the
+   * broker does not have, or has not answered by then, is missing from the answer; a late answer
+   * changes nothing. Run out of time, it lets the channel go, so the next asks afresh rather than
+   * behind a question still unanswered.
+   */
+  async checkAll(queues: string[], waitMs: number): Promise<Map<string, QueueCounts>> {
+    const answers = new Map<string, QueueCounts>();
+    let over = false;
+    const asking = (async () => {
+      for (const queue of queues) {
+        const counts = await this.check(queue);
+        if (over) return;
+        if (counts) answers.set(queue, counts);
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      asking.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), waitMs);
+        timer.unref(); // a pass under way at shutdown does not hold the process
+      }),
+    ]).finally(() => clearTimeout(timer));
+    over = true;
+    if (!finished) this.reset();
+    return answers;
+  }
+
+  /**
    * Lets the channel go: the next question opens a fresh one. For a caller that gave up waiting,
    * so that it does not ask again behind a question still unanswered.
    */

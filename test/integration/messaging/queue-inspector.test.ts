@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, it } from '@jest/globals';
 import { AmqpConnection, QueueInspector, Topology, type TopologyOptions } from '#messaging';
 import { BrokerProbe, TcpProxy, cleanupBroker, testSettings, uniquePrefix, waitFor } from '#test-support';
 import { QueueDepths } from '../../../apps/admin/src/metrics/queue-depths.js';
+import { rabbitmqctl } from '../../support/broker-cleanup.js';
 
 // Passive declares against the real broker: a queue it does not have answers null without taking
 // the connection down, and the admin's depth passes are shared and bounded. (Before QueueInspector,
@@ -14,21 +13,13 @@ import { QueueDepths } from '../../../apps/admin/src/metrics/queue-depths.js';
 
 /** How many channels the broker has open on the connection named `name` (null: no such connection). */
 async function brokerChannels(name: string): Promise<number | null> {
-  const { stdout } = await promisify(execFile)(
-    'rabbitmqctl',
-    ['list_connections', 'client_properties', 'channels', '-q', '--no-table-headers'],
-    { timeout: 30_000 },
-  );
-  const line = stdout.split('\n').find((l) => l.includes(`{"connection_name","${name}"}`));
+  const listed = await rabbitmqctl('list_connections', 'client_properties', 'channels');
+  const line = listed.split('\n').find((l) => l.includes(`{"connection_name","${name}"}`));
   return line === undefined ? null : Number(line.trim().split('\t').pop());
 }
 
-/** An AMQP URL that goes through `proxy`. */
-const through = (proxy: TcpProxy) => {
-  const url = new URL(testSettings().amqpUrl);
-  url.port = String(proxy.port);
-  return url.toString();
-};
+/** A stallable TCP proxy in front of the broker (start it, then connect to `proxy.via(amqpUrl)`). */
+const amqpProxy = () => new TcpProxy(Number(new URL(testSettings().amqpUrl).port || 5672));
 
 describe('queue inspector and the admin queue depths', () => {
   const prefix = uniquePrefix('inspect');
@@ -103,9 +94,9 @@ describe('queue inspector and the admin queue depths', () => {
   });
 
   it('a broker that goes silent ends the pass with nulls in time; the next pass asks afresh', async () => {
-    const proxy = new TcpProxy(Number(new URL(testSettings().amqpUrl).port || 5672));
+    const proxy = amqpProxy();
     await proxy.start();
-    const connection = new AmqpConnection(through(proxy), 'queue-inspector-test');
+    const connection = new AmqpConnection(proxy.via(testSettings().amqpUrl), 'queue-inspector-test');
     const depths = new QueueDepths(connection, topology);
     try {
       assert.equal((await depths.all()).find((d) => d.queue === 'present')?.messages, 2);
@@ -127,10 +118,10 @@ describe('queue inspector and the admin queue depths', () => {
   });
 
   it('a channel given up while it was still opening is closed once it opens, not left on the broker', async () => {
-    const proxy = new TcpProxy(Number(new URL(testSettings().amqpUrl).port || 5672));
+    const proxy = amqpProxy();
     await proxy.start();
     const name = `queue-inspector-${randomBytes(3).toString('hex')}`;
-    const connection = new AmqpConnection(through(proxy), name);
+    const connection = new AmqpConnection(proxy.via(testSettings().amqpUrl), name);
     // Only queues the broker has: a 404 would close the given-up channel by itself.
     const onlyPresent = new Topology({ ...topologyOptions, queues: topologyOptions.queues.slice(1) });
     const depths = new QueueDepths(connection, onlyPresent);

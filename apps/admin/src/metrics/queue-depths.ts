@@ -43,26 +43,14 @@ export class QueueDepths implements OnModuleDestroy {
   private async ask(): Promise<QueueDepth[]> {
     // Logical names (no prefix) for people; the broker is asked with the physical ones.
     const names = this.topology.queues.flatMap((q) => [q.name, `${q.name}.dlq`]);
-    const answers = new Map<string, Omit<QueueDepth, 'queue'>>();
-    const pass = { over: false };
-    const asking = (async () => {
-      for (const name of names) {
-        const counts = await this.inspector.check(this.topology.queue(name));
-        if (pass.over) return; // given up on: a late answer changes nothing
-        if (counts) answers.set(name, { messages: counts.messageCount, consumers: counts.consumerCount });
-      }
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([
-      asking.then(() => true),
-      new Promise<false>((resolve) => {
-        timer = setTimeout(() => resolve(false), this.waitMs);
-        timer.unref(); // a pass under way at shutdown does not hold the process
-      }),
-    ]).finally(() => clearTimeout(timer));
-    pass.over = true;
-    if (!finished) this.inspector.reset();
-    return names.map((queue) => ({ queue, ...(answers.get(queue) ?? { messages: null, consumers: null }) }));
+    const answers = await this.inspector.checkAll(
+      names.map((name) => this.topology.queue(name)),
+      this.waitMs,
+    );
+    return names.map((queue) => {
+      const counts = answers.get(this.topology.queue(queue));
+      return { queue, messages: counts?.messageCount ?? null, consumers: counts?.consumerCount ?? null };
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
