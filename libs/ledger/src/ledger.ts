@@ -58,6 +58,11 @@ export type PayoutSettlement =
 export interface LedgerCharge {
   /** The usage event charged (its id, type and correlation id go into the outcome event). */
   usageEvent: { id: string; type: string; correlationId: string | null };
+  /**
+   * The id its `charge` transaction gets if the wallet pays, chosen by the caller, so that it can
+   * write what refers to the charge before the ledger locks the wallets.
+   */
+  transactionId: string;
   walletId: string;
   meterId: string | null;
   quantity: bigint;
@@ -473,7 +478,7 @@ export class Ledger {
         wallet.posted -= priced.amount;
         revenue.posted += priced.amount;
         const t: Omit<TransactionRecord, 'createdAt' | 'completedAt'> = {
-          id: newId('txn'),
+          id: c.transactionId,
           tenantId,
           type: 'charge',
           status: 'succeeded',

@@ -110,6 +110,51 @@ describe('ledger schema: outcomes written in place, a hold captured once', () =>
     ]);
   });
 
+  it("a processed usage event's charge transaction is checked at the commit, not when the row is written", async () => {
+    await superuser.query(`
+      INSERT INTO meters (id, tenant_id, event_type, aggregation, unit_price, currency)
+        VALUES ('mtr_1', 'ten_1', 'api', 'count', 5, 'USD');
+      INSERT INTO usage_events (tenant_id, id, type, account_id, occurred_at)
+        VALUES ('ten_1', 'evt_1', 'api', 'acc_a', now()), ('ten_1', 'evt_2', 'api', 'acc_a', now());`);
+    const processed = (m: DataSource['manager'], event: string, transaction: string | null) =>
+      m.query(
+        `INSERT INTO usage_processed (tenant_id, event_id, type, account_id, occurred_at, category, worker_id,
+             meter_id, quantity, amount, currency, billing_status, unbilled_code, transaction_id)
+         VALUES ('ten_1', $1, 'api', 'acc_a', now(), 'standard', 'w', 'mtr_1', 1, 5, 'USD', $2, $3, $4)`,
+        [event, transaction ? 'charged' : 'unbilled', transaction ? null : 'insufficient_funds', transaction],
+      );
+    const transactionRow = (m: DataSource['manager'], id: string) =>
+      m.query(
+        `INSERT INTO transactions (id, tenant_id, type, status, amount, currency, source_account_id)
+         VALUES ($1, 'ten_1', 'charge', 'succeeded', 5, 'USD', 'acc_a')`,
+        [id],
+      );
+
+    // Written first, the charge after (the worker's order): accepted.
+    await db.transaction(async (m) => {
+      await processed(m, 'evt_1', 'txn_u1');
+      await transactionRow(m, 'txn_u1');
+    });
+    // A transaction id set back to NULL before the commit (a charge the wallet could not pay): accepted.
+    await db.transaction(async (m) => {
+      await processed(m, 'evt_2', 'txn_u2');
+      await m.query(
+        `UPDATE usage_processed SET billing_status = 'unbilled', unbilled_code = 'insufficient_funds',
+                transaction_id = NULL WHERE event_id = 'evt_2'`,
+      );
+    });
+    // A charge that never comes: the commit is refused, and nothing of it stays.
+    await superuser.query(`DELETE FROM usage_processed WHERE event_id = 'evt_2'`);
+    await assert.rejects(
+      db.transaction((m) => processed(m, 'evt_2', 'txn_missing')),
+      /usage_processed_transaction_id_fkey/,
+    );
+    assert.deepEqual(
+      await db.query(`SELECT event_id, transaction_id FROM usage_processed ORDER BY event_id`),
+      [{ event_id: 'evt_1', transaction_id: 'txn_u1' }],
+    );
+  });
+
   it("the apps' role reads hold_captures but cannot write it", async () => {
     await assert.rejects(db.query(`DELETE FROM hold_captures`), /permission denied/);
     await assert.rejects(

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { EventTypeLabels, assessUsage, parseJson, type UsageRecorded } from '#domain';
+import { EventTypeLabels, assessUsage, newId, parseJson, type UsageRecorded } from '#domain';
 import { Ledger, type LedgerCharge } from '#ledger';
 import { MeterRepository, UsageRepository, type FailedUsage, type ProcessedUsage } from '#persistence';
 import { EventSchemas } from './event-schemas.js';
@@ -38,8 +38,15 @@ interface Charge {
  * Processes a set of accepted usage events inside the caller's database transaction, with a fixed
  * number of statements whatever the set's size: claim the events still `received` (marked
  * processed, locked); load their meters; check each event's rules and price it (pure, in memory);
- * mark the ones that fail failed; charge the rest through the ledger in order of occurrence; then
- * write the processed rows. A wallet that cannot pay leaves the event processed but unbilled.
+ * mark the ones that fail failed; write the processed rows, each priced one as charged by the
+ * transaction id chosen for it; charge them through the ledger in order of occurrence; then
+ * rewrite the rows of the charges a wallet could not pay as unbilled (the event stays processed).
+ *
+ * The ledger locks the wallets and the tenant's revenue account, which every batch of the tenant
+ * shares, until the commit: so only what needs the balances runs after it. Writing the processed
+ * rows there (500 rows, four foreign-key checks each) kept the next batch waiting for about 40 %
+ * of the locked time (docs/performance.md). Their foreign key to `transactions` is checked at the
+ * commit (DEFERRABLE INITIALLY DEFERRED, migration UsageChargesOutsideLock), once the charges exist.
  */
 @Injectable()
 export class ProcessUsage {
@@ -126,15 +133,24 @@ export class ProcessUsage {
         transactionId: null,
       };
       processed.push(row);
-      if (priced && priced.amount > 0n) charges.push({ event, processed: row });
+      if (priced && priced.amount > 0n) {
+        row.transactionId = newId('txn');
+        charges.push({ event, processed: row });
+      }
     }
 
-    // The failures' status before the charges: what runs after the ledger locks the wallets (and
-    // the tenant's one revenue account, which every batch shares) is only what needs them.
+    // Everything that does not need the balances before the charges (the class comment says why).
     await this.usage.markFailed(manager, tenantId, failed);
-    const { charged, unbilled } = await this.charge(manager, tenantId, charges);
     await this.usage.insertProcessed(manager, tenantId, processed);
-    return { processed: processed.length, failed: failed.length, charged, unbilled, observed };
+    const { charged, unbilled } = await this.charge(manager, tenantId, charges);
+    await this.usage.setBilling(manager, tenantId, unbilled);
+    return {
+      processed: processed.length,
+      failed: failed.length,
+      charged,
+      unbilled: unbilled.length,
+      observed,
+    };
   }
 
   /**
@@ -153,31 +169,34 @@ export class ProcessUsage {
       row.billingStatus = 'charged';
       row.unbilledCode = null;
       row.unbilledReason = null;
+      row.transactionId = newId('txn');
       charges.push({ event: { id: row.eventId, type: row.type, correlationId }, processed: row });
     }
     const { charged, unbilled } = await this.charge(manager, tenantId, charges);
-    await this.usage.rebilled(
+    await this.usage.setBilling(
       manager,
       tenantId,
       charges.map((c) => c.processed),
     );
-    return { processed: 0, failed: 0, charged, unbilled, observed: [] };
+    return { processed: 0, failed: 0, charged, unbilled: unbilled.length, observed: [] };
   }
 
   /**
-   * Charges the wallets through the ledger, in the given order against running balances, and
-   * marks each row charged (with its transaction) or unbilled (with the reason).
+   * Charges the wallets through the ledger, in the given order against running balances, each
+   * under the transaction id its row holds. A row whose wallet could not pay becomes unbilled (with
+   * the reason, and no transaction); those rows are answered, for the caller to write.
    */
   private async charge(
     manager: EntityManager,
     tenantId: string,
     charges: Charge[],
-  ): Promise<{ charged: number; unbilled: number }> {
+  ): Promise<{ charged: number; unbilled: ProcessedUsage[] }> {
     const outcomes = await this.ledger.apply(manager, {
       kind: 'charges',
       tenantId,
       charges: charges.map(({ event, processed: row }): LedgerCharge => ({
         usageEvent: event,
+        transactionId: row.transactionId!,
         walletId: row.accountId!,
         meterId: row.meterId,
         quantity: row.quantity!,
@@ -186,17 +205,17 @@ export class ProcessUsage {
       })),
     });
     let charged = 0;
-    let unbilled = 0;
+    const unbilled: ProcessedUsage[] = [];
     outcomes.forEach((outcome, i) => {
       const row = charges[i]!.processed;
       if (outcome.failure === null) {
         charged++;
-        row.transactionId = outcome.transactionId;
       } else {
-        unbilled++;
         row.billingStatus = 'unbilled';
         row.unbilledCode = outcome.failure.code;
         row.unbilledReason = outcome.failure.message;
+        row.transactionId = null;
+        unbilled.push(row);
       }
     });
     return { charged, unbilled };

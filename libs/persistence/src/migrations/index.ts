@@ -24,6 +24,7 @@ import { Payouts1763810400000 } from './1763810400000-Payouts.js';
 import { PayoutOversight1763814000000 } from './1763814000000-PayoutOversight.js';
 import { PayoutMismatchKinds1763817600000 } from './1763817600000-PayoutMismatchKinds.js';
 import { ProviderEventRetries1763821200000 } from './1763821200000-ProviderEventRetries.js';
+import { UsageChargesOutsideLock1763824800000 } from './1763824800000-UsageChargesOutsideLock.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -53,4 +54,5 @@ export const migrations = [
   PayoutOversight1763814000000,
   PayoutMismatchKinds1763817600000,
   ProviderEventRetries1763821200000,
+  UsageChargesOutsideLock1763824800000,
 ];

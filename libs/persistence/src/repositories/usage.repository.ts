@@ -292,7 +292,10 @@ export class UsageRepository {
     ]);
   }
 
-  /** The processed rows of a set of events (with what their charges became), in one statement. */
+  /**
+   * The processed rows of a set of events, in one statement: a priced row as charged by the
+   * transaction id chosen for it, which must exist by the commit (the foreign key is deferred).
+   */
   async insertProcessed(
     manager: EntityManager,
     tenantId: string,
@@ -393,8 +396,11 @@ export class UsageRepository {
     return rows.map((r) => r.event_id);
   }
 
-  /** Records re-billing outcomes (charged with its transaction, or still unbilled and why) in one statement. */
-  async rebilled(manager: EntityManager, tenantId: string, rows: ProcessedUsage[]): Promise<void> {
+  /**
+   * Rewrites processed rows' billing (charged with its transaction, or unbilled and why) in one
+   * statement (none when there are none): a re-bill's outcomes, or the charges a wallet could not pay.
+   */
+  async setBilling(manager: EntityManager, tenantId: string, rows: ProcessedUsage[]): Promise<void> {
     if (rows.length === 0) return;
     await manager.query(
       `UPDATE usage_processed p SET billing_status = d.status, unbilled_code = d.code, unbilled_reason = d.reason,
