@@ -155,6 +155,13 @@ describe('ledger schema: outcomes written in place, a hold captured once', () =>
     );
   });
 
+  it('a database the migrations create compares text byte by byte (the C collation)', async () => {
+    assert.deepEqual(
+      await db.query(`SELECT datcollate FROM pg_database WHERE datname = current_database()`),
+      [{ datcollate: 'C' }],
+    );
+  });
+
   it("the apps' role reads hold_captures but cannot write it", async () => {
     await assert.rejects(db.query(`DELETE FROM hold_captures`), /permission denied/);
     await assert.rejects(
