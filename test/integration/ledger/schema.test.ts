@@ -155,6 +155,27 @@ describe('ledger schema: outcomes written in place, a hold captured once', () =>
     );
   });
 
+  it("a ledger entry's account belongs to the entry's tenant", async () => {
+    await superuser.query(`
+      INSERT INTO tenants (id, name) VALUES ('ten_2', 'other');
+      INSERT INTO transactions (id, tenant_id, type, status, amount, currency, destination_account_id)
+        VALUES ('txn_t2', 'ten_2', 'deposit', 'pending', 10, 'USD', 'acc_b');`);
+    const entry = (id: string, tenant: string, account: string) =>
+      db.query(
+        `INSERT INTO ledger_entries (id, tenant_id, transaction_id, account_id, amount, balance_after, currency)
+         VALUES ($1, $2, 'txn_t2', $3, 10, 10, 'USD')`,
+        [id, tenant, account],
+      );
+    // Tenant 2 naming tenant 1's account, an account that does not exist, a tenant that does not.
+    await assert.rejects(entry('ent_x1', 'ten_2', 'acc_b'), /ledger_entries_account_of_tenant_fkey/);
+    await assert.rejects(entry('ent_x2', 'ten_1', 'acc_nope'), /ledger_entries_account_of_tenant_fkey/);
+    await assert.rejects(entry('ent_x3', 'ten_nope', 'acc_b'), /ledger_entries_account_of_tenant_fkey/);
+    await entry('ent_ok', 'ten_1', 'acc_b');
+    assert.deepEqual(await db.query(`SELECT id FROM ledger_entries WHERE transaction_id = 'txn_t2'`), [
+      { id: 'ent_ok' },
+    ]);
+  });
+
   it('a database the migrations create compares text byte by byte (the C collation)', async () => {
     assert.deepEqual(
       await db.query(`SELECT datcollate FROM pg_database WHERE datname = current_database()`),

@@ -25,6 +25,7 @@ import { PayoutOversight1763814000000 } from './1763814000000-PayoutOversight.js
 import { PayoutMismatchKinds1763817600000 } from './1763817600000-PayoutMismatchKinds.js';
 import { ProviderEventRetries1763821200000 } from './1763821200000-ProviderEventRetries.js';
 import { UsageChargesOutsideLock1763824800000 } from './1763824800000-UsageChargesOutsideLock.js';
+import { LedgerEntriesAccountOfTenant1763828400000 } from './1763828400000-LedgerEntriesAccountOfTenant.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -55,4 +56,5 @@ export const migrations = [
   PayoutMismatchKinds1763817600000,
   ProviderEventRetries1763821200000,
   UsageChargesOutsideLock1763824800000,
+  LedgerEntriesAccountOfTenant1763828400000,
 ];
