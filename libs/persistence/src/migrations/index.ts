@@ -26,6 +26,7 @@ import { PayoutMismatchKinds1763817600000 } from './1763817600000-PayoutMismatch
 import { ProviderEventRetries1763821200000 } from './1763821200000-ProviderEventRetries.js';
 import { UsageChargesOutsideLock1763824800000 } from './1763824800000-UsageChargesOutsideLock.js';
 import { LedgerEntriesAccountOfTenant1763828400000 } from './1763828400000-LedgerEntriesAccountOfTenant.js';
+import { UsageEventsUnreadIndex1763832000000 } from './1763832000000-UsageEventsUnreadIndex.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -57,4 +58,5 @@ export const migrations = [
   ProviderEventRetries1763821200000,
   UsageChargesOutsideLock1763824800000,
   LedgerEntriesAccountOfTenant1763828400000,
+  UsageEventsUnreadIndex1763832000000,
 ];
