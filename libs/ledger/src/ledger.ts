@@ -70,10 +70,13 @@ export interface LedgerCharge {
   currency: string;
 }
 
-/** A charge's outcome: its succeeded `charge` transaction, or why the wallet could not pay. */
-export type ChargeOutcome =
-  | { transactionId: string; failure: null }
-  | { transactionId: null; failure: { code: string; message: string } };
+/**
+ * A charge's outcome: null failure when the wallet paid (the `charge` transaction has the id the
+ * caller chose, `LedgerCharge.transactionId`), or why it could not.
+ */
+export interface ChargeOutcome {
+  failure: { code: string; message: string } | null;
+}
 
 /** A hold to place on a customer account (the ledger gives it its id). */
 export type NewHold = Omit<HoldInsert, 'id'>;
@@ -498,7 +501,7 @@ export class Ledger {
         transactions.push(t);
         postings.push(...moved);
         entryGroups.push({ transaction: t, postings: moved });
-        outcomes.push({ transactionId: t.id, failure: null });
+        outcomes.push({ failure: null });
         events.push({
           event: Events.usageCharged(tenantId, { ...about, transactionId: t.id }),
           correlationId: event.correlationId,
@@ -513,7 +516,7 @@ export class Ledger {
       } catch (error) {
         if (!isDomainError(error)) throw error;
         const failure = { code: error.code, message: error.message };
-        outcomes.push({ transactionId: null, failure });
+        outcomes.push({ failure });
         events.push({
           event: Events.usageChargeFailed(tenantId, { ...about, failure }),
           correlationId: event.correlationId,
