@@ -188,6 +188,7 @@ describe('usage events and meters (docs/api.md, Usage events)', () => {
       tooMany,
       { events: [] },
       { events: 'x' },
+      { events: [{ id: 'x-envelope', type: 'a' }], extra: true },
       { id: eventId('s'), type: 'bad type!' },
       [1, 2],
     ]) {

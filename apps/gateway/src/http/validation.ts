@@ -105,10 +105,13 @@ export function check<T extends object>(
   dto: new () => T,
   input: unknown,
   whole = '(body)',
-  // A batch's envelope leaves its items' text to each item's own check.
-  { storable = true } = {},
+  // A batch's envelope: its items are checked one by one afterwards, each refused alone, so
+  // neither their text nor their fields are read here. The instance takes the input's own fields
+  // as they are (no class-transformer pass, which would copy every item only for the item's own
+  // check to copy it again): only for a class with no @Type or @Transform.
+  { envelope = false } = {},
 ): Checked<T> {
-  if (storable) {
+  if (!envelope) {
     const unstorable = unstorableFields(input, whole);
     if (unstorable.length > 0) return { errors: unstorable };
   }
@@ -117,7 +120,7 @@ export function check<T extends object>(
   const reserved = Object.keys(input).filter((key) => RESERVED_KEYS.has(key));
   if (reserved.length > 0)
     return { errors: [{ field: whole, message: `unknown field(s): ${reserved.join(', ')}` }] };
-  const value = plainToInstance(dto, input);
+  const value = envelope ? Object.assign(new dto(), input) : plainToInstance(dto, input);
   const errors = validateSync(value, OPTIONS);
   return errors.length > 0 ? { errors: gatewayFieldErrors(errors, whole) } : { value };
 }

@@ -244,7 +244,7 @@ export class EventsController {
 
 /** A batch's events, the envelope checked: each event is checked on its own, and refused alone. */
 function batchOf(body: unknown): unknown[] {
-  const checked = check(UsageBatchDto, body, '(body)', { storable: false });
+  const checked = check(UsageBatchDto, body, '(body)', { envelope: true });
   if (checked.errors) throw new ValidationError(checked.errors);
   return checked.value.events;
 }
