@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import pg from 'pg';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { LedgerStore } from '#ledger';
-import { dropDatabase, migrateDatabase, TransactionRepository, type TransactionRecord } from '#persistence';
+import {
+  dropDatabase,
+  migrateDatabase,
+  TransactionRepository,
+  UsageRepository,
+  type TransactionRecord,
+} from '#persistence';
 import { openDataSource, separateDatabase } from '#test-support';
 
 // A database of its own: whether an update can stay on its page depends on what else is there.
@@ -174,6 +180,80 @@ describe('ledger schema: outcomes written in place, a hold captured once', () =>
     assert.deepEqual(await db.query(`SELECT id FROM ledger_entries WHERE transaction_id = 'txn_t2'`), [
       { id: 'ent_ok' },
     ]);
+  });
+
+  it("a usage event's account belongs to the event's tenant; an event may have none", async () => {
+    await superuser.query(`INSERT INTO tenants (id, name) VALUES ('ten_3', 'third')`);
+    const event = (tenant: string, id: string, account: string | null) =>
+      db.query(
+        `INSERT INTO usage_events (tenant_id, id, type, account_id, occurred_at) VALUES ($1, $2, 'a', $3, now())`,
+        [tenant, id, account],
+      );
+    // Tenant 3 naming tenant 1's account (the keys before this accepted it), an account that does not exist.
+    await assert.rejects(event('ten_3', 'ev_x1', 'acc_b'), /usage_events_account_of_tenant_fkey/);
+    await assert.rejects(event('ten_1', 'ev_x2', 'acc_nope'), /usage_events_account_of_tenant_fkey/);
+    await event('ten_1', 'ev_ok', 'acc_b');
+    await event('ten_3', 'ev_none', null);
+    assert.deepEqual(
+      await db.query(`SELECT tenant_id, id FROM usage_events WHERE id LIKE 'ev\\_%' ORDER BY id`),
+      [
+        { tenant_id: 'ten_3', id: 'ev_none' },
+        { tenant_id: 'ten_1', id: 'ev_ok' },
+      ],
+    );
+  });
+
+  it('one partial index pages the open events by status, and by status and type without reading the others', async () => {
+    // Mostly processed events, and failed ones of two types: a page of one type's failures must
+    // test the type on the index entries, not on rows fetched from the table.
+    await superuser.query(`
+      INSERT INTO tenants (id, name) VALUES ('ten_4', 'lists');
+      INSERT INTO usage_events (tenant_id, id, type, occurred_at, received_at, status)
+      SELECT 'ten_4', 'le-' || lpad(g::text, 5, '0'), CASE WHEN g % 2 = 0 THEN 'even' ELSE 'odd' END, now(),
+             timestamptz '2026-11-01' + g * interval '1 second',
+             CASE WHEN g % 20 = 0 THEN 'failed' WHEN g % 20 = 1 THEN 'received' ELSE 'processed' END
+        FROM generate_series(1, 4000) g;
+      ANALYZE usage_events;`);
+    const usage = new UsageRepository();
+    type PlanNode = {
+      'Node Type': string;
+      'Index Name'?: string;
+      'Index Cond'?: string;
+      Filter?: string;
+      Plans?: PlanNode[];
+    };
+    const planOf = async (q: { status: 'failed' | 'received'; type?: string }) => {
+      const sent: { sql: string; params: unknown[] }[] = [];
+      const capturing = {
+        query: async (sql: string, params: unknown[] = []) => {
+          sent.push({ sql, params });
+          return [];
+        },
+      } as unknown as EntityManager;
+      await usage.list(capturing, 'ten_4', { limit: 21, ...q });
+      const [{ 'QUERY PLAN': plan }] = await db.query(`EXPLAIN (FORMAT JSON) ${sent[0].sql}`, sent[0].params);
+      const scans: PlanNode[] = [];
+      const walk = (node: PlanNode): void => {
+        if (node['Index Name']?.startsWith('usage_events')) scans.push(node);
+        (node.Plans ?? []).forEach(walk);
+      };
+      walk((plan as { Plan: PlanNode }[])[0].Plan);
+      return scans.map((n) => ({
+        scan: n['Node Type'],
+        index: n['Index Name'],
+        typeTested: (n['Index Cond'] ?? '').includes('type ='),
+        filter: n.Filter ?? null,
+      }));
+    };
+    const open = { scan: 'Index Scan', index: 'usage_events_open_list_idx', filter: null };
+    assert.deepEqual(await planOf({ status: 'failed', type: 'even' }), [{ ...open, typeTested: true }]);
+    assert.deepEqual(await planOf({ status: 'received' }), [{ ...open, typeTested: false }]);
+    // And the page is the newest failures of that type, in order.
+    const page = await usage.list(db.manager, 'ten_4', { limit: 3, status: 'failed', type: 'even' });
+    assert.deepEqual(
+      page.map((e) => e.id),
+      ['le-04000', 'le-03980', 'le-03960'],
+    );
   });
 
   it('a database the migrations create compares text byte by byte (the C collation)', async () => {

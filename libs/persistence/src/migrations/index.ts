@@ -27,6 +27,7 @@ import { ProviderEventRetries1763821200000 } from './1763821200000-ProviderEvent
 import { UsageChargesOutsideLock1763824800000 } from './1763824800000-UsageChargesOutsideLock.js';
 import { LedgerEntriesAccountOfTenant1763828400000 } from './1763828400000-LedgerEntriesAccountOfTenant.js';
 import { UsageEventsUnreadIndex1763832000000 } from './1763832000000-UsageEventsUnreadIndex.js';
+import { UsageEventsLeanerAccept1763835600000 } from './1763835600000-UsageEventsLeanerAccept.js';
 
 /** Every migration, oldest first. A new migration is added here and nowhere else. */
 export const migrations = [
@@ -59,4 +60,5 @@ export const migrations = [
   UsageChargesOutsideLock1763824800000,
   LedgerEntriesAccountOfTenant1763828400000,
   UsageEventsUnreadIndex1763832000000,
+  UsageEventsLeanerAccept1763835600000,
 ];
