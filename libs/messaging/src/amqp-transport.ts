@@ -87,6 +87,10 @@ export class AmqpTransport extends Server implements CustomTransportStrategy {
       },
     });
     // A setup cut short by a dropped connection is retried on reconnect; it must not crash the process.
+    // The raw channel has no 'error' listener, on purpose: a channel the broker closes (an ack of an
+    // unknown delivery tag, say) then takes the connection down with it, and the reconnect runs this
+    // setup again. With a listener the connection would stay up and the wrapper, which reopens its
+    // channel only on a reconnect, would be left without one: no more consuming.
     this.channel.on('error', (error: Error) => this.log.warn(`consumer channel: ${error.message}`));
     this.channel.on('connect', () => this.log.log(`consuming ${queues.map((q) => q.name).join(', ')}`));
     connection.addConsumer(() => this.consumers.size > 0);

@@ -57,6 +57,7 @@ export class MessagePublisher {
       setup: (channel: import('amqplib').ConfirmChannel) => topology.declare(channel),
     });
     // A setup cut short by a dropped connection is retried on reconnect; it must not crash the process.
+    // No 'error' listener on the raw channel, as for the consumer's (AmqpTransport.listen says why).
     this.channel.on('error', (error: Error) => this.log.warn(`publisher channel: ${error.message}`));
   }
 
