@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { MessageTypes, parseJson, tallyEvent, type TallyEvent, type UsageRecorded } from '#domain';
 import { Events, PermanentMessageError, ValidPayload } from '#messaging';
 import { MeterRepository, UsageRepository, WebhookRepository } from '#persistence';
-import type { EntityManager } from 'typeorm';
+import { capturedStatements, planNodes } from '#test-support';
 import { EventsHandler } from '../../apps/notification/src/webhooks/events.handler.js';
 import {
   UsageOutcomesMessage,
@@ -242,31 +242,12 @@ describe('usage and webhook delivery use cases on PostgreSQL', () => {
       const pending = batch('pending', 200).map((e) => e.id);
       await uc.db.query('ANALYZE usage_events');
       // The statement the worker sends, captured instead of run, then planned with its parameters.
-      const sent: { sql: string; params: unknown[] }[] = [];
-      const capturing = {
-        query: async (sql: string, params: unknown[] = []) => {
-          sent.push({ sql, params });
-          return [[], 0];
-        },
-      } as unknown as EntityManager;
-      await uc.worker.get(UsageRepository).claimReceived(capturing, tenant.tenantId, pending);
-      assert.equal(sent.length, 1);
-      const [{ 'QUERY PLAN': plan }] = await uc.db.query(
-        `EXPLAIN (FORMAT JSON) ${sent[0].sql}`,
-        sent[0].params,
+      const sent = await capturedStatements(
+        (m) => uc.worker.get(UsageRepository).claimReceived(m, tenant.tenantId, pending),
+        [[], 0],
       );
-      type PlanNode = {
-        'Node Type': string;
-        'Index Name'?: string;
-        'Relation Name'?: string;
-        Plans?: PlanNode[];
-      };
-      const nodes: PlanNode[] = [];
-      const walk = (node: PlanNode): void => {
-        nodes.push(node);
-        (node.Plans ?? []).forEach(walk);
-      };
-      walk((plan as { Plan: PlanNode }[])[0].Plan);
+      assert.equal(sent.length, 1);
+      const nodes = await planNodes(uc.db, sent[0]);
       const indexes = [...new Set(nodes.flatMap((n) => (n['Index Name'] ? [n['Index Name']] : [])))];
       assert.deepEqual(indexes, ['usage_events_pkey']);
       assert.ok(

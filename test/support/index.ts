@@ -11,3 +11,4 @@ export * from './webhook-receiver.js';
 export * from './contract.js';
 export * from './pdf.js';
 export * from './provider-events.js';
+export * from './plans.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import pg from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { LedgerStore } from '#ledger';
 import {
   dropDatabase,
@@ -10,7 +10,7 @@ import {
   UsageRepository,
   type TransactionRecord,
 } from '#persistence';
-import { openDataSource, separateDatabase } from '#test-support';
+import { capturedStatements, openDataSource, planNodes, separateDatabase } from '#test-support';
 
 // A database of its own: whether an update can stay on its page depends on what else is there.
 describe('ledger schema: outcomes written in place, a hold captured once', () => {
@@ -215,29 +215,9 @@ describe('ledger schema: outcomes written in place, a hold captured once', () =>
         FROM generate_series(1, 4000) g;
       ANALYZE usage_events;`);
     const usage = new UsageRepository();
-    type PlanNode = {
-      'Node Type': string;
-      'Index Name'?: string;
-      'Index Cond'?: string;
-      Filter?: string;
-      Plans?: PlanNode[];
-    };
     const planOf = async (q: { status: 'failed' | 'received'; type?: string }) => {
-      const sent: { sql: string; params: unknown[] }[] = [];
-      const capturing = {
-        query: async (sql: string, params: unknown[] = []) => {
-          sent.push({ sql, params });
-          return [];
-        },
-      } as unknown as EntityManager;
-      await usage.list(capturing, 'ten_4', { limit: 21, ...q });
-      const [{ 'QUERY PLAN': plan }] = await db.query(`EXPLAIN (FORMAT JSON) ${sent[0].sql}`, sent[0].params);
-      const scans: PlanNode[] = [];
-      const walk = (node: PlanNode): void => {
-        if (node['Index Name']?.startsWith('usage_events')) scans.push(node);
-        (node.Plans ?? []).forEach(walk);
-      };
-      walk((plan as { Plan: PlanNode }[])[0].Plan);
+      const [sent] = await capturedStatements((m) => usage.list(m, 'ten_4', { limit: 21, ...q }));
+      const scans = (await planNodes(db, sent)).filter((n) => n['Index Name']?.startsWith('usage_events'));
       return scans.map((n) => ({
         scan: n['Node Type'],
         index: n['Index Name'],
