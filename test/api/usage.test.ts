@@ -196,6 +196,16 @@ describe('usage events and meters (docs/api.md, Usage events)', () => {
       assert.equal(res.status, 400, JSON.stringify(body).slice(0, 80));
       assert.equal(res.body.code, 'validation_error');
     }
+    // The envelope's instance takes the body's own fields: a reserved key is refused before that.
+    for (const key of ['__proto__', 'constructor']) {
+      const res = await api.request('POST', '/v1/events', {
+        raw: `{"events":[{"id":"x-${key}","type":"a"}],"${key}":{"events":[]}}`,
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.body.code, 'validation_error');
+      assert.deepEqual(res.body.errors, [{ field: '(body)', message: `unknown field(s): ${key}` }]);
+    }
     const single = await send({ id: eventId('s'), type: 'a', accountId: 'acc_00000000000000000000000000' });
     assert.equal(single.status, 404);
     assert.equal(single.body.code, 'account_not_found');
