@@ -4,4 +4,5 @@ export * from './problem.js';
 export * from './problem-view.js';
 export * from './rate-limit.js';
 export * from './validation.js';
+export * from './validation-metadata.js';
 export * from './problem-docs.js';

@@ -1,6 +1,7 @@
 import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import type { ValidationError as ClassValidatorError } from 'class-validator';
 import { ValidationError, type FieldError } from './problem.js';
+import { memoizeValidationMetadata } from './validation-metadata.js';
 
 export interface ValidationPipeOptions {
   /**
@@ -15,9 +16,11 @@ export interface ValidationPipeOptions {
 /**
  * The one ValidationPipe of an app: DTO classes (class-validator, class-transformer) for bodies,
  * queries and path parameters; unknown fields refused; values transformed to the DTO's types. A
- * failure is the problem+json `validation_error` listing `errors: [{ field, message }]`.
+ * failure is the problem+json `validation_error` listing `errors: [{ field, message }]`. Each
+ * class's rules are then looked up once for the process (memoizeValidationMetadata).
  */
 export function createValidationPipe(options: ValidationPipeOptions = {}): ValidationPipe {
+  memoizeValidationMetadata();
   const errorsOf = options.errorsOf ?? ((errors: ClassValidatorError[]) => fieldErrorsOf(errors));
   const settings = {
     whitelist: true,
