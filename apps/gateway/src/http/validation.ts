@@ -96,6 +96,22 @@ const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 export type Checked<T> = { value: T; errors?: undefined } | { value?: undefined; errors: FieldError[] };
 
+const TAKEN_AS_SENT = new Set<object>();
+
+/**
+ * For a DTO whose fields class-transformer leaves as they are (no @Type, no @Transform but one
+ * that returns the value as sent): check() makes its instance from the input's own fields, not by
+ * a class-transformer pass, which looks up the class's transforms and copies the input field by
+ * field (at any depth) for every object it checks. The two instances are the same (unit test
+ * `gateway DTOs`); the copy was a quarter of checking a usage event (7.1 µs with it, 5.5 without).
+ */
+export const FieldsAsSent = (): ClassDecorator => (target) => {
+  TAKEN_AS_SENT.add(target);
+};
+
+/** The classes marked @FieldsAsSent (for the test that each is the same either way). */
+export const classesTakenAsSent = (): readonly object[] => [...TAKEN_AS_SENT];
+
 /**
  * `input` as an instance of `dto`, or why not: the same rules, in the same order, as the global
  * pipe (unstorable text first), synchronously — for the hot path and for the items of a batch,
@@ -106,9 +122,7 @@ export function check<T extends object>(
   input: unknown,
   whole = '(body)',
   // A batch's envelope: its items are checked one by one afterwards, each refused alone, so
-  // neither their text nor their fields are read here. The instance takes the input's own fields
-  // as they are (no class-transformer pass, which would copy every item only for the item's own
-  // check to copy it again): only for a class with no @Type or @Transform.
+  // their text is not read here.
   { envelope = false } = {},
 ): Checked<T> {
   if (!envelope) {
@@ -117,10 +131,11 @@ export function check<T extends object>(
   }
   if (input === null || typeof input !== 'object' || Array.isArray(input))
     return { errors: [{ field: whole, message: 'must be a JSON object' }] };
+  // Refused before any instance is made: an own `__proto__` would set its prototype.
   const reserved = Object.keys(input).filter((key) => RESERVED_KEYS.has(key));
   if (reserved.length > 0)
     return { errors: [{ field: whole, message: `unknown field(s): ${reserved.join(', ')}` }] };
-  const value = envelope ? Object.assign(new dto(), input) : plainToInstance(dto, input);
+  const value = TAKEN_AS_SENT.has(dto) ? Object.assign(new dto(), input) : plainToInstance(dto, input);
   const errors = validateSync(value, OPTIONS);
   return errors.length > 0 ? { errors: gatewayFieldErrors(errors, whole) } : { value };
 }

@@ -2,6 +2,7 @@ import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from 
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsString, ValidateBy } from 'class-validator';
 import { MAX_EVENTS_PER_BATCH, METER_AGGREGATIONS } from '#domain';
 import { JsonFloat } from '../http/json.js';
+import { FieldsAsSent } from '../http/validation.js';
 import {
   Amount,
   AmountOut,
@@ -41,6 +42,7 @@ const EventType = (description: string, required = true) =>
 export const isEventType = (type: string) => EVENT_TYPE.test(type);
 
 /** One usage event as a client sends it. */
+@FieldsAsSent()
 export class UsageEventDto {
   @Pattern(EVENT_ID, 'must be 1-255 visible ASCII characters', {
     required: false,
@@ -103,6 +105,7 @@ export class UsageEventDto {
 }
 
 /** Several events in one request: each checked, and refused, on its own. */
+@FieldsAsSent()
 export class UsageBatchDto {
   @IsArray({ message: 'must be an array' })
   @ArrayMinSize(1, { message: 'must hold at least 1 event' })
