@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { isSafeNumber, parse } from 'lossless-json';
 
 /** A JSON number written with a fraction or exponent. Amounts refuse it; elsewhere it is a number. */
@@ -8,10 +7,6 @@ export class JsonFloat {
     return Number(this.text);
   }
 }
-
-// A per-process marker for numbers on their way out, so JSON.stringify can carry them as written.
-const MARK = `__tally_bigint_${randomBytes(8).toString('hex')}__`;
-const MARKED = new RegExp(`"${MARK}(-?\\d[\\d.eE+-]*)"`, 'g');
 
 /**
  * A float literal as a plain decimal with a fraction (2e0 → 2.0, 15e-1 → 1.5), so it stays a float
@@ -35,17 +30,82 @@ function plainFloat(text: string): string {
 /**
  * JSON.stringify that writes bigints as plain JSON numbers, exactly (balances can pass 2^53), and
  * a parsed float literal as a float: "1.0" stays 1.0, so whoever reads it again still sees a
- * float, not the integer 1.
+ * float, not the integer 1. Otherwise as JSON.stringify writes it (toJSON, undefined and
+ * functions left out of objects and null in arrays, non-finite numbers null); '' for a value
+ * JSON.stringify gives nothing for.
+ *
+ * A writer of its own rather than JSON.stringify with a replacer: the replacer is a call back
+ * into JavaScript for every key, and the marker strings it wrote for the numbers had to be found
+ * again in the text. A usage batch's outcome message (500 events) took 2.4 ms that way, 1.1 ms so.
  */
 export function stringifyJson(value: unknown): string {
-  const text = JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === 'bigint'
-      ? `${MARK}${v.toString()}`
-      : v instanceof JsonFloat
-        ? `${MARK}${plainFloat(v.text)}`
-        : v,
-  );
-  return text === undefined ? '' : text.includes(MARK) ? text.replace(MARKED, '$1') : text;
+  return write(value, '', false) ?? '';
+}
+
+/**
+ * stringifyJson with the keys of every plain object (`{}`) in sorted order, at any depth: the same
+ * text for the same data however its keys were ordered (an idempotency fingerprint).
+ */
+export function canonicalJson(value: unknown): string {
+  return write(value, '', true) ?? '';
+}
+
+/**
+ * An object's keys as a copy with sorted keys enumerates them: JavaScript lists array-index keys
+ * ("0", "17") first, in numeric order (Object.keys gives them so already), then the others in the
+ * order they were added, here sorted. Fingerprints stored before canonicalJson were made that way.
+ */
+function sortedKeys(keys: string[]): string[] {
+  let indexes = 0;
+  while (indexes < keys.length && isArrayIndex(keys[indexes]!)) indexes++;
+  return indexes === 0 ? keys.sort() : [...keys.slice(0, indexes), ...keys.slice(indexes).sort()];
+}
+
+function isArrayIndex(key: string): boolean {
+  const n = Number(key) >>> 0;
+  return n !== 0xffffffff && String(n) === key;
+}
+
+function write(value: unknown, key: string, sorted: boolean): string | undefined {
+  let v = value;
+  if (typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function')
+    v = (v as { toJSON: (key: string) => unknown }).toJSON(key);
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'bigint':
+      return v.toString();
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (v instanceof JsonFloat) return plainFloat(v.text);
+      if (v instanceof Number || v instanceof String || v instanceof Boolean) return JSON.stringify(v);
+      if (Array.isArray(v)) {
+        let text = '[';
+        for (let i = 0; i < v.length; i++) {
+          if (i > 0) text += ',';
+          text += write(v[i], String(i), sorted) ?? 'null';
+        }
+        return text + ']';
+      }
+      let text = '{';
+      let keys = Object.keys(v);
+      if (sorted && v.constructor === Object) keys = sortedKeys(keys);
+      for (const k of keys) {
+        const item = write((v as Record<string, unknown>)[k], k, sorted);
+        if (item === undefined) continue;
+        if (text.length > 1) text += ',';
+        text += JSON.stringify(k) + ':' + item;
+      }
+      return text + '}';
+    }
+    default:
+      // undefined, a function, a symbol
+      return undefined;
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { isDomainError, stringifyJson } from '#domain';
+import { canonicalJson, isDomainError, stringifyJson } from '#domain';
 import { Correlation } from '#observability';
 import { IdempotencyStore, OutboxSignal, SecretBox, answerContext, type StoredAnswer } from '#persistence';
 import { ApiError, ValidationError, problemOf } from '#http';
@@ -245,18 +245,6 @@ function fresh(response: StoredResponse): Outcome {
 /** Same method, path and body (keys in any order) ⇒ same fingerprint. */
 export function fingerprintOf(call: Pick<IdempotentCall, 'method' | 'path' | 'body'>): string {
   return createHash('sha256')
-    .update(`${call.method.toUpperCase()} ${call.path}\n${stringifyJson(canonical(call.body))}`)
+    .update(`${call.method.toUpperCase()} ${call.path}\n${canonicalJson(call.body)}`)
     .digest('hex');
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object' && value.constructor === Object) {
-    return Object.fromEntries(
-      Object.keys(value)
-        .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
-    );
-  }
-  return value;
 }
