@@ -133,6 +133,15 @@ describe('usage events and meters (docs/api.md, Usage events)', () => {
 
   it('a batch with some bad events: the good ones are accepted, the bad ones rejected by index', async () => {
     const account = await wallet(0);
+    // Accounts that exist but are not this tenant's customers: another tenant's, and a system one.
+    const others = new Api(stack.url('gateway'), (await newTenant('Usage neighbour')).apiKey);
+    const theirs = await others.account({ currency: 'CREDITS' });
+    await api.deposit(account, 1, 'CREDITS'); // makes the tenant's system accounts
+    const [{ id: system }] = await db.query(
+      `SELECT a.id FROM accounts a JOIN accounts c ON c.tenant_id = a.tenant_id
+        WHERE c.id = $1 AND a.kind <> 'customer' LIMIT 1`,
+      [account],
+    );
     const good = [eventId('g'), eventId('g'), eventId('g')];
     const res = await send({
       events: [
@@ -148,6 +157,8 @@ describe('usage events and meters (docs/api.md, Usage events)', () => {
           properties: { plan: 'pro', n: 1, ok: true },
         },
         'not an event',
+        { id: eventId('b'), type: 'page_view', accountId: theirs },
+        { id: eventId('b'), type: 'page_view', accountId: system },
       ],
     });
     assert.equal(res.status, 202, res.text);
@@ -161,6 +172,8 @@ describe('usage events and meters (docs/api.md, Usage events)', () => {
         [4, 'account_not_found'],
         [5, 'validation_error'],
         [7, 'validation_error'],
+        [8, 'account_not_found'],
+        [9, 'account_not_found'],
       ],
     );
     assert.match(res.body.rejected[0].message, /surprise/);

@@ -40,7 +40,7 @@ export class IngestUsage {
     correlationId: string | null,
   ): Promise<IngestResult> {
     const accountIds = [...new Set(events.map((e) => e.event.accountId).filter((id): id is string => !!id))];
-    const known = await this.accounts.findMany(
+    const known = await this.accounts.existing(
       manager,
       tenant.tenantId,
       accountIds.filter((id) => hasIdPrefix(id, 'acc')),

@@ -108,6 +108,19 @@ export class AccountRepository {
     return new Map(rows.map((r) => [r.id, toRecord(r)]));
   }
 
+  /**
+   * Which of `ids` are customer accounts of this tenant: their ids only (an accept of usage checks
+   * up to 500 events' accounts and reads nothing else of them).
+   */
+  async existing(manager: EntityManager, tenantId: string, ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows: { id: string }[] = await manager.query(
+      `SELECT id FROM accounts WHERE id = ANY($1::text[]) AND tenant_id = $2 AND kind = 'customer'`,
+      [ids, tenantId],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
   async list(
     manager: EntityManager,
     tenantId: string,
