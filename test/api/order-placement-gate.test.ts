@@ -104,13 +104,6 @@ describe('orders waiting on a locked wallet do not take every connection from ac
   });
 
   it('an order that waits at the gate past ORDER_PLACEMENT_MAX_WAIT_MS: 503 with Retry-After, nothing kept', async () => {
-    const short = await InProcessStack.start('order-gate-wait', ['gateway'], {
-      RATE_LIMIT_ENABLED: 'false',
-      DATABASE_POOL_MAX: '3',
-      ORDER_PLACEMENT_CONCURRENCY: '1',
-      ORDER_PLACEMENT_MAX_WAIT_MS: '300',
-    });
-    const shortApi = new Api(short.url('gateway'), api.apiKey);
     const wallet = await api.account({ currency: 'USD' });
     await api.deposit(wallet, 10_000);
     const product = await api.post('/v1/products', {
@@ -121,10 +114,29 @@ describe('orders waiting on a locked wallet do not take every connection from ac
       stock: 5,
     });
     assert.equal(product.status, 201, product.text);
+    // A second gateway, with the short wait. It relays no outbox row: the run's database is
+    // shared, and a relay of its own would publish the first stack's commands (a deposit) to
+    // queues of its own prefix, which no worker reads.
+    const short = await InProcessStack.start('order-gate-wait', ['gateway'], {
+      RATE_LIMIT_ENABLED: 'false',
+      DATABASE_POOL_MAX: '3',
+      ORDER_PLACEMENT_CONCURRENCY: '1',
+      ORDER_PLACEMENT_MAX_WAIT_MS: '300',
+      OUTBOX_RELAY_ENABLED: 'false',
+    });
+    try {
+      await waitOnTheGate(new Api(short.url('gateway'), api.apiKey), wallet, product.body.id);
+    } finally {
+      await short.stop();
+    }
+  });
+
+  /** Orders of `wallet` through `shortApi` while another session holds the wallet's lock. */
+  async function waitOnTheGate(shortApi: Api, wallet: string, productId: string): Promise<void> {
     const order = (k: string) =>
       shortApi.post(
         '/v1/orders',
-        { accountId: wallet, items: [{ productId: product.body.id, quantity: 1 }] },
+        { accountId: wallet, items: [{ productId, quantity: 1 }] },
         { 'idempotency-key': k },
       );
 
@@ -165,11 +177,10 @@ describe('orders waiting on a locked wallet do not take every connection from ac
         again.map((r) => r.status),
         [201, 201],
       );
-      const stock = await api.get(`/v1/products/${product.body.id}`);
+      const stock = await api.get(`/v1/products/${productId}`);
       assert.equal(stock.body.stock.available, 2, JSON.stringify(stock.body.stock));
     } finally {
       if (!released) await holder.query('ROLLBACK');
-      await short.stop();
     }
-  });
+  }
 });
