@@ -51,9 +51,10 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * An object's keys as a copy with sorted keys enumerates them: JavaScript lists array-index keys
- * ("0", "17") first, in numeric order (Object.keys gives them so already), then the others in the
- * order they were added, here sorted. Fingerprints stored before canonicalJson were made that way.
+ * An object's keys in the order a copy built with sorted keys would list them: JavaScript lists
+ * array-index keys ("0", "17") first, in numeric order (Object.keys already gives them so), then
+ * the others in the order they were added, here sorted. Fingerprints stored before canonicalJson
+ * were written from such a copy.
  */
 function sortedKeys(keys: string[]): string[] {
   let indexes = 0;
