@@ -114,25 +114,13 @@ describe('orders waiting on a locked wallet do not take every connection from ac
       stock: 5,
     });
     assert.equal(product.status, 201, product.text);
-    // A second gateway, with the short wait. It relays no outbox row: the run's database is
-    // shared, and a relay of its own would publish the first stack's commands (a deposit) to
-    // queues of its own prefix, which no worker reads.
-    const short = await InProcessStack.start('order-gate-wait', ['gateway'], {
-      RATE_LIMIT_ENABLED: 'false',
-      DATABASE_POOL_MAX: '3',
-      ORDER_PLACEMENT_CONCURRENCY: '1',
-      ORDER_PLACEMENT_MAX_WAIT_MS: '300',
-      OUTBOX_RELAY_ENABLED: 'false',
-    });
-    try {
-      await waitOnTheGate(new Api(short.url('gateway'), api.apiKey), wallet, product.body.id);
-    } finally {
-      await short.stop();
-    }
-  });
-
-  /** Orders of `wallet` through `shortApi` while another session holds the wallet's lock. */
-  async function waitOnTheGate(shortApi: Api, wallet: string, productId: string): Promise<void> {
+    // A second gateway of the same stack (its prefix, so what its relay publishes reaches the
+    // stack's worker; stopped with the stack), with the short wait.
+    const shortApi = new Api(
+      (await shop.startExtra('gateway', { ORDER_PLACEMENT_MAX_WAIT_MS: '300' })).url,
+      api.apiKey,
+    );
+    const productId = product.body.id;
     const order = (k: string) =>
       shortApi.post(
         '/v1/orders',
@@ -182,5 +170,5 @@ describe('orders waiting on a locked wallet do not take every connection from ac
     } finally {
       if (!released) await holder.query('ROLLBACK');
     }
-  }
+  });
 });
