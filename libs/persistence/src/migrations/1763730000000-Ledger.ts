@@ -152,6 +152,8 @@ export class Ledger1763730000000 implements MigrationInterface {
     await q.query(`DROP TABLE idempotency_keys, ledger_entries, transactions, accounts, api_keys, tenants`);
     await q.query(`DROP FUNCTION ledger_entries_append_only()`);
     await q.query(`REVOKE ALL ON outbox, inbox FROM tally_app`);
+    // up granted every sequence there was then: the outbox's and the migrations table's.
+    await q.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM tally_app`);
     await q.query(`REVOKE USAGE ON SCHEMA public FROM tally_app`);
   }
 }
