@@ -40,6 +40,12 @@ export async function startInProcess(options: HttpAppOptions): Promise<NestFasti
 }
 
 /**
+ * The stack this test file has running, if any (Jest gives each file its own copy of this module).
+ * A second one at the same time is refused: see {@link InProcessStack.start}.
+ */
+let running: InProcessStack | undefined;
+
+/**
  * The apps of a test file, in-process, sharing the run's database and a broker prefix of their
  * own (as `Stack` does with processes). Their logs are off unless TEST_APP_OUTPUT is set.
  */
@@ -53,12 +59,27 @@ export class InProcessStack {
     private readonly env: Record<string, string>,
   ) {}
 
+  /**
+   * Starts `names` with a prefix of their own. Refused while another stack of this file runs: the
+   * two would share the run's database, and an outbox relay publishes any unpublished row to its
+   * own stack's prefix, where the other stack's apps never read it (a command taken that way
+   * stays pending, and the tests after it time out). A second instance of an app is
+   * {@link startExtra}: same prefix, stopped with the stack.
+   */
   static async start(
     tag: string,
     names: AppName[],
     env: Record<string, string> = {},
   ): Promise<InProcessStack> {
+    if (running) {
+      throw new Error(
+        `InProcessStack.start('${tag}'): the stack ${running.prefix} is still running, and its outbox ` +
+          `relay and this one's would take each other's rows; use stack.startExtra() for a second app, ` +
+          `or stop the first stack before starting another`,
+      );
+    }
     const stack = new InProcessStack(uniquePrefix(tag), env);
+    running = stack;
     try {
       for (const name of names) await stack.startApp(name);
     } catch (error) {
@@ -102,8 +123,12 @@ export class InProcessStack {
 
   /** Closes every app (consumers, relays, connections), then removes this stack's broker objects. */
   async stop(): Promise<void> {
-    await Promise.all([...this.apps.values(), ...this.extras].map((app) => app.close()));
-    await cleanupBroker(this.prefix);
+    try {
+      await Promise.all([...this.apps.values(), ...this.extras].map((app) => app.close()));
+      await cleanupBroker(this.prefix);
+    } finally {
+      if (running === this) running = undefined;
+    }
   }
 }
 
