@@ -3,8 +3,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { createDataSource, dropDatabase, ensureDatabase, migrateDatabase, migrations } from '#persistence';
-import { separateDatabase } from '#test-support';
+import { dropDatabase, ensureDatabase, migrateDatabase, migrations } from '#persistence';
+import { openDataSource, separateDatabase } from '#test-support';
 
 const run = promisify(execFile);
 
@@ -47,11 +47,8 @@ async function inTransaction(runner: QueryRunner, step: (runner: QueryRunner) =>
 // exact inverse of its `up`, or a revert leaves a schema no build was tested against.
 describe('migrations: each one reverted leaves the schema as it found it', () => {
   const { ownerUrl } = separateDatabase('migrations');
-  const connect = async (): Promise<DataSource> =>
-    createDataSource(
-      { DATABASE_URL: ownerUrl, DATABASE_POOL_MAX: 1, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 },
-      'tally-migrations-test',
-    ).initialize();
+  // The schema owner's connection, one at a time (the test support's helper).
+  const connect = (): Promise<DataSource> => openDataSource(1, ownerUrl);
 
   beforeAll(async () => {
     await dropDatabase(ownerUrl);
