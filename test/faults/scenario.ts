@@ -518,14 +518,7 @@ async function paidByProvider(provider: ProviderSimulator): Promise<Map<string, 
 
 /** Waits for an app of the stack to die at its fault point. */
 export async function diedAtFaultPoint(stack: Stack, app: AppName, timeoutMs = 30_000): Promise<void> {
-  // The timeout is cancelled once the app has died: a timer left pending would keep Jest's worker
-  // alive after the last scenario (Jest then force-exits it and says so).
-  const timeout = new AbortController();
-  const exit = await Promise.race([
-    stack.process(app).exited,
-    sleep(timeoutMs, undefined, { signal: timeout.signal }).then(() => undefined),
-  ]).finally(() => timeout.abort());
-  assert.ok(exit, `${app} did not reach its fault point within ${timeoutMs} ms`);
+  const exit = await waitFor(`${app} to reach its fault point`, () => stack.process(app).exit, timeoutMs);
   assert.equal(exit.signal, 'SIGKILL', `${app} died at its fault point`);
 }
 

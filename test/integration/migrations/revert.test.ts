@@ -32,17 +32,6 @@ function difference(actual: string, expected: string): string {
   return [...missing, ...extra].slice(0, 40).join('\n') || '(same lines, in another order)';
 }
 
-async function inTransaction(runner: QueryRunner, step: (runner: QueryRunner) => Promise<void>) {
-  await runner.startTransaction();
-  try {
-    await step(runner);
-    await runner.commitTransaction();
-  } catch (error) {
-    await runner.rollbackTransaction();
-    throw error;
-  }
-}
-
 // `npm run migrate -- --revert` undoes the last migration in production: each `down` must be the
 // exact inverse of its `up`, or a revert leaves a schema no build was tested against.
 describe('migrations: each one reverted leaves the schema as it found it', () => {
@@ -63,18 +52,20 @@ describe('migrations: each one reverted leaves the schema as it found it', () =>
     const owner = await connect();
     // TypeORM's own table, which it creates before the first migration (one of them grants on it).
     await owner.showMigrations();
-    const runner = owner.createQueryRunner();
+    // Each up and down in a transaction of its own, as the CLI runs them, on that transaction's runner.
+    const step = (apply: (runner: QueryRunner) => Promise<void>) =>
+      owner.transaction((manager) => apply(manager.queryRunner!));
     try {
       // before[k]: the schema migration k found.
       const before: string[] = [];
       for (const M of migrations) {
         before.push(await schemaOf(ownerUrl));
-        await inTransaction(runner, (r) => new M().up(r));
+        await step((r) => new M().up(r));
       }
       const full = await schemaOf(ownerUrl);
       for (let k = migrations.length - 1; k >= 0; k--) {
         const migration = new migrations[k]!();
-        await inTransaction(runner, (r) => migration.down(r));
+        await step((r) => migration.down(r));
         const after = await schemaOf(ownerUrl);
         assert.ok(
           after === before[k],
@@ -82,27 +73,24 @@ describe('migrations: each one reverted leaves the schema as it found it', () =>
         );
       }
       // And forward again to the same schema.
-      for (const M of migrations) await inTransaction(runner, (r) => new M().up(r));
+      for (const M of migrations) await step((r) => new M().up(r));
       assert.ok((await schemaOf(ownerUrl)) === full, 'the schema applied again differs');
     } finally {
-      await runner.release();
       await owner.destroy();
     }
   });
 
   it('the revert that `npm run migrate -- --revert` runs, then migrating again, gives the same schema and bookkeeping', async () => {
+    const settings = { DATABASE_MIGRATION_URL: ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 };
     await dropDatabase(ownerUrl);
-    await migrateDatabase({ DATABASE_MIGRATION_URL: ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 });
+    await migrateDatabase(settings);
     const full = await schemaOf(ownerUrl);
     const again = await connect();
     try {
       const last = new migrations[migrations.length - 1]!().name;
       await again.undoLastMigration({ transaction: 'each' });
       assert.deepEqual(await again.query(`SELECT name FROM schema_migrations WHERE name = $1`, [last]), []);
-      assert.deepEqual(
-        await migrateDatabase({ DATABASE_MIGRATION_URL: ownerUrl, DATABASE_STATEMENT_TIMEOUT_MS: 60_000 }),
-        [last],
-      );
+      assert.deepEqual(await migrateDatabase(settings), [last]);
       assert.ok((await schemaOf(ownerUrl)) === full, 'the schema migrated again differs');
     } finally {
       await again.destroy();
