@@ -4,10 +4,13 @@
  * accepted/s, accept latency p50/p99, end-to-end throughput and latency p50/p99, CPU and peak
  * memory of each app, and end-to-end ÷ raw.
  *   BENCH_SECONDS (20)  BENCH_CONCURRENCY (32)  BENCH_ACCOUNTS (200)  BENCH_POOL (20, per app)
- *   BENCH_WARMUP_SECONDS (5): the same load first, not counted (cold JIT, new connections and
- *   their prepared statements), then drained; the raw baseline warms up the same way.
+ *   BENCH_WARMUP_SECONDS (10): the same load first, not counted (cold JIT, new connections and
+ *   their prepared statements), then drained; the raw baseline warms up the same way. The apps
+ *   take about 8 s of this load to reach their steady rate on a slow phase of this machine
+ *   (BENCH_TIMELINE; docs/performance.md), so 5 s left part of the climb in the measured run.
  *   BENCH_NODE_ARGS: extra node flags for the apps, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
- *   BENCH_TIMELINE: print each second's accepted count and accept p50/p99 (to stderr)
+ *   BENCH_TIMELINE: print each second's accepted count and accept p50/p99, and the usage events
+ *   accepted in each half second (to stderr)
  *   BENCH_USAGE_EVENTS (50000): metered usage events then sent in batches of 500 (4 at a time);
  *   prints events accepted/s and processed (priced and charged) /s.
  *   BENCH_PGBENCH_SECONDS (10): each pgbench run of the baseline (transfers one per commit at 8,
@@ -40,7 +43,7 @@ import { pgbenchBaseline } from './pgbench-baseline.js';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 200);
-const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
 
 /** What the run's CPU is measured on, besides the two apps. */
 const machineCpu = () => ({
@@ -205,6 +208,7 @@ async function main() {
   const batches = Math.ceil(usageEvents / 500);
   let nextBatch = 0;
   let usageRefused = 0;
+  const usageDone: { at: number; events: number }[] = [];
   const usageStart = Date.now();
   const usageCpuBefore = { ...machineCpu(), ...appCpu() };
   await Promise.all(
@@ -219,10 +223,20 @@ async function main() {
         }));
         const status = await post(JSON.stringify({ events }), `u-${b}`, '/v1/events');
         if (status !== 202) usageRefused++;
+        usageDone.push({ at: Date.now() - usageStart, events: events.length });
       }
     }),
   );
   const usageAcceptSeconds = (Date.now() - usageStart) / 1000;
+  if (process.env.BENCH_TIMELINE) {
+    const perHalf = new Map<number, number>();
+    for (const d of usageDone)
+      perHalf.set(Math.floor(d.at / 500), (perHalf.get(Math.floor(d.at / 500)) ?? 0) + d.events);
+    for (const [half, count] of [...perHalf].sort(([x], [y]) => x - y))
+      console.error(
+        `[bench] usage ${fmt(half / 2, 1)}-${fmt(half / 2 + 0.5, 1)} s: ${count} events accepted`,
+      );
+  }
   for (;;) {
     const { rows } = await db.query(
       // An index probe (usage_events_open_list_idx), not a count: a count of the whole table every
